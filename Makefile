@@ -1,0 +1,41 @@
+# Brygga: every target bootstraps .venv when it is missing, so a fresh clone needs nothing else.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+EARK_VENV := .venv-eark
+
+.PHONY: demo test lint interop bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check uv
+	@$(VENV)/bin/uv pip install --quiet --python $(PY) -e '.[airflow,dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	@$(VENV)/bin/brygga demo
+
+test: $(STAMP)
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/brygga lint
+	@$(PY) -m pytest -q
+
+lint: $(STAMP)
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/brygga lint
+
+# The reference validator pins lxml 5.1.0, so it lives in a venv of its own.
+$(EARK_VENV)/.installed:
+	@test -x $(EARK_VENV)/bin/python || $(PYTHON) -m venv $(EARK_VENV)
+	@$(EARK_VENV)/bin/python -m pip install --quiet --disable-pip-version-check 'eark-validator==1.1.3'
+	@touch $@
+
+interop: $(STAMP) $(EARK_VENV)/.installed
+	@BRYGGA_EARK_PYTHON=$(EARK_VENV)/bin/python $(PY) -m pytest -q -m interop tests/interop
+
+bench: $(STAMP)
+	@$(PY) bench/core_path.py --write docs/performance.md
+
+clean:
+	rm -rf $(VENV) $(EARK_VENV) var

@@ -1,0 +1,19 @@
+"""Exceptions shared across the core. Messages never carry personal data, only paths and rules."""
+
+from __future__ import annotations
+
+
+class BryggaError(Exception):
+    """Base for every error Brygga raises on purpose."""
+
+
+class ConfigError(BryggaError):
+    """A route, mapping or adapter configuration is invalid. Raised before anything runs."""
+
+
+class TargetRejected(BryggaError):
+    """The target refused the request (e.g. a SOAP fault for invalid data). Retrying will not help."""
+
+
+class TargetUnavailable(BryggaError):
+    """The target could not be reached or answered with a temporary error. Safe to retry."""

@@ -1,0 +1,110 @@
+"""The adapter contract, and how adapters are found: through the ``brygga.adapters`` entry-point group.
+
+A third party adds an adapter by registering a class in its own package::
+
+    [project.entry-points."brygga.adapters"]
+    my-case-system = "my_package.adapter:MyCaseTarget"
+
+Every adapter class declares ``config_spec``, a JSON Schema for its route-level config, with secret
+fields marked ``"x-secret": true`` (secrets themselves come from Connections, never route files).
+It is constructed as ``AdapterClass(config: dict, connection: Connection | None)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from brygga.connections import Connection
+from brygga.errors import ConfigError
+
+ENTRY_POINT_GROUP = "brygga.adapters"
+
+
+@dataclass(frozen=True)
+class IncomingItem:
+    """One raw submission as a source adapter found it."""
+
+    name: str  # e.g. the inbox file name; used for provenance only, never as a path
+    data: bytes
+    location: str  # where it came from, for the ledger
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """An attachment already decoded into the content store."""
+
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class DeliveryRequest:
+    submission_id: str
+    idempotency_key: str
+    extern_ref: str  # stable reference the target keeps, used for check-before-create
+    payload: dict[str, Any]  # the outbound mapping's output for this target
+    case: dict[str, Any]  # the canonical case
+    documents: list[StoredDocument] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DeliveryReceipt:
+    external_ref: str  # e.g. the diarienummer
+    created: bool  # False when check-before-create found the case already there
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    source_reference: str  # the e-service's id, e.g. Open ePlatform's FlowInstanceID
+    status: str
+    message: str
+    external_ref: str | None = None
+
+
+class Adapter(Protocol):
+    config_spec: ClassVar[dict[str, Any]]
+
+    def __init__(self, config: dict[str, Any], connection: Connection | None) -> None: ...
+
+
+@runtime_checkable
+class Source(Protocol):
+    def poll(self) -> Iterator[IncomingItem]: ...
+
+    def acknowledge(self, item: IncomingItem) -> None:
+        """Called once the raw bytes are safely landed; the source may then remove or move the item."""
+
+
+@runtime_checkable
+class CaseTarget(Protocol):
+    def deliver(self, request: DeliveryRequest) -> DeliveryReceipt: ...
+
+
+@runtime_checkable
+class ArchiveTarget(Protocol):
+    def deliver_package(self, package: Path) -> str: ...
+
+
+@runtime_checkable
+class StatusNotifier(Protocol):
+    def notify(self, update: StatusUpdate) -> None: ...
+
+
+def adapter_class(name: str) -> type:
+    """Look an adapter up by its entry-point name, with a clear error listing what is installed."""
+    found = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    if name not in found:
+        known = ", ".join(sorted(found)) or "none"
+        raise ConfigError(f"unknown adapter {name!r}; installed adapters: {known}")
+    return found[name].load()
+
+
+def installed_adapters() -> dict[str, type]:
+    return {ep.name: ep.load() for ep in entry_points(group=ENTRY_POINT_GROUP)}
