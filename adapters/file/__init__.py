@@ -1,0 +1,9 @@
+"""File-system adapters: an inbox folder as a source, and a drop folder as the e-archive's intake.
+
+Relative paths in their config are resolved against ``BRYGGA_HOME``.
+"""
+
+from adapters.file.archive_folder import ArchiveFolderTarget
+from adapters.file.inbox import FileInboxSource
+
+__all__ = ["ArchiveFolderTarget", "FileInboxSource"]

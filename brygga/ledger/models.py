@@ -1,0 +1,82 @@
+"""Ledger tables. The ledger is the system of record for where every submission is.
+
+Nothing personal is stored in free-text columns (``detail``, ``reasons``): only paths, rules and ids.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Submission(Base):
+    __tablename__ = "submissions"
+    # One submission per distinct raw content per route: the same bytes fed twice are one submission.
+    __table_args__ = (UniqueConstraint("route_id", "content_sha256", name="uq_submission_content"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    route_id: Mapped[str] = mapped_column(String(100), index=True)
+    tenant: Mapped[str] = mapped_column(String(4))
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    raw_path: Mapped[str] = mapped_column(Text)
+    source_name: Mapped[str] = mapped_column(Text)
+    source_reference: Mapped[str | None] = mapped_column(String(200), index=True)
+    case_type: Mapped[str | None] = mapped_column(String(50))
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    canonical_json: Mapped[str | None] = mapped_column(Text)
+    archive_location: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class Step(Base):
+    """Provenance: one row per step per submission attempt, with its timing and outcome."""
+
+    __tablename__ = "steps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    step: Mapped[str] = mapped_column(String(30))
+    outcome: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    duration_ms: Mapped[float] = mapped_column(Float)
+
+
+class Delivery(Base):
+    """One row per submission and target. The unique idempotency key is what stops a second case."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    target: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(20))  # pending | delivered | failed
+    external_ref: Mapped[str | None] = mapped_column(String(100), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class Quarantine(Base):
+    __tablename__ = "quarantine"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    step: Mapped[str] = mapped_column(String(30))
+    reasons: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

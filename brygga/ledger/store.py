@@ -1,0 +1,236 @@
+"""The ledger: every submission, every step with its timing, every delivery and every quarantine.
+
+SQLite by default; any SQLAlchemy URL (PostgreSQL for scale-out) works the same way. The
+delivery claim is the idempotent-consumer pattern backed by a unique constraint, plus a lease so
+that two workers never call the same target for the same submission at the same time.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, or_, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from brygga.ledger.models import Base, Delivery, Quarantine, Step, Submission, utcnow
+
+
+class State:
+    LANDED = "landed"
+    TRANSLATED = "translated"
+    DELIVERED = "delivered"
+    ARCHIVED = "archived"
+    COMPLETED = "completed"
+    QUARANTINED = "quarantined"
+
+
+@dataclass(frozen=True)
+class Landing:
+    submission_id: str
+    created: bool  # False when the same bytes were already landed for this route
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The outcome of asking to deliver: ``go`` (call the target), ``done`` or ``busy`` (leased elsewhere)."""
+
+    outcome: str
+    external_ref: str | None = None
+    attempts: int = 0
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    # WAL plus a busy timeout lets the scheduler's workers and the CLI share one file safely.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _make_engine(url: str) -> Engine:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, future=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+class Ledger:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = _make_engine(url)
+        Base.metadata.create_all(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    # --- submissions -------------------------------------------------------------------------
+
+    def land(self, *, route_id: str, tenant: str, content_sha256: str, raw_path: str,
+             source_name: str) -> Landing:
+        new_id = str(uuid.uuid4())
+        try:
+            with self.session() as s:
+                s.add(Submission(id=new_id, route_id=route_id, tenant=tenant, content_sha256=content_sha256,
+                                 raw_path=raw_path, source_name=source_name, state=State.LANDED))
+            return Landing(new_id, created=True)
+        except IntegrityError:
+            with self.session() as s:
+                existing = s.scalars(select(Submission.id).where(
+                    Submission.route_id == route_id, Submission.content_sha256 == content_sha256)).one()
+            return Landing(existing, created=False)
+
+    def get(self, submission_id: str) -> Submission:
+        with self.session() as s:
+            found = s.get(Submission, submission_id)
+            if found is None:
+                raise LookupError(f"no submission with id {submission_id}")
+            return found
+
+    def update(self, submission_id: str, **fields: object) -> None:
+        with self.session() as s:
+            s.execute(update(Submission).where(Submission.id == submission_id).values(**fields))
+
+    def in_state(self, ids: list[str], state: str) -> list[str]:
+        """The subset of ``ids`` that is in ``state``, keeping their order: steps only touch their own work."""
+        if not ids:
+            return []
+        with self.session() as s:
+            found = set(s.scalars(select(Submission.id).where(Submission.id.in_(ids), Submission.state == state)))
+        return [i for i in ids if i in found]
+
+    def pending(self, route_id: str, state: str) -> list[str]:
+        with self.session() as s:
+            return list(s.scalars(select(Submission.id).where(
+                Submission.route_id == route_id, Submission.state == state).order_by(Submission.received_at)))
+
+    def by_content(self, route_id: str, content_sha256: str) -> Submission | None:
+        with self.session() as s:
+            return s.scalars(select(Submission).where(
+                Submission.route_id == route_id, Submission.content_sha256 == content_sha256)).one_or_none()
+
+    def unfinished(self, route_id: str) -> list[str]:
+        """Submissions of a route that are neither completed nor quarantined: the backlog a run picks up."""
+        with self.session() as s:
+            return list(s.scalars(select(Submission.id).where(
+                Submission.route_id == route_id,
+                Submission.state.not_in([State.COMPLETED, State.QUARANTINED])).order_by(Submission.received_at)))
+
+    def find(self, term: str) -> list[Submission]:
+        """Find by submission id, the source's reference (e.g. FlowInstanceID) or a diarienummer."""
+        with self.session() as s:
+            by_delivery = select(Delivery.submission_id).where(Delivery.external_ref == term)
+            return list(s.scalars(select(Submission).where(or_(
+                Submission.id == term, Submission.source_reference == term, Submission.id.in_(by_delivery),
+            )).order_by(Submission.received_at)))
+
+    # --- provenance ----------------------------------------------------------------------------
+
+    def record_step(self, submission_id: str, step: str, outcome: str, *, started_at: datetime,
+                    duration_ms: float, detail: str | None = None) -> None:
+        with self.session() as s:
+            s.add(Step(submission_id=submission_id, step=step, outcome=outcome, detail=detail,
+                       started_at=started_at, duration_ms=duration_ms))
+
+    @contextmanager
+    def timed_step(self, submission_id: str, step: str) -> Iterator[dict[str, str | None]]:
+        """Time a step and record it. The body may set ``result['outcome']`` and ``result['detail']``.
+
+        An exception escaping the body is recorded as ``error`` with its type only, then re-raised.
+        """
+        started = datetime.now(UTC)
+        t0 = time.perf_counter()
+        result: dict[str, str | None] = {"outcome": "ok", "detail": None}
+        try:
+            yield result
+        except Exception as exc:
+            result["outcome"], result["detail"] = "error", type(exc).__name__
+            raise
+        finally:
+            self.record_step(submission_id, step, result["outcome"] or "ok", started_at=started,
+                             duration_ms=(time.perf_counter() - t0) * 1000, detail=result["detail"])
+
+    def steps(self, submission_id: str) -> list[Step]:
+        with self.session() as s:
+            return list(s.scalars(select(Step).where(Step.submission_id == submission_id).order_by(Step.id)))
+
+    # --- quarantine (dead letter channel) ---------------------------------------------------------
+
+    def quarantine(self, submission_id: str, step: str, reasons: list[str]) -> None:
+        with self.session() as s:
+            s.add(Quarantine(submission_id=submission_id, step=step, reasons=list(reasons)))
+            s.execute(update(Submission).where(Submission.id == submission_id)
+                      .values(state=State.QUARANTINED, updated_at=utcnow()))
+
+    def quarantine_reasons(self, submission_id: str) -> list[str]:
+        with self.session() as s:
+            rows = s.scalars(select(Quarantine).where(Quarantine.submission_id == submission_id,
+                                                      Quarantine.released_at.is_(None)))
+            return [reason for row in rows for reason in row.reasons]
+
+    def release(self, submission_id: str, to_state: str) -> None:
+        """Take a submission out of quarantine so the next run picks it up again (replay)."""
+        with self.session() as s:
+            s.execute(update(Quarantine).where(Quarantine.submission_id == submission_id,
+                                               Quarantine.released_at.is_(None)).values(released_at=utcnow()))
+            s.execute(update(Submission).where(Submission.id == submission_id).values(state=to_state))
+
+    # --- deliveries (idempotent consumer) --------------------------------------------------------
+
+    def claim_delivery(self, *, submission_id: str, target: str, idempotency_key: str, owner: str,
+                       lease: timedelta = timedelta(minutes=5)) -> Claim:
+        """Claim the right to call ``target`` for this key.
+
+        The first claim inserts the row; the unique key makes a concurrent second insert fail. A
+        pending or failed row is taken over only when its lease has run out, in one conditional
+        UPDATE, so exactly one worker at a time goes to the target.
+        """
+        now = utcnow()
+        try:
+            with self.session() as s:
+                s.add(Delivery(idempotency_key=idempotency_key, submission_id=submission_id, target=target,
+                               state="pending", attempts=1, lease_owner=owner, lease_until=now + lease))
+            return Claim("go", attempts=1)
+        except IntegrityError:
+            pass
+        with self.session() as s:
+            row = s.scalars(select(Delivery).where(Delivery.idempotency_key == idempotency_key)).one()
+            if row.state == "delivered":
+                return Claim("done", external_ref=row.external_ref, attempts=row.attempts)
+            taken = s.execute(
+                update(Delivery)
+                .where(Delivery.idempotency_key == idempotency_key, Delivery.state != "delivered",
+                       or_(Delivery.lease_until.is_(None), Delivery.lease_until < now))
+                .values(lease_owner=owner, lease_until=now + lease, attempts=Delivery.attempts + 1,
+                        state="pending")
+            ).rowcount
+            return Claim("go", attempts=row.attempts + 1) if taken == 1 else Claim("busy", attempts=row.attempts)
+
+    def complete_delivery(self, idempotency_key: str, external_ref: str) -> None:
+        with self.session() as s:
+            s.execute(update(Delivery).where(Delivery.idempotency_key == idempotency_key).values(
+                state="delivered", external_ref=external_ref, lease_owner=None, lease_until=None, last_error=None))
+
+    def fail_delivery(self, idempotency_key: str, error: str) -> None:
+        """Release the lease so a later run may retry; ``error`` must carry no personal data."""
+        with self.session() as s:
+            s.execute(update(Delivery).where(Delivery.idempotency_key == idempotency_key).values(
+                state="failed", lease_owner=None, lease_until=None, last_error=error))
+
+    def deliveries(self, submission_id: str) -> list[Delivery]:
+        with self.session() as s:
+            return list(s.scalars(select(Delivery).where(Delivery.submission_id == submission_id)
+                                  .order_by(Delivery.id)))

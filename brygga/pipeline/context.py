@@ -1,0 +1,60 @@
+"""Everything a pipeline step needs, built once per task: settings, ledger, route, stores, adapters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from brygga.connections import ConnectionResolver, EnvConnectionResolver
+from brygga.errors import ConfigError
+from brygga.ledger import Ledger
+from brygga.mapping import CompiledMapping, compile_mapping
+from brygga.plugins import adapter_class
+from brygga.routes import AdapterRef, Route, load_routes
+from brygga.settings import Settings
+from brygga.storage import ContentStore
+
+
+@dataclass
+class PipelineContext:
+    settings: Settings
+    ledger: Ledger
+    route: Route
+    connections: ConnectionResolver = field(default_factory=EnvConnectionResolver)
+    _mappings: dict[Path, CompiledMapping] = field(default_factory=dict, repr=False)
+    _adapters: dict[int, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def for_route(cls, route_id: str, *, settings: Settings | None = None,
+                  connections: ConnectionResolver | None = None) -> PipelineContext:
+        settings = settings or Settings.from_env()
+        settings.ensure_dirs()
+        routes = {r.id: r for r in load_routes(settings.routes_file, settings.mappings_dir)}
+        if route_id not in routes:
+            raise ConfigError(f"{settings.routes_file}: no route with id {route_id!r}; "
+                              f"known: {', '.join(sorted(routes))}")
+        return cls(settings=settings, ledger=Ledger(settings.database_url), route=routes[route_id],
+                   connections=connections or EnvConnectionResolver())
+
+    @cached_property
+    def landing(self) -> ContentStore:
+        return ContentStore(self.settings.landing)
+
+    @cached_property
+    def content(self) -> ContentStore:
+        return ContentStore(self.settings.content)
+
+    def mapping(self, path: Path) -> CompiledMapping:
+        """Mappings are compiled once per context and run many times."""
+        if path not in self._mappings:
+            self._mappings[path] = compile_mapping(path)
+        return self._mappings[path]
+
+    def adapter(self, ref: AdapterRef) -> Any:
+        key = id(ref)
+        if key not in self._adapters:
+            connection = self.connections.get(ref.connection) if ref.connection else None
+            self._adapters[key] = adapter_class(ref.adapter)(dict(ref.config), connection)
+        return self._adapters[key]

@@ -1,0 +1,46 @@
+"""Notify: status and a message back to the resident's "Mina sidor" through the e-service platform."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from brygga.errors import TargetRejected, TargetUnavailable
+from brygga.ledger import State, Step
+from brygga.pipeline.archive import primary_reference
+from brygga.pipeline.context import PipelineContext
+from brygga.pipeline.guard import per_submission
+from brygga.plugins import StatusUpdate
+
+
+def _earlier_retries(ctx: PipelineContext, sid: str) -> int:
+    with ctx.ledger.session() as s:
+        return s.scalar(select(func.count()).select_from(Step).where(
+            Step.submission_id == sid, Step.step == "notify", Step.outcome == "retry")) or 0
+
+
+def notify(ctx: PipelineContext, ids: list[str]) -> list[str]:
+    done: list[str] = []
+    spec = ctx.route.notify
+    for sid in ctx.ledger.in_state(ids, State.ARCHIVED):
+        with per_submission(ctx, sid, "notify") as step:
+            if spec is None:
+                step.note("skipped", "route has no notify target")
+            else:
+                reference = primary_reference(ctx, sid)
+                update = StatusUpdate(source_reference=ctx.ledger.get(sid).source_reference or "",
+                                      status=spec.status, message=spec.message.format(diarienummer=reference),
+                                      external_ref=reference)
+                try:
+                    ctx.adapter(spec).notify(update)
+                except TargetRejected as exc:
+                    step.quarantine([f"status callback rejected: {str(exc)[:500]}"])
+                    continue
+                except TargetUnavailable as exc:
+                    if _earlier_retries(ctx, sid) + 1 >= ctx.route.max_delivery_attempts:
+                        step.quarantine([f"status callback unavailable after retries: {str(exc)[:300]}"])
+                    else:
+                        step.note("retry", "status callback unavailable; retried next run")
+                    continue
+            ctx.ledger.update(sid, state=State.COMPLETED)
+            done.append(sid)
+    return done

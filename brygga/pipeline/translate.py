@@ -1,0 +1,49 @@
+"""Translate: inbound mapping to the canonical case, validation, and routing by case type.
+
+Whatever fails goes to quarantine with reasons a person understands. Nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from brygga.canonical import validate_case
+from brygga.ledger import State
+from brygga.mapping import MappingFailed
+from brygga.pipeline.context import PipelineContext
+from brygga.pipeline.guard import per_submission
+from brygga.xmlsafe import UnsafeOrMalformedXml
+
+log = logging.getLogger(__name__)
+
+
+def translate(ctx: PipelineContext, ids: list[str]) -> list[str]:
+    mapping = ctx.mapping(ctx.route.mapping)
+    done: list[str] = []
+    for sid in ctx.ledger.in_state(ids, State.LANDED):
+        with per_submission(ctx, sid, "translate") as step:
+            submission = ctx.ledger.get(sid)
+            raw = ctx.landing.get(submission.content_sha256)
+            try:
+                case = mapping.run(raw, context=ctx.route.mapping_context,
+                                   attachment_sink=lambda sha, data: ctx.content.put(data, sha))
+            except MappingFailed as failed:
+                step.quarantine([str(p) for p in failed.problems])
+                continue
+            except UnsafeOrMalformedXml as exc:
+                step.quarantine([str(exc)])
+                continue
+            problems = validate_case(case)
+            if problems:
+                step.quarantine([f"canonical case {p.path or '/'}: {p.message} (rule: {p.rule})" for p in problems])
+                continue
+            case_type = case["caseType"]
+            if not ctx.route.targets_for(case_type):
+                step.quarantine([f"route {ctx.route.id!r} has no target for case type {case_type!r}"])
+                continue
+            ctx.ledger.update(sid, state=State.TRANSLATED, case_type=case_type,
+                              source_reference=str(case["source"]["reference"]),
+                              canonical_json=json.dumps(case, ensure_ascii=False))
+            done.append(sid)
+    return done

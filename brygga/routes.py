@@ -1,0 +1,155 @@
+"""Routes: tenant + source + inbound mapping + a content-based router over targets.
+
+The routes file is validated against ``schemas/config/routes.schema.json``, and each adapter's own
+config against the adapter's ``config_spec``, before anything runs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from brygga.errors import ConfigError
+from brygga.plugins import adapter_class
+from brygga.settings import REPO_ROOT
+
+ROUTES_SCHEMA = REPO_ROOT / "schemas" / "config" / "routes.schema.json"
+
+
+@dataclass(frozen=True)
+class Tenant:
+    kommunkod: str
+    name: str
+    organisationsnummer: str
+
+
+@dataclass(frozen=True)
+class AdapterRef:
+    adapter: str
+    connection: str | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TargetSpec(AdapterRef):
+    id: str = ""
+    mapping: Path = Path()
+    case_types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NotifySpec(AdapterRef):
+    status: str = "Under handläggning"
+    message: str = "Ditt ärende har tagits emot och registrerats med diarienummer {diarienummer}."
+
+
+@dataclass(frozen=True)
+class Route:
+    id: str
+    tenant: Tenant
+    source: AdapterRef
+    mapping: Path
+    targets: tuple[TargetSpec, ...]
+    archive: AdapterRef | None = None
+    notify: NotifySpec | None = None
+    max_delivery_attempts: int = 5
+    schedule: str | None = "*/1 * * * *"
+    description: str = ""
+
+    def targets_for(self, case_type: str) -> list[TargetSpec]:
+        """Content-based router: the targets that take this case type."""
+        return [t for t in self.targets if case_type in t.case_types]
+
+    @property
+    def mapping_context(self) -> dict[str, Any]:
+        tenant = {"kommunkod": self.tenant.kommunkod, "name": self.tenant.name}
+        return {"tenant": tenant, "route": self.id}
+
+
+@cache
+def _routes_validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(json.loads(ROUTES_SCHEMA.read_text(encoding="utf-8")))
+
+
+def _json_path(parts: Any) -> str:
+    return "/" + "/".join(str(p) for p in parts)
+
+
+def _check_adapter(file: Path, where: str, ref: dict[str, Any]) -> None:
+    try:
+        cls = adapter_class(ref["adapter"])
+    except ConfigError as exc:
+        raise ConfigError(f"{file}: {where}/adapter: {exc}") from None
+    spec = getattr(cls, "config_spec", None)
+    if spec is None:
+        raise ConfigError(f"{file}: {where}: adapter {ref['adapter']!r} declares no config_spec")
+    for error in jsonschema.Draft202012Validator(spec).iter_errors(ref.get("config", {})):
+        raise ConfigError(f"{file}: {where}/config{_json_path(error.absolute_path)}: {error.message} "
+                          f"(rule: {error.validator}, adapter {ref['adapter']!r})")
+
+
+def _resolve_mapping(file: Path, where: str, mappings_dir: Path, relative: str) -> Path:
+    path = (mappings_dir / relative).resolve()
+    if not path.is_relative_to(mappings_dir.resolve()):
+        raise ConfigError(f"{file}: {where}: mapping path must stay inside {mappings_dir}")
+    if not path.is_file():
+        raise ConfigError(f"{file}: {where}: mapping file {relative!r} not found under {mappings_dir}")
+    return path
+
+
+def parse_routes(document: Any, *, file: Path, mappings_dir: Path) -> list[Route]:
+    errors = sorted(_routes_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
+    if errors:
+        lines = [f"{file}: {_json_path(e.absolute_path)}: {e.message} (rule: {e.validator})" for e in errors]
+        raise ConfigError("invalid routes file:\n  " + "\n  ".join(lines))
+    routes: list[Route] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(document["routes"]):
+        where = f"/routes/{i}"
+        if raw["id"] in seen:
+            raise ConfigError(f"{file}: {where}/id: route id {raw['id']!r} is used twice")
+        seen.add(raw["id"])
+        _check_adapter(file, f"{where}/source", raw["source"])
+        targets = []
+        for j, t in enumerate(raw["targets"]):
+            _check_adapter(file, f"{where}/targets/{j}", t)
+            targets.append(TargetSpec(adapter=t["adapter"], connection=t.get("connection"),
+                                      config=t.get("config", {}), id=t["id"],
+                                      mapping=_resolve_mapping(file, f"{where}/targets/{j}/mapping",
+                                                               mappings_dir, t["mapping"]),
+                                      case_types=tuple(t["case_types"])))
+        archive = notify = None
+        if "archive" in raw:
+            _check_adapter(file, f"{where}/archive", raw["archive"])
+            archive = AdapterRef(raw["archive"]["adapter"], raw["archive"].get("connection"),
+                                 raw["archive"].get("config", {}))
+        if "notify" in raw:
+            n = raw["notify"]
+            _check_adapter(file, f"{where}/notify", n)
+            notify = NotifySpec(adapter=n["adapter"], connection=n.get("connection"), config=n.get("config", {}),
+                                **{k: n[k] for k in ("status", "message") if k in n})
+        routes.append(Route(
+            id=raw["id"], tenant=Tenant(**raw["tenant"]), description=raw.get("description", ""),
+            source=AdapterRef(raw["source"]["adapter"], raw["source"].get("connection"),
+                              raw["source"].get("config", {})),
+            mapping=_resolve_mapping(file, f"{where}/mapping", mappings_dir, raw["mapping"]),
+            targets=tuple(targets), archive=archive, notify=notify,
+            max_delivery_attempts=raw.get("max_delivery_attempts", 5), schedule=raw.get("schedule", "*/1 * * * *"),
+        ))
+    return routes
+
+
+def load_routes(path: Path, mappings_dir: Path) -> list[Route]:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"routes file not found: {path}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    return parse_routes(document, file=path, mappings_dir=mappings_dir)
