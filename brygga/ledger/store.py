@@ -216,6 +216,7 @@ class Ledger:
                        or_(Delivery.lease_until.is_(None), Delivery.lease_until < now))
                 .values(lease_owner=owner, lease_until=now + lease, attempts=Delivery.attempts + 1,
                         state="pending")
+                .execution_options(synchronize_session=False)
             ).rowcount
             return Claim("go", attempts=row.attempts + 1) if taken == 1 else Claim("busy", attempts=row.attempts)
 

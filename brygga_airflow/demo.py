@@ -1,0 +1,165 @@
+"""`brygga demo`: the route DAG on the embedded default, end to end, with no servers to install.
+
+It starts the simulators (ByggR-like case system, Open ePlatform callback) on free local ports,
+points the route's Connections at them, drops the sample files into the inbox, runs the real DAG
+with ``dag.test()`` against a migrated SQLite Airflow DB, and prints a trace per submission.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from brygga.settings import REPO_ROOT
+
+DEMO_ROUTE = "kumla-bygglov"
+SAMPLES = REPO_ROOT / "samples" / "open-eplatform"
+STATE_NAMES = {"completed": "delivered", "quarantined": "quarantined"}
+
+
+def default_samples() -> list[Path]:
+    return sorted(SAMPLES.glob("*.xml"))
+
+
+def _prepare_environment(var: Path) -> tuple[Path, Path]:
+    """Fresh Brygga state for every demo; the Airflow DB is migrated once and kept."""
+    brygga_home = var / "demo"
+    airflow_home = var / "airflow"
+    shutil.rmtree(brygga_home, ignore_errors=True)
+    brygga_home.mkdir(parents=True)
+    airflow_home.mkdir(parents=True, exist_ok=True)
+    os.environ.update({
+        "BRYGGA_HOME": str(brygga_home),
+        "AIRFLOW_HOME": str(airflow_home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+    })
+    return brygga_home, airflow_home
+
+
+def migrate_airflow_db(airflow_home: Path) -> None:
+    stamp = airflow_home / ".brygga-migrated"
+    if stamp.exists():
+        return
+    airflow = Path(sys.executable).with_name("airflow")
+    result = subprocess.run([str(airflow), "db", "migrate"], capture_output=True, text=True, env=os.environ.copy())
+    if result.returncode != 0:
+        raise RuntimeError(f"airflow db migrate failed:\n{result.stderr[-2000:]}")
+    stamp.touch()
+
+
+@contextlib.contextmanager
+def _output_to(log_file: Path) -> Iterator[None]:
+    """Send everything written to fd 1 and 2 (Airflow's own logging included) to a file."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(log_file, "ab") as handle:
+        os.dup2(handle.fileno(), 1)
+        os.dup2(handle.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+def run_demo(files: list[Path], *, var: Path | None = None) -> list[dict[str, Any]]:
+    """Run the demo route's DAG once over ``files`` and return one result per file."""
+    from simulators import start_simulator
+
+    brygga_home, airflow_home = _prepare_environment(var or REPO_ROOT / "var")
+    migrate_airflow_db(airflow_home)
+
+    from brygga.pipeline import PipelineContext
+    from brygga.pipeline.archive import primary_reference
+    from brygga.routes import load_routes
+    from brygga.settings import Settings
+    from brygga_airflow.dag_factory import build_route_dag
+
+    settings = Settings.from_env()
+    route = {r.id: r for r in load_routes(settings.routes_file, settings.mappings_dir)}[DEMO_ROUTE]
+    with start_simulator("byggr") as byggr, start_simulator("oep-callback") as callback:
+        os.environ["AIRFLOW_CONN_BYGGR_KUMLA"] = byggr.url
+        os.environ["AIRFLOW_CONN_OEP_KUMLA"] = callback.url
+        inbox = settings.home / route.source.config["path"]
+        inbox.mkdir(parents=True, exist_ok=True)
+        for i, path in enumerate(files):
+            # Each file gets its own inbox name, so the same file twice really arrives twice.
+            shutil.copyfile(path, inbox / f"{i:03d}-{path.name}")
+        dag = build_route_dag(route)
+        with _output_to(brygga_home / "airflow-run.log"):
+            dag.test()
+        ctx = PipelineContext.for_route(DEMO_ROUTE, settings=settings)
+        results = []
+        for path in files:
+            submission = ctx.ledger.by_content(route.id, hashlib.sha256(path.read_bytes()).hexdigest())
+            if submission is None:
+                results.append({"file": str(path), "state": "not_taken_in", "diarienummer": None,
+                                "archive_package": None, "reasons": ["the file was not picked up from the inbox"]})
+                continue
+            results.append({
+                "file": str(path),
+                "state": STATE_NAMES.get(submission.state, submission.state),
+                "diarienummer": primary_reference(ctx, submission.id),
+                "archive_package": submission.archive_location,
+                "reasons": ctx.ledger.quarantine_reasons(submission.id),
+                "submission_id": submission.id,
+                "callback_calls": sum(1 for c in callback.calls() if c.get("flowInstanceID")
+                                      == submission.source_reference) if submission.source_reference else 0,
+            })
+        return results
+
+
+def print_trace(results: list[dict[str, Any]]) -> None:
+    from brygga.pipeline import PipelineContext
+
+    ctx = PipelineContext.for_route(DEMO_ROUTE)
+    for result in results:
+        print(f"\n{Path(result['file']).name}  ->  {result['state'].upper()}")
+        if "submission_id" not in result:
+            continue
+        for step in ctx.ledger.steps(result["submission_id"]):
+            detail = f"  {step.detail}" if step.detail else ""
+            print(f"   {step.step:<10} {step.outcome:<12} {step.duration_ms:8.1f} ms{detail}")
+        if result["diarienummer"]:
+            print(f"   diarienummer: {result['diarienummer']}")
+        if result["archive_package"]:
+            print(f"   archive package: {result['archive_package']}")
+        if result.get("callback_calls"):
+            print(f"   status callbacks to Open ePlatform: {result['callback_calls']}")
+        for reason in result["reasons"]:
+            print(f"   reason: {reason}")
+
+
+def main(files: list[str], as_json: bool) -> int:
+    paths = [Path(f).resolve() for f in files] or default_samples()
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        print(f"brygga demo: no such file: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    if not as_json:
+        print(f"Brygga demo: route {DEMO_ROUTE!r}, {len(paths)} file(s), Airflow dag.test() on SQLite ...")
+    results = run_demo(paths)
+    if as_json:
+        public = ("file", "state", "diarienummer", "archive_package", "reasons")
+        print(json.dumps([{k: r[k] for k in public} for r in results], ensure_ascii=False, indent=2))
+    else:
+        print_trace(results)
+        ok = sum(r["state"] == "delivered" for r in results)
+        print(f"\n{ok} delivered, {sum(r['state'] == 'quarantined' for r in results)} quarantined, "
+              f"{len(results)} file(s). Ledger: {os.environ['BRYGGA_HOME']}/ledger.sqlite")
+    return 0

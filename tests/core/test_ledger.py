@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+
+from brygga.ledger import Ledger, State
+
+
+@pytest.fixture
+def ledger(tmp_path) -> Ledger:
+    return Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+
+
+def _land(ledger: Ledger, sha: str = "a" * 64, route: str = "r1"):
+    return ledger.land(route_id=route, tenant="1881", content_sha256=sha, raw_path="/x", source_name="f.xml")
+
+
+def test_same_bytes_twice_is_one_submission(ledger):
+    first, second = _land(ledger), _land(ledger)
+    assert first.created and not second.created
+    assert first.submission_id == second.submission_id
+    assert _land(ledger, route="r2").submission_id != first.submission_id
+
+
+def test_claim_then_done_returns_the_recorded_reference(ledger):
+    sid = _land(ledger).submission_id
+    claim = ledger.claim_delivery(submission_id=sid, target="byggr", idempotency_key="k1", owner="w1")
+    assert claim.outcome == "go"
+    ledger.complete_delivery("k1", "BN 2026-000001")
+    again = ledger.claim_delivery(submission_id=sid, target="byggr", idempotency_key="k1", owner="w2")
+    assert (again.outcome, again.external_ref) == ("done", "BN 2026-000001")
+
+
+def test_a_held_lease_makes_a_second_worker_wait(ledger):
+    sid = _land(ledger).submission_id
+    assert ledger.claim_delivery(submission_id=sid, target="t", idempotency_key="k", owner="w1").outcome == "go"
+    assert ledger.claim_delivery(submission_id=sid, target="t", idempotency_key="k", owner="w2").outcome == "busy"
+
+
+def test_a_failed_delivery_is_taken_over_and_counts_attempts(ledger):
+    sid = _land(ledger).submission_id
+    ledger.claim_delivery(submission_id=sid, target="t", idempotency_key="k", owner="w1")
+    ledger.fail_delivery("k", "timeout")
+    retry = ledger.claim_delivery(submission_id=sid, target="t", idempotency_key="k", owner="w2")
+    assert (retry.outcome, retry.attempts) == ("go", 2)
+
+
+def test_an_expired_lease_is_taken_over(ledger):
+    sid = _land(ledger).submission_id
+    ledger.claim_delivery(submission_id=sid, target="t", idempotency_key="k", owner="w1", lease=timedelta(seconds=-1))
+    assert ledger.claim_delivery(submission_id=sid, target="t", idempotency_key="k", owner="w2").outcome == "go"
+
+
+def test_concurrent_claims_let_exactly_one_worker_go(ledger):
+    sid = _land(ledger).submission_id
+    outcomes: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def claim(n: int) -> None:
+        barrier.wait()
+        outcomes.append(ledger.claim_delivery(submission_id=sid, target="t", idempotency_key="k",
+                                              owner=f"w{n}").outcome)
+
+    threads = [threading.Thread(target=claim, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["busy"] * 7 + ["go"]
+
+
+def test_quarantine_records_reasons_and_release_requeues(ledger):
+    sid = _land(ledger).submission_id
+    ledger.quarantine(sid, "translate", ["mapping m.yaml: rule x (source /a): bad"])
+    assert ledger.get(sid).state == State.QUARANTINED
+    assert ledger.quarantine_reasons(sid) == ["mapping m.yaml: rule x (source /a): bad"]
+    assert sid not in ledger.unfinished("r1")
+    ledger.release(sid, State.LANDED)
+    assert ledger.get(sid).state == State.LANDED
+    assert ledger.quarantine_reasons(sid) == []
+    assert ledger.unfinished("r1") == [sid]
+
+
+def test_find_by_id_source_reference_and_diarienummer(ledger):
+    sid = _land(ledger).submission_id
+    ledger.update(sid, source_reference="1001")
+    ledger.claim_delivery(submission_id=sid, target="t", idempotency_key="k", owner="w")
+    ledger.complete_delivery("k", "BN 2026-000042")
+    for term in (sid, "1001", "BN 2026-000042"):
+        assert [s.id for s in ledger.find(term)] == [sid]
+    assert ledger.find("nothing") == []
+
+
+def test_timed_step_records_errors_by_type_only(ledger):
+    sid = _land(ledger).submission_id
+    with pytest.raises(KeyError), ledger.timed_step(sid, "translate"):
+        raise KeyError("Anna Svensson")
+    (step,) = ledger.steps(sid)
+    assert (step.outcome, step.detail) == ("error", "KeyError")
+    assert step.duration_ms >= 0
