@@ -103,7 +103,10 @@ def adapter_class(name: str) -> type:
     if name not in found:
         known = ", ".join(sorted(found)) or "none"
         raise ConfigError(f"unknown adapter {name!r}; installed adapters: {known}")
-    return found[name].load()
+    try:
+        return found[name].load()
+    except ImportError as exc:
+        raise ConfigError(f"adapter {name!r} ({found[name].value}) could not be imported: {exc}") from exc
 
 
 def installed_adapters() -> dict[str, type]:

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from brygga.errors import ConfigError
+from brygga.routes import parse_routes
+
+VALID = {
+    "routes": [{
+        "id": "kumla-bygglov",
+        "tenant": {"kommunkod": "1881", "name": "Kumla kommun", "organisationsnummer": "212000-1819"},
+        "source": {"adapter": "file-inbox", "config": {"path": "inbox/kumla"}},
+        "mapping": "in.yaml",
+        "targets": [{"id": "byggr", "adapter": "byggr", "connection": "byggr_kumla", "mapping": "out.yaml",
+                     "case_types": ["bygglov"]}],
+        "archive": {"adapter": "archive-folder", "config": {"path": "archive-out"}},
+        "notify": {"adapter": "oep-callback", "connection": "oep_kumla"},
+    }]
+}
+
+
+@pytest.fixture
+def mappings(tmp_path):
+    (tmp_path / "in.yaml").write_text("x: 1")
+    (tmp_path / "out.yaml").write_text("x: 1")
+    return tmp_path
+
+
+def _parse(doc, mappings):
+    return parse_routes(doc, file=mappings / "routes.yaml", mappings_dir=mappings)
+
+
+def test_valid_routes_parse_and_route_by_case_type(mappings):
+    (route,) = _parse(VALID, mappings)
+    assert [t.id for t in route.targets_for("bygglov")] == ["byggr"]
+    assert route.targets_for("felanmalan") == []
+    assert route.mapping_context["tenant"] == {"kommunkod": "1881", "name": "Kumla kommun"}
+    assert route.notify is not None and "{diarienummer}" in route.notify.message
+
+
+def _broken(mutate):
+    doc = copy.deepcopy(VALID)
+    mutate(doc["routes"][0])
+    return doc
+
+
+@pytest.mark.parametrize(("mutate", "expected"), [
+    (lambda r: r["tenant"].update(kommunkod="18"), r"/routes/0/tenant/kommunkod: .*rule: pattern"),
+    (lambda r: r.update(password="hunter2"), r"/routes/0: .*password.*rule: additionalProperties"),
+    (lambda r: r["targets"][0].pop("case_types"), r"/routes/0/targets/0: .*case_types.*rule: required"),
+    (lambda r: r["source"].update(adapter="ftp-magic"), r"/routes/0/source/adapter: unknown adapter 'ftp-magic'"),
+    (lambda r: r["source"]["config"].update(colour="red"), r"/routes/0/source/config: .*colour"),
+    (lambda r: r.update(mapping="missing.yaml"), r"/routes/0/mapping: mapping file 'missing.yaml' not found"),
+    (lambda r: r.update(mapping="../../etc/passwd"), r"/routes/0/mapping: mapping path must stay inside"),
+])
+def test_errors_name_the_file_the_path_and_the_rule(mappings, mutate, expected):
+    with pytest.raises(ConfigError, match=expected) as info:
+        _parse(_broken(mutate), mappings)
+    assert "routes.yaml" in str(info.value)
+
+
+def test_duplicate_route_ids_are_refused(mappings):
+    doc = copy.deepcopy(VALID)
+    doc["routes"].append(copy.deepcopy(doc["routes"][0]))
+    with pytest.raises(ConfigError, match="used twice"):
+        _parse(doc, mappings)
