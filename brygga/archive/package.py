@@ -1,0 +1,237 @@
+"""build_sip: one canonical case and its documents → one FGS 2.0 / E-ARK SIP 2.1 package directory.
+
+The package is built in a staging folder beside its final place, checked with verify_package, then renamed into
+place in one step, so a reader never sees half a package. A package already there is kept when it holds the
+same data (rebuilding is idempotent) and refused when it differs. Nothing here logs: the package holds
+personal data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from brygga import __version__
+from brygga.archive import erms as erms_mod
+from brygga.archive.common import (
+    CASE_JSON,
+    REPRESENTATION,
+    Agent,
+    PackageFile,
+    now_timestamp,
+    sha256_file,
+)
+from brygga.archive.documentation import readme_text
+from brygga.archive.mets import FileGroup, Header, Ref, representation_mets, root_mets
+from brygga.archive.naming import ArchiveInputError, attachment_file_name, clean_media_type, package_objid
+from brygga.archive.premis import PremisEvent, build_premis
+from brygga.archive.verify import payload_digests, recorded_diarienummer, verify_package
+from brygga.plugins import StoredDocument
+from brygga.settings import REPO_ROOT
+
+REP_DIR = f"representations/{REPRESENTATION}"
+DATA_DIR = f"{REP_DIR}/data"
+CASE_SCHEMA = REPO_ROOT / "schemas" / "canonical" / "case.v1.schema.json"
+CONTENT_TYPE = "Brygga canonical case v1"
+
+# Used only while the canonical case schema is not in the repository yet: schemas/ must not be empty, and
+# the reference XSDs are not ours to ship.
+_FALLBACK_SCHEMA_NAME = "brygga-case-envelope.schema.json"
+_FALLBACK_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "Brygga canonical case (envelope only)",
+    "description": "The outer shape of representations/rep1/data/case.json.",
+    "type": "object",
+    "required": ["schemaVersion", "caseType", "source"],
+    "properties": {"schemaVersion": {"type": "string"}, "caseType": {"type": "string"},
+                   "source": {"type": "object"}},
+}
+
+
+class PackageConflict(FileExistsError):
+    """A package with this OBJID exists and holds different data; it is never overwritten."""
+
+
+def canonical_json_bytes(case: dict[str, Any]) -> bytes:
+    """Deterministic bytes, so the same case gives the same case.json and so the same package payload."""
+    return (json.dumps(case, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+class _Writer:
+    """Writes files under the staging root, each only once, and remembers their METS facts."""
+
+    def __init__(self, root: Path, created: str) -> None:
+        self.root = root
+        self.created = created
+
+    def _target(self, rel_path: str) -> Path:
+        target = (self.root / rel_path).resolve()
+        # Defence in depth: every rel_path is generated here, but nothing may ever land outside the package.
+        if not target.is_relative_to(self.root.resolve()):
+            raise ArchiveInputError(f"refusing to write outside the package: {rel_path!r}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target
+
+    def write(self, rel_path: str, data: bytes, media_type: str) -> PackageFile:
+        with self._target(rel_path).open("xb") as handle:
+            handle.write(data)
+        digest, size = sha256_file(self.root / rel_path)
+        return PackageFile(rel_path, media_type, size, digest, self.created)
+
+    def copy(self, rel_path: str, doc: StoredDocument, media_type: str, index: int) -> PackageFile:
+        target = self._target(rel_path)
+        with doc.path.open("rb") as src, target.open("xb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+        digest, size = sha256_file(target)
+        # The content store's hash is the contract; archiving silently different bytes would be worse than failing.
+        if digest != doc.sha256.lower() or size != doc.size:
+            raise ArchiveInputError(f"document {index}: content does not match its recorded sha256/size")
+        return PackageFile(rel_path, media_type, size, digest, self.created, original_name=doc.name)
+
+
+def _planned_payload(case_bytes: bytes, documents: Sequence[StoredDocument]) -> dict[str, str]:
+    """{name in data/: sha256} the new package would hold, computed before anything is written."""
+    planned = {CASE_JSON: hashlib.sha256(case_bytes).hexdigest()}
+    for index, doc in enumerate(documents, start=1):
+        sha = doc.sha256.lower()
+        planned[attachment_file_name(index, sha, clean_media_type(doc.media_type))] = sha
+    return planned
+
+
+def _attachment_ids(case: dict[str, Any]) -> dict[str, str]:
+    """sha256 → the e-service's attachment id, to tie each record back to the submission."""
+    return {a["sha256"].lower(): str(a.get("sourceId")) for a in case.get("attachments") or []
+            if isinstance(a, dict) and a.get("sha256") and a.get("sourceId") is not None}
+
+
+def _schema_files() -> list[tuple[str, bytes]]:
+    if CASE_SCHEMA.is_file():
+        return [(CASE_SCHEMA.name, CASE_SCHEMA.read_bytes())]
+    return [(_FALLBACK_SCHEMA_NAME, (json.dumps(_FALLBACK_SCHEMA, indent=2) + "\n").encode())]
+
+
+def _write_package(root: Path, objid: str, case: dict[str, Any], case_bytes: bytes,
+                   documents: Sequence[StoredDocument], diarienummer: str | None, archival_creator: Agent,
+                   submitter: Agent, software: tuple[str, str]) -> None:
+    created = now_timestamp()
+    w = _Writer(root, created)
+
+    # 1. The payload: case.json and the documents under generated names.
+    data = [w.write(f"{DATA_DIR}/{CASE_JSON}", case_bytes, "application/json")]
+    for index, doc in enumerate(documents, start=1):
+        media_type = clean_media_type(doc.media_type)
+        name = attachment_file_name(index, doc.sha256.lower(), media_type)
+        data.append(w.copy(f"{DATA_DIR}/{name}", doc, media_type, index))
+
+    # 2. The representation: its PREMIS, then its METS, hrefs relative to representations/rep1/.
+    def rep_href(file: PackageFile) -> str:
+        return file.rel_path.removeprefix(f"{REP_DIR}/")
+
+    event = PremisEvent("event-fixity", "message digest calculation", created,
+                        f"SHA-256 of every data file, computed by {software[0]} while packaging",
+                        [rep_href(f) for f in data])
+    rep_premis = w.write(f"{REP_DIR}/metadata/preservation/premis.xml",
+                         build_premis(files=[(rep_href(f), f) for f in data], event=event, software=software,
+                                      organisation=archival_creator), "text/xml")
+    rep_header = Header(REPRESENTATION, f"{objid} {REPRESENTATION}", _other_type(case), CONTENT_TYPE, created,
+                        software, archival_creator, submitter)
+    data_group = FileGroup(f"{REPRESENTATION}-grp-data", "Data",
+                           [Ref(f"{REPRESENTATION}-file-{i:03d}", rep_href(f), f) for i, f in enumerate(data)],
+                           CONTENT_TYPE)
+    rep_mets = w.write(f"{REP_DIR}/METS.xml",
+                       representation_mets(rep_header, premis=Ref(f"{REPRESENTATION}-digiprov-premis",
+                                                                  rep_href(rep_premis), rep_premis),
+                                           data=data_group), "text/xml")
+
+    # 3. Package metadata: ERMS and PREMIS.
+    ids = _attachment_ids(case)
+    system = (case.get("source") or {}).get("system")
+    records = [erms_mod.ErmsRecord(erms_mod.source_key(case), "E-tjänstens uppgifter (ärendet som Brygga-JSON)",
+                                   "e-service submission", data[0].media_type, data[0].rel_path, CASE_JSON)]
+    for file in data[1:]:
+        ident = ids.get(file.sha256)
+        records.append(erms_mod.ErmsRecord(f"{system}:attachment:{ident}" if ident else f"sha256:{file.sha256}",
+                                           file.original_name or file.rel_path.rsplit("/", 1)[-1], "attachment",
+                                           file.media_type, file.rel_path, file.rel_path.rsplit("/", 1)[-1]))
+    erms_file = w.write("metadata/descriptive/erms.xml",
+                        erms_mod.build_erms(case, records, objid=objid, diarienummer=diarienummer,
+                                            archival_creator=archival_creator, software=software,
+                                            created=created), "application/xml")
+    event = PremisEvent("event-creation", "creation", created, f"SIP built by {software[0]} {software[1]}",
+                        [REPRESENTATION])
+    premis_file = w.write("metadata/preservation/premis.xml",
+                          build_premis(representations=[REPRESENTATION], event=event, software=software,
+                                       organisation=archival_creator), "text/xml")
+
+    # 4. Schemas and documentation; both folders must be non-empty.
+    schemas = [w.write(f"schemas/{name}", body, "application/json") for name, body in _schema_files()]
+    readme = w.write("documentation/README.txt", readme_text(
+        objid=objid, case=case, diarienummer=diarienummer, archival_creator=archival_creator,
+        submitter=submitter, software=software, created=created, data_files=data,
+        schema_names=[s.rel_path.rsplit("/", 1)[-1] for s in schemas]).encode("utf-8"), "text/plain")
+
+    # 5. The root METS last: it carries every other file's size and checksum.
+    header = Header(objid, str(case.get("title") or objid), _other_type(case), CONTENT_TYPE, created, software,
+                    archival_creator, submitter)
+    w.write("METS.xml", root_mets(
+        header,
+        erms=Ref("dmd-erms", erms_file.rel_path, erms_file),
+        premis=Ref("digiprov-premis", premis_file.rel_path, premis_file),
+        documentation=FileGroup("grp-documentation", "Documentation", [Ref("file-readme", readme.rel_path, readme)]),
+        schemas=FileGroup("grp-schemas", "Schemas",
+                          [Ref(f"file-schema-{i:03d}", s.rel_path, s) for i, s in enumerate(schemas)]),
+        representation=FileGroup(f"grp-{REPRESENTATION}", f"Representations/{REPRESENTATION}",
+                                 [Ref(f"file-{REPRESENTATION}-mets", rep_mets.rel_path, rep_mets)], CONTENT_TYPE),
+        representation_name=REPRESENTATION), "text/xml")
+
+
+def _other_type(case: dict[str, Any]) -> str:
+    return f"Ärende: {case.get('caseType') or 'okänd ärendetyp'}"
+
+
+def _accept_existing(final: Path, planned: dict[str, str], diarienummer: str | None) -> Path:
+    # Same data but a different diarienummer is a different package too: its ERMS would say otherwise.
+    if payload_digests(final) != planned or recorded_diarienummer(final) != diarienummer:
+        raise PackageConflict(f"{final.name}: a package with different content already exists; not overwritten")
+    problems = verify_package(final)
+    if problems:
+        raise PackageConflict(f"{final.name}: the existing package is damaged: {'; '.join(problems[:3])}")
+    return final
+
+
+def build_sip(case: dict[str, Any], documents: list[StoredDocument], *, out_dir: Path, diarienummer: str | None,
+              archival_creator: Agent, submitter: Agent,
+              software: tuple[str, str] = ("Brygga", __version__)) -> Path:
+    """Write ``out_dir/<OBJID>/`` for the case and return its path (see the module docstring)."""
+    objid = package_objid(case)
+    case_bytes = canonical_json_bytes(case)
+    planned = _planned_payload(case_bytes, documents)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    final = out_dir / objid
+    if final.exists():
+        return _accept_existing(final, planned, diarienummer)
+
+    staging = Path(tempfile.mkdtemp(prefix=f".{objid}.", suffix=".building", dir=out_dir))
+    try:
+        staged = staging / objid
+        staged.mkdir()
+        _write_package(staged, objid, case, case_bytes, documents, diarienummer, archival_creator, submitter,
+                       software)
+        problems = verify_package(staged)
+        if problems:
+            raise RuntimeError(f"built package {objid} fails its own check: {'; '.join(problems[:3])}")
+        try:
+            os.rename(staged, final)  # atomic within one file system; fails if another build got there first
+        except OSError:
+            if final.exists():
+                return _accept_existing(final, planned, diarienummer)
+            raise
+        return final
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

@@ -1,0 +1,153 @@
+"""verify_package: the checks eark-validator 1.1.3 does not do (its -r and -c flags do nothing).
+
+For the root METS and every representation METS: each file/mdRef/mptr target exists inside the package, its
+SIZE and CHECKSUM match the bytes on disk, no file in the package is left unreferenced, and each METS's OBJID
+equals its folder name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from lxml import etree
+
+from brygga.archive.common import ERMS_NS, METS_NS, REPRESENTATION, XLINK_NS, safe_parser, sha256_file
+
+_NS = {"mets": METS_NS, "xlink": XLINK_NS}
+_HREF = f"{{{XLINK_NS}}}href"
+_ALGORITHMS = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
+
+
+def _digest(path: Path, algorithm: str) -> str:
+    digest = hashlib.new(algorithm)
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _rel(path: Path, package: Path) -> str:
+    return path.relative_to(package).as_posix()
+
+
+class _MetsCheck:
+    def __init__(self, package: Path) -> None:
+        self.package = package.resolve()
+        self.problems: list[str] = []
+        self.referenced: set[Path] = set()
+
+    def _resolve(self, mets_rel: str, base: Path, href: str | None) -> Path | None:
+        if not href:
+            self.problems.append(f"{mets_rel}: a reference without xlink:href")
+            return None
+        parts = urlsplit(href)
+        if parts.scheme or parts.netloc or href.startswith("/"):
+            self.problems.append(f"{mets_rel}: {href!r} is not a relative path inside the package")
+            return None
+        target = (base / unquote(parts.path)).resolve()
+        if not target.is_relative_to(self.package):
+            self.problems.append(f"{mets_rel}: {href!r} points outside the package")
+            return None
+        return target
+
+    def _check_fixity(self, mets_rel: str, element: etree._Element, target: Path) -> None:
+        rel = _rel(target, self.package)
+        size, checksum, kind = element.get("SIZE"), element.get("CHECKSUM"), element.get("CHECKSUMTYPE")
+        if size is None or checksum is None or kind is None:
+            self.problems.append(f"{mets_rel}: {rel} has no SIZE, CHECKSUM or CHECKSUMTYPE")
+            return
+        actual_size = target.stat().st_size
+        if str(actual_size) != size:
+            self.problems.append(f"{mets_rel}: {rel} size mismatch: METS says {size}, file has {actual_size}")
+        algorithm = _ALGORITHMS.get(kind.upper())
+        if algorithm is None:
+            self.problems.append(f"{mets_rel}: {rel} has unsupported CHECKSUMTYPE {kind!r}")
+        elif _digest(target, algorithm) != checksum.lower():
+            self.problems.append(f"{mets_rel}: {rel} checksum mismatch ({kind} in METS differs from the file)")
+
+    def check(self, mets_path: Path, expected_objid: str) -> list[Path]:
+        """Check one METS document; return the representation METS files it points to."""
+        mets_rel = _rel(mets_path, self.package)
+        try:
+            root = etree.parse(str(mets_path), safe_parser()).getroot()
+        except (OSError, etree.XMLSyntaxError) as exc:
+            self.problems.append(f"{mets_rel}: cannot be read as XML ({exc})")
+            return []
+        objid = root.get("OBJID")
+        if objid != expected_objid:
+            self.problems.append(f"{mets_rel}: OBJID {objid!r} does not equal the folder name {expected_objid!r}")
+        base = mets_path.parent
+        for element in root.iterfind(".//mets:file", _NS):
+            locats = element.findall("mets:FLocat", _NS)
+            if not locats:
+                self.problems.append(f"{mets_rel}: file {element.get('ID')!r} has no FLocat")
+            for locat in locats:
+                self._reference(mets_rel, base, locat.get(_HREF), element)
+        for element in root.iterfind(".//mets:mdRef", _NS):
+            self._reference(mets_rel, base, element.get(_HREF), element)
+        children = []
+        for element in root.iterfind(".//mets:mptr", _NS):
+            target = self._reference(mets_rel, base, element.get(_HREF), None)
+            if target is not None:
+                children.append(target)
+        return children
+
+    def _reference(self, mets_rel: str, base: Path, href: str | None,
+                   element: etree._Element | None) -> Path | None:
+        target = self._resolve(mets_rel, base, href)
+        if target is None:
+            return None
+        if not target.is_file():
+            self.problems.append(f"{mets_rel}: referenced file {href!r} does not exist")
+            return None
+        self.referenced.add(target)
+        if element is not None:
+            self._check_fixity(mets_rel, element, target)
+        return target
+
+
+def verify_package(path: Path) -> list[str]:
+    """Readable problems with the package directory at ``path``; an empty list means it is sound."""
+    package = Path(path)
+    root_mets = package / "METS.xml"
+    if not root_mets.is_file():
+        return [f"{package.name}: no METS.xml at the package root"]
+    checker = _MetsCheck(package)
+    pending = checker.check(root_mets.resolve(), package.name)
+    # Representation METS files found on disk are checked too, even if the root forgot to point at them.
+    found = {p.resolve() for p in (package / "representations").glob("*/METS.xml")}
+    seen: set[Path] = set()
+    for rep_mets in sorted(set(pending) | found):
+        if rep_mets in seen or rep_mets == root_mets.resolve():
+            continue
+        seen.add(rep_mets)
+        checker.check(rep_mets, rep_mets.parent.name)
+    for file in sorted(package.rglob("*")):
+        rel = _rel(file, package)
+        if file.is_symlink():
+            checker.problems.append(f"{rel}: symbolic links are not allowed in a package")
+        elif file.is_file() and file.resolve() != root_mets.resolve() and file.resolve() not in checker.referenced:
+            checker.problems.append(f"{rel}: not referenced from any METS file")
+    return checker.problems
+
+
+def payload_digests(path: Path) -> dict[str, str]:
+    """{file name: sha256} of the representation's data folder: what makes two builds "the same package"."""
+    data = Path(path) / "representations" / REPRESENTATION / "data"
+    if not data.is_dir():
+        return {}
+    return {f.name: sha256_file(f)[0] for f in sorted(data.iterdir()) if f.is_file()}
+
+
+
+def recorded_diarienummer(path: Path) -> str | None:
+    """The diarienummer an existing package's ERMS records, or None."""
+    erms = Path(path) / "metadata" / "descriptive" / "erms.xml"
+    try:
+        root = etree.parse(str(erms), safe_parser()).getroot()
+    except (OSError, etree.XMLSyntaxError):
+        return None
+    return root.findtext(".//e:aggregation/e:identification[@identificationType='diarienummer']",
+                         namespaces={"e": ERMS_NS})
