@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from adapters.file import ArchiveFolderTarget, FileInboxSource
+
+
+def test_inbox_skips_partial_hidden_and_linked_files(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a.xml").write_bytes(b"<a/>")
+    (inbox / "b.xml.part").write_bytes(b"<b/>")
+    (inbox / ".c.xml").write_bytes(b"<c/>")
+    (inbox / "d.xml").symlink_to(inbox / "a.xml")
+    source = FileInboxSource({"path": str(inbox)})
+    items = list(source.poll())
+    assert [i.name for i in items] == ["a.xml"]
+    source.acknowledge(items[0])
+    assert not (inbox / "a.xml").exists()
+
+
+def test_oversize_files_are_set_aside_not_lost(tmp_path):
+    (tmp_path / "big.xml").write_bytes(b"x" * 100)
+    source = FileInboxSource({"path": str(tmp_path), "max_bytes": 10})
+    assert list(source.poll()) == []
+    assert (tmp_path / "oversize" / "big.xml").read_bytes() == b"x" * 100
+
+
+def test_relative_paths_resolve_against_brygga_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("BRYGGA_HOME", str(tmp_path))
+    assert FileInboxSource({"path": "inbox/x"}).root == tmp_path / "inbox" / "x"
+
+
+def test_archive_folder_delivers_a_package_once(tmp_path):
+    package = tmp_path / "staging" / "brygga-123"
+    (package / "metadata").mkdir(parents=True)
+    (package / "METS.xml").write_text("<mets/>")
+    target = ArchiveFolderTarget({"path": str(tmp_path / "out")})
+    first = target.deliver_package(package)
+    assert first == str(tmp_path / "out" / "brygga-123")
+    assert (tmp_path / "out" / "brygga-123" / "METS.xml").read_text() == "<mets/>"
+    assert target.deliver_package(package) == first
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["brygga-123"]
