@@ -78,7 +78,7 @@ def _routes_validator() -> jsonschema.Draft202012Validator:
 
 
 def _json_path(parts: Any) -> str:
-    return "/" + "/".join(str(p) for p in parts)
+    return "".join(f"/{p}" for p in parts)
 
 
 def _check_adapter(file: Path, where: str, ref: dict[str, Any]) -> None:
@@ -106,7 +106,7 @@ def _resolve_mapping(file: Path, where: str, mappings_dir: Path, relative: str) 
 def parse_routes(document: Any, *, file: Path, mappings_dir: Path) -> list[Route]:
     errors = sorted(_routes_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
     if errors:
-        lines = [f"{file}: {_json_path(e.absolute_path)}: {e.message} (rule: {e.validator})" for e in errors]
+        lines = [f"{file}: {_json_path(e.absolute_path) or '/'}: {e.message} (rule: {e.validator})" for e in errors]
         raise ConfigError("invalid routes file:\n  " + "\n  ".join(lines))
     routes: list[Route] = []
     seen: set[str] = set()
