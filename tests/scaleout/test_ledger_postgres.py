@@ -1,0 +1,66 @@
+"""The scale-out path: the ledger on PostgreSQL, claimed by several processes at once.
+
+Uses the local PostgreSQL (BRYGGA_TEST_POSTGRES_URL, default: trust auth on 127.0.0.1). Each test run
+gets a database of its own, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from brygga.ledger import Ledger
+
+ADMIN_URL = os.environ.get("BRYGGA_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"brygga_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as exc:
+        pytest.skip(f"no PostgreSQL at {ADMIN_URL}: {exc.orig}")
+    yield ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _claim(url: str, submission_id: str, start, results) -> None:  # type: ignore[no-untyped-def]
+    ledger = Ledger(url)
+    start.wait()
+    claim = ledger.claim_delivery(submission_id=submission_id, target="byggr", idempotency_key="key-1",
+                                  owner=f"pid-{os.getpid()}")
+    results.put(claim.outcome)
+
+
+def test_processes_racing_for_one_delivery_let_exactly_one_through(postgres_url):
+    ledger = Ledger(postgres_url)
+    sid = ledger.land(route_id="r", tenant="1881", content_sha256="b" * 64, raw_path="/x",
+                      source_name="f.xml").submission_id
+    ctx = multiprocessing.get_context("spawn")
+    start, results = ctx.Event(), ctx.Queue()
+    workers = [ctx.Process(target=_claim, args=(postgres_url, sid, start, results)) for _ in range(6)]
+    for w in workers:
+        w.start()
+    start.set()
+    for w in workers:
+        w.join(timeout=60)
+    outcomes = sorted(results.get(timeout=5) for _ in workers)
+    assert outcomes == ["busy"] * 5 + ["go"]
+
+
+def test_same_bytes_from_two_processes_land_once(postgres_url):
+    ledger = Ledger(postgres_url)
+    first = ledger.land(route_id="r", tenant="1881", content_sha256="c" * 64, raw_path="/x", source_name="a.xml")
+    second = Ledger(postgres_url).land(route_id="r", tenant="1881", content_sha256="c" * 64, raw_path="/x",
+                                       source_name="b.xml")
+    assert first.created and not second.created and first.submission_id == second.submission_id
