@@ -1,0 +1,1 @@
+"""Brygga's adapters: one folder per integrated system, registered as ``brygga.adapters`` entry points."""

@@ -1,0 +1,58 @@
+"""Mapping of zeep/requests failures onto Brygga's two delivery outcomes.
+
+``TargetRejected``: the target (or our own WSDL check) said no; retrying the same request will not help.
+``TargetUnavailable``: the target could not be reached or had a temporary problem; retry later.
+Messages name the operation and the rule, never payload values: those may be personal data.
+"""
+
+from __future__ import annotations
+
+import re
+
+import requests
+from zeep import exceptions as zeep_errors
+
+from brygga.errors import TargetRejected, TargetUnavailable
+
+_MESSAGE_LIMIT = 300
+_QUOTED_VALUE = re.compile(r"(value|Value)\s*'[^']*'|'[^']*' is not")
+_RETRYABLE_HTTP = {408, 425, 429}
+
+
+class UnsafeTargetAddress(TargetRejected):
+    """The WSDL or a request points at a host the connection does not allow (SSRF guard)."""
+
+
+def redact(message: str) -> str:
+    """Drop quoted values from library messages and cap their length."""
+    return _QUOTED_VALUE.sub("value", message)[:_MESSAGE_LIMIT]
+
+
+def map_soap_error(service: str, operation: str, exc: Exception) -> Exception:
+    """The Brygga error for ``exc``; raise it ``from None`` so no payload leaks through the chain."""
+    where = f"{service}.{operation}"
+    if isinstance(exc, TargetRejected | TargetUnavailable):
+        return exc
+    if isinstance(exc, zeep_errors.Fault):
+        return TargetRejected(f"{where} refused: {(exc.message or 'SOAP fault')[:_MESSAGE_LIMIT]}")
+    if isinstance(exc, zeep_errors.TransportError):
+        status = exc.status_code or 0
+        if status >= 500 or status in _RETRYABLE_HTTP:
+            return TargetUnavailable(f"{where}: HTTP {status} without a SOAP fault")
+        return TargetRejected(f"{where}: HTTP {status}")
+    if isinstance(exc, requests.Timeout):
+        return TargetUnavailable(f"{where}: timed out")
+    if isinstance(exc, requests.ConnectionError):
+        return TargetUnavailable(f"{where}: could not connect")
+    if isinstance(exc, requests.TooManyRedirects):
+        return UnsafeTargetAddress(f"{where}: the target redirected; redirects are not followed")
+    if isinstance(exc, requests.RequestException):
+        return TargetUnavailable(f"{where}: HTTP request failed ({type(exc).__name__})")
+    if isinstance(exc, zeep_errors.ValidationError | TypeError):
+        # Raised before sending: the payload does not fit the WSDL (a mapping problem, not a target one).
+        return TargetRejected(f"{where}: payload does not fit the WSDL: {redact(str(exc))}")
+    if isinstance(exc, zeep_errors.XMLSyntaxError | zeep_errors.DTDForbidden | zeep_errors.EntitiesForbidden):
+        return TargetRejected(f"{where}: unsafe or malformed XML in the answer ({type(exc).__name__})")
+    if isinstance(exc, zeep_errors.Error):
+        return TargetRejected(f"{where}: {type(exc).__name__}: {redact(str(exc))}")
+    return exc

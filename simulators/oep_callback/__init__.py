@@ -1,0 +1,5 @@
+"""Open ePlatform IntegrationCallback stand-in: records every status, message and delivery confirmation."""
+
+from simulators.oep_callback.service import CallbackCall, OepCallbackSimulator
+
+__all__ = ["CallbackCall", "OepCallbackSimulator"]

@@ -1,0 +1,278 @@
+"""The shared base of Brygga's SOAP simulators: a WSGI app that speaks SOAP 1.1 over real HTTP.
+
+It serves its own WSDL at ``GET ?wsdl``, parses requests with the safe parser (no DTD, no entities),
+validates the Body payload against the XSD embedded in that WSDL, and dispatches by the payload's element
+name to a handler method ``on_<ElementName>``. Invalid requests get a SOAP 1.1 Fault (HTTP 500,
+``faultcode`` Client) whose text names the element and the rule, never the value that broke it, because
+values may be personal data.
+
+Subclasses add ``/_sim/<name>`` JSON views for tests and demos through ``inspect``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from lxml import etree
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from brygga.xmlsafe import UnsafeOrMalformedXml, parse_xml
+from simulators.wsdl_schema import compile_wsdl_schema
+
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+WSDL_SOAP = "http://schemas.xmlsoap.org/wsdl/soap/"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+MAX_REQUEST_BYTES = 64 * 1024 * 1024
+_FAULTSTRING_LIMIT = 500
+
+# Schema error texts quote the offending value; drop it so a fault never echoes personal data.
+_VALUE_PATTERNS = (
+    (re.compile(r"'[^']*' is not a valid value"), "the value is not a valid value"),
+    (re.compile(r"[Tt]he value '[^']*'"), "The value"),
+    (re.compile(r"'[^']*' is not accepted by the pattern"), "the value is not accepted by the pattern"),
+)
+
+
+class SoapFault(Exception):
+    """Raised by handlers (or the base) to answer with a SOAP 1.1 Fault."""
+
+    def __init__(
+        self, faultstring: str, faultcode: str = "Client", detail: etree._Element | None = None
+    ) -> None:
+        super().__init__(faultstring)
+        self.faultcode = faultcode
+        self.faultstring = faultstring[:_FAULTSTRING_LIMIT]
+        self.detail = detail
+
+
+def redact_schema_error(message: str) -> str:
+    for pattern, replacement in _VALUE_PATTERNS:
+        message = pattern.sub(replacement, message)
+    return message
+
+
+def append_child(parent: etree._Element, child: etree._Element) -> None:
+    """``parent.append(child)`` that keeps ``xsi:type`` values meaningful.
+
+    On a move lxml drops namespace declarations it deems redundant and renames prefixes in tags, but it
+    cannot see prefixes used inside attribute values; ``xsi:type="ns3:arendeFastighet"`` would dangle.
+    """
+    xsi_type = f"{{{XSI}}}type"
+    typed = []
+    for element in child.iter():
+        value = element.get(xsi_type) if isinstance(element.tag, str) else None
+        if value:
+            prefix, _, local = value.rpartition(":")
+            typed.append((element, element.nsmap.get(prefix or None), local))
+    parent.append(child)
+    for element, uri, local in typed:
+        prefixes = [p for p, u in element.nsmap.items() if u == uri]
+        if prefixes:  # the type's namespace is in practice the element's own, so it is always in scope
+            element.set(xsi_type, f"{prefixes[0]}:{local}" if prefixes[0] else local)
+
+
+def _envelope(body_child: etree._Element) -> bytes:
+    envelope = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"s": SOAP_ENV})
+    body = etree.SubElement(envelope, f"{{{SOAP_ENV}}}Body")
+    append_child(body, body_child)
+    return etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
+
+
+def _fault_envelope(fault: SoapFault) -> bytes:
+    element = etree.Element(f"{{{SOAP_ENV}}}Fault", nsmap={"s": SOAP_ENV})
+    # faultcode is a QName in the envelope namespace, e.g. s:Client.
+    etree.SubElement(element, "faultcode").text = f"s:{fault.faultcode}"
+    etree.SubElement(element, "faultstring").text = fault.faultstring
+    if fault.detail is not None:
+        etree.SubElement(element, "detail").append(fault.detail)
+    return _envelope(element)
+
+
+class SoapSimulator:
+    """Base WSGI app. Subclasses set ``name``, ``wsdl_file``, ``path`` and ``target_namespace``."""
+
+    name: ClassVar[str]
+    wsdl_file: ClassVar[Path]
+    path: ClassVar[str]
+    target_namespace: ClassVar[str]
+
+    def __init__(self) -> None:
+        self.wsdl = self.wsdl_file.read_bytes()
+        self.schema = compile_wsdl_schema(self.wsdl)
+        self.lock = threading.RLock()
+        # Tests set this to make the served WSDL advertise another endpoint (the SSRF case).
+        self.advertised_url: str | None = None
+        # Every request body received, raw, for interop tests that validate what a client really sent.
+        self.captured_requests: list[bytes] = []
+        self.validate_responses = True
+        # Tests set this to answer every SOAP POST with a bare HTTP error (no SOAP fault), e.g. 503.
+        self.forced_http_status: int | None = None
+        # User names of HTTP basic auth seen on SOAP POSTs (never the passwords).
+        self.auth_users: list[str | None] = []
+
+    # --- WSGI -------------------------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        request = Request(environ)
+        request.max_content_length = MAX_REQUEST_BYTES
+        return self._respond(request)(environ, start_response)
+
+    def _respond(self, request: Request) -> Response:
+        if request.path.startswith("/_sim/"):
+            return self._inspect_response(request.path.removeprefix("/_sim/"))
+        if request.path.rstrip("/") != self.path.rstrip("/"):
+            return Response("not found", status=404, mimetype="text/plain")
+        if request.method == "GET" and "wsdl" in {key.lower() for key in request.args}:
+            return Response(self.served_wsdl(request.host_url.rstrip("/") + self.path), mimetype="text/xml")
+        if request.method != "POST":
+            return Response("POST a SOAP 1.1 envelope, or GET ?wsdl", status=405, mimetype="text/plain")
+        if self.forced_http_status is not None:
+            return Response("simulated outage", status=self.forced_http_status, mimetype="text/plain")
+        try:
+            data = request.get_data(cache=False)
+            with self.lock:
+                self.captured_requests.append(data)
+                self.auth_users.append(request.authorization.username if request.authorization else None)
+            answer = self.handle_soap(data)
+        except RequestEntityTooLarge:
+            return Response("request too large", status=413, mimetype="text/plain")
+        except SoapFault as fault:
+            return Response(_fault_envelope(fault), status=500, content_type="text/xml; charset=utf-8")
+        return Response(_envelope(answer), status=200, content_type="text/xml; charset=utf-8")
+
+    def _inspect_response(self, what: str) -> Response:
+        try:
+            view = self.inspect(what)
+        except KeyError:
+            return Response("unknown inspection view", status=404, mimetype="text/plain")
+        return Response(json.dumps(view, ensure_ascii=False, default=str), mimetype="application/json")
+
+    def served_wsdl(self, url: str) -> bytes:
+        """The WSDL with its soap:address pointing at where the client reached us."""
+        definitions = parse_xml(self.wsdl, source="simulator WSDL")
+        for address in definitions.iter(f"{{{WSDL_SOAP}}}address"):
+            address.set("location", self.advertised_url or url)
+        return etree.tostring(definitions, xml_declaration=True, encoding="utf-8")
+
+    # --- SOAP -------------------------------------------------------------------------------------
+
+    def handle_soap(self, data: bytes) -> etree._Element:
+        try:
+            envelope = parse_xml(data, max_bytes=MAX_REQUEST_BYTES, source="SOAP request")
+        except UnsafeOrMalformedXml as exc:
+            raise SoapFault(str(exc)) from None
+        if envelope.tag != f"{{{SOAP_ENV}}}Envelope":
+            raise SoapFault("the request is not a SOAP 1.1 Envelope", faultcode="VersionMismatch")
+        body = envelope.find(f"{{{SOAP_ENV}}}Body")
+        if body is None:
+            raise SoapFault("the SOAP Envelope has no Body")
+        payloads = [child for child in body if isinstance(child.tag, str)]
+        if len(payloads) != 1:
+            raise SoapFault(f"the SOAP Body must hold exactly one element, found {len(payloads)}")
+        payload = payloads[0]
+        qname = etree.QName(payload)
+        if qname.namespace != self.target_namespace:
+            raise SoapFault(f"unknown operation element {qname.text}")
+        handler = getattr(self, f"on_{qname.localname}", None)
+        if handler is None:
+            raise SoapFault(f"unknown operation {qname.localname}")
+        self.check_schema(payload, qname.localname)
+        answer = handler(payload)
+        if self.validate_responses:
+            self._check_response(answer, qname.localname)
+        return answer
+
+    def check_schema(self, payload: etree._Element, operation: str) -> None:
+        """Validate the payload as a document of its own against the WSDL's schema."""
+        document = etree.ElementTree(copy_element(payload))
+        if self.schema.validate(document):
+            return
+        raise SoapFault(f"{operation}: schema violation: {redact_schema_error(self._first_error())}")
+
+    def _check_response(self, answer: etree._Element, operation: str) -> None:
+        # A simulator that answers off-contract would hide client bugs, so fail loudly instead.
+        if not self.schema.validate(etree.ElementTree(copy_element(answer))):
+            raise SoapFault(
+                f"{operation}: simulator built an invalid response: {self._first_error()}", faultcode="Server"
+            )
+
+    def _first_error(self) -> str:
+        errors = self.schema.error_log.filter_from_errors()
+        return errors[0].message if errors else "invalid document"
+
+    # --- inspection -------------------------------------------------------------------------------
+
+    def inspect(self, what: str) -> Any:
+        """JSON-ready view named ``what`` (``/_sim/<what>``); raise KeyError for unknown views."""
+        raise KeyError(what)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.captured_requests.clear()
+            self.auth_users.clear()
+
+
+def copy_element(element: etree._Element) -> etree._Element:
+    """Deep copy into a fresh document, keeping the namespaces that xsi:type values rely on."""
+    return etree.fromstring(etree.tostring(element))
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log: request lines are noise in test output (errors are still logged)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return None
+
+
+@dataclass
+class RunningSimulator:
+    """A simulator serving on a real socket in a background thread."""
+
+    app: SoapSimulator
+    server: BaseWSGIServer
+    thread: threading.Thread
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.server.host}:{self.server.port}"
+
+    @property
+    def url(self) -> str:
+        return self.base_url + self.app.path
+
+    @property
+    def wsdl_url(self) -> str:
+        return self.url + "?wsdl"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+    def __enter__(self) -> RunningSimulator:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def serve(app: SoapSimulator, host: str = "127.0.0.1", port: int = 0) -> RunningSimulator:
+    """Bind (port 0 picks a free port) and serve ``app`` in a daemon thread."""
+    server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+    # A short poll interval keeps stop() quick; shutdown() waits for the next poll.
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"simulator-{app.name}", daemon=True
+    )
+    thread.start()
+    return RunningSimulator(app=app, server=server, thread=thread)
+
+
+__all__ = ["XSI", "RunningSimulator", "SoapFault", "SoapSimulator", "append_child", "copy_element", "serve"]
