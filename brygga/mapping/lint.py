@@ -1,0 +1,49 @@
+"""Check mapping files and their fixture suites without running anything: schema, compile, suite shape."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from brygga.mapping.compiler import compile_mapping
+from brygga.mapping.errors import MappingConfigError
+from brygga.mapping.fixtures import load_suite
+
+SUITE_SUFFIX = "_test.yaml"
+
+
+def mapping_files(paths: Iterable[Path]) -> tuple[list[Path], list[Path], list[str]]:
+    """(mapping files, fixture suites, errors for paths that do not exist) under the given files/folders."""
+    mappings: list[Path] = []
+    suites: list[Path] = []
+    errors: list[str] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*.yaml") if p.is_file())
+        elif path.is_file():
+            found = [path]
+        else:
+            errors.append(f"{path}: no such file or folder")
+            continue
+        for file in found:
+            (suites if file.name.endswith(SUITE_SUFFIX) else mappings).append(file)
+    return mappings, suites, errors
+
+
+def lint_mappings(paths: Iterable[Path | str]) -> list[str]:
+    """Validate and compile every mapping under ``paths``, and load every fixture suite.
+
+    Returns one readable line per error; an empty list means everything is fine.
+    """
+    mappings, suites, errors = mapping_files(Path(p) for p in paths)
+    for file in mappings:
+        try:
+            compile_mapping(file)
+        except MappingConfigError as exc:
+            errors.append(str(exc))
+    for file in suites:
+        try:
+            load_suite(file)
+        except MappingConfigError as exc:
+            errors.append(str(exc))
+    return errors

@@ -1,0 +1,49 @@
+"""Collect every ``*_test.yaml`` under mappings/ as pytest items (the runner: brygga/mapping/fixtures.py).
+
+`pytest mappings/open-eplatform/bygglov_test.yaml` runs one suite; plain `pytest` runs them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from brygga.mapping.fixtures import FixtureCase, load_suite, run_case
+
+
+def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
+    if file_path.name.endswith("_test.yaml"):
+        return MappingSuite.from_parent(parent, path=file_path)
+    return None
+
+
+class MappingSuite(pytest.File):
+    def collect(self) -> Iterator[pytest.Item]:
+        for case in load_suite(self.path):
+            yield MappingCase.from_parent(self, name=case.name, case=case)
+
+
+class FixtureFailed(AssertionError):
+    pass
+
+
+class MappingCase(pytest.Item):
+    def __init__(self, *, case: FixtureCase, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.case = case
+
+    def runtest(self) -> None:
+        failures = run_case(self.case)
+        if failures:
+            raise FixtureFailed("\n".join(failures))
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, FixtureFailed):
+            return f"{self.case.suite.name} :: {self.name}\n{excinfo.value}"
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"mapping fixture: {self.name}"
