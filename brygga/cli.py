@@ -9,13 +9,17 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
+from brygga.errors import ConfigError
 from brygga.mapping import InvalidSource, MappingConfigError, MappingFailed, compile_mapping
 from brygga.mapping.lint import lint_mappings
+from brygga.settings import Settings
 
-DEFAULT_MAPPINGS = Path("mappings")
+# Commands that live outside the core (e.g. `demo`, which runs Airflow) register under this group.
+COMMAND_GROUP = "brygga.commands"
 
 
 def parse_context(pairs: Sequence[str]) -> dict[str, Any]:
@@ -65,9 +69,27 @@ def cmd_translate(args: argparse.Namespace) -> int:
     return 0
 
 
+def lint_routes(settings: Settings) -> list[str]:
+    from brygga.routes import load_routes
+
+    try:
+        routes = load_routes(settings.routes_file, settings.mappings_dir)
+    except ConfigError as exc:
+        return [str(exc)]
+    errors = []
+    for route in routes:
+        mapping = compile_mapping(route.mapping)
+        if mapping.output_schema != "canonical/case.v1":
+            errors.append(f"{settings.routes_file}: route {route.id}: inbound mapping {route.mapping} must declare "
+                          "output_schema: canonical/case.v1")
+    return errors
+
+
 def cmd_lint(args: argparse.Namespace) -> int:
-    paths = args.paths or [DEFAULT_MAPPINGS]
-    errors = lint_mappings(paths)
+    settings = Settings.from_env()
+    errors = lint_mappings(args.paths or [settings.mappings_dir])
+    if not args.paths:
+        errors += lint_routes(settings)
     for error in errors:
         print(error, file=sys.stderr)
     if errors:
@@ -86,9 +108,54 @@ def _add_translate(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_lint(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("lint", help="check every mapping (schema + compile) and fixture suite")
-    p.add_argument("paths", nargs="*", type=Path, help=f"files or folders (default: {DEFAULT_MAPPINGS}/)")
+    p = sub.add_parser("lint", help="check the routes file, every mapping (schema + compile) and fixture suite")
+    p.add_argument("paths", nargs="*", type=Path, help="mapping files or folders (default: the routes file and "
+                   "every mapping under BRYGGA_MAPPINGS, ./mappings)")
     p.set_defaults(func=cmd_lint)
+
+
+def _ledger():  # type: ignore[no-untyped-def]
+    from brygga.ledger import Ledger
+
+    return Ledger(Settings.from_env().database_url)
+
+
+def cmd_find(args: argparse.Namespace) -> int:
+    from brygga.admin import describe
+
+    ledger = _ledger()
+    found = ledger.find(args.term)
+    if not found:
+        print(f"no submission matches {args.term!r} (id, source reference or diarienummer)", file=sys.stderr)
+        return 1
+    for submission in found:
+        print("\n".join(describe(ledger, submission)))
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from brygga.admin import replay
+
+    try:
+        done = replay(_ledger(), args.submission_id)
+    except (LookupError, ValueError) as exc:
+        print(f"brygga replay: {exc}", file=sys.stderr)
+        return 1
+    print(f"submission {done.submission_id} released from quarantine as {done.from_state}; "
+          "the route's next run takes it")
+    return 0
+
+
+def _add_find(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("find", help="find a submission by id, the e-service's reference or the diarienummer")
+    p.add_argument("term")
+    p.set_defaults(func=cmd_find)
+
+
+def _add_replay(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("replay", help="release a quarantined submission so the next run handles it again")
+    p.add_argument("submission_id")
+    p.set_defaults(func=cmd_replay)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,6 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_translate(sub)
     _add_lint(sub)
+    _add_find(sub)
+    _add_replay(sub)
+    for plugin in entry_points(group=COMMAND_GROUP):
+        plugin.load()(sub)
     return parser
 
 

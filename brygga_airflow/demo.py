@@ -7,6 +7,7 @@ with ``dag.test()`` against a migrated SQLite Airflow DB, and prints a trace per
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import hashlib
 import json
@@ -22,11 +23,14 @@ from brygga.settings import REPO_ROOT
 
 DEMO_ROUTE = "kumla-bygglov"
 SAMPLES = REPO_ROOT / "samples" / "open-eplatform"
+# The person's application twice shows the idempotent intake; the last two show quarantine.
+DEFAULT_SAMPLES = ("bygglov-person.xml", "bygglov-person.xml", "bygglov-organisation.xml",
+                   "bygglov-malformed.xml", "bygglov-bad-personnummer.xml")
 STATE_NAMES = {"completed": "delivered", "quarantined": "quarantined"}
 
 
 def default_samples() -> list[Path]:
-    return sorted(SAMPLES.glob("*.xml"))
+    return [SAMPLES / name for name in DEFAULT_SAMPLES]
 
 
 def _prepare_environment(var: Path) -> tuple[Path, Path]:
@@ -118,8 +122,8 @@ def run_demo(files: list[Path], *, var: Path | None = None) -> list[dict[str, An
                 "archive_package": submission.archive_location,
                 "reasons": ctx.ledger.quarantine_reasons(submission.id),
                 "submission_id": submission.id,
-                "callback_calls": sum(1 for c in callback.calls() if c.get("flowInstanceID")
-                                      == submission.source_reference) if submission.source_reference else 0,
+                "callback_calls": [c.operation for c in callback.app.calls
+                                   if str(c.fields.get("flowInstanceID")) == submission.source_reference],
             })
         return results
 
@@ -140,9 +144,17 @@ def print_trace(results: list[dict[str, Any]]) -> None:
         if result["archive_package"]:
             print(f"   archive package: {result['archive_package']}")
         if result.get("callback_calls"):
-            print(f"   status callbacks to Open ePlatform: {result['callback_calls']}")
+            print(f"   Open ePlatform callbacks: {', '.join(result['callback_calls'])}")
         for reason in result["reasons"]:
             print(f"   reason: {reason}")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Adds `brygga demo` to the core CLI through the `brygga.commands` entry point."""
+    p = subparsers.add_parser("demo", help="run the demo route's DAG end to end on SQLite and local simulators")
+    p.add_argument("--json", action="store_true", help="print one JSON object per file instead of a trace")
+    p.add_argument("files", nargs="*", help="Open ePlatform FlowInstance files (default: the bundled samples)")
+    p.set_defaults(func=lambda args: main(args.files, args.json))
 
 
 def main(files: list[str], as_json: bool) -> int:

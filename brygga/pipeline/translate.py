@@ -8,35 +8,35 @@ from __future__ import annotations
 import json
 import logging
 
-from brygga.canonical import validate_case
+from brygga.errors import ConfigError
 from brygga.ledger import State
-from brygga.mapping import MappingFailed
+from brygga.mapping import InvalidSource, MappingFailed
 from brygga.pipeline.context import PipelineContext
 from brygga.pipeline.guard import per_submission
-from brygga.xmlsafe import UnsafeOrMalformedXml
 
 log = logging.getLogger(__name__)
+
+CANONICAL = "canonical/case.v1"
 
 
 def translate(ctx: PipelineContext, ids: list[str]) -> list[str]:
     mapping = ctx.mapping(ctx.route.mapping)
+    if mapping.output_schema != CANONICAL:
+        # The mapping validates its own output; requiring it here means no case skips validation.
+        raise ConfigError(f"{ctx.route.mapping}: an inbound mapping must declare output_schema: {CANONICAL}")
     done: list[str] = []
     for sid in ctx.ledger.in_state(ids, State.LANDED):
         with per_submission(ctx, sid, "translate") as step:
             submission = ctx.ledger.get(sid)
             raw = ctx.landing.get(submission.content_sha256)
             try:
-                case = mapping.run(raw, context=ctx.route.mapping_context,
+                case = mapping.run(raw, context=ctx.route.mapping_context, source_name=submission.source_name,
                                    attachment_sink=lambda sha, data: ctx.content.put(data, sha))
             except MappingFailed as failed:
                 step.quarantine([str(p) for p in failed.problems])
                 continue
-            except UnsafeOrMalformedXml as exc:
+            except InvalidSource as exc:
                 step.quarantine([str(exc)])
-                continue
-            problems = validate_case(case)
-            if problems:
-                step.quarantine([f"canonical case {p.path or '/'}: {p.message} (rule: {p.rule})" for p in problems])
                 continue
             case_type = case["caseType"]
             if not ctx.route.targets_for(case_type):

@@ -1,0 +1,151 @@
+"""The whole route in-process, over real HTTP to the simulators: what the DAG does, without Airflow."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from brygga.archive import verify_package
+from brygga.ledger import State
+from brygga.pipeline import PipelineContext, run_route
+from brygga.pipeline.archive import primary_reference
+from brygga.settings import REPO_ROOT, Settings
+from simulators import start_simulator
+
+SAMPLES = REPO_ROOT / "samples" / "open-eplatform"
+ROUTE = "kumla-bygglov"
+DNR = re.compile(r"^BN \d{4}-\d{6}$")
+
+
+@pytest.fixture
+def byggr():
+    with start_simulator("byggr") as sim:
+        yield sim
+
+
+@pytest.fixture
+def callback():
+    with start_simulator("oep-callback") as sim:
+        yield sim
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch, byggr, callback) -> Path:
+    monkeypatch.setenv("BRYGGA_HOME", str(tmp_path))
+    monkeypatch.setenv("BRYGGA_CONN_BYGGR_KUMLA", byggr.url)
+    monkeypatch.setenv("BRYGGA_CONN_OEP_KUMLA", callback.url)
+    return tmp_path
+
+
+def _context() -> PipelineContext:
+    return PipelineContext.for_route(ROUTE, settings=Settings.from_env())
+
+
+def _drop(home: Path, name: str, as_name: str | None = None, data: bytes | None = None) -> None:
+    inbox = home / "inbox" / ROUTE
+    inbox.mkdir(parents=True, exist_ok=True)
+    target = inbox / (as_name or name)
+    if data is None:
+        shutil.copyfile(SAMPLES / name, target)
+    else:
+        target.write_bytes(data)
+
+
+def _by_file(ctx: PipelineContext, name: str):
+    import hashlib
+
+    return ctx.ledger.by_content(ROUTE, hashlib.sha256((SAMPLES / name).read_bytes()).hexdigest())
+
+
+def test_a_building_permit_goes_end_to_end(home, byggr, callback):
+    _drop(home, "bygglov-person.xml")
+    ctx = _context()
+    run_route(ctx)
+    submission = _by_file(ctx, "bygglov-person.xml")
+    assert submission.state == State.COMPLETED, ctx.ledger.quarantine_reasons(submission.id)
+    dnr = primary_reference(ctx, submission.id)
+    assert dnr and DNR.match(dnr)
+    (case,) = byggr.app.cases.values()
+    assert case.dnr == dnr and case.extern_ref == f"1881:open-eplatform:{submission.source_reference}"
+    assert sum(len(h.documents) for h in case.handelser) == 3
+    package = Path(submission.archive_location)
+    assert package.parent == home / "archive-out" and verify_package(package) == []
+    operations = [c.operation for c in callback.app.calls]
+    assert operations == ["setStatus", "addMessage", "confirmDelivery"]
+    message = callback.app.calls_for("addMessage")[0]
+    assert dnr in str(message.fields)
+    assert [s.step for s in ctx.ledger.steps(submission.id)] == ["intake", "translate", "deliver", "archive",
+                                                                  "notify"]
+    assert not (home / "inbox" / ROUTE / "bygglov-person.xml").exists(), "the inbox file is acknowledged"
+
+
+def test_the_same_file_twice_and_a_re_export_give_one_case(home, byggr):
+    _drop(home, "bygglov-person.xml", "first.xml")
+    _drop(home, "bygglov-person.xml", "second.xml")
+    ctx = _context()
+    run_route(ctx)
+    assert len(byggr.app.cases) == 1
+    # The e-service exports the same flow instance again with other bytes: still the same case.
+    original = (SAMPLES / "bygglov-person.xml").read_bytes()
+    reexport = original.replace(b"</FlowInstance>", b"<!-- re-exported --></FlowInstance>")
+    assert reexport != original
+    _drop(home, "bygglov-person.xml", "third.xml", data=reexport)
+    run_route(_context())
+    assert len(byggr.app.cases) == 1
+    submissions = ctx.ledger.find(_by_file(ctx, "bygglov-person.xml").source_reference)
+    assert len(submissions) == 2 and {s.state for s in submissions} == {State.COMPLETED}
+    assert len({primary_reference(ctx, s.id) for s in submissions}) == 1
+
+
+def test_check_before_create_finds_a_case_the_ledger_never_heard_of(home, byggr):
+    """The call succeeded but the answer was lost: the ledger has no record, the target has the case."""
+    _drop(home, "bygglov-person.xml")
+    first = _context()
+    run_route(first)
+    dnr = primary_reference(first, _by_file(first, "bygglov-person.xml").id)
+    first.ledger.engine.dispose()
+    for name in ("ledger.sqlite", "ledger.sqlite-wal", "ledger.sqlite-shm"):
+        (home / name).unlink(missing_ok=True)
+    _drop(home, "bygglov-person.xml")
+    again = _context()
+    run_route(again)
+    assert len(byggr.app.cases) == 1
+    assert primary_reference(again, _by_file(again, "bygglov-person.xml").id) == dnr
+
+
+def test_bad_input_goes_to_quarantine_with_readable_reasons(home, byggr, callback):
+    for name in ("bygglov-malformed.xml", "bygglov-bad-personnummer.xml"):
+        _drop(home, name)
+    ctx = _context()
+    run_route(ctx)
+    malformed = _by_file(ctx, "bygglov-malformed.xml")
+    bad_pnr = _by_file(ctx, "bygglov-bad-personnummer.xml")
+    assert malformed.state == bad_pnr.state == State.QUARANTINED
+    (reason,) = ctx.ledger.quarantine_reasons(malformed.id)
+    assert "bygglov-malformed.xml" in reason and "not well-formed" in reason
+    reasons = " ".join(ctx.ledger.quarantine_reasons(bad_pnr.id))
+    assert "personnummer" in reasons and "bygglov.yaml" in reasons
+    raw = (SAMPLES / "bygglov-bad-personnummer.xml").read_text(encoding="iso-8859-1")
+    (pnr,) = re.findall(r"<SocialSecurityNumber><!\[CDATA\[([^\]]+)\]\]>", raw)
+    assert pnr not in reasons
+    assert byggr.app.cases == {} and callback.app.calls == []
+
+
+def test_an_unreachable_case_system_is_retried_then_delivered(home, byggr, monkeypatch):
+    with start_simulator("byggr") as doomed:
+        dead_url = doomed.url
+    monkeypatch.setenv("BRYGGA_CONN_BYGGR_KUMLA", dead_url)
+    _drop(home, "bygglov-person.xml")
+    ctx = _context()
+    run_route(ctx)
+    submission = _by_file(ctx, "bygglov-person.xml")
+    assert ctx.ledger.get(submission.id).state == State.TRANSLATED
+    (delivery,) = ctx.ledger.deliveries(submission.id)
+    assert delivery.state == "failed" and delivery.attempts == 1
+    monkeypatch.setenv("BRYGGA_CONN_BYGGR_KUMLA", byggr.url)
+    run_route(_context())
+    assert ctx.ledger.get(submission.id).state == State.COMPLETED
+    assert len(byggr.app.cases) == 1
