@@ -85,7 +85,7 @@ def run_demo(files: list[Path], *, var: Path | None = None) -> list[dict[str, An
     """Run the demo route's DAG once over ``files`` and return one result per file."""
     from simulators import start_simulator
 
-    brygga_home, airflow_home = _prepare_environment(var or REPO_ROOT / "var")
+    brygga_home, airflow_home = _prepare_environment(var or Path(os.environ.get("BRYGGA_VAR", REPO_ROOT / "var")))
     migrate_airflow_db(airflow_home)
 
     from brygga.pipeline import PipelineContext
