@@ -32,7 +32,13 @@ from brygga.xmlsafe import UnsafeOrMalformedXml, parse_xml
 
 DEFAULT_TIMEZONE = "Europe/Stockholm"
 
-# One entry per enclosing list: (output index, 1-based source position or None for `items` entries).
+# The keys that make a node a value: exactly one of them is its source.
+VALUE_SOURCES = ("const", "path", "context", "template", "first_of", "position")
+# `{name}` placeholders; `{{` and `}}` are literal braces. A lone brace is a config error.
+_TEMPLATE_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
+
+# One entry per enclosing list: (output index, source position or None for `items` entries). The source
+# position counts like the path language: from 1 in XPath, from 0 in JSON paths.
 Loc = tuple[tuple[int, int | None], ...]
 # A compiled output node: (current source node, run state) -> output value, or None to omit it.
 Node = Callable[[Any, "_Run"], Any]
@@ -110,6 +116,43 @@ def _rule_from_pointer(pointer: str) -> list[str]:
         current = f"{current}[{token}]" if token.isdigit() else (f"{current}.{token}" if current else token)
         rules.append(current)
     return rules
+
+
+def parse_template(text: str) -> list[tuple[str, str | None]]:
+    """``"{a} and {b}"`` -> ``[("", "a"), (" and ", "b")]``: (literal text, placeholder or None at the end).
+
+    Raises ``ValueError`` for a lone brace or an empty placeholder; the compiler makes that a config error.
+    """
+    parts: list[tuple[str, str | None]] = []
+    literal: list[str] = []
+    pos = 0
+    for match in _TEMPLATE_TOKEN.finditer(text):
+        literal.append(text[pos:match.start()])
+        pos = match.end()
+        token = match.group(0)
+        if token in ("{{", "}}"):
+            literal.append(token[0])
+        elif match.group(1) is None:
+            raise ValueError(f"a lone {token!r} at character {match.start() + 1}; write {token * 2} for a brace")
+        elif not match.group(1).strip():
+            raise ValueError(f"an empty placeholder at character {match.start() + 1}")
+        else:
+            parts.append(("".join(literal), match.group(1).strip()))
+            literal = []
+    literal.append(text[pos:])
+    if "".join(literal) or not parts:
+        parts.append(("".join(literal), None))
+    return parts
+
+
+def _placeholder_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    raise ConversionError("a template placeholder is a structure, not text")
 
 
 def _names(rule_t: str, source_t: str, loc: Loc) -> tuple[str, str]:
@@ -290,7 +333,7 @@ class _Compiler:
             return self.each_as_field(spec, scope)
         if "items" in spec:
             return self.items(spec, scope)
-        if "const" in spec or "path" in spec or "context" in spec:
+        if any(key in spec for key in VALUE_SOURCES):
             return self.value(spec, scope)
         if "fields" in spec:
             fn = self.fields(spec["fields"], _Scope(scope.rule, scope.source, scope.depth,
@@ -359,6 +402,8 @@ class _Compiler:
             item = self.value(spec["value"], _Scope(scope.rule, item_source, scope.depth, (*scope.where, "value")))
         when, unless = self._conditions(spec, scope)
         xml = self.kind == "xml"
+        # The source position in problems follows the path language: XPath counts from 1, JSON paths from 0.
+        first_position = 1 if xml else 0
         rule_t, src_t = scope.rule, item_source
 
         def append(node: Any, run: _Run, out: list[Any]) -> None:
@@ -366,7 +411,7 @@ class _Compiler:
             # Items are numbered as if none failed, so the 2nd File stays attachments[1] in problems even
             # when the 1st one had a problem of its own.
             index = len(out)
-            for pos, match in enumerate(select(node, run), 1):
+            for pos, match in enumerate(select(node, run), first_position):
                 if xml and not isinstance(match, etree._Element):
                     run.problems.append((rule_t, src_t, (*loc, (index, pos)),
                                          "`each` must select elements, not text or attributes"))
@@ -404,6 +449,8 @@ class _Compiler:
         structural = any(n in converters.STRUCTURAL for n in names)
         if structural and names[0] not in converters.STRUCTURAL:
             self._raise((*where, "convert"), "a structural converter (attachment) must come first")
+        if "extract" in spec:
+            steps.append(self._extract(spec["extract"], (*where, "extract")))
         if "map" in spec:
             steps.append(self._value_map(spec["map"], (*where, "map")))
         conditions = self._conditions(spec, scope)
@@ -420,6 +467,17 @@ class _Compiler:
             getters: list[tuple[Any, str]] = [(lambda node, run: make(), "")]
         elif "context" in spec:
             getters = [(self._context_getter(spec["context"]), f"context:{_esc(spec['context'])}")]
+        elif "template" in spec:
+            getters = [self._template_getter(spec["template"], scope, (*where, "template"))]
+        elif "first_of" in spec:
+            # Each alternative is a whole value (its own convert/extract/map/when): the first non-empty wins.
+            getters = [
+                (self.value(alt, _Scope(scope.rule, scope.source, scope.depth, (*where, "first_of", i))),
+                 self._source_label(alt, scope))
+                for i, alt in enumerate(spec["first_of"])
+            ]
+        elif "position" in spec:
+            getters = [(self._position_getter(spec["position"], scope, (*where, "position")), "")]
         else:
             exprs = spec["path"] if isinstance(spec["path"], list) else [spec["path"]]
             kind = "node" if structural else "text"
@@ -430,7 +488,8 @@ class _Compiler:
 
         if self.trace:
             return self._guard(self._traced_value(getters, steps, spec.get("default"), scope), *conditions)
-        if len(getters) == 1 and not steps and not has_default and not required:
+        simple_source = "template" not in spec  # a template getter can raise a ConversionError
+        if len(getters) == 1 and not steps and not has_default and not required and simple_source:
             # The common case, a plain optional text field: the getter itself is the node (no wrapper call).
             return self._guard(getters[0][0], *conditions)
 
@@ -444,6 +503,8 @@ class _Compiler:
                 try:
                     for step in convert:
                         value = step(value, run)
+                        if value is None:  # `extract` with `unmatched: empty`, or an optional group
+                            break
                 except ConversionError as exc:
                     run.problems.append((rule_t, source_t, run.loc, str(exc)))
                     return None
@@ -459,15 +520,27 @@ class _Compiler:
             get, source_t = sources[0]
 
             def build_one(node: Any, run: _Run) -> Any:
-                return finish(get(node, run), source_t, run)
+                try:
+                    value = get(node, run)
+                except ConversionError as exc:
+                    run.problems.append((rule_t, source_t, run.loc, str(exc)))
+                    return None
+                return finish(value, source_t, run)
 
             return self._guard(build_one, *conditions)
 
         def build_first(node: Any, run: _Run) -> Any:
+            before = len(run.problems)
             for get, source_t in sources:
-                value = get(node, run)
+                try:
+                    value = get(node, run)
+                except ConversionError as exc:
+                    run.problems.append((rule_t, source_t, run.loc, str(exc)))
+                    return None
                 if value is not None:
                     return finish(value, source_t, run)
+            if len(run.problems) > before:
+                return None  # a `first_of` alternative already said what is wrong; "missing" would only add noise
             return finish(None, all_sources, run)
 
         return self._guard(build_first, *conditions)
@@ -479,12 +552,14 @@ class _Compiler:
 
         def record(node: Any, run: _Run) -> Any:
             for get, source_t in getters:
-                value = get(node, run)
-                if value is None:
-                    continue
                 try:
+                    value = get(node, run)
+                    if value is None:
+                        continue
                     for step in steps:
                         value = step(value, run)
+                        if value is None:
+                            break
                 except ConversionError:
                     return None
                 if run.trace is not None:
@@ -494,6 +569,110 @@ class _Compiler:
             return _copy(default)
 
         return record
+
+    def _source_label(self, spec: dict[str, Any], scope: _Scope) -> str:
+        """The source template a value's problems name: its path(s), its context key, its placeholders."""
+        if "context" in spec:
+            return f"context:{_esc(spec['context'])}"
+        if "path" in spec:
+            exprs = spec["path"] if isinstance(spec["path"], list) else [spec["path"]]
+            return " | ".join(self._join(scope.source, e) for e in exprs)
+        if "template" in spec:
+            try:
+                names = [name for _, name in parse_template(spec["template"]) if name is not None]
+            except ValueError:
+                return ""
+            return " + ".join(self._join(scope.source, name) for name in names)
+        if "first_of" in spec:
+            return " | ".join(label for alt in spec["first_of"] if (label := self._source_label(alt, scope)))
+        return ""
+
+    def _template_getter(self, text: str, scope: _Scope, where: tuple[str | int, ...]) -> tuple[Any, str]:
+        """``template: "{givenName} {familyName}"``: placeholders are text paths, compiled here once."""
+        try:
+            parsed = parse_template(text)
+        except ValueError as exc:
+            return self._raise(where, f"invalid template: {exc}")
+        parts = tuple(
+            (literal, None if name is None else self._path("text", name, where)) for literal, name in parsed
+        )
+
+        def get(node: Any, run: _Run) -> str | None:
+            out: list[str] = []
+            found = False
+            for literal, placeholder in parts:
+                out.append(literal)
+                if placeholder is not None:
+                    value = placeholder(node, run)
+                    if value is not None:
+                        found = True
+                        out.append(_placeholder_text(value))
+            # Every placeholder empty: the value is empty (omitted, or its default), not the bare literals.
+            return ("".join(out).strip() or None) if found else None
+
+        return get, self._source_label({"template": text}, scope)
+
+    def _position_getter(self, kind: str, scope: _Scope, where: tuple[str | int, ...]) -> Callable[[Any, _Run], Any]:
+        """``position: first`` (true for the first item of the innermost list) or ``index`` (0-based)."""
+        if scope.depth == 0:
+            self._raise(where, "`position` needs an enclosing `each` or `items` list")
+        level = scope.depth - 1
+        if kind == "first":
+            return lambda node, run: run.loc[level][0] == 0
+        return lambda node, run: run.loc[level][0]
+
+    def _regex(self, pattern: str, where: tuple[str | int, ...]) -> re.Pattern[str]:
+        try:
+            return re.compile(pattern)
+        except re.error as exc:
+            return self._raise(where, f"invalid regular expression: {exc}")
+
+    def _extract(self, spec: dict[str, Any], where: tuple[str | int, ...]) -> converters.Converter:
+        """``extract: {pattern, group | template, unmatched}``: a regex search, compiled here once."""
+        regex = self._regex(spec["pattern"], (*where, "pattern"))
+
+        def group_of(ref: str | int, at: tuple[str | int, ...]) -> str | int:
+            ref = int(ref) if isinstance(ref, int) or ref.isdigit() else ref
+            if (isinstance(ref, int) and ref > regex.groups) or (isinstance(ref, str) and ref not in regex.groupindex):
+                self._raise(at, f"the pattern has no group {ref!r}")
+            return ref
+
+        if "template" in spec:
+            try:
+                parsed = parse_template(spec["template"])
+            except ValueError as exc:
+                return self._raise((*where, "template"), f"invalid template: {exc}")
+            parts = tuple((lit, None if ref is None else group_of(ref, (*where, "template"))) for lit, ref in parsed)
+
+            def render(match: re.Match[str]) -> str | None:
+                text = "".join(lit + ((match.group(ref) or "") if ref is not None else "") for lit, ref in parts)
+                return text.strip() or None
+        else:
+            group = group_of(spec.get("group", 0), (*where, "group"))
+
+            def render(match: re.Match[str]) -> str | None:
+                return match.group(group) or None
+
+        unmatched = spec.get("unmatched", "problem")
+        search = regex.search
+
+        def extract(value: Any, run: Any) -> Any:
+            if isinstance(value, str):
+                text = value
+            elif isinstance(value, int) and not isinstance(value, bool):
+                text = str(value)
+            else:
+                raise ConversionError("value is not text and cannot be matched against a pattern")
+            match = search(text)
+            if match is not None:
+                return render(match)
+            if unmatched == "keep":
+                return value
+            if unmatched == "empty":
+                return None
+            raise ConversionError("value does not match the pattern of `extract`")
+
+        return extract
 
     @staticmethod
     def _context_getter(dotted: str) -> Callable[[Any, _Run], Any]:
@@ -515,7 +694,11 @@ class _Compiler:
     def _value_map(self, name: str, where: tuple[str | int, ...]) -> converters.Converter:
         if name not in self.value_maps:
             self._raise(where, f"unknown value map {name!r}")
-        table = dict(self.value_maps[name]["values"])
+        table = dict(self.value_maps[name].get("values", {}))
+        patterns = tuple(
+            (self._regex(entry["pattern"], ("value_maps", name, "patterns", i, "pattern")).search, entry["value"])
+            for i, entry in enumerate(self.value_maps[name].get("patterns", ()))
+        )
         has_default = "default" in self.value_maps[name]
         default = self.value_maps[name].get("default")
         message = f"value is not a code in value map {name!r}, which has no default"
@@ -524,9 +707,14 @@ class _Compiler:
             try:
                 return table[value]
             except (KeyError, TypeError):
-                if has_default:
-                    return default
-                raise ConversionError(message) from None
+                pass
+            if patterns and isinstance(value, str):
+                for search, code in patterns:
+                    if search(value) is not None:
+                        return code
+            if has_default:
+                return default
+            raise ConversionError(message)
 
         return lookup
 

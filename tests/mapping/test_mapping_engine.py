@@ -240,3 +240,124 @@ def test_config_errors_name_the_file_and_the_rule(tmp_path: Path, text: str, rul
 def test_schema_converter_list_matches_the_engine() -> None:
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     assert set(schema["$defs"]["converter"]["enum"]) == set(FACTORIES)
+
+
+# --- templates, extract, first_of, position, pattern value maps ------------------------------------
+
+TEXT_MAPPING = r"""
+source: json
+value_maps:
+  phone_type:
+    values: {"112": EMERGENCY}
+    patterns:
+      - {pattern: '^(?:(?:\+|00)46[ ()0-]*|0)7', value: MOB}
+    default: TEL
+  code: {values: {a: A}}
+output:
+  name: {template: '{given} {family}'}
+  braces: {template: '{{{given}}}'}
+  label: {template: 'no. {meta.n}', default: none}
+  pnr: {path: pnr, extract: {pattern: '^(\d{8})(\d{4})$', template: '{1}-{2}'}}
+  trakt: {path: fbet, extract: {pattern: '^(?P<trakt>.+) (?P<nr>\S+:\S+)$', group: trakt}}
+  nr: {path: fbet, extract: {pattern: '^(.+) (\S+:\S+)$', group: 2}}
+  zip: {path: zip, extract: {pattern: '^(\d{3})(\d{2})$', template: '{1} {2}', unmatched: keep}}
+  digits: {path: zip, extract: {pattern: '^\d+$', unmatched: empty}, default: none}
+  id:
+    first_of:
+      - {path: pnr, extract: {pattern: '^(\d{8})(\d{4})$', template: '{1}-{2}'}}
+      - {path: org, extract: {pattern: '^(\d{6})(\d{4})$', template: '16{1}-{2}'}}
+      - {template: 'x{missing}'}
+    required: true
+  phones:
+    each: phones
+    value: {path: ., map: phone_type}
+  codes:
+    each: codes
+    fields:
+      code: {path: ., map: code}
+      main: {position: first}
+      index: {position: index}
+"""
+
+
+def test_template_extract_first_of_position_and_pattern_maps(tmp_path: Path) -> None:
+    m = mapping(tmp_path, TEXT_MAPPING)
+    out = m.run({"given": "Anna-Karin", "family": "Ström", "pnr": "198005122380", "fbet": "KUMLA STENEN 1:23",
+                 "zip": "69231", "phones": ["070-123 45 67", "+46 (0)70 1", "+46 19 12 34 56", "112"],
+                 "codes": ["a", "a"], "meta": {"n": 3}})
+    assert out == {
+        "name": "Anna-Karin Ström", "braces": "{Anna-Karin}", "label": "no. 3", "pnr": "19800512-2380",
+        "trakt": "KUMLA STENEN", "nr": "1:23", "zip": "692 31", "digits": "69231", "id": "19800512-2380",
+        "phones": ["MOB", "MOB", "TEL", "EMERGENCY"],
+        "codes": [{"code": "A", "main": True, "index": 0}, {"code": "A", "main": False, "index": 1}],
+    }
+    # an empty placeholder gives empty text, all empty an empty value; the second alternative wins
+    out = m.run({"family": "Ström", "org": "5560360793", "zip": "N-0150"})
+    assert out == {"name": "Ström", "label": "none", "zip": "N-0150", "digits": "none", "id": "16556036-0793"}
+
+
+def test_extract_and_template_problems_name_rule_and_source_not_the_value(tmp_path: Path) -> None:
+    m = mapping(tmp_path, TEXT_MAPPING)
+    with pytest.raises(MappingFailed) as exc:
+        m.run({"given": {"nested": "Secret"}, "pnr": "19800512238", "fbet": "KUMLA", "codes": ["a", "zz"]})
+    assert problems(exc) == [
+        ("name", "given + family", "a template placeholder is a structure, not text"),
+        ("braces", "given", "a template placeholder is a structure, not text"),
+        ("pnr", "pnr", "value does not match the pattern of `extract`"),
+        ("trakt", "fbet", "value does not match the pattern of `extract`"),
+        ("nr", "fbet", "value does not match the pattern of `extract`"),
+        ("id", "pnr", "value does not match the pattern of `extract`"),
+        # JSON positions count from 0, like the JSON path syntax
+        ("codes[1].code", "codes[1]", "value is not a code in value map 'code', which has no default"),
+    ]
+    text = "\n".join(str(p) for p in exc.value.problems)
+    for value in ("Secret", "19800512238", "KUMLA", "zz"):
+        assert value not in text
+
+
+def test_xml_template_reads_xpaths(tmp_path: Path) -> None:
+    text = f"""
+source: xml
+namespaces: {{f: "{NS}"}}
+output:
+  ab: {{template: '{{f:Head/f:A}}/{{f:Head/f:B}}'}}
+  rows:
+    each: f:Rows/f:Row
+    fields: {{first: {{position: first}}, code: {{path: '@code'}}}}
+"""
+    out = mapping(tmp_path, text).run(XML_DOC)
+    assert out["ab"] == "x/y"
+    assert [r["first"] for r in out["rows"]] == [True, False, False]
+
+
+@pytest.mark.parametrize(("text", "rule", "message"), [
+    ("source: json\noutput: {a: {template: 'x {b'}}\n", "output.a.template", "lone '{'"),
+    ("source: json\noutput: {a: {template: 'x {}'}}\n", "output.a.template", "empty placeholder"),
+    ("source: json\noutput: {a: {template: '{b..c}'}}\n", "output.a.template", "invalid JSON path"),
+    ("source: json\noutput: {a: {path: x, extract: {pattern: '('}}}\n", "output.a.extract.pattern",
+     "invalid regular expression"),
+    ("source: json\noutput: {a: {path: x, extract: {pattern: '(a)', group: 2}}}\n", "output.a.extract.group",
+     "no group 2"),
+    ("source: json\noutput: {a: {path: x, extract: {pattern: '(a)', template: '{1}{name}'}}}\n",
+     "output.a.extract.template", "no group 'name'"),
+    ("source: json\noutput: {a: {path: x, extract: {pattern: a, group: 0, template: b}}}\n", "output.a", ""),
+    ("source: json\noutput: {a: {position: first}}\n", "output.a.position", "enclosing `each`"),
+    ("source: json\noutput: {a: {position: last}}\n", "output.a", ""),
+    ("source: json\noutput: {a: {path: x, template: y}}\n", "output.a", ""),
+    ("source: json\nvalue_maps: {m: {patterns: [{pattern: '['}]}}\noutput: {a: {const: 1}}\n",
+     "value_maps.m.patterns[0]", "required"),
+    ("source: json\nvalue_maps: {m: {patterns: [{pattern: '[', value: 1}]}}\noutput: {a: {path: x, map: m}}\n",
+     "value_maps.m.patterns[0].pattern", "invalid regular expression"),
+])
+def test_config_errors_of_the_text_features(tmp_path: Path, text: str, rule: str, message: str) -> None:
+    with pytest.raises(MappingConfigError) as exc:
+        mapping(tmp_path, text, name="broken.yaml")
+    assert exc.value.file.endswith("broken.yaml")
+    assert exc.value.rule.startswith(rule), exc.value
+    assert message in exc.value.message, exc.value
+
+
+def test_first_of_with_nothing_there_is_one_required_problem_naming_every_source(tmp_path: Path) -> None:
+    with pytest.raises(MappingFailed) as exc:
+        mapping(tmp_path, TEXT_MAPPING).run({})
+    assert problems(exc) == [("id", "pnr | org | missing", "required value is missing or empty")]
