@@ -89,7 +89,6 @@ def run_demo(files: list[Path], *, var: Path | None = None) -> list[dict[str, An
     migrate_airflow_db(airflow_home)
 
     from brygga.pipeline import PipelineContext
-    from brygga.pipeline.archive import primary_reference
     from brygga.routes import load_routes
     from brygga.settings import Settings
     from brygga_airflow.dag_factory import build_route_dag
@@ -118,7 +117,7 @@ def run_demo(files: list[Path], *, var: Path | None = None) -> list[dict[str, An
             results.append({
                 "file": str(path),
                 "state": STATE_NAMES.get(submission.state, submission.state),
-                "diarienummer": primary_reference(ctx, submission.id),
+                "diarienummer": submission.external_ref,
                 "archive_package": submission.archive_location,
                 "reasons": ctx.ledger.quarantine_reasons(submission.id),
                 "submission_id": submission.id,

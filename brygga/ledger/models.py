@@ -34,6 +34,8 @@ class Submission(Base):
     case_type: Mapped[str | None] = mapped_column(String(50))
     state: Mapped[str] = mapped_column(String(20), index=True)
     canonical_json: Mapped[str | None] = mapped_column(Text)
+    # The first routed target's reference (for a case system, the diarienummer), kept here for search.
+    external_ref: Mapped[str | None] = mapped_column(String(100), index=True)
     archive_location: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

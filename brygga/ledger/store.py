@@ -132,9 +132,8 @@ class Ledger:
     def find(self, term: str) -> list[Submission]:
         """Find by submission id, the source's reference (e.g. FlowInstanceID) or a diarienummer."""
         with self.session() as s:
-            by_delivery = select(Delivery.submission_id).where(Delivery.external_ref == term)
             return list(s.scalars(select(Submission).where(or_(
-                Submission.id == term, Submission.source_reference == term, Submission.id.in_(by_delivery),
+                Submission.id == term, Submission.source_reference == term, Submission.external_ref == term,
             )).order_by(Submission.received_at)))
 
     # --- provenance ----------------------------------------------------------------------------

@@ -27,17 +27,11 @@ def archive(ctx: PipelineContext, ids: list[str]) -> list[str]:
             case = json.loads(ctx.ledger.get(sid).canonical_json or "{}")
             tenant = Agent(name=route.tenant.name, identification_code=route.tenant.organisationsnummer)
             package = build_sip(case, stored_documents(ctx, case), out_dir=staging,
-                                diarienummer=primary_reference(ctx, sid), archival_creator=tenant, submitter=tenant,
-                                software=("Brygga", __version__))
+                                diarienummer=ctx.ledger.get(sid).external_ref, archival_creator=tenant,
+                                submitter=tenant, software=("Brygga", __version__))
             location = ctx.adapter(route.archive).deliver_package(package)
             shutil.rmtree(package, ignore_errors=True)
             step.note("ok", f"package {package.name}")
             ctx.ledger.update(sid, state=State.ARCHIVED, archive_location=location)
             done.append(sid)
     return done
-
-
-def primary_reference(ctx: PipelineContext, sid: str) -> str | None:
-    """The first routed target's reference: for a case system, the diarienummer."""
-    delivered = [d.external_ref for d in ctx.ledger.deliveries(sid) if d.state == "delivered"]
-    return delivered[0] if delivered else None

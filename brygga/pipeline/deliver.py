@@ -82,6 +82,6 @@ def deliver(ctx: PipelineContext, ids: list[str]) -> list[str]:
             if len(refs) < len(targets):
                 continue
             step.note("ok", ", ".join(f"{t.id}={ref}" for t, ref in zip(targets, refs, strict=True)))
-            ctx.ledger.update(sid, state=State.DELIVERED)
+            ctx.ledger.update(sid, state=State.DELIVERED, external_ref=refs[0])
             done.append(sid)
     return done

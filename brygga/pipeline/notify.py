@@ -6,7 +6,6 @@ from sqlalchemy import func, select
 
 from brygga.errors import TargetRejected, TargetUnavailable
 from brygga.ledger import State, Step
-from brygga.pipeline.archive import primary_reference
 from brygga.pipeline.context import PipelineContext
 from brygga.pipeline.guard import per_submission
 from brygga.plugins import StatusUpdate
@@ -26,8 +25,9 @@ def notify(ctx: PipelineContext, ids: list[str]) -> list[str]:
             if spec is None:
                 step.note("skipped", "route has no notify target")
             else:
-                reference = primary_reference(ctx, sid)
-                update = StatusUpdate(source_reference=ctx.ledger.get(sid).source_reference or "",
+                submission = ctx.ledger.get(sid)
+                reference = submission.external_ref
+                update = StatusUpdate(source_reference=submission.source_reference or "",
                                       status=spec.status, message=spec.message.format(diarienummer=reference),
                                       external_ref=reference)
                 try:
