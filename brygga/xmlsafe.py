@@ -36,7 +36,7 @@ def parse_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, source: str = 
     try:
         root = etree.fromstring(data, parser=_parser())
     except etree.XMLSyntaxError as exc:
-        raise UnsafeOrMalformedXml(f"{source}: not well-formed XML: {exc.msg} (line {exc.lineno})") from None
+        raise UnsafeOrMalformedXml(f"{source}: not well-formed XML: {exc.msg}") from None
     docinfo = root.getroottree().docinfo
     if docinfo.internalDTD is not None or docinfo.doctype:
         raise UnsafeOrMalformedXml(f"{source}: a DOCTYPE/DTD is not allowed in received XML")

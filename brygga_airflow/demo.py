@@ -131,10 +131,15 @@ def print_trace(results: list[dict[str, Any]]) -> None:
     from brygga.pipeline import PipelineContext
 
     ctx = PipelineContext.for_route(DEMO_ROUTE)
+    shown: set[str] = set()
     for result in results:
         print(f"\n{Path(result['file']).name}  ->  {result['state'].upper()}")
         if "submission_id" not in result:
             continue
+        if result["submission_id"] in shown:
+            print("   the same bytes as a file above: one submission, one case (idempotent intake)")
+            continue
+        shown.add(result["submission_id"])
         for step in ctx.ledger.steps(result["submission_id"]):
             detail = f"  {step.detail}" if step.detail else ""
             print(f"   {step.step:<10} {step.outcome:<12} {step.duration_ms:8.1f} ms{detail}")

@@ -130,10 +130,12 @@ class Ledger:
                 Submission.state.not_in([State.COMPLETED, State.QUARANTINED])).order_by(Submission.received_at)))
 
     def find(self, term: str) -> list[Submission]:
-        """Find by submission id, the source's reference (e.g. FlowInstanceID) or a diarienummer."""
+        """Find by submission id, the source's reference (e.g. FlowInstanceID) or any target's reference."""
         with self.session() as s:
+            by_delivery = select(Delivery.submission_id).where(Delivery.external_ref == term)
             return list(s.scalars(select(Submission).where(or_(
                 Submission.id == term, Submission.source_reference == term, Submission.external_ref == term,
+                Submission.id.in_(by_delivery),
             )).order_by(Submission.received_at)))
 
     # --- provenance ----------------------------------------------------------------------------

@@ -49,7 +49,10 @@ class PipelineContext:
     def mapping(self, path: Path) -> CompiledMapping:
         """Mappings are compiled once per context and run many times."""
         if path not in self._mappings:
-            self._mappings[path] = compile_mapping(path)
+            # Problems name the mapping as an integrator sees it: relative to the mappings folder's parent.
+            root = self.settings.mappings_dir.resolve().parent
+            shown = path.relative_to(root) if path.resolve().is_relative_to(root) else path
+            self._mappings[path] = compile_mapping(path, file=str(shown))
         return self._mappings[path]
 
     def adapter(self, ref: AdapterRef) -> Any:
