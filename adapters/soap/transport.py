@@ -8,6 +8,7 @@ could lead anywhere.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,6 +17,10 @@ from zeep.transports import Transport
 
 from adapters.soap.errors import UnsafeTargetAddress
 from brygga.connections import Connection
+
+# zeep logs every request and response envelope at DEBUG: case data and personnummer. Logging is
+# processing of personal data, so those records are dropped whatever level an operator configures.
+logging.getLogger("zeep.transports").addFilter(lambda record: record.levelno > logging.DEBUG)
 
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_READ_TIMEOUT = 30.0

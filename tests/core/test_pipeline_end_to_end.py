@@ -148,3 +148,25 @@ def test_an_unreachable_case_system_is_retried_then_delivered(home, byggr, monke
     run_route(_context())
     assert ctx.ledger.get(submission.id).state == State.COMPLETED
     assert len(byggr.app.cases) == 1
+
+
+def test_no_personal_data_in_any_log_record(home, caplog):
+    """Logging is processing of personal data: not even DEBUG output of any library may carry it."""
+    import logging
+
+    _drop(home, "bygglov-person.xml")
+    _drop(home, "bygglov-bad-personnummer.xml")
+    with caplog.at_level(logging.DEBUG):
+        ctx = _context()
+        run_route(ctx)
+    case = ctx.ledger.get(_by_file(ctx, "bygglov-person.xml").id)
+    import json
+
+    canonical = json.loads(case.canonical_json)
+    applicant = canonical["parties"][0]
+    personal = [applicant["personnummer"], applicant["personnummer"][2:8], applicant["givenName"],
+                applicant["familyName"], applicant["address"]["street"], applicant["email"]]
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert caplog.records, "the run logged nothing at all; the check would prove nothing"
+    for value in personal:
+        assert value not in logged, f"a personal value reached the log ({len(caplog.records)} records)"
