@@ -97,6 +97,20 @@ class StatusNotifier(Protocol):
     def notify(self, update: StatusUpdate) -> None: ...
 
 
+def configure(adapter: str, spec: dict[str, Any], config: dict[str, Any], where: str = "config") -> dict[str, Any]:
+    """Check ``config`` against an adapter's ``config_spec`` and fill in the spec's defaults.
+
+    Errors name the adapter, the path and the rule; config never holds secrets, but values are left out anyway.
+    """
+    import jsonschema
+
+    for error in jsonschema.Draft202012Validator(spec).iter_errors(config):
+        path = "".join(f"/{p}" for p in error.absolute_path)
+        raise ConfigError(f"{where}{path}: {error.message} (rule: {error.validator}, adapter {adapter!r})")
+    defaults = {key: prop["default"] for key, prop in spec.get("properties", {}).items() if "default" in prop}
+    return {**defaults, **config}
+
+
 def adapter_class(name: str) -> type:
     """Look an adapter up by its entry-point name, with a clear error listing what is installed."""
     found = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}

@@ -16,7 +16,7 @@ import jsonschema
 import yaml
 
 from brygga.errors import ConfigError
-from brygga.plugins import adapter_class
+from brygga.plugins import adapter_class, configure
 from brygga.settings import REPO_ROOT
 
 ROUTES_SCHEMA = REPO_ROOT / "schemas" / "config" / "routes.schema.json"
@@ -89,9 +89,7 @@ def _check_adapter(file: Path, where: str, ref: dict[str, Any]) -> None:
     spec = getattr(cls, "config_spec", None)
     if spec is None:
         raise ConfigError(f"{file}: {where}: adapter {ref['adapter']!r} declares no config_spec")
-    for error in jsonschema.Draft202012Validator(spec).iter_errors(ref.get("config", {})):
-        raise ConfigError(f"{file}: {where}/config{_json_path(error.absolute_path)}: {error.message} "
-                          f"(rule: {error.validator}, adapter {ref['adapter']!r})")
+    configure(ref["adapter"], spec, ref.get("config", {}), where=f"{file}: {where}/config")
 
 
 def _resolve_mapping(file: Path, where: str, mappings_dir: Path, relative: str) -> Path:

@@ -22,7 +22,7 @@ from adapters.byggr.payload import FastighetKey, arende_with_extern_ref, fastigh
 from adapters.soap import SoapService, soap_service
 from brygga.connections import Connection
 from brygga.errors import ConfigError, TargetRejected
-from brygga.plugins import DeliveryReceipt, DeliveryRequest
+from brygga.plugins import DeliveryReceipt, DeliveryRequest, configure
 
 log = logging.getLogger("brygga.adapters.byggr")
 
@@ -72,13 +72,7 @@ class ByggrTarget:
     def __init__(self, config: dict[str, Any], connection: Connection | None) -> None:
         if connection is None:
             raise ConfigError("byggr target needs a connection (the ArendeExportWS endpoint)")
-        unknown = set(config) - set(CONFIG_SPEC["properties"])
-        if unknown:
-            raise ConfigError(f"byggr target: unknown config keys {sorted(unknown)}")
-        defaults = {
-            key: spec["default"] for key, spec in CONFIG_SPEC["properties"].items() if "default" in spec
-        }
-        self.config = {**defaults, **config}
+        self.config = configure("byggr", CONFIG_SPEC, config)
         self.connection = connection
 
     @property

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from adapters.file.paths import resolve_config_path
 from brygga.connections import Connection
+from brygga.plugins import configure
 
 
 class ArchiveFolderTarget:
@@ -22,7 +23,7 @@ class ArchiveFolderTarget:
     }
 
     def __init__(self, config: dict[str, Any], connection: Connection | None = None) -> None:
-        self.root = resolve_config_path(config["path"])
+        self.root = resolve_config_path(configure("archive-folder", self.config_spec, config)["path"])
 
     def deliver_package(self, package: Path) -> str:
         self.root.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from adapters.file.paths import resolve_config_path
 from brygga.connections import Connection
-from brygga.plugins import IncomingItem
+from brygga.plugins import IncomingItem, configure
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +34,10 @@ class FileInboxSource:
     }
 
     def __init__(self, config: dict[str, Any], connection: Connection | None = None) -> None:
+        config = configure("file-inbox", self.config_spec, config)
         self.root = resolve_config_path(config["path"])
-        self.pattern = config.get("pattern", "*.xml")
-        self.max_bytes = int(config.get("max_bytes", 100 * 1024 * 1024))
+        self.pattern = config["pattern"]
+        self.max_bytes = config["max_bytes"]
 
     def _waiting(self) -> list[Path]:
         if not self.root.is_dir():

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from adapters.soap import SoapService, soap_service
 from brygga.connections import Connection
 from brygga.errors import ConfigError, TargetRejected
-from brygga.plugins import StatusUpdate
+from brygga.plugins import StatusUpdate, configure
 
 log = logging.getLogger("brygga.adapters.oep_callback")
 
@@ -74,13 +74,7 @@ class OepCallbackNotifier:
     def __init__(self, config: dict[str, Any], connection: Connection | None) -> None:
         if connection is None:
             raise ConfigError("oep-callback notifier needs a connection (the IntegrationCallback endpoint)")
-        unknown = set(config) - set(CONFIG_SPEC["properties"])
-        if unknown:
-            raise ConfigError(f"oep-callback notifier: unknown config keys {sorted(unknown)}")
-        defaults = {
-            key: spec["default"] for key, spec in CONFIG_SPEC["properties"].items() if "default" in spec
-        }
-        self.config = {**defaults, **config}
+        self.config = configure("oep-callback", CONFIG_SPEC, config)
         self.connection = connection
 
     @property

@@ -136,7 +136,7 @@ def test_target_down_is_unavailable(canonical_case, documents, make_request, fre
 def test_config_is_checked():
     with pytest.raises(ConfigError):
         ByggrTarget({}, None)
-    with pytest.raises(ConfigError, match="unknown config"):
+    with pytest.raises(ConfigError, match=r"password.*rule: additionalProperties, adapter .byggr."):
         ByggrTarget({"password": "x"}, _dummy_connection())
 
 
