@@ -40,31 +40,20 @@ def build_route_dag(route: Route):  # type: ignore[no-untyped-def]
         def intake() -> list[str]:
             return pipeline.intake(_context(route_id))
 
-        @task
-        def translate(ids: list[str]) -> list[str]:
-            advanced = pipeline.translate(_context(route_id), ids)
-            log.info("translated %d of a batch of %d", len(advanced), len(ids))
-            return ids
+        def step_task(name: str):  # type: ignore[no-untyped-def]
+            step = getattr(pipeline, name)
 
-        @task
-        def deliver(ids: list[str]) -> list[str]:
-            advanced = pipeline.deliver(_context(route_id), ids)
-            log.info("delivered %d of a batch of %d", len(advanced), len(ids))
-            return ids
+            @task(task_id=name)
+            def run(ids: list[str]) -> list[str]:
+                advanced = step(_context(route_id), ids)
+                log.info("%s: %d of a batch of %d moved on", name, len(advanced), len(ids))
+                return ids  # the whole batch goes on: each step picks only what is in its state
 
-        @task
-        def archive(ids: list[str]) -> list[str]:
-            advanced = pipeline.archive(_context(route_id), ids)
-            log.info("archived %d of a batch of %d", len(advanced), len(ids))
-            return ids
+            return run
 
-        @task
-        def notify(ids: list[str]) -> list[str]:
-            advanced = pipeline.notify(_context(route_id), ids)
-            log.info("notified %d of a batch of %d", len(advanced), len(ids))
-            return ids
-
-        notify(archive(deliver(translate(intake()))))
+        ids = intake()
+        for name in pipeline.STEPS[1:]:
+            ids = step_task(name)(ids)
 
     return route_dag()
 
