@@ -170,3 +170,38 @@ def test_no_personal_data_in_any_log_record(home, caplog):
     assert caplog.records, "the run logged nothing at all; the check would prove nothing"
     for value in personal:
         assert value not in logged, f"a personal value reached the log ({len(caplog.records)} records)"
+
+
+def test_a_case_type_no_target_takes_is_quarantined(home, byggr, monkeypatch):
+    routes = (REPO_ROOT / "routes" / "routes.yaml").read_text(encoding="utf-8")
+    assert "case_types: [bygglov]" in routes
+    only_fault_reports = home / "routes.yaml"
+    only_fault_reports.write_text(routes.replace("case_types: [bygglov]", "case_types: [felanmalan]"),
+                                  encoding="utf-8")
+    monkeypatch.setenv("BRYGGA_ROUTES", str(only_fault_reports))
+    _drop(home, "bygglov-person.xml")
+    ctx = _context()
+    run_route(ctx)
+    submission = _by_file(ctx, "bygglov-person.xml")
+    assert submission.state == State.QUARANTINED
+    assert ctx.ledger.quarantine_reasons(submission.id) == [
+        "route 'kumla-bygglov' has no target for case type 'bygglov'"]
+    assert byggr.app.cases == {}
+
+
+def test_replay_after_the_cause_is_fixed(home, byggr, monkeypatch):
+    from brygga.admin import replay
+
+    monkeypatch.setenv("BRYGGA_ROUTES", str(home / "routes.yaml"))
+    routes = (REPO_ROOT / "routes" / "routes.yaml").read_text(encoding="utf-8")
+    (home / "routes.yaml").write_text(routes.replace("case_types: [bygglov]", "case_types: [felanmalan]"))
+    _drop(home, "bygglov-person.xml")
+    run_route(_context())
+    ctx = _context()
+    submission = _by_file(ctx, "bygglov-person.xml")
+    assert submission.state == State.QUARANTINED
+    (home / "routes.yaml").write_text(routes)  # the integrator fixes the route
+    assert replay(ctx.ledger, submission.id).from_state == State.LANDED
+    run_route(_context())
+    assert ctx.ledger.get(submission.id).state == State.COMPLETED
+    assert len(byggr.app.cases) == 1
