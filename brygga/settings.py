@@ -15,11 +15,6 @@ class Settings:
     database_url: str
     routes_file: Path
     mappings_dir: Path
-    schemas_dir: Path
-
-    @property
-    def inbox(self) -> Path:
-        return self.home / "inbox"
 
     @property
     def landing(self) -> Path:
@@ -31,21 +26,9 @@ class Settings:
         """Decoded attachments, addressed by sha256."""
         return self.home / "content"
 
-    @property
-    def canonical(self) -> Path:
-        return self.home / "canonical"
-
-    @property
-    def archive_out(self) -> Path:
-        return self.home / "archive-out"
-
-    @property
-    def quarantine(self) -> Path:
-        return self.home / "quarantine"
-
     def ensure_dirs(self) -> None:
-        for path in (self.home, self.inbox, self.landing, self.content, self.canonical, self.archive_out,
-                     self.quarantine):
+        # Inbox and archive folders belong to the adapters that use them, relative to this home.
+        for path in (self.home, self.landing, self.content):
             path.mkdir(parents=True, exist_ok=True)
 
     @classmethod
@@ -57,5 +40,4 @@ class Settings:
             database_url=env.get("BRYGGA_DATABASE_URL", f"sqlite:///{home / 'ledger.sqlite'}"),
             routes_file=Path(env.get("BRYGGA_ROUTES", REPO_ROOT / "routes" / "routes.yaml")),
             mappings_dir=Path(env.get("BRYGGA_MAPPINGS", REPO_ROOT / "mappings")),
-            schemas_dir=Path(env.get("BRYGGA_SCHEMAS", REPO_ROOT / "schemas")),
         )
