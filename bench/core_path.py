@@ -2,7 +2,8 @@
 
 Core path, for the engine and for the baseline alike: parse the FlowInstance bytes, map them to the canonical
 case, validate it with ``brygga.canonical.validate_case`` (jsonschema-rs), base64-decode and sha256 the
-attachments and hand the bytes to a sink, and ``json.dumps`` the case.
+attachments and hand the bytes to a sink, and serialize the case with ``brygga.canonical.serialize.dumps_case``
+(orjson, UTF-8), the same serializer on both sides.
 
 - engine:   ``compile_mapping(mappings/open-eplatform/bygglov.yaml)`` once, then ``mapping.run(bytes, ...)``
             (the mapping's ``output_schema`` makes ``run`` call ``validate_case`` itself);
@@ -55,6 +56,7 @@ import handwritten_bygglov  # noqa: E402 - the baseline, a sibling module
 from lxml import etree  # noqa: E402
 
 from brygga.canonical import reference_validator, validate_case  # noqa: E402
+from brygga.canonical.serialize import dumps_case  # noqa: E402
 from brygga.mapping import compile_mapping  # noqa: E402
 from brygga.mapping.attachments import convert_attachment  # noqa: E402
 from brygga.xmlsafe import parse_xml  # noqa: E402
@@ -76,7 +78,7 @@ PARTS = {
     "map": "map, attachments included (isolated: `run` on a parsed tree, no validation)",
     "attachments": "… of which attachments: decode, sha256, sink (`convert_attachment` × files)",
     "validate": "validate (`validate_case`, jsonschema-rs)",
-    "serialize": "serialize (`json.dumps`)",
+    "serialize": "serialize (`dumps_case`, orjson)",
 }
 VALIDATE_PY = "validate (pure-Python `jsonschema`)"
 # Cumulative prefixes of the engine's core path, for the incremental breakdown: part = prefix - shorter prefix.
@@ -127,7 +129,7 @@ class Paths:
 
 def build_paths(data: bytes, tmp: Path) -> Paths:
     """Compile once, check that engine and baseline agree, and return the closures to time."""
-    dumps = json.dumps
+    dumps = dumps_case
     context = {"tenant": dict(TENANT)}
     mapping = compile_mapping(MAPPING)  # validates its own output: output_schema canonical/case.v1
     if mapping.output_schema is None:
@@ -135,20 +137,20 @@ def build_paths(data: bytes, tmp: Path) -> Paths:
     unvalidated = compile_mapping(_without_output_schema(tmp), file=str(MAPPING))
     reference = reference_validator()
 
-    def engine(sink: Any = _sink) -> str:
-        return dumps(mapping.run(data, context=context, attachment_sink=sink), ensure_ascii=False)
+    def engine(sink: Any = _sink) -> bytes:
+        return dumps(mapping.run(data, context=context, attachment_sink=sink))
 
-    def baseline(sink: Any = _sink) -> str:
+    def baseline(sink: Any = _sink) -> bytes:
         case = handwritten_bygglov.translate(data, TENANT, sink)
         if validate_case(case):
             raise AssertionError("the baseline's output is not a valid canonical case")
-        return dumps(case, ensure_ascii=False)
+        return dumps(case)
 
-    def engine_py(sink: Any = _sink) -> str:
+    def engine_py(sink: Any = _sink) -> bytes:
         case = unvalidated.run(data, context=context, attachment_sink=sink)
         if not reference.is_valid(case):
             raise AssertionError("the engine's output is not valid for the pure-Python jsonschema validator")
-        return dumps(case, ensure_ascii=False)
+        return dumps(case)
 
     outputs = {}
     sinks = {}
@@ -174,15 +176,15 @@ def build_paths(data: bytes, tmp: Path) -> Paths:
         VALIDATE_PY: lambda: reference.is_valid(case),
         UPTO_MAP: lambda: unvalidated.run(data, context=context, attachment_sink=_sink),
         UPTO_VALIDATE: lambda: mapping.run(data, context=context, attachment_sink=_sink),
-        PARTS["serialize"]: lambda: dumps(case, ensure_ascii=False),
+        PARTS["serialize"]: lambda: dumps(case),
         BASELINE_TRANSLATE: lambda: handwritten_bygglov.translate(data, TENANT, _sink),
     }
     return Paths(
-        {ENGINE: engine, BASELINE: baseline, ENGINE_PY: engine_py}, parts, len(files), len(outputs[ENGINE].encode())
+        {ENGINE: engine, BASELINE: baseline, ENGINE_PY: engine_py}, parts, len(files), len(outputs[ENGINE])
     )
 
 
-def _check_equal(outputs: dict[str, str], sinks: dict[str, _Recorder]) -> None:
+def _check_equal(outputs: dict[str, bytes], sinks: dict[str, _Recorder]) -> None:
     expected = outputs[BASELINE]
     for name, out in outputs.items():
         if out != expected:

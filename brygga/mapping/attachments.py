@@ -8,9 +8,9 @@ addressed, so a replay stores nothing twice) and the case carries only
 from __future__ import annotations
 
 import binascii
-import hashlib
 import mimetypes
-from base64 import b64decode
+from binascii import a2b_base64
+from hashlib import sha256
 from typing import Any
 
 from brygga.mapping.errors import ConversionError
@@ -39,16 +39,20 @@ def media_type(name: str) -> str:
     return _MEDIA_TYPES.get(name[dot:].lower(), FALLBACK_MEDIA_TYPE)
 
 
-_SLOTS = {"ID": 0, "Name": 1, "Size": 2, "EncodedData": 3}
-_SLOTS_BY_NAMESPACE: dict[str, dict[str, int]] = {}
+_FIELD_NAMES = ("ID", "Name", "Size", "EncodedData")
+# File element tag -> the Clark tags of its fields (they share the File element's namespace). Bounded: a
+# handful of namespaces exist in practice, and tags come from documents.
+_FIELD_TAGS: dict[str, tuple[str, ...]] = {}
 
 
-def _slots(namespace: str) -> dict[str, int]:
-    """Clark tag -> field slot, built once per namespace (a handful of namespaces exist in practice)."""
-    slots = _SLOTS_BY_NAMESPACE.get(namespace)
-    if slots is None:
-        slots = _SLOTS_BY_NAMESPACE[namespace] = {namespace + name: i for name, i in _SLOTS.items()}
-    return slots
+def _field_tags(tag: str) -> tuple[str, ...]:
+    tags = _FIELD_TAGS.get(tag)
+    if tags is None:
+        namespace = tag[: tag.index("}") + 1] if tag.startswith("{") else ""
+        tags = tuple(namespace + name for name in _FIELD_NAMES)
+        if len(_FIELD_TAGS) < 64:
+            _FIELD_TAGS[tag] = tags
+    return tags
 
 
 def _fields(value: Any) -> list[Any]:
@@ -58,9 +62,13 @@ def _fields(value: Any) -> list[Any]:
     tag = getattr(value, "tag", None)
     if not isinstance(tag, str):
         raise ConversionError("attachment needs a File element (ID, Name, Size, EncodedData)")
-    # The children share the File element's namespace.
-    slots = _slots(tag[: tag.index("}") + 1] if tag.startswith("{") else "")
+    tags = _field_tags(tag)
+    children = {child.tag: child for child in value[::-1]}  # back to front: the first child of a tag wins
+    if len(children) == len(value):  # no tag twice: each field is its only child, or missing
+        return [None if (child := children.get(t)) is None else child.text for t in tags]
+    # A repeated field element: the first one that has text counts.
     found: list[Any] = [None, None, None, None]
+    slots = {t: i for i, t in enumerate(tags)}
     for child in value:
         slot = slots.get(child.tag)
         if slot is not None and found[slot] is None:
@@ -69,39 +77,46 @@ def _fields(value: Any) -> list[Any]:
 
 
 def _decode(encoded: str) -> bytes:
+    # b64decode(validate=True) is this call behind a Python wrapper; a2b_base64 takes ASCII text as it is.
     try:
-        return b64decode(encoded, validate=True)
+        return a2b_base64(encoded, strict_mode=True)
     except (binascii.Error, ValueError):
         pass
     # Line-wrapped (MIME style) base64 is legal in practice; strip whitespace only on this slower path.
     try:
-        return b64decode("".join(encoded.split()), validate=True)
+        return a2b_base64("".join(encoded.split()), strict_mode=True)
     except (binascii.Error, ValueError):
         raise ConversionError("EncodedData is not valid base64") from None
 
 
 def convert_attachment(value: Any, run: Any) -> dict[str, Any]:
     source_id, name, size, encoded = _fields(value)
-    if encoded is None or not str(encoded).strip():
+    if encoded is None:
+        raise ConversionError("File has no EncodedData")
+    encoded = str(encoded)
+    if not encoded or encoded.isspace():
         raise ConversionError("File has no EncodedData")
     name = (str(name).strip() if name is not None else "") or None
     if name is None:
         raise ConversionError("File has no Name")
-    data = _decode(str(encoded))
-    if size is not None and str(size).strip():
+    data = _decode(encoded)
+    size_text = str(size).strip() if size is not None else ""
+    if size_text:
         try:
-            declared = int(str(size).strip())
+            declared = int(size_text)
         except ValueError:
             raise ConversionError("File Size is not an integer") from None
         if declared != len(data):
             raise ConversionError("File Size does not match the length of the decoded EncodedData")
-    digest = hashlib.sha256(data).hexdigest()
+    digest = sha256(data).hexdigest()
     sink = run.attachment_sink
     if sink is not None:
         sink(digest, data)
     ref: dict[str, Any] = {}
-    if source_id is not None and str(source_id).strip():
-        ref["sourceId"] = str(source_id).strip()
+    if source_id is not None:
+        source_id = str(source_id).strip()
+        if source_id:
+            ref["sourceId"] = source_id
     ref["name"] = name
     ref["mediaType"] = media_type(name)
     ref["size"] = len(data)

@@ -48,12 +48,14 @@ Sink = Callable[[str, bytes], None]
 class _Run:
     """Mutable state of one run. Problems are kept raw and formatted only if the run fails."""
 
-    __slots__ = ("attachment_sink", "children", "context", "loc", "problems", "root", "trace")
+    __slots__ = ("attachment_sink", "children", "context", "loc", "memo", "problems", "root", "trace")
 
     def __init__(self, root: Any, context: dict[str, Any], attachment_sink: Sink | None) -> None:
         self.root = root
-        # XML only: element -> (first child per tag, repeated tags), filled lazily by simple paths.
+        # XML only: element -> {tag: first child with it}, filled lazily by the paths (brygga.mapping.paths).
         self.children: dict[Any, Any] = {}
+        # XML only: (structural path, element) -> its matches, so that a condition asked twice is evaluated once.
+        self.memo: dict[Any, Any] = {}
         # Position in the enclosing lists, kept here rather than passed down every call: only a problem
         # needs it, to name `parties[1].personnummer`.
         self.loc: Loc = ()
@@ -517,15 +519,27 @@ class _Compiler:
             return None
 
         if len(sources) == 1:
+            # One source (the usual case): getter, converters and the empty-value rules in one call.
             get, source_t = sources[0]
 
             def build_one(node: Any, run: _Run) -> Any:
                 try:
                     value = get(node, run)
+                    if value is not None:
+                        for step in convert:
+                            value = step(value, run)
+                            if value is None:  # `extract` with `unmatched: empty`, or an optional group
+                                break
                 except ConversionError as exc:
                     run.problems.append((rule_t, source_t, run.loc, str(exc)))
                     return None
-                return finish(value, source_t, run)
+                if value is not None and value != "":
+                    return value
+                if has_default:
+                    return default()
+                if required:
+                    run.problems.append((rule_t, all_sources, run.loc, "required value is missing or empty"))
+                return None
 
             return self._guard(build_one, *conditions)
 

@@ -1,18 +1,28 @@
 """Source paths, compiled once into small getter functions.
 
 XML paths are XPath 1.0 with the prefixes the mapping declares; each one is compiled into an
-``lxml.etree.XPath`` object at load time. A compiled XPath still costs ~3 µs a call (``findtext`` is worse:
-~7 µs, ElementPath is pure Python in lxml), and a form has dozens of fields. So a *simple* path, only
-``prefix:name`` steps like ``fi:Header/fi:Posted``, is read by walking a per-run index of each element's
-children instead: ~0.3 µs a field. It returns exactly what the XPath would (the first match in document
-order), falling back to the XPath in the one case a first-child walk could miss: a repeated step element
-whose first occurrence lacks the rest of the path.
+``lxml.etree.XPath`` object at load time. A compiled XPath still costs 2-5 µs a call (``findtext`` is worse,
+ElementPath is pure Python in lxml), and a form has dozens of fields, so two kinds of path are read without
+the XPath engine, with the same result:
+
+- a *simple* path, only ``prefix:name`` steps like ``fi:Header/fi:Posted``, walks a per-run index of each
+  visited element's children (built once per element and run: one pass over its children, reading each
+  ``tag`` once, which is most of the cost of touching an element in lxml). It returns exactly what the XPath
+  would (the first match in document order), falling back to the XPath in the one case a first-child walk
+  could miss: a repeated step element whose first occurrence lacks the rest of the path;
+- a *structural* path: child steps ``prefix:name``, ``*``, ``.`` and ``..``, a ``//`` before a named step,
+  and predicates that test for simple paths (``fi:Values/*[fi:OrganizationNumber]``,
+  ``../*[fi:A or fi:B]``), evaluated on the same index. Whenever a step other than the last has several
+  candidates (where XPath would merge node sets), or ``..`` leaves the document element, it hands the
+  expression to the XPath engine instead; so it only ever answers where the answer is plainly the same.
 
 JSON paths are a deliberately tiny syntax: ``a.b[0].c``, ``['key with spaces']``, ``.`` for the current
 item, and a leading ``$`` for the document root. No filters or wildcards: they stay readable and fast.
 
 Every getter has the signature ``get(node, run) -> value | None`` (``run.root`` is the document, for
-``$`` paths); ``None`` means "nothing there" (missing, or empty after stripping XML text).
+``$`` paths; ``run.children`` the per-run child index of XML elements, ``run.memo`` the per-run results of
+structural paths); ``None`` means "nothing there"
+(missing, or empty after stripping XML text).
 """
 
 from __future__ import annotations
@@ -37,22 +47,23 @@ class PathError(ValueError):
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_.-]*"
 _SIMPLE_STEP = re.compile(rf"(?:({_NAME}):)?({_NAME})")
+# XPath operator names: a step or predicate using one as an element name is left to the XPath engine.
+_OPERATOR_NAMES = frozenset({"and", "or", "div", "mod"})
+_QNAME = rf"(?:{_NAME}:)?{_NAME}"
+_STRUCT_STEP = re.compile(rf"(\.\.|\.|\*|{_QNAME})((?:\[[^\[\]]*\])*)")
+_PREDICATE = re.compile(rf"\[\s*({_QNAME}(?:/{_QNAME})*(?:\s+or\s+{_QNAME}(?:/{_QNAME})*)*)\s*\]")
+_OR = re.compile(r"\s+or\s+")
+def _child_index(node: Any) -> dict[Any, Any]:
+    """One pass over an element's children: Clark tag -> the first child with that tag.
+
+    Built back to front so that the first child in document order wins. ``len(index) != len(node)`` says
+    that some tag occurs more than once (or that there are several comments or processing instructions):
+    only then do the callers look closer, see ``_repeated``.
+    """
+    return {child.tag: child for child in node[::-1]}
 
 
-def _child_index(node: Any) -> dict[Any, list[Any]]:
-    """The children of one element by tag, in document order."""
-    index: dict[Any, list[Any]] = {}
-    for child in node:
-        tag = child.tag
-        found = index.get(tag)
-        if found is None:
-            index[tag] = [child]
-        else:
-            found.append(child)
-    return index
-
-
-def _children(node: Any, run: Any) -> dict[Any, list[Any]]:
+def _index(node: Any, run: Any) -> dict[Any, Any]:
     cache = run.children
     index = cache.get(node)
     if index is None:
@@ -60,23 +71,99 @@ def _children(node: Any, run: Any) -> dict[Any, list[Any]]:
     return index
 
 
-def _descend(tags: tuple[str, ...], node: Any, run: Any) -> tuple[Any, bool]:
-    """Follow first children along ``tags``: (element or None, whether a step had several candidates)."""
-    ambiguous = False
-    for tag in tags:
-        found = _children(node, run).get(tag)
-        if found is None:
-            return None, ambiguous
-        if len(found) > 1:
-            ambiguous = True
-        node = found[0]
-    return node, ambiguous
+def _repeated(node: Any, index: dict[Any, Any], tag: str) -> bool:
+    """Whether ``node`` has more than one child element with ``tag`` (``index`` is its child index)."""
+    if len(index) == len(node):
+        return False
+    siblings = node.iterchildren(tag)
+    next(siblings, None)
+    return next(siblings, None) is not None
 
 
 def _text_of(element: Any) -> str | None:
     # XPath string(): all descendant text. A leaf (the usual case) needs no itertext() join.
     text = element.text if len(element) == 0 else "".join(element.itertext())
     return (text.strip() or None) if text is not None else None
+
+
+def _first_walker(tags: tuple[str, ...], fallback: etree.XPath) -> tuple[Getter, Getter]:
+    """(first element, its stripped text) along ``tags`` (child steps), as the XPath finds them; None if none.
+
+    The hot loop of the engine, hence the two versions with everything inlined.
+    """
+
+    def missed(node: Any, run: Any) -> Any:
+        # The fast walk found no match. It is the answer unless a step before the miss had several candidates
+        # (a/b/c where the first b has no c but a later b does): only the XPath sees that one.
+        cache = run.children
+        current = node
+        for tag in tags:
+            index = cache[current]  # the fast walk indexed every element up to the miss
+            following = index.get(tag)
+            if following is None:
+                return None
+            if _repeated(current, index, tag):
+                matches = fallback(node)
+                return matches[0] if matches else None
+            current = following
+        return None  # not reached: the fast walk missed somewhere along tags
+
+    if len(tags) == 1:
+        (only,) = tags
+
+        def walk1(node: Any, run: Any) -> Any:
+            cache = run.children
+            index = cache.get(node)
+            if index is None:
+                index = cache[node] = _child_index(node)
+            return index.get(only)
+
+        def text1(node: Any, run: Any) -> str | None:
+            cache = run.children
+            index = cache.get(node)
+            if index is None:
+                index = cache[node] = _child_index(node)
+            element = index.get(only)
+            if element is None:
+                return None
+            text = element.text if len(element) == 0 else "".join(element.itertext())
+            return (text.strip() or None) if text is not None else None
+
+        return walk1, text1
+
+    def walk(node: Any, run: Any) -> Any:
+        cache = run.children
+        current = node
+        for tag in tags:
+            index = cache.get(current)
+            if index is None:
+                index = cache[current] = _child_index(current)
+            current = index.get(tag)
+            if current is None:
+                return missed(node, run)
+        return current
+
+    def text(node: Any, run: Any) -> str | None:
+        cache = run.children
+        element = node
+        for tag in tags:
+            index = cache.get(element)
+            if index is None:
+                index = cache[element] = _child_index(element)
+            element = index.get(tag)
+            if element is None:
+                element = missed(node, run)
+                if element is None:
+                    return None
+                break
+        # XPath string(): all descendant text; a leaf (the usual case) needs no itertext() join.
+        text = element.text if len(element) == 0 else "".join(element.itertext())
+        return (text.strip() or None) if text is not None else None
+
+    return walk, text
+
+
+_FALLBACK = object()  # a structural evaluation that must be left to the XPath engine
 
 
 class XmlPaths:
@@ -93,71 +180,106 @@ class XmlPaths:
             raise PathError(f"invalid XPath {expr!r}: {exc}") from None
         return xpath
 
-    def _simple(self, expr: str) -> tuple[str, ...] | None:
+    def _clark(self, qname: str, *, in_expression: bool = False) -> str | None:
+        """The Clark tag of ``prefix:name``; None when it is no plain name or its prefix is not declared."""
+        match = _SIMPLE_STEP.fullmatch(qname)
+        if match is None:
+            return None
+        prefix, local = match.groups()
+        if in_expression and (local in _OPERATOR_NAMES or prefix in _OPERATOR_NAMES):
+            return None  # `or`, `and`, ...: names or operators, depending on XPath's lexer; leave it to XPath
+        if prefix is None:
+            return local  # XPath 1.0: an unprefixed name is in no namespace
+        if prefix in self.namespaces:
+            return f"{{{self.namespaces[prefix]}}}{local}"
+        return None  # let the XPath compiler report the undeclared prefix
+
+    def _simple(self, expr: str, *, in_expression: bool = False) -> tuple[str, ...] | None:
         """Clark tags for a path of plain ``prefix:name`` steps, else None."""
         tags = []
         for step in expr.split("/"):
-            match = _SIMPLE_STEP.fullmatch(step)
-            if match is None:
+            tag = self._clark(step, in_expression=in_expression)
+            if tag is None:
                 return None
-            prefix, local = match.groups()
-            if prefix is None:
-                tags.append(local)  # XPath 1.0: an unprefixed name is in no namespace
-            elif prefix in self.namespaces:
-                tags.append(f"{{{self.namespaces[prefix]}}}{local}")
-            else:
-                return None  # let the XPath compiler report the undeclared prefix
+            tags.append(tag)
         return tuple(tags)
 
-    def _walker(self, expr: str) -> Getter | None:
-        """The first match of a simple path, or None when ``expr`` is not simple.
-
-        The hot loop of the engine: the index lookup is inlined rather than calling ``_children``.
-        """
-        tags = self._simple(expr)
+    def _walker(self, expr: str, *, in_expression: bool = False) -> Getter | None:
+        """The first match of a simple path, or None when ``expr`` is not simple."""
+        tags = self._simple(expr, in_expression=in_expression)
         if tags is None:
             return None
-        fallback = self._compile(expr)
+        return _first_walker(tags, self._compile(expr))[0]
 
-        def walk(node: Any, run: Any) -> Any:
-            cache = run.children
-            ambiguous = False
-            current = node
-            for tag in tags:
-                index = cache.get(current)
-                if index is None:
-                    index = cache[current] = _child_index(current)
-                found = index.get(tag)
-                if found is None:
-                    if ambiguous:
-                        # a/b/c where the first b has no c but a later b does: only the XPath sees that one.
-                        matches = fallback(node)
-                        return matches[0] if matches else None
+    def _structural(self, expr: str) -> Callable[[Any, Any], Any] | None:
+        """``evaluate(node, run) -> matches in document order | _FALLBACK`` for a structural path, else None."""
+        steps: list[Step] = []
+        pos = 0
+        while pos < len(expr):
+            descendant = False
+            if pos:
+                if expr.startswith("//", pos):
+                    descendant, pos = True, pos + 2
+                elif expr.startswith("/", pos):
+                    pos += 1
+                else:
                     return None
-                if len(found) > 1:
-                    ambiguous = True
-                current = found[0]
-            return current
-
-        return walk
+            match = _STRUCT_STEP.match(expr, pos)
+            if match is None:
+                return None
+            name, predicates = match.groups()
+            pos = match.end()
+            tests: list[tuple[Any, ...]] = []
+            for pred in re.finditer(r"\[[^\[\]]*\]", predicates):
+                body = _PREDICATE.fullmatch(pred.group(0))
+                if body is None:
+                    return None
+                alternatives: list[Any] = []
+                for alternative in _OR.split(body.group(1)):
+                    tags = self._simple(alternative, in_expression=True)
+                    if tags is None:
+                        return None
+                    if len(tags) == 1:
+                        alternatives.append(tags[0])
+                    else:
+                        alternatives.append(_first_walker(tags, self._compile(alternative))[0])
+                tests.append(tuple(alternatives))
+            if name in (".", ".."):
+                if descendant or tests:
+                    return None
+                steps.append((False, name, None, ()))
+            elif name == "*":
+                if descendant:
+                    return None
+                steps.append((False, "*", None, tuple(tests)))
+            else:
+                tag = self._clark(name, in_expression=True)
+                if tag is None:
+                    return None
+                steps.append((descendant, "name", tag, tuple(tests)))
+        if not steps:
+            return None
+        return _structural_evaluator(tuple(steps))
 
     def text(self, expr: str) -> Getter:
         """The stripped string value of the first match; ``None`` when missing or blank."""
-        walk = self._walker(expr)
-        if walk is not None:
-
-            def get_simple(node: Any, run: Any) -> str | None:
-                element = walk(node, run)
-                if element is None:
-                    return None
-                # XPath string(): all descendant text; a leaf (the usual case) needs no itertext() join.
-                text = element.text if len(element) == 0 else "".join(element.itertext())
-                return (text.strip() or None) if text is not None else None
-
-            return get_simple
         if expr == ".":
             return lambda node, run: _text_of(node)
+        tags = self._simple(expr)
+        if tags is not None:
+            return _first_walker(tags, self._compile(expr))[1]
         xpath = self._compile(f"string({expr})")
+        evaluate = self._structural(expr)
+        if evaluate is not None:
+            self._compile(expr)  # the structural grammar is a subset of XPath: the XPath engine must agree
+
+            def get_structural(node: Any, run: Any) -> str | None:
+                found = evaluate(node, run)
+                if found is _FALLBACK:
+                    return xpath(node).strip() or None
+                return _text_of(found[0]) if found else None
+
+            return get_structural
 
         def get(node: Any, run: Any) -> str | None:
             return xpath(node).strip() or None
@@ -172,8 +294,13 @@ class XmlPaths:
         if walk is not None:
             return walk
         xpath = self._compile(expr)
+        evaluate = self._structural(expr)
 
         def get(node: Any, run: Any) -> Any:
+            if evaluate is not None:
+                found = evaluate(node, run)
+                if found is not _FALLBACK:
+                    return found[0] if found else None
             found = xpath(node)
             if isinstance(found, list):
                 return found[0] if found else None
@@ -183,19 +310,14 @@ class XmlPaths:
 
     def nodes(self, expr: str) -> Callable[[Any, Any], list[Any]]:
         xpath = self._compile(expr)
-        tags = self._simple(expr)
-        if tags is not None:
-            parents, last = tags[:-1], tags[-1]
+        evaluate = self._structural(expr)  # a simple path is structural too
+        if evaluate is not None:
 
-            def get_simple(node: Any, run: Any) -> list[Any]:
-                parent, ambiguous = _descend(parents, node, run)
-                if ambiguous:
-                    return xpath(node)  # matches under several parents: let XPath collect them in order
-                if parent is None:
-                    return []
-                return list(_children(parent, run).get(last, ()))
+            def get_structural(node: Any, run: Any) -> list[Any]:
+                found = evaluate(node, run)
+                return xpath(node) if found is _FALLBACK else found
 
-            return get_simple
+            return get_structural
 
         def get(node: Any, run: Any) -> list[Any]:
             found = xpath(node)
@@ -209,7 +331,90 @@ class XmlPaths:
         if walk is not None:
             return lambda node, run: walk(node, run) is not None
         xpath = self._compile(f"boolean({expr})")
+        evaluate = self._structural(expr)
+        if evaluate is not None:
+            self._compile(expr)
+
+            def test_structural(node: Any, run: Any) -> bool:
+                found = evaluate(node, run)
+                return xpath(node) if found is _FALLBACK else bool(found)
+
+            return test_structural
         return lambda node, run: xpath(node)
+
+
+Step = tuple[bool, str, str | None, tuple[tuple[Any, ...], ...]]  # (after `//`, kind, Clark tag, predicates)
+
+
+def _keep(found: list[Any], alternatives: tuple[Any, ...], run: Any) -> list[Any]:
+    """The candidates for which one of the predicate's simple paths (a Clark tag, or a walker) matches."""
+    cache = run.children
+    kept = []
+    for candidate in found:
+        for alternative in alternatives:
+            if isinstance(alternative, str):  # a one-step path: a lookup in the candidate's child index
+                index = cache.get(candidate)
+                if index is None:
+                    index = cache[candidate] = _child_index(candidate)
+                if alternative in index:
+                    kept.append(candidate)
+                    break
+            elif alternative(candidate, run) is not None:
+                kept.append(candidate)
+                break
+    return kept
+
+
+def _structural_evaluator(steps: tuple[Step, ...]) -> Callable[[Any, Any], Any]:
+    """Evaluate steps from one context node; every step but the last must leave at most one node."""
+    last = len(steps) - 1
+
+    def memoized(node: Any, run: Any) -> Any:
+        # `when`/`unless` conditions like ``../*[fi:X]`` are often asked again about the same node in one run.
+        key = (evaluate, node)
+        found = run.memo.get(key)
+        if found is None:
+            found = run.memo[key] = evaluate(node, run)
+        return found
+
+    def evaluate(node: Any, run: Any) -> Any:
+        current = node
+        for i, (descendant, kind, tag, predicates) in enumerate(steps):
+            if kind == "name":
+                if descendant:
+                    found = list(current.iterdescendants(tag))
+                else:
+                    index = _index(current, run)
+                    first = index.get(tag)
+                    if first is None:
+                        return []
+                    # Only when some tag repeats among the children can this one have siblings of its name.
+                    found = [first] if len(index) == len(current) else list(current.iterchildren(tag))
+            elif kind == "*":
+                index = _index(current, run)
+                if len(index) == len(current):  # built back to front: reversed is document order
+                    found = [child for key, child in reversed(index.items()) if isinstance(key, str)]
+                else:
+                    found = list(current.iterchildren(etree.Element))
+            elif kind == ".":
+                found = [current]
+            else:  # ".."
+                parent = current.getparent()
+                if parent is None:
+                    return _FALLBACK  # XPath's parent of the document element is the root node, not an element
+                found = [parent]
+            for alternatives in predicates:
+                found = _keep(found, alternatives, run)
+            if i == last:
+                return found
+            if len(found) != 1:
+                if not found:
+                    return []
+                return _FALLBACK  # several nodes to continue from: XPath merges the sets in document order
+            current = found[0]
+        return [current]  # not reached: the last step returns
+
+    return memoized
 
 
 _JSON_TOKEN = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_-]*)|\[(-?\d+)\]|\['([^']*)'\]")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 
 from brygga import __version__
@@ -24,7 +23,7 @@ def archive(ctx: PipelineContext, ids: list[str]) -> list[str]:
                 ctx.ledger.update(sid, state=State.ARCHIVED)
                 done.append(sid)
                 continue
-            case = json.loads(ctx.ledger.get(sid).canonical_json or "{}")
+            case = ctx.case(sid)
             tenant = Agent(name=route.tenant.name, identification_code=route.tenant.organisationsnummer)
             package = build_sip(case, stored_documents(ctx, case), out_dir=staging,
                                 diarienummer=ctx.ledger.get(sid).external_ref, archival_creator=tenant,

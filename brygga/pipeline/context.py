@@ -7,6 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from brygga.canonical.serialize import loads_case
 from brygga.connections import ConnectionResolver, EnvConnectionResolver
 from brygga.errors import ConfigError
 from brygga.ledger import Ledger
@@ -45,6 +46,13 @@ class PipelineContext:
     @cached_property
     def content(self) -> ContentStore:
         return ContentStore(self.settings.content)
+
+    def case(self, submission_id: str) -> dict[str, Any]:
+        """The canonical case translate stored for a submission."""
+        stored = self.ledger.get(submission_id).canonical_json
+        if stored is None:
+            raise LookupError(f"submission {submission_id} has no canonical case yet")
+        return loads_case(stored)
 
     def mapping(self, path: Path) -> CompiledMapping:
         """Mappings are compiled once per context and run many times."""

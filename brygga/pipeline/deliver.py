@@ -6,7 +6,6 @@ target, and the adapter checks the target for the extern ref before it creates a
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
@@ -71,7 +70,7 @@ def deliver(ctx: PipelineContext, ids: list[str]) -> list[str]:
     done: list[str] = []
     for sid in ctx.ledger.in_state(ids, State.TRANSLATED):
         with per_submission(ctx, sid, "deliver") as step:
-            case = json.loads(ctx.ledger.get(sid).canonical_json or "{}")
+            case = ctx.case(sid)
             targets = ctx.route.targets_for(case["caseType"])
             refs: list[str] = []
             for target in targets:

@@ -5,9 +5,9 @@ Whatever fails goes to quarantine with reasons a person understands. Nothing is 
 
 from __future__ import annotations
 
-import json
 import logging
 
+from brygga.canonical.serialize import dumps_case
 from brygga.errors import ConfigError
 from brygga.ledger import State
 from brygga.mapping import InvalidSource, MappingFailed
@@ -44,6 +44,6 @@ def translate(ctx: PipelineContext, ids: list[str]) -> list[str]:
                 continue
             ctx.ledger.update(sid, state=State.TRANSLATED, case_type=case_type,
                               source_reference=str(case["source"]["reference"]),
-                              canonical_json=json.dumps(case, ensure_ascii=False))
+                              canonical_json=dumps_case(case).decode())
             done.append(sid)
     return done
