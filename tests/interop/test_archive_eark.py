@@ -15,20 +15,14 @@ from lxml import etree
 
 from brygga.archive import Agent, build_sip, validate_erms_schema, validate_mets_schema, verify_package
 from brygga.plugins import StoredDocument
-from brygga.settings import REPO_ROOT
 
 pytestmark = pytest.mark.interop
 
-SHARED = REPO_ROOT.parent / "shared"
 
 
 @pytest.fixture(scope="module")
-def earkiv() -> Path:
-    # Local stand-in for tests/interop/conftest.py's shared_reference fixture.
-    path = SHARED / "reference" / "earkiv"
-    if not path.is_dir():
-        pytest.skip("../shared/reference/earkiv is not present")
-    return path
+def earkiv(shared_reference: Path) -> Path:
+    return shared_reference / "earkiv"
 
 
 @pytest.fixture(scope="module")
