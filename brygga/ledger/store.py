@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, or_, select, update
+from sqlalchemy import create_engine, event, func, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -163,6 +163,11 @@ class Ledger:
         finally:
             self.record_step(submission_id, step, result["outcome"] or "ok", started_at=started,
                              duration_ms=(time.perf_counter() - t0) * 1000, detail=result["detail"])
+
+    def count_steps(self, submission_id: str, step: str, outcome: str) -> int:
+        with self.session() as s:
+            return s.scalar(select(func.count()).select_from(Step).where(
+                Step.submission_id == submission_id, Step.step == step, Step.outcome == outcome)) or 0
 
     def steps(self, submission_id: str) -> list[Step]:
         with self.session() as s:

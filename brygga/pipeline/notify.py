@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
 from brygga.errors import TargetRejected, TargetUnavailable
-from brygga.ledger import State, Step
+from brygga.ledger import State
 from brygga.pipeline.context import PipelineContext
 from brygga.pipeline.guard import per_submission
 from brygga.plugins import StatusUpdate
-
-
-def _earlier_retries(ctx: PipelineContext, sid: str) -> int:
-    with ctx.ledger.session() as s:
-        return s.scalar(select(func.count()).select_from(Step).where(
-            Step.submission_id == sid, Step.step == "notify", Step.outcome == "retry")) or 0
 
 
 def notify(ctx: PipelineContext, ids: list[str]) -> list[str]:
@@ -36,7 +28,7 @@ def notify(ctx: PipelineContext, ids: list[str]) -> list[str]:
                     step.quarantine([f"status callback rejected: {str(exc)[:500]}"])
                     continue
                 except TargetUnavailable as exc:
-                    if _earlier_retries(ctx, sid) + 1 >= ctx.route.max_delivery_attempts:
+                    if ctx.ledger.count_steps(sid, "notify", "retry") + 1 >= ctx.route.max_delivery_attempts:
                         step.quarantine([f"status callback unavailable after retries: {str(exc)[:300]}"])
                     else:
                         step.note("retry", "status callback unavailable; retried next run")

@@ -205,3 +205,20 @@ def test_replay_after_the_cause_is_fixed(home, byggr, monkeypatch):
     run_route(_context())
     assert ctx.ledger.get(submission.id).state == State.COMPLETED
     assert len(byggr.app.cases) == 1
+
+
+def test_an_unreachable_callback_is_retried_and_the_case_is_not_delivered_twice(home, byggr, callback, monkeypatch):
+    with start_simulator("oep-callback") as doomed:
+        dead_url = doomed.url
+    monkeypatch.setenv("BRYGGA_CONN_OEP_KUMLA", dead_url)
+    _drop(home, "bygglov-person.xml")
+    ctx = _context()
+    run_route(ctx)
+    submission = _by_file(ctx, "bygglov-person.xml")
+    assert submission.state == State.ARCHIVED
+    assert ctx.ledger.count_steps(submission.id, "notify", "retry") == 1
+    monkeypatch.setenv("BRYGGA_CONN_OEP_KUMLA", callback.url)
+    run_route(_context())
+    assert ctx.ledger.get(submission.id).state == State.COMPLETED
+    assert len(byggr.app.cases) == 1
+    assert [c.operation for c in callback.app.calls] == ["setStatus", "addMessage", "confirmDelivery"]
