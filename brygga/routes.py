@@ -59,6 +59,7 @@ class Route:
     archive: AdapterRef | None = None
     notify: NotifySpec | None = None
     max_delivery_attempts: int = 5
+    batch_size: int = 500
     schedule: str | None = "*/1 * * * *"
     description: str = ""
 
@@ -138,7 +139,8 @@ def parse_routes(document: Any, *, file: Path, mappings_dir: Path) -> list[Route
                               raw["source"].get("config", {})),
             mapping=_resolve_mapping(file, f"{where}/mapping", mappings_dir, raw["mapping"]),
             targets=tuple(targets), archive=archive, notify=notify,
-            max_delivery_attempts=raw.get("max_delivery_attempts", 5), schedule=raw.get("schedule", "*/1 * * * *"),
+            max_delivery_attempts=raw.get("max_delivery_attempts", 5), batch_size=raw.get("batch_size", 500),
+            schedule=raw.get("schedule", "*/1 * * * *"),
         ))
     return routes
 

@@ -122,12 +122,13 @@ class Ledger:
             return s.scalars(select(Submission).where(
                 Submission.route_id == route_id, Submission.content_sha256 == content_sha256)).one_or_none()
 
-    def unfinished(self, route_id: str) -> list[str]:
-        """Submissions of a route that are neither completed nor quarantined: the backlog a run picks up."""
+    def unfinished(self, route_id: str, limit: int | None = None) -> list[str]:
+        """Submissions neither completed nor quarantined: the backlog a run picks up, oldest first."""
         with self.session() as s:
             return list(s.scalars(select(Submission.id).where(
                 Submission.route_id == route_id,
-                Submission.state.not_in([State.COMPLETED, State.QUARANTINED])).order_by(Submission.received_at)))
+                Submission.state.not_in([State.COMPLETED, State.QUARANTINED]),
+            ).order_by(Submission.received_at).limit(limit)))
 
     def find(self, term: str) -> list[Submission]:
         """Find by submission id, the source's reference (e.g. FlowInstanceID) or any target's reference."""

@@ -20,7 +20,7 @@ def intake(ctx: PipelineContext) -> list[str]:
     """Land new items and return the run's batch: the new submissions plus the route's unfinished backlog."""
     source = ctx.adapter(ctx.route.source)
     new = duplicates = 0
-    for item in source.poll():
+    for taken, item in enumerate(source.poll(), start=1):
         started, t0 = datetime.now(UTC), time.perf_counter()
         sha256 = hashlib.sha256(item.data).hexdigest()
         _, raw_path = ctx.landing.put(item.data, sha256)
@@ -32,6 +32,8 @@ def intake(ctx: PipelineContext) -> list[str]:
         source.acknowledge(item)
         new += landing.created
         duplicates += not landing.created
-    batch = ctx.ledger.unfinished(ctx.route.id)
+        if taken >= ctx.route.batch_size:
+            break  # the rest waits in the source for the next run
+    batch = ctx.ledger.unfinished(ctx.route.id, limit=ctx.route.batch_size)
     log.info("route %s: landed %d new, %d duplicate; batch of %d", ctx.route.id, new, duplicates, len(batch))
     return batch

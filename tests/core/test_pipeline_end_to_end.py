@@ -222,3 +222,16 @@ def test_an_unreachable_callback_is_retried_and_the_case_is_not_delivered_twice(
     assert ctx.ledger.get(submission.id).state == State.COMPLETED
     assert len(byggr.app.cases) == 1
     assert [c.operation for c in callback.app.calls] == ["setStatus", "addMessage", "confirmDelivery"]
+
+
+def test_a_flood_is_taken_in_batches(home, byggr, monkeypatch):
+    routes = (REPO_ROOT / "routes" / "routes.yaml").read_text(encoding="utf-8")
+    (home / "routes.yaml").write_text(routes.replace("max_delivery_attempts: 5", "max_delivery_attempts: 5\n"
+                                                     "    batch_size: 2"), encoding="utf-8")
+    monkeypatch.setenv("BRYGGA_ROUTES", str(home / "routes.yaml"))
+    for name in ("bygglov-person.xml", "bygglov-organisation.xml", "bygglov-malformed.xml"):
+        _drop(home, name)
+    assert len(run_route(_context())) == 2
+    assert len(list((home / "inbox" / ROUTE).glob("*.xml"))) == 1, "the third file waits for the next run"
+    assert len(run_route(_context())) == 1
+    assert len(byggr.app.cases) == 2
