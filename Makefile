@@ -26,9 +26,9 @@ lint: $(STAMP)
 	@$(VENV)/bin/brygga lint
 
 # The reference validator pins lxml 5.1.0, so it lives in a venv of its own.
-$(EARK_VENV)/.installed:
+$(EARK_VENV)/.installed: $(STAMP)
 	@test -x $(EARK_VENV)/bin/python || $(PYTHON) -m venv $(EARK_VENV)
-	@$(EARK_VENV)/bin/python -m pip install --quiet --disable-pip-version-check 'eark-validator==1.1.3'
+	@$(VENV)/bin/uv pip install --quiet --python $(EARK_VENV)/bin/python 'eark-validator==1.1.3'
 	@touch $@
 
 interop: $(STAMP) $(EARK_VENV)/.installed
