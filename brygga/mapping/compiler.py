@@ -519,27 +519,16 @@ class _Compiler:
             return None
 
         if len(sources) == 1:
-            # One source (the usual case): getter, converters and the empty-value rules in one call.
+            # One source (the usual case): no loop over alternatives.
             get, source_t = sources[0]
 
             def build_one(node: Any, run: _Run) -> Any:
                 try:
-                    value = get(node, run)
-                    if value is not None:
-                        for step in convert:
-                            value = step(value, run)
-                            if value is None:  # `extract` with `unmatched: empty`, or an optional group
-                                break
+                    value = get(node, run)  # a template getter can raise
                 except ConversionError as exc:
                     run.problems.append((rule_t, source_t, run.loc, str(exc)))
                     return None
-                if value is not None and value != "":
-                    return value
-                if has_default:
-                    return default()
-                if required:
-                    run.problems.append((rule_t, all_sources, run.loc, "required value is missing or empty"))
-                return None
+                return finish(value, source_t, run)
 
             return self._guard(build_one, *conditions)
 

@@ -53,6 +53,22 @@ def _drop(home: Path, name: str, as_name: str | None = None, data: bytes | None 
         target.write_bytes(data)
 
 
+def _dead_url(simulator: str) -> str:
+    """The URL of a simulator that has stopped: nothing answers there."""
+    with start_simulator(simulator) as doomed:
+        return doomed.url
+
+
+def _route_variant(home: Path, monkeypatch, old: str, new: str) -> Path:
+    """A copy of the bundled routes file with one edit, in use for this test."""
+    routes = (REPO_ROOT / "routes" / "routes.yaml").read_text(encoding="utf-8")
+    assert old in routes
+    variant = home / "routes.yaml"
+    variant.write_text(routes.replace(old, new), encoding="utf-8")
+    monkeypatch.setenv("BRYGGA_ROUTES", str(variant))
+    return variant
+
+
 def _by_file(ctx: PipelineContext, name: str):
     import hashlib
 
@@ -134,9 +150,7 @@ def test_bad_input_goes_to_quarantine_with_readable_reasons(home, byggr, callbac
 
 
 def test_an_unreachable_case_system_is_retried_then_delivered(home, byggr, monkeypatch):
-    with start_simulator("byggr") as doomed:
-        dead_url = doomed.url
-    monkeypatch.setenv("BRYGGA_CONN_BYGGR_KUMLA", dead_url)
+    monkeypatch.setenv("BRYGGA_CONN_BYGGR_KUMLA", _dead_url("byggr"))
     _drop(home, "bygglov-person.xml")
     ctx = _context()
     run_route(ctx)
@@ -173,12 +187,7 @@ def test_no_personal_data_in_any_log_record(home, caplog):
 
 
 def test_a_case_type_no_target_takes_is_quarantined(home, byggr, monkeypatch):
-    routes = (REPO_ROOT / "routes" / "routes.yaml").read_text(encoding="utf-8")
-    assert "case_types: [bygglov]" in routes
-    only_fault_reports = home / "routes.yaml"
-    only_fault_reports.write_text(routes.replace("case_types: [bygglov]", "case_types: [felanmalan]"),
-                                  encoding="utf-8")
-    monkeypatch.setenv("BRYGGA_ROUTES", str(only_fault_reports))
+    _route_variant(home, monkeypatch, "case_types: [bygglov]", "case_types: [felanmalan]")
     _drop(home, "bygglov-person.xml")
     ctx = _context()
     run_route(ctx)
@@ -192,15 +201,13 @@ def test_a_case_type_no_target_takes_is_quarantined(home, byggr, monkeypatch):
 def test_replay_after_the_cause_is_fixed(home, byggr, monkeypatch):
     from brygga.admin import replay
 
-    monkeypatch.setenv("BRYGGA_ROUTES", str(home / "routes.yaml"))
-    routes = (REPO_ROOT / "routes" / "routes.yaml").read_text(encoding="utf-8")
-    (home / "routes.yaml").write_text(routes.replace("case_types: [bygglov]", "case_types: [felanmalan]"))
+    variant = _route_variant(home, monkeypatch, "case_types: [bygglov]", "case_types: [felanmalan]")
     _drop(home, "bygglov-person.xml")
     run_route(_context())
     ctx = _context()
     submission = _by_file(ctx, "bygglov-person.xml")
     assert submission.state == State.QUARANTINED
-    (home / "routes.yaml").write_text(routes)  # the integrator fixes the route
+    variant.write_text((REPO_ROOT / "routes" / "routes.yaml").read_text(encoding="utf-8"))  # the fix
     assert replay(ctx.ledger, submission.id).from_state == State.LANDED
     run_route(_context())
     assert ctx.ledger.get(submission.id).state == State.COMPLETED
@@ -208,9 +215,7 @@ def test_replay_after_the_cause_is_fixed(home, byggr, monkeypatch):
 
 
 def test_an_unreachable_callback_is_retried_and_the_case_is_not_delivered_twice(home, byggr, callback, monkeypatch):
-    with start_simulator("oep-callback") as doomed:
-        dead_url = doomed.url
-    monkeypatch.setenv("BRYGGA_CONN_OEP_KUMLA", dead_url)
+    monkeypatch.setenv("BRYGGA_CONN_OEP_KUMLA", _dead_url("oep-callback"))
     _drop(home, "bygglov-person.xml")
     ctx = _context()
     run_route(ctx)
@@ -225,10 +230,7 @@ def test_an_unreachable_callback_is_retried_and_the_case_is_not_delivered_twice(
 
 
 def test_a_flood_is_taken_in_batches(home, byggr, monkeypatch):
-    routes = (REPO_ROOT / "routes" / "routes.yaml").read_text(encoding="utf-8")
-    (home / "routes.yaml").write_text(routes.replace("max_delivery_attempts: 5", "max_delivery_attempts: 5\n"
-                                                     "    batch_size: 2"), encoding="utf-8")
-    monkeypatch.setenv("BRYGGA_ROUTES", str(home / "routes.yaml"))
+    _route_variant(home, monkeypatch, "max_delivery_attempts: 5", "max_delivery_attempts: 5\n    batch_size: 2")
     for name in ("bygglov-person.xml", "bygglov-organisation.xml", "bygglov-malformed.xml"):
         _drop(home, name)
     assert len(run_route(_context())) == 2
