@@ -40,6 +40,14 @@ def parse_context(pairs: Sequence[str]) -> dict[str, Any]:
     return context
 
 
+def _mapping_path(given: Path) -> Path:
+    """A path as given, or else relative to the mappings folder: ``--mapping open-eplatform/bygglov.yaml``."""
+    if given.exists() or given.is_absolute():
+        return given
+    in_mappings = Settings.from_env().mappings_dir / given
+    return in_mappings if in_mappings.exists() else given
+
+
 def cmd_translate(args: argparse.Namespace) -> int:
     try:
         context = parse_context(args.context)
@@ -47,7 +55,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
         print(f"brygga translate: {exc}", file=sys.stderr)
         return 2
     try:
-        mapping = compile_mapping(args.mapping)
+        mapping = compile_mapping(_mapping_path(args.mapping))
     except MappingConfigError as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -100,7 +108,8 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
 def _add_translate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("translate", help="run one mapping on one input file and print the result as JSON")
-    p.add_argument("--mapping", required=True, type=Path, help="the mapping file (YAML)")
+    p.add_argument("--mapping", required=True, type=Path,
+                   help="the mapping file (YAML), or its path under the mappings folder (BRYGGA_MAPPINGS)")
     p.add_argument("--context", action="append", default=[], metavar="KEY=VALUE",
                    help="run-time context, e.g. tenant.kommunkod=1881 (repeatable; over the mapping's defaults)")
     p.add_argument("input", type=Path, help="the input document (XML or JSON, as the mapping declares)")

@@ -17,9 +17,9 @@ import yaml
 
 from brygga.errors import ConfigError
 from brygga.plugins import adapter_class, configure
-from brygga.settings import REPO_ROOT
+from brygga.resources import resource
 
-ROUTES_SCHEMA = REPO_ROOT / "schemas" / "config" / "routes.schema.json"
+ROUTES_SCHEMA = resource("schemas", "config", "routes.schema.json")
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,17 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from brygga.resources import SOURCE_ROOT, is_source_checkout, resource
+
+# Kept for tests and tools that work inside a source checkout.
+REPO_ROOT = SOURCE_ROOT
+
+
+def default_home() -> Path:
+    """``var/`` in a source checkout; for an installed Brygga, the user's data folder."""
+    if is_source_checkout():
+        return SOURCE_ROOT / "var"
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "brygga"
 
 
 @dataclass(frozen=True)
@@ -34,10 +44,10 @@ class Settings:
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
-        home = Path(env.get("BRYGGA_HOME", REPO_ROOT / "var")).resolve()
+        home = Path(env.get("BRYGGA_HOME") or default_home()).resolve()
         return cls(
             home=home,
             database_url=env.get("BRYGGA_DATABASE_URL", f"sqlite:///{home / 'ledger.sqlite'}"),
-            routes_file=Path(env.get("BRYGGA_ROUTES", REPO_ROOT / "routes" / "routes.yaml")),
-            mappings_dir=Path(env.get("BRYGGA_MAPPINGS", REPO_ROOT / "mappings")),
+            routes_file=Path(env.get("BRYGGA_ROUTES") or resource("routes", "routes.yaml")),
+            mappings_dir=Path(env.get("BRYGGA_MAPPINGS") or resource("mappings")),
         )

@@ -19,10 +19,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from brygga.settings import REPO_ROOT
+from brygga.resources import resource
+from brygga.settings import default_home
 
 DEMO_ROUTE = "kumla-bygglov"
-SAMPLES = REPO_ROOT / "samples" / "open-eplatform"
+SAMPLES = resource("samples", "open-eplatform")
 # The person's application twice shows the idempotent intake; the last two show quarantine.
 DEFAULT_SAMPLES = ("bygglov-person.xml", "bygglov-person.xml", "bygglov-organisation.xml",
                    "bygglov-malformed.xml", "bygglov-bad-personnummer.xml")
@@ -43,7 +44,7 @@ def _prepare_environment(var: Path) -> tuple[Path, Path]:
     os.environ.update({
         "BRYGGA_HOME": str(brygga_home),
         "AIRFLOW_HOME": str(airflow_home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(resource("dags")),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
     })
@@ -83,9 +84,9 @@ def _output_to(log_file: Path) -> Iterator[None]:
 
 def run_demo(files: list[Path], *, var: Path | None = None) -> list[dict[str, Any]]:
     """Run the demo route's DAG once over ``files`` and return one result per file."""
-    from simulators import start_simulator
+    from brygga_simulators import start_simulator
 
-    brygga_home, airflow_home = _prepare_environment(var or Path(os.environ.get("BRYGGA_VAR", REPO_ROOT / "var")))
+    brygga_home, airflow_home = _prepare_environment(var or Path(os.environ.get("BRYGGA_VAR") or default_home()))
     migrate_airflow_db(airflow_home)
 
     from brygga.pipeline import PipelineContext

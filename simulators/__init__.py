@@ -1,23 +1,23 @@
 """Stand-ins for the outside systems, serving their own WSDLs over real HTTP.
 
-    from simulators import start_simulator
+    from brygga_simulators import start_simulator
     with start_simulator("byggr") as sim:      # port 0: a free port is picked
         print(sim.wsdl_url)                     # http://127.0.0.1:PORT/TekisArende/ArendeExportWS.svc?wsdl
         sim.app.cases                           # what the simulator holds
 
-From a shell: ``python -m simulators byggr --port 8081``.
+From a shell: ``python -m brygga_simulators byggr --port 8081``.
 """
 
 from __future__ import annotations
 
 from importlib import import_module
 
-from simulators.soap_server import RunningSimulator, SoapFault, SoapSimulator, serve
+from brygga_simulators.soap_server import RunningSimulator, SoapFault, SoapSimulator, serve
 
 # name -> "module:Class", imported on demand so one simulator never pays for another.
 SIMULATORS: dict[str, str] = {
-    "byggr": "simulators.byggr:ByggrSimulator",
-    "oep-callback": "simulators.oep_callback:OepCallbackSimulator",
+    "byggr": "brygga_simulators.byggr:ByggrSimulator",
+    "oep-callback": "brygga_simulators.oep_callback:OepCallbackSimulator",
 }
 
 

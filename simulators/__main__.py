@@ -1,15 +1,15 @@
-"""``python -m simulators byggr|oep-callback [--host H] [--port N]``: run one simulator until Ctrl-C."""
+"""``python -m brygga_simulators byggr|oep-callback [--host H] [--port N]``: run one simulator until Ctrl-C."""
 
 from __future__ import annotations
 
 import argparse
 import threading
 
-from simulators import SIMULATORS, start_simulator
+from brygga_simulators import SIMULATORS, start_simulator
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m simulators", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m brygga_simulators", description=__doc__)
     parser.add_argument("name", choices=sorted(SIMULATORS))
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")

@@ -3,6 +3,6 @@
 Payload shape and example: README.md in this folder.
 """
 
-from adapters.byggr.target import CONFIG_SPEC, ByggrTarget
+from brygga_adapters.byggr.target import CONFIG_SPEC, ByggrTarget
 
 __all__ = ["CONFIG_SPEC", "ByggrTarget"]

@@ -3,7 +3,7 @@
 Relative paths in their config are resolved against ``BRYGGA_HOME``.
 """
 
-from adapters.file.archive_folder import ArchiveFolderTarget
-from adapters.file.inbox import FileInboxSource
+from brygga_adapters.file.archive_folder import ArchiveFolderTarget
+from brygga_adapters.file.inbox import FileInboxSource
 
 __all__ = ["ArchiveFolderTarget", "FileInboxSource"]

@@ -9,7 +9,8 @@ import shutil
 from pathlib import Path
 from typing import Any, ClassVar
 
-from adapters.file.paths import resolve_config_path
+from brygga_adapters.file.paths import resolve_config_path
+
 from brygga.connections import Connection
 from brygga.plugins import configure
 

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from adapters.file.paths import resolve_config_path
+from brygga_adapters.file.paths import resolve_config_path
+
 from brygga.connections import Connection
 from brygga.plugins import IncomingItem, configure
 

@@ -1,5 +1,5 @@
 """Open ePlatform's IntegrationCallback as a Brygga status notifier (SOAP)."""
 
-from adapters.oep_callback.notifier import CONFIG_SPEC, OepCallbackNotifier
+from brygga_adapters.oep_callback.notifier import CONFIG_SPEC, OepCallbackNotifier
 
 __all__ = ["CONFIG_SPEC", "OepCallbackNotifier"]

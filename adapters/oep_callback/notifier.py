@@ -13,7 +13,8 @@ import logging
 from datetime import datetime
 from typing import Any, ClassVar
 
-from adapters.soap import SoapService, soap_service
+from brygga_adapters.soap import SoapService, soap_service
+
 from brygga.connections import Connection
 from brygga.errors import ConfigError, TargetRejected
 from brygga.plugins import StatusUpdate, configure

@@ -13,9 +13,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
+from brygga_adapters.soap.errors import UnsafeTargetAddress
 from zeep.transports import Transport
 
-from adapters.soap.errors import UnsafeTargetAddress
 from brygga.connections import Connection
 
 # zeep logs every request and response envelope at DEBUG: case data and personnummer. Logging is

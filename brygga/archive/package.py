@@ -33,11 +33,11 @@ from brygga.archive.naming import ArchiveInputError, attachment_file_name, clean
 from brygga.archive.premis import PremisEvent, build_premis
 from brygga.archive.verify import payload_digests, recorded_diarienummer, verify_package
 from brygga.plugins import StoredDocument
-from brygga.settings import REPO_ROOT
+from brygga.resources import resource
 
 REP_DIR = f"representations/{REPRESENTATION}"
 DATA_DIR = f"{REP_DIR}/data"
-CASE_SCHEMA = REPO_ROOT / "schemas" / "canonical" / "case.v1.schema.json"
+CASE_SCHEMA = resource("schemas", "canonical", "case.v1.schema.json")
 CONTENT_TYPE = "Brygga canonical case v1"
 
 # Used only while the canonical case schema is not in the repository yet: schemas/ must not be empty, and

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import jsonschema_rs
 
 from brygga.canonical.formats import FORMAT_CHECKERS
-from brygga.settings import REPO_ROOT
+from brygga.resources import resource
 
 if TYPE_CHECKING:
     import jsonschema
@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 CASE_SCHEMA_ID = "https://schemas.brygga.se/canonical/case/1.0.0/case.schema.json"
-CASE_SCHEMA_PATH = REPO_ROOT / "schemas" / "canonical" / "case.v1.schema.json"
+CASE_SCHEMA_PATH = resource("schemas", "canonical", "case.v1.schema.json")
 
 
 @dataclass(frozen=True, slots=True)

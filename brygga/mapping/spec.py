@@ -17,8 +17,9 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from brygga.mapping.errors import MappingConfigError
+from brygga.resources import resource
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "config" / "mapping.schema.json"
+SCHEMA_PATH = resource("schemas", "config", "mapping.schema.json")
 
 
 @dataclass(frozen=True, slots=True)

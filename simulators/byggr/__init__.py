@@ -1,6 +1,6 @@
 """ByggR-like building-permit case system (ArendeExportWS) for tests and demos."""
 
-from simulators.byggr.records import CaseRecord, DocumentRecord, HandelseRecord
-from simulators.byggr.service import ByggrSimulator
+from brygga_simulators.byggr.records import CaseRecord, DocumentRecord, HandelseRecord
+from brygga_simulators.byggr.service import ByggrSimulator
 
 __all__ = ["ByggrSimulator", "CaseRecord", "DocumentRecord", "HandelseRecord"]

@@ -16,9 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from lxml import etree
-
-from simulators.byggr.records import (
+from brygga_simulators.byggr.records import (
     ARENDE_ORDER,
     CONTRACT_NS,
     HANDELSE_ORDER,
@@ -30,7 +28,8 @@ from simulators.byggr.records import (
     child_text,
     set_child,
 )
-from simulators.soap_server import XSI, SoapFault, SoapSimulator, append_child, copy_element
+from brygga_simulators.soap_server import XSI, SoapFault, SoapSimulator, append_child, copy_element
+from lxml import etree
 
 DEFAULT_PREFIX = "BN"
 APPLICANT_ROLE = "SOK"

@@ -1,5 +1,5 @@
 """Open ePlatform IntegrationCallback stand-in: records every status, message and delivery confirmation."""
 
-from simulators.oep_callback.service import CallbackCall, OepCallbackSimulator
+from brygga_simulators.oep_callback.service import CallbackCall, OepCallbackSimulator
 
 __all__ = ["CallbackCall", "OepCallbackSimulator"]

@@ -6,9 +6,9 @@ import re
 
 import jsonschema
 import pytest
+from brygga_adapters.byggr import ByggrTarget
 from byggr_example_payload import example_payload_from_case
 
-from adapters.byggr import ByggrTarget
 from brygga.errors import ConfigError, TargetRejected, TargetUnavailable
 from brygga.plugins import CaseTarget, adapter_class
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import jsonschema
 import pytest
+from brygga_adapters.oep_callback import OepCallbackNotifier
 
-from adapters.oep_callback import OepCallbackNotifier
 from brygga.errors import TargetRejected
 from brygga.plugins import StatusNotifier, StatusUpdate, adapter_class
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from brygga_adapters.soap import SoapService, UnsafeTargetAddress, safe_settings, soap_service
 
-from adapters.soap import SoapService, UnsafeTargetAddress, safe_settings, soap_service
 from brygga.connections import Connection
 from brygga.errors import TargetRejected, TargetUnavailable
 
@@ -87,7 +87,7 @@ def test_endpoint_connection_posts_to_the_connection_url(byggr_sim, connect):
 
 
 def test_local_wsdl_file_from_extra(byggr_sim, connect):
-    from simulators.byggr import ByggrSimulator
+    from brygga_simulators.byggr import ByggrSimulator
 
     service = SoapService(
         connect(byggr_sim, "byggr-local", wsdl=str(ByggrSimulator.wsdl_file), endpoint="connection")

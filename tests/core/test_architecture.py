@@ -32,7 +32,7 @@ def test_no_core_module_imports_airflow():
 
 
 def test_importing_the_whole_core_loads_no_airflow():
-    code = ("import sys, brygga.pipeline, brygga.cli, adapters.file; "
+    code = ("import sys, brygga.pipeline, brygga.cli, brygga_adapters.file; "
             "print(any(m == 'airflow' or m.startswith('airflow.') for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"

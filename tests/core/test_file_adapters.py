@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from adapters.file import ArchiveFolderTarget, FileInboxSource
+from brygga_adapters.file import ArchiveFolderTarget, FileInboxSource
 
 
 def test_inbox_skips_partial_hidden_and_linked_files(tmp_path):

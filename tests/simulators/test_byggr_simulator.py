@@ -8,10 +8,9 @@ from datetime import datetime, timedelta
 import pytest
 import requests
 import zeep
+from brygga_simulators import start_simulator
+from brygga_simulators.byggr import ByggrSimulator
 from zeep import xsd
-
-from simulators import start_simulator
-from simulators.byggr import ByggrSimulator
 
 
 @pytest.fixture

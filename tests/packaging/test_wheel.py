@@ -1,0 +1,76 @@
+"""A plain, non-editable install works: the wheel carries every file Brygga reads and only import names of its own.
+
+The wheel is built from this checkout, installed into a fresh venv outside the repository, and used the way an
+operator would: ``brygga lint`` on the bundled routes and mappings, and a translate of a sample.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from brygga.resources import BUNDLED_FOLDERS
+from brygga.settings import REPO_ROOT
+
+UV = Path(sys.executable).with_name("uv")
+OWN_IMPORT_NAMES = {"brygga", "brygga_adapters", "brygga_airflow", "brygga_simulators"}
+
+
+def _run(*args: str | Path, env: dict[str, str] | None = None, cwd: Path | None = None) -> str:
+    result = subprocess.run([str(a) for a in args], capture_output=True, text=True, env=env, cwd=cwd, timeout=600)
+    assert result.returncode == 0, f"{args[0]} failed:\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}"
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    assert UV.is_file(), "uv is installed into .venv by the Makefile"
+    out = tmp_path_factory.mktemp("dist")
+    _run(UV, "build", "--wheel", "--quiet", "--out-dir", out, REPO_ROOT)
+    (built,) = out.glob("brygga-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    venv = tmp_path_factory.mktemp("venv") / "v"
+    _run(UV, "venv", "--quiet", "--python", sys.executable, venv)
+    _run(UV, "pip", "install", "--quiet", "--python", venv / "bin" / "python", wheel)
+    return venv
+
+
+def test_the_wheel_installs_only_import_names_of_its_own(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    top_level = {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
+    assert top_level == OWN_IMPORT_NAMES
+
+
+def test_the_wheel_carries_the_data_folders_and_wsdls(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for folder in BUNDLED_FOLDERS:
+        shipped = {n for n in names if n.startswith(f"brygga/bundled/{folder}/")}
+        assert shipped, f"{folder}/ is missing from the wheel"
+    assert "brygga/bundled/schemas/canonical/case.v1.schema.json" in names
+    assert "brygga/bundled/routes/routes.yaml" in names
+    assert "brygga/bundled/dags/brygga_routes.py" in names
+    assert {"brygga_simulators/byggr/ArendeExportWS.wsdl",
+            "brygga_simulators/oep_callback/IntegrationCallbackService.wsdl"} <= names
+    # Fixture suites point into tests/, which a wheel does not have.
+    assert not [n for n in names if n.endswith("_test.yaml") or n.endswith("conftest.py")]
+
+
+def test_lint_and_translate_run_from_the_installed_wheel(installed: Path, tmp_path: Path) -> None:
+    env = {"PATH": f"{installed / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    brygga = installed / "bin" / "brygga"
+    assert _run(brygga, "lint", env=env, cwd=tmp_path).strip() == "ok"
+    sample = REPO_ROOT / "samples" / "open-eplatform" / "bygglov-person.xml"
+    out = _run(brygga, "translate", "--mapping", "open-eplatform/bygglov.yaml", sample, env=env, cwd=tmp_path)
+    assert '"caseType": "bygglov"' in out
+    # The installed code, not this checkout, did the work.
+    where = _run(installed / "bin" / "python", "-c", "import brygga, brygga_adapters; "
+                 "print(brygga.__file__); print(brygga_adapters.__file__)", env=env, cwd=tmp_path)
+    assert str(REPO_ROOT) not in where and "site-packages" in where
