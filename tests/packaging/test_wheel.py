@@ -6,6 +6,7 @@ operator would: ``brygga lint`` on the bundled routes and mappings, and a transl
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -29,8 +30,12 @@ def _run(*args: str | Path, env: dict[str, str] | None = None, cwd: Path | None 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert UV.is_file(), "uv is installed into .venv by the Makefile"
+    # Built from a copy, so setuptools' build/ folder never lands in the checkout.
+    source = tmp_path_factory.mktemp("source") / "brygga"
+    shutil.copytree(REPO_ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv*", "var", "build", "dist", "*.egg-info", "__pycache__", ".*_cache"))
     out = tmp_path_factory.mktemp("dist")
-    _run(UV, "build", "--wheel", "--quiet", "--out-dir", out, REPO_ROOT)
+    _run(UV, "build", "--wheel", "--quiet", "--out-dir", out, source)
     (built,) = out.glob("brygga-*.whl")
     return built
 
