@@ -12,11 +12,12 @@ It is constructed as ``AdapterClass(config: dict, connection: Connection | None)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import io
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, BinaryIO, ClassVar, Protocol, runtime_checkable
 
 from brygga.connections import Connection
 from brygga.errors import ConfigError
@@ -26,11 +27,20 @@ ENTRY_POINT_GROUP = "brygga.adapters"
 
 @dataclass(frozen=True)
 class IncomingItem:
-    """One raw submission as a source adapter found it."""
+    """One raw submission as a source adapter found it. Its bytes are read as a stream, never whole.
+
+    ``open()`` returns a fresh binary reader each time; intake copies it into the landing store in chunks, so a
+    submission with a 50 MB drawing costs no more memory than a small one.
+    """
 
     name: str  # e.g. the inbox file name; used for provenance only, never as a path
-    data: bytes
     location: str  # where it came from, for the ledger
+    open: Callable[[], BinaryIO] = field(repr=False)
+    size: int | None = None  # when the source knows it up front
+
+    @classmethod
+    def from_bytes(cls, name: str, data: bytes, location: str) -> IncomingItem:
+        return cls(name=name, location=location, open=lambda: io.BytesIO(data), size=len(data))
 
 
 @dataclass(frozen=True)
@@ -45,19 +55,43 @@ class StoredDocument:
 
 
 @dataclass(frozen=True)
+class Amendment:
+    """The submission changes a case the target already holds: the same e-service reference, new content.
+
+    The target adds it to the existing case (for a case system: a new handelse with the new documents) instead of
+    creating another one. ``changed_fields`` names what differs from the previous version (``parties``,
+    ``details.bygglov``), never values.
+    """
+
+    external_ref: str  # the target's reference of the existing case, e.g. the diarienummer
+    revision: int  # 2 for the first amendment
+    changed_fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class DeliveryRequest:
     submission_id: str
-    idempotency_key: str
+    idempotency_key: str  # unique per submission version and target; safe as an Idempotency-Key header
     extern_ref: str  # stable reference the target keeps, used for check-before-create
     payload: dict[str, Any]  # the outbound mapping's output for this target
     case: dict[str, Any]  # the canonical case
-    documents: list[StoredDocument] = field(default_factory=list)
+    documents: list[StoredDocument] = field(default_factory=list)  # for an amendment: only the new ones
+    amendment: Amendment | None = None
 
 
 @dataclass(frozen=True)
 class DeliveryReceipt:
     external_ref: str  # e.g. the diarienummer
     created: bool  # False when check-before-create found the case already there
+
+
+@dataclass(frozen=True)
+class PropertyRecord:
+    """What a property register knows about one fastighetsbeteckning."""
+
+    fastighetsbeteckning: str
+    fastighetsnyckel: int | None = None  # FNR, the key ByggR and other case systems search by
+    object_identity: str | None = None  # Lantmäteriet's UUID
 
 
 @dataclass(frozen=True)
@@ -95,6 +129,22 @@ class ArchiveTarget(Protocol):
 @runtime_checkable
 class StatusNotifier(Protocol):
     def notify(self, update: StatusUpdate) -> None: ...
+
+
+@runtime_checkable
+class PropertyRegister(Protocol):
+    def lookup(self, fastighetsbeteckning: str) -> PropertyRecord | None:
+        """The register's record, or None when it has no such unit. Raise TargetUnavailable to be retried."""
+
+
+# Optional on any adapter class: what it would refuse in a case, found at translate, before anything is created.
+#
+#     @classmethod
+#     def preflight(cls, config: dict, case: dict, payload: dict | None) -> list[str]: ...
+#
+# ``config`` is the adapter's route config with defaults filled in; ``payload`` is the target's outbound mapping
+# output (None for notifiers). No I/O; problems name fields and rules, never values.
+PREFLIGHT = "preflight"
 
 
 def configure(adapter: str, spec: dict[str, Any], config: dict[str, Any], where: str = "config") -> dict[str, Any]:

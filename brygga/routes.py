@@ -47,6 +47,19 @@ class TargetSpec(AdapterRef):
 class NotifySpec(AdapterRef):
     status: str = "Under handläggning"
     message: str = "Ditt ärende har tagits emot och registrerats med diarienummer {diarienummer}."
+    amendment_status: str = "Komplettering mottagen"
+    amendment_message: str = "Din komplettering har tagits emot och lagts till ärende {diarienummer}."
+
+
+@dataclass(frozen=True)
+class ArchiveSpec(AdapterRef):
+    submission_agreement: str | None = None
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_file_bytes: int = 500 * 1024 * 1024
+    max_attachment_bytes: int = 200 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -56,8 +69,10 @@ class Route:
     source: AdapterRef
     mapping: Path
     targets: tuple[TargetSpec, ...]
-    archive: AdapterRef | None = None
+    archive: ArchiveSpec | None = None
     notify: NotifySpec | None = None
+    property_lookup: AdapterRef | None = None
+    limits: Limits = field(default_factory=Limits)
     max_delivery_attempts: int = 5
     batch_size: int = 500
     schedule: str | None = "*/1 * * * *"
@@ -123,22 +138,29 @@ def parse_routes(document: Any, *, file: Path, mappings_dir: Path) -> list[Route
                                       mapping=_resolve_mapping(file, f"{where}/targets/{j}/mapping",
                                                                mappings_dir, t["mapping"]),
                                       case_types=tuple(t["case_types"])))
-        archive = notify = None
+        archive = notify = property_lookup = None
         if "archive" in raw:
-            _check_adapter(file, f"{where}/archive", raw["archive"])
-            archive = AdapterRef(raw["archive"]["adapter"], raw["archive"].get("connection"),
-                                 raw["archive"].get("config", {}))
+            a = raw["archive"]
+            _check_adapter(file, f"{where}/archive", a)
+            archive = ArchiveSpec(a["adapter"], a.get("connection"), a.get("config", {}),
+                                  submission_agreement=a.get("submission_agreement"))
         if "notify" in raw:
             n = raw["notify"]
             _check_adapter(file, f"{where}/notify", n)
+            texts = ("status", "message", "amendment_status", "amendment_message")
             notify = NotifySpec(adapter=n["adapter"], connection=n.get("connection"), config=n.get("config", {}),
-                                **{k: n[k] for k in ("status", "message") if k in n})
+                                **{k: n[k] for k in texts if k in n})
+        if "property_lookup" in raw:
+            lookup = raw["property_lookup"]
+            _check_adapter(file, f"{where}/property_lookup", lookup)
+            property_lookup = AdapterRef(lookup["adapter"], lookup.get("connection"), lookup.get("config", {}))
         routes.append(Route(
             id=raw["id"], tenant=Tenant(**raw["tenant"]), description=raw.get("description", ""),
             source=AdapterRef(raw["source"]["adapter"], raw["source"].get("connection"),
                               raw["source"].get("config", {})),
             mapping=_resolve_mapping(file, f"{where}/mapping", mappings_dir, raw["mapping"]),
-            targets=tuple(targets), archive=archive, notify=notify,
+            targets=tuple(targets), archive=archive, notify=notify, property_lookup=property_lookup,
+            limits=Limits(**raw.get("limits", {})),
             max_delivery_attempts=raw.get("max_delivery_attempts", 5), batch_size=raw.get("batch_size", 500),
             schedule=raw.get("schedule", "*/1 * * * *"),
         ))

@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from brygga_simulators.wsdl_schema import compile_wsdl_schema
 from lxml import etree
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from brygga.xmlsafe import UnsafeOrMalformedXml, parse_xml
+from brygga_simulators.wsdl_schema import compile_wsdl_schema
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 WSDL_SOAP = "http://schemas.xmlsoap.org/wsdl/soap/"

@@ -15,14 +15,14 @@ import logging
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from brygga_adapters.byggr.documents import VerifiedDocument, read_verified
-from brygga_adapters.byggr.payload import FastighetKey, arende_with_extern_ref, fastighet_keys, to_zeep
-from brygga_adapters.soap import SoapService, soap_service
 from zeep import xsd
 
 from brygga.connections import Connection
 from brygga.errors import ConfigError, TargetRejected
 from brygga.plugins import DeliveryReceipt, DeliveryRequest, configure
+from brygga_adapters.byggr.documents import VerifiedDocument, read_verified
+from brygga_adapters.byggr.payload import FastighetKey, arende_with_extern_ref, fastighet_keys, to_zeep
+from brygga_adapters.soap import SoapService, soap_service
 
 log = logging.getLogger("brygga.adapters.byggr")
 

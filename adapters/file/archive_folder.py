@@ -9,10 +9,9 @@ import shutil
 from pathlib import Path
 from typing import Any, ClassVar
 
-from brygga_adapters.file.paths import resolve_config_path
-
 from brygga.connections import Connection
 from brygga.plugins import configure
+from brygga_adapters.file.paths import resolve_config_path
 
 
 class ArchiveFolderTarget:

@@ -2,21 +2,19 @@
 
 Producers should write to a temporary name and rename when done; names starting with '.' or
 ending in .part/.tmp are not picked up. After the raw bytes are landed the file is removed.
+Files are read as streams, so their size costs no memory; the route's ``limits`` decide what is too large.
 """
 
 from __future__ import annotations
 
-import logging
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from brygga_adapters.file.paths import resolve_config_path
-
 from brygga.connections import Connection
 from brygga.plugins import IncomingItem, configure
-
-log = logging.getLogger(__name__)
+from brygga_adapters.file.paths import resolve_config_path
 
 _IN_PROGRESS_SUFFIXES = (".part", ".tmp", ".partial")
 
@@ -29,8 +27,6 @@ class FileInboxSource:
         "properties": {
             "path": {"type": "string", "description": "Inbox folder; relative to BRYGGA_HOME."},
             "pattern": {"type": "string", "default": "*.xml"},
-            "max_bytes": {"type": "integer", "minimum": 1, "default": 100 * 1024 * 1024,
-                          "description": "Larger files are moved to <inbox>/oversize/ and reported."},
         },
     }
 
@@ -38,7 +34,6 @@ class FileInboxSource:
         config = configure("file-inbox", self.config_spec, config)
         self.root = resolve_config_path(config["path"])
         self.pattern = config["pattern"]
-        self.max_bytes = config["max_bytes"]
 
     def _waiting(self) -> list[Path]:
         if not self.root.is_dir():
@@ -50,17 +45,9 @@ class FileInboxSource:
         )
 
     def poll(self) -> Iterator[IncomingItem]:
-        oversize = 0
         for path in self._waiting():
-            if path.stat().st_size > self.max_bytes:
-                target = self.root / "oversize"
-                target.mkdir(exist_ok=True)
-                path.rename(target / path.name)
-                oversize += 1
-                continue
-            yield IncomingItem(name=path.name, data=path.read_bytes(), location=str(path))
-        if oversize:
-            log.warning("moved %d file(s) over %d bytes to %s", oversize, self.max_bytes, self.root / "oversize")
+            yield IncomingItem(name=path.name, location=str(path), open=functools.partial(path.open, "rb"),
+                               size=path.stat().st_size)
 
     def acknowledge(self, item: IncomingItem) -> None:
         Path(item.location).unlink(missing_ok=True)

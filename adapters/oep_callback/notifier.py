@@ -13,11 +13,10 @@ import logging
 from datetime import datetime
 from typing import Any, ClassVar
 
-from brygga_adapters.soap import SoapService, soap_service
-
 from brygga.connections import Connection
 from brygga.errors import ConfigError, TargetRejected
 from brygga.plugins import StatusUpdate, configure
+from brygga_adapters.soap import SoapService, soap_service
 
 log = logging.getLogger("brygga.adapters.oep_callback")
 

@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import zeep
-from brygga_adapters.soap.errors import UnsafeTargetAddress, map_soap_error
-from brygga_adapters.soap.transport import GuardedTransport
 from zeep.proxy import ServiceProxy
 
 from brygga.connections import Connection
 from brygga.errors import ConfigError
+from brygga_adapters.soap.errors import UnsafeTargetAddress, map_soap_error
+from brygga_adapters.soap.transport import GuardedTransport
 
 log = logging.getLogger("brygga.adapters.soap")
 

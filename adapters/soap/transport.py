@@ -13,10 +13,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
-from brygga_adapters.soap.errors import UnsafeTargetAddress
 from zeep.transports import Transport
 
 from brygga.connections import Connection
+from brygga_adapters.soap.errors import UnsafeTargetAddress
 
 # zeep logs every request and response envelope at DEBUG: case data and personnummer. Logging is
 # processing of personal data, so those records are dropped whatever level an operator configures.

@@ -1,12 +1,13 @@
 """Intake: take every waiting item from the route's source and land its raw bytes first.
 
 Landing is content-addressed and the ledger has a unique (route, sha256) constraint, so the same
-bytes fed twice are one submission. The source item is acknowledged only after landing.
+bytes fed twice are one submission. The source item is acknowledged only after landing. Items are copied
+as streams; one over the route's ``limits.max_file_bytes`` is landed all the same and quarantined with a
+reason that names its size and the limit, so nothing is lost and an administrator can still replay it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from datetime import UTC, datetime
@@ -19,21 +20,29 @@ log = logging.getLogger(__name__)
 def intake(ctx: PipelineContext) -> list[str]:
     """Land new items and return the run's batch: the new submissions plus the route's unfinished backlog."""
     source = ctx.adapter(ctx.route.source)
-    new = duplicates = 0
+    limit = ctx.route.limits.max_file_bytes
+    new = duplicates = oversize = 0
     for taken, item in enumerate(source.poll(), start=1):
         started, t0 = datetime.now(UTC), time.perf_counter()
-        sha256 = hashlib.sha256(item.data).hexdigest()
-        _, raw_path = ctx.landing.put(item.data, sha256)
+        with item.open() as reader:
+            sha256, raw_path, size = ctx.landing.put_stream(reader)
         landing = ctx.ledger.land(route_id=ctx.route.id, tenant=ctx.route.tenant.kommunkod, content_sha256=sha256,
                                   raw_path=str(raw_path), source_name=item.name)
-        ctx.ledger.record_step(landing.submission_id, "intake", "ok" if landing.created else "duplicate",
-                               started_at=started, duration_ms=(time.perf_counter() - t0) * 1000,
-                               detail=f"sha256={sha256}")
+        too_large = landing.created and size > limit
+        outcome = "quarantined" if too_large else "ok" if landing.created else "duplicate"
+        ctx.ledger.record_step(landing.submission_id, "intake", outcome, started_at=started,
+                               duration_ms=(time.perf_counter() - t0) * 1000, detail=f"sha256={sha256} size={size}")
+        if too_large:
+            ctx.ledger.quarantine(landing.submission_id, "intake", [
+                f"the file is {size:,} bytes, over the route's limit of {limit:,} bytes (limits.max_file_bytes); "
+                "raise the limit or replay to take it in anyway"])
         source.acknowledge(item)
         new += landing.created
         duplicates += not landing.created
+        oversize += too_large
         if taken >= ctx.route.batch_size:
             break  # the rest waits in the source for the next run
     batch = ctx.ledger.unfinished(ctx.route.id, limit=ctx.route.batch_size)
-    log.info("route %s: landed %d new, %d duplicate; batch of %d", ctx.route.id, new, duplicates, len(batch))
+    log.info("route %s: landed %d new (%d over the size limit), %d duplicate; batch of %d", ctx.route.id, new,
+             oversize, duplicates, len(batch))
     return batch

@@ -16,6 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+from lxml import etree
+
 from brygga_simulators.byggr.records import (
     ARENDE_ORDER,
     CONTRACT_NS,
@@ -29,7 +31,6 @@ from brygga_simulators.byggr.records import (
     set_child,
 )
 from brygga_simulators.soap_server import XSI, SoapFault, SoapSimulator, append_child, copy_element
-from lxml import etree
 
 DEFAULT_PREFIX = "BN"
 APPLICANT_ROLE = "SOK"

@@ -12,8 +12,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from brygga_simulators.soap_server import SoapFault, SoapSimulator
 from lxml import etree
+
+from brygga_simulators.soap_server import SoapFault, SoapSimulator
 
 CALLBACK_NS = "http://www.oeplatform.org/version/1.0/schemas/integration/callback"
 

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from brygga_adapters.soap import clear_soap_cache
-from brygga_simulators import RunningSimulator, start_simulator
 
 from brygga.connections import Connection
 from brygga.plugins import DeliveryRequest, StoredDocument
+from brygga_adapters.soap import clear_soap_cache
+from brygga_simulators import RunningSimulator, start_simulator
 
 CANONICAL_CASE: dict[str, Any] = {
     "schemaVersion": "1.0",

@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from brygga_adapters.byggr import ByggrTarget
-from brygga_simulators import start_simulator
 from byggr_example_payload import example_payload_from_case
 
 from brygga.connections import Connection
 from brygga.mapping import compile_mapping
 from brygga.plugins import DeliveryRequest, StoredDocument
+from brygga_adapters.byggr import ByggrTarget
+from brygga_simulators import start_simulator
 
 REPO = Path(__file__).resolve().parents[2]
 MAPPING = REPO / "mappings" / "byggr" / "bygglov.yaml"

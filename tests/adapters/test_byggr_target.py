@@ -6,11 +6,11 @@ import re
 
 import jsonschema
 import pytest
-from brygga_adapters.byggr import ByggrTarget
 from byggr_example_payload import example_payload_from_case
 
 from brygga.errors import ConfigError, TargetRejected, TargetUnavailable
 from brygga.plugins import CaseTarget, adapter_class
+from brygga_adapters.byggr import ByggrTarget
 
 DNR = re.compile(r"^BN \d{4}-\d{6}$")
 

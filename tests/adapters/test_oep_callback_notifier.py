@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import jsonschema
 import pytest
-from brygga_adapters.oep_callback import OepCallbackNotifier
 
 from brygga.errors import TargetRejected
 from brygga.plugins import StatusNotifier, StatusUpdate, adapter_class
+from brygga_adapters.oep_callback import OepCallbackNotifier
 
 
 def test_found_by_entry_point_and_spec_is_valid(callback_connection):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from brygga_adapters.soap import SoapService, UnsafeTargetAddress, safe_settings, soap_service
 
 from brygga.connections import Connection
 from brygga.errors import TargetRejected, TargetUnavailable
+from brygga_adapters.soap import SoapService, UnsafeTargetAddress, safe_settings, soap_service
 
 
 def test_settings_are_safe():

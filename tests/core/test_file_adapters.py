@@ -17,11 +17,12 @@ def test_inbox_skips_partial_hidden_and_linked_files(tmp_path):
     assert not (inbox / "a.xml").exists()
 
 
-def test_oversize_files_are_set_aside_not_lost(tmp_path):
-    (tmp_path / "big.xml").write_bytes(b"x" * 100)
-    source = FileInboxSource({"path": str(tmp_path), "max_bytes": 10})
-    assert list(source.poll()) == []
-    assert (tmp_path / "oversize" / "big.xml").read_bytes() == b"x" * 100
+def test_inbox_items_are_read_as_streams_of_the_file(tmp_path):
+    (tmp_path / "big.xml").write_bytes(b"x" * 3_000_000)
+    (item,) = FileInboxSource({"path": str(tmp_path)}).poll()
+    assert item.size == 3_000_000
+    with item.open() as reader:
+        assert reader.read(10) == b"x" * 10  # a reader, not the bytes: the size decides nothing here
 
 
 def test_relative_paths_resolve_against_brygga_home(tmp_path, monkeypatch):

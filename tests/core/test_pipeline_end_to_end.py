@@ -7,12 +7,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from brygga_simulators import start_simulator
 
 from brygga.archive import verify_package
 from brygga.ledger import State
 from brygga.pipeline import PipelineContext, run_route
 from brygga.settings import REPO_ROOT, Settings
+from brygga_simulators import start_simulator
 
 SAMPLES = REPO_ROOT / "samples" / "open-eplatform"
 ROUTE = "kumla-bygglov"

@@ -13,17 +13,17 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from brygga_adapters.byggr import ByggrTarget
-from brygga_adapters.soap import clear_soap_cache, soap_service
-from brygga_simulators import RunningSimulator, start_simulator
-from brygga_simulators.byggr import ByggrSimulator
-from brygga_simulators.wsdl_schema import compile_wsdl_schema
 from lxml import etree
 from zeep import xsd
 
 from brygga.connections import Connection
 from brygga.plugins import DeliveryRequest
 from brygga.xmlsafe import parse_xml
+from brygga_adapters.byggr import ByggrTarget
+from brygga_adapters.soap import clear_soap_cache, soap_service
+from brygga_simulators import RunningSimulator, start_simulator
+from brygga_simulators.byggr import ByggrSimulator
+from brygga_simulators.wsdl_schema import compile_wsdl_schema
 
 pytestmark = pytest.mark.interop
 

@@ -7,15 +7,15 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from brygga_adapters.oep_callback import OepCallbackNotifier
-from brygga_adapters.soap import clear_soap_cache, soap_service
-from brygga_simulators import RunningSimulator, start_simulator
-from brygga_simulators.wsdl_schema import compile_wsdl_schema
 from lxml import etree
 
 from brygga.connections import Connection
 from brygga.plugins import StatusUpdate
 from brygga.xmlsafe import parse_xml
+from brygga_adapters.oep_callback import OepCallbackNotifier
+from brygga_adapters.soap import clear_soap_cache, soap_service
+from brygga_simulators import RunningSimulator, start_simulator
+from brygga_simulators.wsdl_schema import compile_wsdl_schema
 
 pytestmark = pytest.mark.interop
 

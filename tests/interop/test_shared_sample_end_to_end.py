@@ -7,13 +7,13 @@ import re
 from pathlib import Path
 
 import pytest
-from brygga_simulators import start_simulator
 from eark_report import assert_only_known_validator_defects
 
 from brygga.archive import validate_erms_schema, validate_mets_schema, verify_package
 from brygga.ledger import State
 from brygga.pipeline import PipelineContext, run_route
 from brygga.settings import REPO_ROOT, Settings
+from brygga_simulators import start_simulator
 
 pytestmark = pytest.mark.interop
 SAMPLE = REPO_ROOT.parent / "shared" / "samples" / "open-eplatform" / "bygglov-1001.xml"

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import requests
+
 from brygga_simulators import RunningSimulator, start_simulator
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"

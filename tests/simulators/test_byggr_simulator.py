@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 import pytest
 import requests
 import zeep
+from zeep import xsd
+
 from brygga_simulators import start_simulator
 from brygga_simulators.byggr import ByggrSimulator
-from zeep import xsd
 
 
 @pytest.fixture

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import requests
-from brygga_simulators import simulator_class, start_simulator
 from lxml import etree
 
 from brygga.xmlsafe import parse_xml
+from brygga_simulators import simulator_class, start_simulator
 
 FAULT = "{http://schemas.xmlsoap.org/soap/envelope/}Fault"
 
