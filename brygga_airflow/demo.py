@@ -97,8 +97,8 @@ def run_demo(files: list[Path], *, var: Path | None = None) -> list[dict[str, An
     settings = Settings.from_env()
     route = {r.id: r for r in load_routes(settings.routes_file, settings.mappings_dir)}[DEMO_ROUTE]
     with start_simulator("byggr") as byggr, start_simulator("oep-callback") as callback:
-        os.environ["AIRFLOW_CONN_BYGGR_KUMLA"] = byggr.url
-        os.environ["AIRFLOW_CONN_OEP_KUMLA"] = callback.url
+        os.environ["AIRFLOW_CONN_BYGGR_KUMLA"] = f"{byggr.url}?allow_http=true"  # local simulators speak plain HTTP
+        os.environ["AIRFLOW_CONN_OEP_KUMLA"] = f"{callback.url}?allow_http=true"
         inbox = settings.home / route.source.config["path"]
         inbox.mkdir(parents=True, exist_ok=True)
         for i, path in enumerate(files):

@@ -34,8 +34,8 @@ def callback():
 @pytest.fixture
 def home(tmp_path, monkeypatch, byggr, callback) -> Path:
     monkeypatch.setenv("BRYGGA_HOME", str(tmp_path))
-    monkeypatch.setenv("BRYGGA_CONN_BYGGR_KUMLA", byggr.url)
-    monkeypatch.setenv("BRYGGA_CONN_OEP_KUMLA", callback.url)
+    monkeypatch.setenv("BRYGGA_CONN_BYGGR_KUMLA", f"{byggr.url}?allow_http=true")
+    monkeypatch.setenv("BRYGGA_CONN_OEP_KUMLA", f"{callback.url}?allow_http=true")
     return tmp_path
 
 
@@ -56,7 +56,7 @@ def _drop(home: Path, name: str, as_name: str | None = None, data: bytes | None 
 def _dead_url(simulator: str) -> str:
     """The URL of a simulator that has stopped: nothing answers there."""
     with start_simulator(simulator) as doomed:
-        return doomed.url
+        return f"{doomed.url}?allow_http=true"
 
 
 def _route_variant(home: Path, monkeypatch, old: str, new: str) -> Path:
@@ -158,7 +158,7 @@ def test_an_unreachable_case_system_is_retried_then_delivered(home, byggr, monke
     assert ctx.ledger.get(submission.id).state == State.TRANSLATED
     (delivery,) = ctx.ledger.deliveries(submission.id)
     assert delivery.state == "failed" and delivery.attempts == 1
-    monkeypatch.setenv("BRYGGA_CONN_BYGGR_KUMLA", byggr.url)
+    monkeypatch.setenv("BRYGGA_CONN_BYGGR_KUMLA", f"{byggr.url}?allow_http=true")
     run_route(_context())
     assert ctx.ledger.get(submission.id).state == State.COMPLETED
     assert len(byggr.app.cases) == 1
@@ -222,7 +222,7 @@ def test_an_unreachable_callback_is_retried_and_the_case_is_not_delivered_twice(
     submission = _by_file(ctx, "bygglov-person.xml")
     assert submission.state == State.ARCHIVED
     assert ctx.ledger.count_steps(submission.id, "notify", "retry") == 1
-    monkeypatch.setenv("BRYGGA_CONN_OEP_KUMLA", callback.url)
+    monkeypatch.setenv("BRYGGA_CONN_OEP_KUMLA", f"{callback.url}?allow_http=true")
     run_route(_context())
     assert ctx.ledger.get(submission.id).state == State.COMPLETED
     assert len(byggr.app.cases) == 1

@@ -23,8 +23,8 @@ def test_the_shared_sample_goes_end_to_end(shared_reference, tmp_path, monkeypat
     assert SAMPLE.is_file(), f"{SAMPLE} is missing"
     with start_simulator("byggr") as byggr, start_simulator("oep-callback") as callback:
         monkeypatch.setenv("BRYGGA_HOME", str(tmp_path))
-        monkeypatch.setenv("BRYGGA_CONN_BYGGR_KUMLA", byggr.url)
-        monkeypatch.setenv("BRYGGA_CONN_OEP_KUMLA", callback.url)
+        monkeypatch.setenv("BRYGGA_CONN_BYGGR_KUMLA", f"{byggr.url}?allow_http=true")
+        monkeypatch.setenv("BRYGGA_CONN_OEP_KUMLA", f"{callback.url}?allow_http=true")
         inbox = tmp_path / "inbox" / "kumla-bygglov"
         inbox.mkdir(parents=True)
         (inbox / SAMPLE.name).write_bytes(SAMPLE.read_bytes())
