@@ -9,6 +9,8 @@ from pathlib import Path
 
 from lxml import etree
 
+from brygga.archive.formats import FileFormat
+
 METS_NS = "http://www.loc.gov/METS/"
 CSIP_NS = "https://DILCIS.eu/XML/METS/CSIPExtensionMETS"
 SIP_NS = "https://DILCIS.eu/XML/METS/SIPExtensionMETS"
@@ -44,6 +46,7 @@ class PackageFile:
     sha256: str
     created: str  # xs:dateTime
     original_name: str | None = None  # the submitted name: metadata only, never a path
+    file_format: FileFormat | None = None  # identified for the representation's data files only
 
 
 def now_timestamp() -> str:

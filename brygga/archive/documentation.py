@@ -1,7 +1,8 @@
 """The human-readable README.txt in ``documentation/``.
 
-Built from an allow-list of harmless fields only (ids, case type, tenant, counts, generated file names), so no
-personnummer, party name or submitted file name can reach it; those live in case.json and the ERMS.
+Built from an allow-list of harmless fields only (ids, case type, tenant, counts, generated file names, formats,
+references to other packages), so no personnummer, party name or submitted file name can reach it; those live in
+case.json and the ERMS.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from brygga.archive.common import Agent, PackageFile
 
 def readme_text(*, objid: str, case: dict[str, Any], diarienummer: str | None, archival_creator: Agent,
                 submitter: Agent, software: tuple[str, str], created: str, data_files: Sequence[PackageFile],
-                schema_names: Sequence[str]) -> str:
+                schema_names: Sequence[str], revision: int = 1, previous_package: str | None = None,
+                submission_agreement: str | None = None) -> str:
     source = case.get("source") or {}
     tenant = case.get("tenant") or {}
     lines = [
@@ -24,6 +26,12 @@ def readme_text(*, objid: str, case: dict[str, Any], diarienummer: str | None, a
         f"Created {created} by {software[0]} {software[1]}.",
         f"Archival creator: {archival_creator.name} ({archival_creator.identification_code}).",
         f"Submitter: {submitter.name} ({submitter.identification_code}).",
+        f"Submission agreement: {submission_agreement or '(none given)'}.",
+    ]
+    if previous_package:
+        lines.append(f"Komplettering, revision {revision}: supplements package {previous_package}; it holds the "
+                     "whole case as it is now and only the documents that are new.")
+    lines += [
         "",
         "The case",
         f"  case type:      {case.get('caseType', '')}",
@@ -44,7 +52,11 @@ def readme_text(*, objid: str, case: dict[str, Any], diarienummer: str | None, a
         f"  schemas/                                  {', '.join(schema_names)}",
         "  documentation/README.txt                  this file",
         "",
-        "Data files (SHA-256)",
+        "Data files (media type, PRONOM format, size, SHA-256)",
     ]
-    lines += [f"  {f.rel_path}  {f.media_type}  {f.size} bytes  {f.sha256}" for f in data_files]
+    lines += [f"  {f.rel_path}  {f.media_type}  {_pronom(f)}  {f.size} bytes  {f.sha256}" for f in data_files]
     return "\n".join(lines) + "\n"
+
+
+def _pronom(file: PackageFile) -> str:
+    return file.file_format.puid if file.file_format and file.file_format.puid else "(not identified)"

@@ -4,13 +4,15 @@ Mapping, in schema order (ERMS_v3.xsd ``aggregationType``):
 - objectId: the diarienummer when the case system gave one, else ``<source system>:<reference>``;
 - extraId: the e-service reference; identification: the diarienummer;
 - keywords: the case type; title: the case title; status: ``received``;
+- relation (a komplettering only): ``supplements`` the package it amends, by that package's OBJID;
 - additionalInformation/ownElement ``fastighetsbeteckning``: one per property (objektidentitet as attribute);
+- restriction ``gdpr`` when a party is a person, naming those persons (never the organisations);
 - agents: the archival creator, then every party as ``counterpart`` with name and role. Persons carry only the
   name the schema requires; the full party data stays in ``case.json``. Organisations carry their
   organisationsnummer, which is not personal data;
 - description: the case details' description; dates: ``received`` and ``archiving``;
-- record per file in ``representations/rep1/data``: title = the submitted name, direction incoming,
-  appendix = the generated path.
+- record per file in ``representations/rep1/data``: title = the submitted name, a ``gdpr`` restriction on the
+  record that holds personal data (case.json), direction incoming, appendix = the generated path.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from lxml import etree
 from brygga.archive.common import ERMS_NS, XSI_NS, Agent, xml_bytes
 
 _NSMAP = {None: ERMS_NS, "xsi": XSI_NS}
+GDPR_REGULATION = "Europaparlamentets och rådets förordning (EU) 2016/679 (dataskyddsförordningen)"
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class ErmsRecord:
     media_type: str
     rel_path: str  # path inside the package, as written in the METS
     file_name: str
+    personal_data: str | None = None  # what personal data the record holds, for its GDPR restriction
 
 
 def _el(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
@@ -59,8 +63,17 @@ def source_key(case: dict[str, Any]) -> str:
     return f"{source.get('system')}:{source.get('reference')}"
 
 
+def is_person(party: dict[str, Any]) -> bool:
+    """Anything but an organisation is treated as a natural person: the safe side for personal data."""
+    return party.get("kind") != "organisation"
+
+
+def persons(case: dict[str, Any]) -> list[dict[str, Any]]:
+    return [p for p in case.get("parties") or [] if isinstance(p, dict) and is_person(p)]
+
+
 def _party_name(party: dict[str, Any]) -> str:
-    if party.get("kind") == "organisation":
+    if not is_person(party):
         name = party.get("name")
     else:
         name = " ".join(p for p in (party.get("givenName"), party.get("familyName")) if p)
@@ -110,15 +123,28 @@ def _properties(aggregation: etree._Element, case: dict[str, Any]) -> None:
                 _el(_el(holder, "attribute", name=key), "value", str(value))
 
 
+def _party(parent: etree._Element, party: dict[str, Any]) -> None:
+    org_number = None if is_person(party) else party.get("organisationsnummer")
+    _agent(parent, "counterpart", _party_name(party),
+           id_number=("organisationsnummer", str(org_number)) if org_number else None,
+           role=", ".join(party.get("roles") or []) or None,
+           protected=party.get("protectedIdentity") is True)
+
+
+def _gdpr_restriction(parent: etree._Element, explanation: str, parties: Sequence[dict[str, Any]] = ()) -> None:
+    # ERMS restriction "gdpr": the regulation is required; the agents are the data subjects it protects.
+    node = _el(parent, "restriction", restrictionType="gdpr")
+    _el(node, "explanatoryText", explanation)
+    _el(node, "regulation", GDPR_REGULATION)
+    for party in parties:
+        _party(node, party)
+
+
 def _agents(aggregation: etree._Element, case: dict[str, Any], creator: Agent) -> None:
     agents = _el(aggregation, "agents")
     _agent(agents, "creator", creator.name, id_number=("identification code", creator.identification_code))
     for party in case.get("parties") or []:
-        org_number = party.get("organisationsnummer") if party.get("kind") == "organisation" else None
-        _agent(agents, "counterpart", _party_name(party),
-               id_number=("organisationsnummer", str(org_number)) if org_number else None,
-               role=", ".join(party.get("roles") or []) or None,
-               protected=party.get("protectedIdentity") is True)
+        _party(agents, party)
 
 
 def _description(case: dict[str, Any]) -> str | None:
@@ -134,6 +160,8 @@ def _record(parent: etree._Element, index: int, objid: str, record: ErmsRecord, 
     _el(node, "objectId", f"{objid}/{record.file_name}")
     _el(node, "title", record.title)
     _el(node, "runningNumber", str(index))
+    if record.personal_data:
+        _gdpr_restriction(node, record.personal_data)
     _el(node, "direction", directionDefinition="incoming")
     if received:
         _el(_el(node, "dates"), "date", received, dateType="received")
@@ -142,7 +170,8 @@ def _record(parent: etree._Element, index: int, objid: str, record: ErmsRecord, 
 
 
 def build_erms(case: dict[str, Any], records: Sequence[ErmsRecord], *, objid: str, diarienummer: str | None,
-               archival_creator: Agent, software: tuple[str, str], created: str) -> bytes:
+               archival_creator: Agent, software: tuple[str, str], created: str,
+               previous_package: str | None = None) -> bytes:
     root = etree.Element(f"{{{ERMS_NS}}}erms", nsmap=_NSMAP)
     _control(root, objid, archival_creator, software, created)
     aggregation = _el(_el(root, "aggregations"), "aggregation", systemIdentifier=source_key(case),
@@ -155,7 +184,15 @@ def build_erms(case: dict[str, Any], records: Sequence[ErmsRecord], *, objid: st
         _el(_el(aggregation, "keywords"), "keyword", str(case["caseType"]))
     _el(aggregation, "title", str(case.get("title") or case.get("caseType") or "Ärende"))
     _el(aggregation, "status", value="received")
+    if previous_package:
+        # No ERMS relation type says "komplettering"; an own definition names it, as METS RECORDSTATUS does.
+        _el(aggregation, "relation", previous_package, relationType="own_relation_definition",
+            otherRelationType="supplements")
     _properties(aggregation, case)
+    subjects = persons(case)
+    if subjects:
+        _gdpr_restriction(aggregation, "Ärendet innehåller personuppgifter om de fysiska personer som är parter.",
+                          subjects)
     _agents(aggregation, case, archival_creator)
     description = _description(case)
     if description:

@@ -1,7 +1,7 @@
 """METS documents of the package: the root METS (E-ARK SIP 2.1) and the representation METS.
 
 The attribute choices follow what eark-validator 1.1.3 accepts (see ../shared/DESIGN.md, "E-ARK validator
-1.1.3"); where the validator and the spec disagree, the comment says so.
+1.1.3"); where the validator and the spec disagree, the comment says which one wins and why.
 """
 
 from __future__ import annotations
@@ -25,23 +25,33 @@ from brygga.archive.common import (
 )
 
 _NSMAP = {None: METS_NS, "csip": CSIP_NS, "sip": SIP_NS, "xlink": XLINK_NS, "xsi": XSI_NS}
+# The descriptive metadata is ERMS v3, so the package and its representation are CITS ERMS v3.0 content
+# (CSIPVocabularyContentInformationType).
+CONTENT_INFORMATION_TYPE = "citserms_v3_0"
 # fileGrps outside a representation carry no content information type in the spec, but the validator's CSIP63
-# rule can only be met with OTHER + OTHERCONTENTINFORMATIONTYPE, so every fileGrp gets them.
-_NO_CONTENT_TYPE = "NONE"
+# rule can only be met with OTHER + OTHERCONTENTINFORMATIONTYPE, so every fileGrp gets them: NONE for
+# documentation and schemas, the real type for representation data.
+NO_CONTENT_TYPE = "NONE"
+# SIP vocabularies: VocabularyaltrecordIDTYPE and VocabularyRECORDSTATUS.
+SUBMISSION_AGREEMENT = "SUBMISSIONAGREEMENT"
+PREVIOUS_REFERENCE_CODE = "PREVIOUSREFERENCECODE"
+NEW = "NEW"
+SUPPLEMENT = "SUPPLEMENT"
 
 
 @dataclass(frozen=True)
 class Header:
-    """What the root and the representation METS share."""
+    """What the root and the representation METS share, and the package header's references."""
 
     objid: str
     label: str
     other_type: str  # csip:OTHERTYPE, the content category beside TYPE="Other"
-    content_type: str  # csip:OTHERCONTENTINFORMATIONTYPE beside CONTENTINFORMATIONTYPE="OTHER"
     created: str
     software: tuple[str, str]
     archival_creator: Agent
     submitter: Agent
+    record_status: str = NEW  # SUPPLEMENT for a komplettering
+    alt_record_ids: Sequence[tuple[str, str]] = ()  # (TYPE, value), root METS only
 
 
 @dataclass(frozen=True)
@@ -58,7 +68,7 @@ class FileGroup:
     id: str
     use: str
     refs: Sequence[Ref]
-    content_type: str = _NO_CONTENT_TYPE
+    content_type: str = NO_CONTENT_TYPE
 
 
 def _m(tag: str) -> str:
@@ -80,13 +90,14 @@ def _root(header: Header) -> etree._Element:
     # The vocabulary term is "Other" in exactly this case; "OTHER" fails CSIP2.
     root.set("TYPE", "Other")
     root.set(_c("OTHERTYPE"), header.other_type)
-    root.set(_c("CONTENTINFORMATIONTYPE"), "OTHER")
-    root.set(_c("OTHERCONTENTINFORMATIONTYPE"), header.content_type)
+    root.set(_c("CONTENTINFORMATIONTYPE"), CONTENT_INFORMATION_TYPE)
     root.set("PROFILE", SIP_PROFILE)
     return root
 
 
 def _org_agent(hdr: etree._Element, agent: Agent, role: str, other_role: str | None = None) -> None:
+    # SIP9-SIP20: an organisation with one note, typed IDENTIFICATIONCODE, holding its identification code (the
+    # kommun's organisationsnummer for the ARCHIVIST).
     node = etree.SubElement(hdr, _m("agent"), ROLE=role)
     if other_role:
         node.set("OTHERROLE", other_role)
@@ -99,7 +110,7 @@ def _org_agent(hdr: etree._Element, agent: Agent, role: str, other_role: str | N
 
 def _header(root: etree._Element, header: Header) -> None:
     hdr = etree.SubElement(root, _m("metsHdr"), CREATEDATE=header.created, LASTMODDATE=header.created,
-                           RECORDSTATUS="NEW")
+                           RECORDSTATUS=header.record_status)
     hdr.set(_c("OAISPACKAGETYPE"), "SIP")
     # Exactly one CREATOR: the software. Its note must be SOFTWARE VERSION (CSIP16), which SIP14 then flags;
     # SIP14 cannot be met by a schema-valid METS, a known false positive.
@@ -110,6 +121,8 @@ def _header(root: etree._Element, header: Header) -> None:
     note.text = header.software[1]
     _org_agent(hdr, header.archival_creator, "ARCHIVIST")
     _org_agent(hdr, header.submitter, "OTHER", "SUBMITTER")
+    for kind, value in header.alt_record_ids:  # METS orders them after the agents
+        etree.SubElement(hdr, _m("altRecordID"), TYPE=kind).text = value
 
 
 def _md_ref(parent: etree._Element, ref: Ref, mdtype: str, other_mdtype: str | None, mimetype: str) -> None:
@@ -178,14 +191,15 @@ def root_mets(header: Header, *, erms: Ref, premis: Ref, documentation: FileGrou
     _div(top, "div-metadata", "Metadata", ADMID=premis.id, DMDID=erms.id)
     _div(top, "div-documentation", "Documentation", documentation.id)
     _div(top, "div-schemas", "Schemas", schemas.id)
-    # The rep div nests inside "Representations": a sibling div, as the spec draws it, costs a CSIP105 warning.
-    reps = _div(top, "div-representations", "Representations", representation.id)
-    rep = _div(reps, f"div-{representation_name}", f"Representations/{representation_name}")
-    mptr = etree.Element(_m("mptr"), LOCTYPE="URL")
+    _div(top, "div-representations", "Representations", representation.id)
+    # The representation div is a child of the package div, beside "Representations", as CSIP 2.1 places it
+    # (CSIP105-CSIP112 at mets/structMap/div/div, structMapExample2) and commons-ip looks for it. eark-validator
+    # 1.1.3 looks inside "Representations" instead and warns CSIP105; the spec wins (docs/archive.md).
+    rep = _div(top, f"div-{representation_name}", f"Representations/{representation_name}")
+    mptr = etree.SubElement(rep, _m("mptr"), LOCTYPE="URL")
     mptr.set(_x("type"), "simple")
     mptr.set(_x("href"), representation.refs[0].href)
     mptr.set(_x("title"), representation.id)
-    rep.insert(0, mptr)
     return xml_bytes(root)
 
 

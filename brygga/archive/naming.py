@@ -41,17 +41,24 @@ class ArchiveInputError(ValueError):
     """The case or a document cannot be packaged as given (missing source reference, hash mismatch, ...)."""
 
 
-def package_objid(case: dict[str, Any]) -> str:
+def package_objid(case: dict[str, Any], revision: int = 1) -> str:
     """``brygga-<uuid5>`` of tenant, source system and source reference: stable across rebuilds.
 
     The tenant is part of the key because two municipalities may run e-service platforms whose ids overlap.
+    Revision 1 keeps the key packages have always had; each later revision (a komplettering) adds its number, so
+    it gets an id of its own that is just as stable.
     """
+    if isinstance(revision, bool) or not isinstance(revision, int) or revision < 1:
+        raise ArchiveInputError("revision must be a whole number from 1")
     source = case.get("source") or {}
     system, reference = source.get("system"), source.get("reference")
     if not system or not reference:
         raise ArchiveInputError("the case has no source.system/source.reference to derive a package id from")
     kommunkod = (case.get("tenant") or {}).get("kommunkod", "")
-    key = "\x1f".join((str(kommunkod), str(system), str(reference)))
+    parts = [str(kommunkod), str(system), str(reference)]
+    if revision > 1:
+        parts.append(f"revision:{revision}")
+    key = "\x1f".join(parts)
     return f"brygga-{uuid.uuid5(_OBJID_NAMESPACE, key)}"
 
 

@@ -1,13 +1,14 @@
 """build_sip: one canonical case and its documents → one FGS 2.0 / E-ARK SIP 2.1 package directory.
 
 The package is built in a staging folder beside its final place, checked with verify_package, then renamed into
-place in one step, so a reader never sees half a package. A package already there is kept when it holds the
-same data (rebuilding is idempotent) and refused when it differs. Nothing here logs: the package holds
-personal data.
+place in one step, so a reader never sees half a package. A package already there is kept when it records the
+same facts (rebuilding is idempotent) and refused when it differs. A komplettering (revision 2, 3, ...) is a
+package of its own that refers to the one it amends. Nothing here logs: the package holds personal data.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -28,17 +29,31 @@ from brygga.archive.common import (
     sha256_file,
 )
 from brygga.archive.documentation import readme_text
-from brygga.archive.mets import FileGroup, Header, Ref, representation_mets, root_mets
+from brygga.archive.existing import PackageFacts, read_facts
+from brygga.archive.formats import identifier, identify
+from brygga.archive.mets import (
+    CONTENT_INFORMATION_TYPE,
+    NEW,
+    PREVIOUS_REFERENCE_CODE,
+    SUBMISSION_AGREEMENT,
+    SUPPLEMENT,
+    FileGroup,
+    Header,
+    Ref,
+    representation_mets,
+    root_mets,
+)
 from brygga.archive.naming import ArchiveInputError, attachment_file_name, clean_media_type, package_objid
-from brygga.archive.premis import PremisEvent, build_premis
-from brygga.archive.verify import payload_digests, recorded_diarienummer, verify_package
+from brygga.archive.premis import PremisEvent, build_premis, organisation_agent, software_agent
+from brygga.archive.verify import verify_package
 from brygga.plugins import StoredDocument
 from brygga.resources import resource
 
 REP_DIR = f"representations/{REPRESENTATION}"
 DATA_DIR = f"{REP_DIR}/data"
 CASE_SCHEMA = resource("schemas", "canonical", "case.v1.schema.json")
-CONTENT_TYPE = "Brygga canonical case v1"
+CASE_JSON_PERSONAL_DATA = ("case.json innehåller personuppgifter om parterna: personnummer, namn, adresser och "
+                           "kontaktuppgifter.")
 
 # Used only while the canonical case schema is not in the repository yet: schemas/ must not be empty, and
 # the reference XSDs are not ours to ship.
@@ -56,6 +71,38 @@ _FALLBACK_SCHEMA = {
 
 class PackageConflict(FileExistsError):
     """A package with this OBJID exists and holds different data; it is never overwritten."""
+
+
+@dataclasses.dataclass(frozen=True)
+class _References:
+    """What the package says beyond the case: its revision and its references (METS altRecordID, ERMS relation)."""
+
+    revision: int
+    previous_package: str | None
+    submission_agreement: str | None
+
+    @property
+    def alt_record_ids(self) -> tuple[tuple[str, str], ...]:
+        ids = []
+        if self.submission_agreement:
+            ids.append((SUBMISSION_AGREEMENT, self.submission_agreement))
+        if self.previous_package:
+            ids.append((PREVIOUS_REFERENCE_CODE, self.previous_package))
+        return tuple(ids)
+
+
+def _references(objid: str, revision: int, previous_package: str | None,
+                submission_agreement: str | None) -> _References:
+    if revision == 1 and previous_package is not None:
+        raise ArchiveInputError("revision 1 is the first package of a case and amends none: no previous_package")
+    if revision > 1 and not (previous_package and previous_package.strip()):
+        raise ArchiveInputError(f"revision {revision} amends a package: previous_package (its OBJID) is required")
+    if previous_package is not None and previous_package.strip() == objid:
+        raise ArchiveInputError("a package cannot amend itself")
+    if submission_agreement is not None and not submission_agreement.strip():
+        raise ArchiveInputError("submission_agreement is blank; leave it out when there is none")
+    return _References(revision, previous_package.strip() if previous_package else None,
+                       submission_agreement.strip() if submission_agreement else None)
 
 
 def canonical_json_bytes(case: dict[str, Any]) -> bytes:
@@ -95,6 +142,10 @@ class _Writer:
         return PackageFile(rel_path, media_type, size, digest, self.created, original_name=doc.name)
 
 
+def _with_format(root: Path, file: PackageFile) -> PackageFile:
+    return dataclasses.replace(file, file_format=identify(root / file.rel_path, file.media_type))
+
+
 def _planned_payload(case_bytes: bytes, documents: Sequence[StoredDocument]) -> dict[str, str]:
     """{name in data/: sha256} the new package would hold, computed before anything is written."""
     planned = {CASE_JSON: hashlib.sha256(case_bytes).hexdigest()}
@@ -118,32 +169,43 @@ def _schema_files() -> list[tuple[str, bytes]]:
 
 def _write_package(root: Path, objid: str, case: dict[str, Any], case_bytes: bytes,
                    documents: Sequence[StoredDocument], diarienummer: str | None, archival_creator: Agent,
-                   submitter: Agent, software: tuple[str, str]) -> None:
+                   submitter: Agent, software: tuple[str, str], references: _References) -> None:
     created = now_timestamp()
     w = _Writer(root, created)
+    brygga = software_agent(*software)
+    organisation = organisation_agent(archival_creator)
 
-    # 1. The payload: case.json and the documents under generated names.
+    # 1. The payload: case.json and the documents under generated names, each with its PRONOM format.
     data = [w.write(f"{DATA_DIR}/{CASE_JSON}", case_bytes, "application/json")]
     for index, doc in enumerate(documents, start=1):
         media_type = clean_media_type(doc.media_type)
         name = attachment_file_name(index, doc.sha256.lower(), media_type)
         data.append(w.copy(f"{DATA_DIR}/{name}", doc, media_type, index))
+    data = [_with_format(root, f) for f in data]
 
     # 2. The representation: its PREMIS, then its METS, hrefs relative to representations/rep1/.
     def rep_href(file: PackageFile) -> str:
         return file.rel_path.removeprefix(f"{REP_DIR}/")
 
-    event = PremisEvent("event-fixity", "message digest calculation", created,
-                        f"SHA-256 of every data file, computed by {software[0]} while packaging",
-                        [rep_href(f) for f in data])
+    fido = identifier()
+    fido_agent = software_agent(fido.name, fido.version, f"Signatures: {fido.signatures}")
+    data_ids = [rep_href(f) for f in data]
+    events = [
+        PremisEvent("event-fixity", "message digest calculation", created,
+                    f"SHA-256 of every data file, computed by {software[0]} while packaging", data_ids,
+                    [(brygga, "executing program"), (organisation, "authorizer")]),
+        PremisEvent("event-format-identification", "format identification", created,
+                    f"PRONOM format of every data file by {fido.name} {fido.version} ({fido.signatures}); a file "
+                    "it could not identify has no registry key", data_ids, [(fido_agent, "executing program")]),
+    ]
     rep_premis = w.write(f"{REP_DIR}/metadata/preservation/premis.xml",
-                         build_premis(files=[(rep_href(f), f) for f in data], event=event, software=software,
-                                      organisation=archival_creator), "text/xml")
-    rep_header = Header(REPRESENTATION, f"{objid} {REPRESENTATION}", _other_type(case), CONTENT_TYPE, created,
-                        software, archival_creator, submitter)
+                         build_premis(files=[(rep_href(f), f) for f in data], events=events), "text/xml")
+    status = SUPPLEMENT if references.revision > 1 else NEW
+    rep_header = Header(REPRESENTATION, f"{objid} {REPRESENTATION}", _other_type(case), created, software,
+                        archival_creator, submitter, record_status=status)
     data_group = FileGroup(f"{REPRESENTATION}-grp-data", "Data",
                            [Ref(f"{REPRESENTATION}-file-{i:03d}", rep_href(f), f) for i, f in enumerate(data)],
-                           CONTENT_TYPE)
+                           CONTENT_INFORMATION_TYPE)
     rep_mets = w.write(f"{REP_DIR}/METS.xml",
                        representation_mets(rep_header, premis=Ref(f"{REPRESENTATION}-digiprov-premis",
                                                                   rep_href(rep_premis), rep_premis),
@@ -152,8 +214,10 @@ def _write_package(root: Path, objid: str, case: dict[str, Any], case_bytes: byt
     # 3. Package metadata: ERMS and PREMIS.
     ids = _attachment_ids(case)
     system = (case.get("source") or {}).get("system")
+    personal = CASE_JSON_PERSONAL_DATA if erms_mod.persons(case) else None
     records = [erms_mod.ErmsRecord(erms_mod.source_key(case), "E-tjänstens uppgifter (ärendet som Brygga-JSON)",
-                                   "e-service submission", data[0].media_type, data[0].rel_path, CASE_JSON)]
+                                   "e-service submission", data[0].media_type, data[0].rel_path, CASE_JSON,
+                                   personal_data=personal)]
     for file in data[1:]:
         ident = ids.get(file.sha256)
         records.append(erms_mod.ErmsRecord(f"{system}:attachment:{ident}" if ident else f"sha256:{file.sha256}",
@@ -162,23 +226,31 @@ def _write_package(root: Path, objid: str, case: dict[str, Any], case_bytes: byt
     erms_file = w.write("metadata/descriptive/erms.xml",
                         erms_mod.build_erms(case, records, objid=objid, diarienummer=diarienummer,
                                             archival_creator=archival_creator, software=software,
-                                            created=created), "application/xml")
-    event = PremisEvent("event-creation", "creation", created, f"SIP built by {software[0]} {software[1]}",
-                        [REPRESENTATION])
+                                            created=created, previous_package=references.previous_package),
+                        "application/xml")
+    detail = f"SIP built by {software[0]} {software[1]}"
+    if references.previous_package:
+        detail += f": komplettering (revision {references.revision}) of package {references.previous_package}"
+    event = PremisEvent("event-creation", "creation", created, detail, [REPRESENTATION],
+                        [(brygga, "executing program"), (organisation, "authorizer")])
     premis_file = w.write("metadata/preservation/premis.xml",
-                          build_premis(representations=[REPRESENTATION], event=event, software=software,
-                                       organisation=archival_creator), "text/xml")
+                          build_premis(representations=[REPRESENTATION], events=[event]), "text/xml")
 
     # 4. Schemas and documentation; both folders must be non-empty.
     schemas = [w.write(f"schemas/{name}", body, "application/json") for name, body in _schema_files()]
     readme = w.write("documentation/README.txt", readme_text(
         objid=objid, case=case, diarienummer=diarienummer, archival_creator=archival_creator,
         submitter=submitter, software=software, created=created, data_files=data,
-        schema_names=[s.rel_path.rsplit("/", 1)[-1] for s in schemas]).encode("utf-8"), "text/plain")
+        schema_names=[s.rel_path.rsplit("/", 1)[-1] for s in schemas], revision=references.revision,
+        previous_package=references.previous_package,
+        submission_agreement=references.submission_agreement).encode("utf-8"), "text/plain")
 
     # 5. The root METS last: it carries every other file's size and checksum.
-    header = Header(objid, str(case.get("title") or objid), _other_type(case), CONTENT_TYPE, created, software,
-                    archival_creator, submitter)
+    label = str(case.get("title") or objid)
+    if references.revision > 1:
+        label += f" (komplettering, revision {references.revision})"
+    header = Header(objid, label, _other_type(case), created, software, archival_creator, submitter,
+                    record_status=status, alt_record_ids=references.alt_record_ids)
     w.write("METS.xml", root_mets(
         header,
         erms=Ref("dmd-erms", erms_file.rel_path, erms_file),
@@ -187,7 +259,8 @@ def _write_package(root: Path, objid: str, case: dict[str, Any], case_bytes: byt
         schemas=FileGroup("grp-schemas", "Schemas",
                           [Ref(f"file-schema-{i:03d}", s.rel_path, s) for i, s in enumerate(schemas)]),
         representation=FileGroup(f"grp-{REPRESENTATION}", f"Representations/{REPRESENTATION}",
-                                 [Ref(f"file-{REPRESENTATION}-mets", rep_mets.rel_path, rep_mets)], CONTENT_TYPE),
+                                 [Ref(f"file-{REPRESENTATION}-mets", rep_mets.rel_path, rep_mets)],
+                                 CONTENT_INFORMATION_TYPE),
         representation_name=REPRESENTATION), "text/xml")
 
 
@@ -195,9 +268,10 @@ def _other_type(case: dict[str, Any]) -> str:
     return f"Ärende: {case.get('caseType') or 'okänd ärendetyp'}"
 
 
-def _accept_existing(final: Path, planned: dict[str, str], diarienummer: str | None) -> Path:
-    # Same data but a different diarienummer is a different package too: its ERMS would say otherwise.
-    if payload_digests(final) != planned or recorded_diarienummer(final) != diarienummer:
+def _accept_existing(final: Path, planned: PackageFacts) -> Path:
+    # Same data but another diarienummer, submission agreement or previous package is a different package too:
+    # its ERMS or METS header would say otherwise.
+    if read_facts(final) != planned:
         raise PackageConflict(f"{final.name}: a package with different content already exists; not overwritten")
     problems = verify_package(final)
     if problems:
@@ -206,23 +280,31 @@ def _accept_existing(final: Path, planned: dict[str, str], diarienummer: str | N
 
 
 def build_sip(case: dict[str, Any], documents: list[StoredDocument], *, out_dir: Path, diarienummer: str | None,
-              archival_creator: Agent, submitter: Agent,
-              software: tuple[str, str] = ("Brygga", __version__)) -> Path:
-    """Write ``out_dir/<OBJID>/`` for the case and return its path (see the module docstring)."""
-    objid = package_objid(case)
+              archival_creator: Agent, submitter: Agent, software: tuple[str, str] = ("Brygga", __version__),
+              revision: int = 1, previous_package: str | None = None,
+              submission_agreement: str | None = None) -> Path:
+    """Write ``out_dir/<OBJID>/`` for the case and return its path (see the module docstring).
+
+    ``revision`` > 1 builds a komplettering: ``previous_package`` (required then) is the OBJID of the package it
+    amends, ``documents`` are the new documents only, and case.json is the whole new case.
+    ``submission_agreement`` is the tenant's reference to its submission agreement (leveransöverenskommelse).
+    """
+    objid = package_objid(case, revision)
+    references = _references(objid, revision, previous_package, submission_agreement)
     case_bytes = canonical_json_bytes(case)
-    planned = _planned_payload(case_bytes, documents)
+    planned = PackageFacts(_planned_payload(case_bytes, documents), diarienummer, references.submission_agreement,
+                           references.previous_package)
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / objid
     if final.exists():
-        return _accept_existing(final, planned, diarienummer)
+        return _accept_existing(final, planned)
 
     staging = Path(tempfile.mkdtemp(prefix=f".{objid}.", suffix=".building", dir=out_dir))
     try:
         staged = staging / objid
         staged.mkdir()
         _write_package(staged, objid, case, case_bytes, documents, diarienummer, archival_creator, submitter,
-                       software)
+                       software, references)
         problems = verify_package(staged)
         if problems:
             raise RuntimeError(f"built package {objid} fails its own check: {'; '.join(problems[:3])}")
@@ -230,7 +312,7 @@ def build_sip(case: dict[str, Any], documents: list[StoredDocument], *, out_dir:
             os.rename(staged, final)  # atomic within one file system; fails if another build got there first
         except OSError:
             if final.exists():
-                return _accept_existing(final, planned, diarienummer)
+                return _accept_existing(final, planned)
             raise
         return final
     finally:

@@ -1,4 +1,5 @@
-"""PREMIS 3 preservation metadata: what was packaged, its fixity, and which software and organisation did it."""
+"""PREMIS 3 preservation metadata: what was packaged, its fixity and format, and which software and organisation
+did what to it."""
 
 from __future__ import annotations
 
@@ -8,17 +9,37 @@ from dataclasses import dataclass
 from lxml import etree
 
 from brygga.archive.common import PREMIS_NS, XSI_NS, Agent, PackageFile, xml_bytes
+from brygga.archive.formats import FileFormat
 
 _NSMAP = {"premis": PREMIS_NS, "xsi": XSI_NS}
 
 
 @dataclass(frozen=True)
+class PremisAgent:
+    identifier: str
+    identifier_type: str
+    name: str
+    agent_type: str  # "software" or "organization"
+    version: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
 class PremisEvent:
     identifier: str
-    event_type: str  # from the PREMIS eventType vocabulary, e.g. "creation", "message digest calculation"
+    event_type: str  # from the PREMIS eventType vocabulary, e.g. "creation", "format identification"
     date_time: str
     detail: str
     object_ids: Sequence[str]
+    agents: Sequence[tuple[PremisAgent, str]]  # (agent, linkingAgentRole), e.g. "executing program"
+
+
+def software_agent(name: str, version: str, note: str | None = None) -> PremisAgent:
+    return PremisAgent(f"software:{name}-{version}", "local", name, "software", version, note)
+
+
+def organisation_agent(organisation: Agent) -> PremisAgent:
+    return PremisAgent(organisation.identification_code, "identification code", organisation.name, "organization")
 
 
 def _el(parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:
@@ -34,6 +55,22 @@ def _identifier(parent: etree._Element, prefix: str, value: str, kind: str = "lo
     _el(wrapper, f"{prefix}IdentifierValue", value)
 
 
+def _format(parent: etree._Element, media_type: str, file_format: FileFormat | None) -> None:
+    node = _el(parent, "format")
+    file_format = file_format or FileFormat(name=media_type)
+    designation = _el(node, "formatDesignation")
+    _el(designation, "formatName", file_format.name)
+    if file_format.version:
+        _el(designation, "formatVersion", file_format.version)
+    if file_format.puid:
+        registry = _el(node, "formatRegistry")
+        _el(registry, "formatRegistryName", file_format.registry)
+        _el(registry, "formatRegistryKey", file_format.puid)
+        _el(registry, "formatRegistryRole", "specification")
+    else:
+        _el(node, "formatNote", f"Not identified from its content; the name is the media type given ({media_type}).")
+
+
 def _file_object(root: etree._Element, identifier: str, file: PackageFile) -> None:
     obj = _el(root, "object")
     obj.set(f"{{{XSI_NS}}}type", "premis:file")
@@ -44,8 +81,7 @@ def _file_object(root: etree._Element, identifier: str, file: PackageFile) -> No
     _el(fixity, "messageDigestAlgorithm", "SHA-256")
     _el(fixity, "messageDigest", file.sha256)
     _el(characteristics, "size", str(file.size))
-    designation = _el(_el(characteristics, "format"), "formatDesignation")
-    _el(designation, "formatName", file.media_type)
+    _format(characteristics, file.media_type, file.file_format)
     if file.original_name:
         # The submitted name is kept here as a fact about the record, never used as a path.
         _el(obj, "originalName", file.original_name)
@@ -57,17 +93,17 @@ def _representation_object(root: etree._Element, identifier: str) -> None:
     _identifier(obj, "object", identifier)
 
 
-def _event(root: etree._Element, event: PremisEvent, agent_roles: Sequence[tuple[str, str]]) -> None:
+def _event(root: etree._Element, event: PremisEvent) -> None:
     node = _el(root, "event")
     _identifier(node, "event", event.identifier)
     _el(node, "eventType", event.event_type)
     _el(node, "eventDateTime", event.date_time)
     _el(_el(node, "eventDetailInformation"), "eventDetail", event.detail)
     _el(_el(node, "eventOutcomeInformation"), "eventOutcome", "success")
-    for agent_id, role in agent_roles:
+    for agent, role in event.agents:
         link = _el(node, "linkingAgentIdentifier")
-        _el(link, "linkingAgentIdentifierType", "local")
-        _el(link, "linkingAgentIdentifierValue", agent_id)
+        _el(link, "linkingAgentIdentifierType", agent.identifier_type)
+        _el(link, "linkingAgentIdentifierValue", agent.identifier)
         _el(link, "linkingAgentRole", role)
     for object_id in event.object_ids:
         link = _el(node, "linkingObjectIdentifier")
@@ -75,34 +111,25 @@ def _event(root: etree._Element, event: PremisEvent, agent_roles: Sequence[tuple
         _el(link, "linkingObjectIdentifierValue", object_id)
 
 
-def _agents(root: etree._Element, software: tuple[str, str], organisation: Agent) -> list[tuple[str, str]]:
-    software_id = f"software:{software[0]}-{software[1]}"
+def _agent(root: etree._Element, agent: PremisAgent) -> None:
     node = _el(root, "agent")
-    _identifier(node, "agent", software_id)
-    _el(node, "agentName", software[0])
-    _el(node, "agentType", "software")
-    _el(node, "agentVersion", software[1])
-    org_id = organisation.identification_code
-    node = _el(root, "agent")
-    _identifier(node, "agent", org_id, kind="identification code")
-    _el(node, "agentName", organisation.name)
-    _el(node, "agentType", "organization")
-    return [(software_id, "executing program"), (org_id, "authorizer")]
+    _identifier(node, "agent", agent.identifier, kind=agent.identifier_type)
+    _el(node, "agentName", agent.name)
+    _el(node, "agentType", agent.agent_type)
+    if agent.version:
+        _el(node, "agentVersion", agent.version)
+    if agent.note:
+        _el(node, "agentNote", agent.note)
 
 
 def build_premis(
     *,
     files: Sequence[tuple[str, PackageFile]] = (),
     representations: Sequence[str] = (),
-    event: PremisEvent,
-    software: tuple[str, str],
-    organisation: Agent,
+    events: Sequence[PremisEvent],
 ) -> bytes:
-    """A PREMIS document with one object per file (identifier, file) or representation, one event, two agents.
-
-    PREMIS orders its top level as objects, then events, then agents; the agents are built first only so the
-    event can link to their identifiers.
-    """
+    """A PREMIS document: one object per file (identifier, file) or representation, then the events, then every
+    agent the events link to (PREMIS orders its top level objects, events, agents)."""
     if not files and not representations:
         raise ValueError("PREMIS needs at least one object")
     root = etree.Element(f"{{{PREMIS_NS}}}premis", nsmap=_NSMAP, version="3.0")
@@ -110,8 +137,9 @@ def build_premis(
         _representation_object(root, identifier)
     for identifier, file in files:
         _file_object(root, identifier, file)
-    agents_root = etree.Element(f"{{{PREMIS_NS}}}premis")
-    roles = _agents(agents_root, software, organisation)
-    _event(root, event, roles)
-    root.extend(list(agents_root))
+    for event in events:
+        _event(root, event)
+    agents = {agent.identifier: agent for event in events for agent, _ in event.agents}
+    for agent in agents.values():
+        _agent(root, agent)
     return xml_bytes(root)

@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
-from brygga.archive.common import ERMS_NS, METS_NS, REPRESENTATION, XLINK_NS, safe_parser, sha256_file
+from brygga.archive.common import METS_NS, XLINK_NS, safe_parser
 
 _NS = {"mets": METS_NS, "xlink": XLINK_NS}
 _HREF = f"{{{XLINK_NS}}}href"
@@ -131,23 +131,3 @@ def verify_package(path: Path) -> list[str]:
         elif file.is_file() and file.resolve() != root_mets.resolve() and file.resolve() not in checker.referenced:
             checker.problems.append(f"{rel}: not referenced from any METS file")
     return checker.problems
-
-
-def payload_digests(path: Path) -> dict[str, str]:
-    """{file name: sha256} of the representation's data folder: what makes two builds "the same package"."""
-    data = Path(path) / "representations" / REPRESENTATION / "data"
-    if not data.is_dir():
-        return {}
-    return {f.name: sha256_file(f)[0] for f in sorted(data.iterdir()) if f.is_file()}
-
-
-
-def recorded_diarienummer(path: Path) -> str | None:
-    """The diarienummer an existing package's ERMS records, or None."""
-    erms = Path(path) / "metadata" / "descriptive" / "erms.xml"
-    try:
-        root = etree.parse(str(erms), safe_parser()).getroot()
-    except (OSError, etree.XMLSyntaxError):
-        return None
-    return root.findtext(".//e:aggregation/e:identification[@identificationType='diarienummer']",
-                         namespaces={"e": ERMS_NS})

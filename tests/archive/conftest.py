@@ -1,4 +1,5 @@
-"""A tiny canonical case and documents of our own making; no reference files needed."""
+"""A tiny canonical case and documents of our own making (a real PDF and PNG among them); no reference files
+needed."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from archive_samples import KUMLA, PERSONNUMMER, SUBMITTER, stored
+from archive_samples import KUMLA, PERSONNUMMER, SUBMITTER, pdf_bytes, png_bytes, stored
 
 from brygga.archive import build_sip
 from brygga.plugins import StoredDocument
@@ -17,8 +18,9 @@ def documents(tmp_path: Path) -> list[StoredDocument]:
     store = tmp_path / "content"
     store.mkdir()
     return [
-        stored(store, "Situationsplan.pdf", b"%PDF-1.4\n% a tiny stand-in\n", "application/pdf"),
+        stored(store, "Situationsplan.pdf", pdf_bytes(), "application/pdf"),
         stored(store, "../../etc/passwd", b"not really a password file\n", "text/plain; charset=utf-8"),
+        stored(store, "Fasadritning.png", png_bytes(), "image/png"),
     ]
 
 

@@ -1,40 +1,73 @@
-"""A built package against the real E-ARK schemas and the official validator (eark-validator 1.1.3).
+"""Built packages against the real E-ARK schemas, the official validator (eark-validator 1.1.3) and its CSIP/SIP
+schematron rules on the representation METS, which the validator skips.
 
-Needs ../shared/reference (skipped when absent). The validator test also needs BRYGGA_EARK_PYTHON: a Python with
-eark-validator==1.1.3 in a venv of its own, since it pins lxml 5.1.0.
+Two packages are checked: a first one (with a submission agreement, a real PDF and PNG) and a komplettering
+(revision 2) that refers to it. Needs ../shared/reference (skipped when absent). The validator tests also need
+BRYGGA_EARK_PYTHON: a Python with eark-validator==1.1.3 in a venv of its own, since it pins lxml 5.1.0.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import shutil
+import struct
+import zlib
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
-from eark_report import assert_only_known_validator_defects
+from eark_report import (
+    EXPECTED_ERRORS,
+    NOT_FOR_A_REPRESENTATION,
+    assert_only_known_validator_defects,
+    schematron_failures,
+    validator_verdict,
+)
 from lxml import etree
 
-from brygga.archive import Agent, build_sip, validate_erms_schema, validate_mets_schema, verify_package
+from brygga.archive import Agent, build_sip, package_objid, validate_erms_schema, validate_mets_schema, verify_package
 from brygga.plugins import StoredDocument
 
 pytestmark = pytest.mark.interop
 
+NS = {"m": "http://www.loc.gov/METS/", "p": "http://www.loc.gov/premis/v3"}
+SUBMISSION_AGREEMENT = "KS 2026/0042 Leveransöverenskommelse e-arkiv, 2026-03-01"
+KUMLA = Agent("Kumla kommun", "2120001637")
+
+# A real PDF 1.7 (fmt/276) and PNG 1.0 (fmt/11), so the PRONOM ids in the PREMIS are FIDO's, not stand-ins.
+def _pdf(title: str) -> bytes:
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>",
+               f"<< /Title ({title}) >>".encode("ascii")]
+    body = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, obj in enumerate(objects, start=1):
+        offsets.append(len(body))
+        body += f"{number} 0 obj\n".encode() + obj + b"\nendobj\n"
+    xref = len(body)
+    body += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    body += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    body += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R /Info 3 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(body)
 
 
-@pytest.fixture(scope="module")
-def earkiv(shared_reference: Path) -> Path:
-    return shared_reference / "earkiv"
+def _png() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00\x20\x80\xc0")) + chunk(b"IEND", b""))
 
 
-@pytest.fixture(scope="module")
-def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("eark")
-    docs = []
-    for name, data, media_type in (("Situationsplan.pdf", b"%PDF-1.4\n% stand-in\n", "application/pdf"),
-                                   ("Fasadritning.png", b"\x89PNG\r\n\x1a\n stand-in", "image/png")):
-        digest = hashlib.sha256(data).hexdigest()
-        (root / digest).write_bytes(data)
-        docs.append(StoredDocument(name, media_type, len(data), digest, root / digest))
-    case = {
+def _stored(root: Path, name: str, data: bytes, media_type: str) -> StoredDocument:
+    digest = hashlib.sha256(data).hexdigest()
+    (root / digest).write_bytes(data)
+    return StoredDocument(name, media_type, len(data), digest, root / digest)
+
+
+def _case(docs: list[StoredDocument]) -> dict[str, Any]:
+    return {
         "schemaVersion": "1.0", "caseType": "bygglov", "tenant": {"kommunkod": "1881", "name": "Kumla kommun"},
         "source": {"system": "open-eplatform", "reference": "1001"},
         "receivedAt": "2026-10-14T09:12:44+02:00", "title": "Ansökan om bygglov",
@@ -46,27 +79,54 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "attachments": [{"sourceId": str(7000 + i), "name": d.name, "mediaType": d.media_type, "size": d.size,
                          "sha256": d.sha256} for i, d in enumerate(docs)],
     }
-    built = build_sip(case, docs, out_dir=root / "out", diarienummer="BN 2026-000123",
-                      archival_creator=Agent("Kumla kommun", "2120001637"),
-                      submitter=Agent("Kumla kommun", "1881"))
-    assert verify_package(built) == []
-    return built
+
+
+@pytest.fixture(scope="module")
+def earkiv(shared_reference: Path) -> Path:
+    return shared_reference / "earkiv"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("eark")
+    docs = [_stored(root, "Situationsplan.pdf", _pdf("Situationsplan"), "application/pdf"),
+            _stored(root, "Fasadritning.png", _png(), "image/png"),
+            _stored(root, "Beskrivning.txt", b"Nybyggnad av enbostadshus.\n", "text/plain")]
+    case = _case(docs)
+    first = build_sip(case, docs, out_dir=root / "out", diarienummer="BN 2026-000123", archival_creator=KUMLA,
+                      submitter=Agent("Kumla kommun", "1881"), submission_agreement=SUBMISSION_AGREEMENT)
+    new = [_stored(root, "Komplettering.pdf", _pdf("Komplettering"), "application/pdf")]
+    amended = copy.deepcopy(case)
+    amended["attachments"] += _case(new)["attachments"]
+    amendment = build_sip(amended, new, out_dir=root / "out", diarienummer="BN 2026-000123",
+                          archival_creator=KUMLA, submitter=Agent("Kumla kommun", "1881"),
+                          submission_agreement=SUBMISSION_AGREEMENT, revision=2,
+                          previous_package=package_objid(case))
+    for package in (first, amendment):
+        assert verify_package(package) == []
+    return {"first": first, "amendment": amendment}
+
+
+@pytest.fixture(scope="module", params=["first", "amendment"])
+def package(request: pytest.FixtureRequest, built: dict[str, Path]) -> Path:
+    return built[request.param]
 
 
 def test_every_mets_validates_against_mets_and_dilcis_schemas(package: Path, earkiv: Path) -> None:
     assert validate_mets_schema(package, earkiv) == []
 
 
-def test_the_schema_check_does_catch_an_invalid_mets(package: Path, earkiv: Path, tmp_path: Path) -> None:
-    broken = tmp_path / package.name
+def test_the_schema_check_does_catch_an_invalid_mets(built: dict[str, Path], earkiv: Path, tmp_path: Path) -> None:
+    broken = tmp_path / built["first"].name
     broken.mkdir()
-    mets = (package / "METS.xml").read_bytes().replace(b'<dmdSec ID="dmd-erms"', b"<dmdSec")
+    mets = (built["first"] / "METS.xml").read_bytes().replace(b'<dmdSec ID="dmd-erms"', b"<dmdSec")
     (broken / "METS.xml").write_bytes(mets)
     problems = validate_mets_schema(broken, earkiv)
     assert problems and all(p.startswith("METS.xml:") for p in problems)
 
 
 def test_erms_validates_against_erms_v3(package: Path, earkiv: Path) -> None:
+    # Includes the GDPR restriction with its person agents and, in the amendment, the relation.
     assert validate_erms_schema(package, earkiv) == []
 
 
@@ -78,5 +138,49 @@ def test_premis_validates_against_premis_3(package: Path, earkiv: Path) -> None:
         assert schema.validate(etree.parse(str(premis))), (premis, list(schema.error_log))
 
 
-def test_official_validator_finds_only_known_defects(package: Path, earkiv: Path) -> None:
+def test_premis_names_the_pronom_formats(built: dict[str, Path]) -> None:
+    premis = etree.parse(str(built["first"] / "representations/rep1/metadata/preservation/premis.xml")).getroot()
+    keys = {obj.findtext("p:originalName", namespaces=NS): obj.findtext(".//p:formatRegistryKey", namespaces=NS)
+            for obj in premis.iterfind("p:object", NS)}
+    assert keys == {None: None, "Situationsplan.pdf": "fmt/276", "Fasadritning.png": "fmt/11",
+                    "Beskrivning.txt": None}  # case.json and plain text have no PRONOM signature
+
+
+def test_the_headers_carry_the_submission_agreement_and_the_previous_package(built: dict[str, Path]) -> None:
+    def header(package: Path) -> tuple[str, list[tuple[str, str]]]:
+        hdr = etree.parse(str(package / "METS.xml")).getroot().find("m:metsHdr", NS)
+        return hdr.get("RECORDSTATUS"), [(a.get("TYPE"), a.text) for a in hdr.findall("m:altRecordID", NS)]
+
+    assert header(built["first"]) == ("NEW", [("SUBMISSIONAGREEMENT", SUBMISSION_AGREEMENT)])
+    assert header(built["amendment"]) == ("SUPPLEMENT", [("SUBMISSIONAGREEMENT", SUBMISSION_AGREEMENT),
+                                                         ("PREVIOUSREFERENCECODE", built["first"].name)])
+
+
+def test_official_validator_verdict_is_exactly_the_known_one(package: Path) -> None:
     assert_only_known_validator_defects(package)
+
+
+def test_the_validator_verdict_does_see_new_errors(built: dict[str, Path], tmp_path: Path) -> None:
+    broken = tmp_path / built["first"].name
+    shutil.copytree(built["first"], broken)
+    mets = broken / "METS.xml"
+    mets.write_bytes(mets.read_bytes().replace(b'csip:CONTENTINFORMATIONTYPE="citserms_v3_0" PROFILE',
+                                               b'csip:CONTENTINFORMATIONTYPE="OTHER" PROFILE', 1))
+    errors, _ = validator_verdict(broken)
+    assert {"CSIP4", "CSIP5"} <= set(errors) and errors != EXPECTED_ERRORS
+
+
+def test_representation_mets_meets_every_csip_rule_that_applies(package: Path) -> None:
+    failures = schematron_failures(package / "representations/rep1/METS.xml", "CSIP", "SIP")
+    # Only the package-level rules fail, once each, and the validator's own SIP14 defect.
+    assert failures == Counter(dict.fromkeys(NOT_FOR_A_REPRESENTATION, 1)) + EXPECTED_ERRORS, dict(failures)
+
+
+def test_the_representation_check_does_see_a_broken_mets(built: dict[str, Path], tmp_path: Path) -> None:
+    mets = tmp_path / "METS.xml"
+    original = (built["first"] / "representations/rep1/METS.xml").read_bytes()
+    broken = original.replace(b' CHECKSUMTYPE="SHA-256">', b">", 1).replace(b'LOCTYPE="URL"', b'LOCTYPE="OTHER"', 1)
+    assert broken != original
+    mets.write_bytes(broken)
+    failures = schematron_failures(mets, "CSIP")
+    assert {"CSIP36", "CSIP72"} <= set(failures), dict(failures)
