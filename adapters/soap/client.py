@@ -1,15 +1,17 @@
 """One safe zeep client per connection, parsed once and reused.
 
-Settings follow the design notes: strict parsing, no DTDs, no entities, no external references, no huge
-trees. The WSDL comes from the connection (``{base_url}?wsdl``) unless its ``wsdl`` extra names another URL
-or a local file. Connection extras:
+Settings follow the design notes: strict parsing, no DTDs, no entities, no huge trees; remote imports only
+through the guarded transport (the connection's own hosts, never a downgrade). The endpoint is built from the
+connection (``brygga_adapters.http.endpoint_url``: https unless the connection says ``allow_http: true``) and
+every call posts there, whatever the WSDL's soap:address says.
+The WSDL comes from ``{endpoint}?wsdl`` unless the ``wsdl`` extra names another URL or a local file.
 
-``wsdl``            WSDL URL or local path (default ``{base_url}?wsdl``)
-``connect_timeout`` seconds (default 5); ``read_timeout`` (or ``timeout``) seconds (default 30)
-``allowed_hosts``   comma-separated hosts besides the connection's own that the WSDL may point at
-``endpoint``        ``wsdl`` (default: post to the WSDL's soap:address) or ``connection`` (post to base_url)
-``service``/``port`` pick a service and port when the WSDL has several
-``ca_bundle``       CA bundle path for TLS; ``trust_env=true`` to honour proxy environment variables
+SOAP-specific connection extras (the HTTP ones are in ``brygga_adapters.http``; all in docs/connections.md):
+
+``wsdl``            WSDL URL or local path (default ``{endpoint}?wsdl``)
+``service``/``port`` the WSDL service and port to bind when the default choice (see ``ports``) is not right
+``allowed_hosts``   comma-separated hosts besides the connection's own, e.g. where a ``wsdl`` URL or a WSDL's
+                    imports live
 """
 
 from __future__ import annotations
@@ -25,13 +27,25 @@ from zeep.proxy import ServiceProxy
 
 from brygga.connections import Connection
 from brygga.errors import ConfigError
-from brygga_adapters.soap.errors import UnsafeTargetAddress, map_soap_error
+from brygga_adapters.http import UnsafeUrl, endpoint_url
+from brygga_adapters.soap.errors import map_soap_error
+from brygga_adapters.soap.ports import BoundPort, choose_port
 from brygga_adapters.soap.transport import GuardedTransport
 
 log = logging.getLogger("brygga.adapters.soap")
 
 SAFE_SETTINGS = dict(
-    strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True, xml_huge_tree=False
+    strict=True,
+    forbid_dtd=True,
+    forbid_entities=True,
+    # A WCF service (ByggR, Ecos) serves its WSDL as ?wsdl with imports of ?wsdl=wsdl0 and ?xsd=xsd0: zeep's
+    # forbid_external would refuse all of them. Every load goes through GuardedTransport instead, which allows
+    # only the connection's own hosts, never a downgrade to http, and local files only beside a local WSDL.
+    forbid_external=False,
+    xml_huge_tree=False,
+    # zeep would rewrite http soap:addresses to https for a WSDL fetched over https. We never post to the
+    # WSDL's addresses, and choosing the port needs the schemes the WSDL really advertises.
+    force_https=False,
 )
 
 
@@ -39,15 +53,24 @@ def safe_settings() -> zeep.Settings:
     return zeep.Settings(**SAFE_SETTINGS)
 
 
-def wsdl_location(connection: Connection) -> tuple[str, Path | None]:
+def wsdl_location(connection: Connection, endpoint: str) -> tuple[str, Path | None]:
     """The WSDL to load, and the folder local imports may come from (None for a remote WSDL)."""
-    configured = connection.extra.get("wsdl")
+    configured = (connection.extra.get("wsdl") or "").strip()
     if not configured:
-        return f"{connection.base_url}?wsdl", None
-    if configured.startswith(("http://", "https://")):
-        return configured, None
+        return f"{endpoint}?wsdl", None
+    if "://" in configured:
+        return configured, None  # checked by the transport like every other URL
     path = Path(configured).expanduser().resolve()
     return str(path), path.parent
+
+
+def _refuse_endpoint_extra(connection: Connection) -> None:
+    # The 'endpoint' extra once chose between the WSDL's address and the connection's; only the latter is left.
+    if connection.extra.get("endpoint", "connection") != "connection":
+        raise ConfigError(
+            f"connection {connection.conn_id!r}: extra 'endpoint' is no longer supported: Brygga always posts to "
+            "the connection's own URL (rule: endpoint-from-connection)"
+        )
 
 
 class SoapService:
@@ -55,7 +78,9 @@ class SoapService:
 
     def __init__(self, connection: Connection, plugins: list[Any] | None = None) -> None:
         self.name = connection.conn_id
-        wsdl, local_dir = wsdl_location(connection)
+        _refuse_endpoint_extra(connection)
+        self.endpoint = endpoint_url(connection)
+        wsdl, local_dir = wsdl_location(connection, self.endpoint)
         self.transport = GuardedTransport(connection, local_wsdl_dir=local_dir)
         try:
             self.client = zeep.Client(
@@ -63,22 +88,8 @@ class SoapService:
             )
         except Exception as exc:
             raise map_soap_error(self.name, "load WSDL", exc) from None
-        self.proxy = self._bind(connection)
-
-    def _bind(self, connection: Connection) -> ServiceProxy:
-        service, port = connection.extra.get("service"), connection.extra.get("port")
-        try:
-            proxy = self.client.bind(service, port) if service or port else self.client.service
-        except (ValueError, KeyError):
-            raise ConfigError(f"connection {self.name!r}: service/port not found in the WSDL") from None
-        endpoint = connection.extra.get("endpoint", "wsdl")
-        if endpoint == "connection":
-            return self.client.create_service(proxy._binding.name.text, connection.base_url)
-        if endpoint != "wsdl":
-            raise ConfigError(f"connection {self.name!r}: extra 'endpoint' must be 'wsdl' or 'connection'")
-        address = proxy._binding_options.get("address", "")
-        self.transport.check_url(address)  # refuse early: the WSDL itself names a foreign host
-        return proxy
+        self.port: BoundPort = choose_port(self.client.wsdl, connection, connection.scheme)
+        self.proxy: ServiceProxy = self.client.create_service(self.port.binding.text, self.endpoint)
 
     @property
     def address(self) -> str:
@@ -87,17 +98,28 @@ class SoapService:
     def get_type(self, qname: str) -> Any:
         return self.client.get_type(qname)
 
+    def file_value(self, path: Path, size: int, sha256: str | None = None) -> bytes:
+        """A placeholder to pass where the WSDL wants ``xs:base64Binary`` bytes: the next ``call`` on this
+        thread streams the file at ``path`` there instead, base64-encoded, without reading it into memory.
+
+        ``size`` must be the file's size (the Content-Length is computed from it). With ``sha256`` the file is
+        also proven unchanged while it is sent; if it changed, the request breaks off before it is complete.
+        """
+        return self.transport.add_file_value(Path(path), size, sha256)
+
     def call(self, operation: str, **kwargs: Any) -> Any:
         started = time.monotonic()
         try:
             result = getattr(self.proxy, operation)(**kwargs)
-        except (UnsafeTargetAddress, ConfigError):
+        except (UnsafeUrl, ConfigError):
             raise
         except Exception as exc:
             log.info(
                 "soap call failed: service=%s operation=%s error=%s", self.name, operation, type(exc).__name__
             )
             raise map_soap_error(self.name, operation, exc) from None
+        finally:
+            self.transport.file_values.discard()  # placeholders are for this call only, sent or not
         log.debug(
             "soap call: service=%s operation=%s seconds=%.3f",
             self.name,

@@ -12,15 +12,16 @@ import re
 import requests
 from zeep import exceptions as zeep_errors
 
-from brygga.errors import TargetRejected, TargetUnavailable
+from brygga.errors import ConfigError, TargetRejected, TargetUnavailable
+from brygga_adapters.http import UnsafeUrl
 
 _MESSAGE_LIMIT = 300
 _QUOTED_VALUE = re.compile(r"(value|Value)\s*'[^']*'|'[^']*' is not")
 _RETRYABLE_HTTP = {408, 425, 429}
 
 
-class UnsafeTargetAddress(TargetRejected):
-    """The WSDL or a request points at a host the connection does not allow (SSRF guard)."""
+class UnsafeTargetAddress(UnsafeUrl):
+    """The WSDL, an import or a request points where the connection does not allow (SSRF guard, https rule)."""
 
 
 def redact(message: str) -> str:
@@ -31,7 +32,7 @@ def redact(message: str) -> str:
 def map_soap_error(service: str, operation: str, exc: Exception) -> Exception:
     """The Brygga error for ``exc``; raise it ``from None`` so no payload leaks through the chain."""
     where = f"{service}.{operation}"
-    if isinstance(exc, TargetRejected | TargetUnavailable):
+    if isinstance(exc, TargetRejected | TargetUnavailable | ConfigError):
         return exc
     if isinstance(exc, zeep_errors.Fault):
         return TargetRejected(f"{where} refused: {(exc.message or 'SOAP fault')[:_MESSAGE_LIMIT]}")
@@ -42,6 +43,9 @@ def map_soap_error(service: str, operation: str, exc: Exception) -> Exception:
         return TargetRejected(f"{where}: HTTP {status}")
     if isinstance(exc, requests.Timeout):
         return TargetUnavailable(f"{where}: timed out")
+    if isinstance(exc, requests.exceptions.SSLError):
+        # Before ConnectionError, its base. Retried: a target's certificate is often fixed on its side.
+        return TargetUnavailable(f"{where}: TLS failed (check the target's certificate or the ca_bundle extra)")
     if isinstance(exc, requests.ConnectionError):
         return TargetUnavailable(f"{where}: could not connect")
     if isinstance(exc, requests.TooManyRedirects):

@@ -92,9 +92,10 @@ def callback_sim() -> Iterator[RunningSimulator]:
 
 
 def _connection_to(running: RunningSimulator, conn_id: str, **extra: str) -> Connection:
-    query = "&".join(f"{key}={value}" for key, value in extra.items())
+    # The simulators speak plain http, which a connection must allow explicitly (the https rule).
+    query = "&".join(f"{key}={value}" for key, value in {"allow_http": "true", **extra}.items())
     base = running.url.replace("http://", "http://brygga:s3cret@")
-    return Connection.from_uri(conn_id, base + (f"?{query}" if query else ""))
+    return Connection.from_uri(conn_id, f"{base}?{query}")
 
 
 @pytest.fixture
@@ -109,7 +110,7 @@ def callback_connection(callback_sim: RunningSimulator) -> Connection:
 
 @pytest.fixture
 def connect() -> Callable[..., Connection]:
-    """``connect(running, conn_id, **extras)``: a Connection (with basic auth) to a running simulator."""
+    """``connect(running, conn_id, **extras)``: a Connection (basic auth, allow_http) to a running simulator."""
     return _connection_to
 
 

@@ -1,4 +1,6 @@
-"""The SOAP adapter core: safe settings, caching, SSRF allow-list and error mapping, over real HTTP."""
+"""The SOAP adapter core: safe settings, caching, SSRF allow-list and error mapping, over real HTTP.
+
+The https rule and port binding are proven over TLS in test_https_binding.py."""
 
 from __future__ import annotations
 
@@ -11,13 +13,11 @@ from brygga_adapters.soap import SoapService, UnsafeTargetAddress, safe_settings
 
 def test_settings_are_safe():
     settings = safe_settings()
-    assert (settings.strict, settings.forbid_dtd, settings.forbid_entities, settings.forbid_external) == (
-        True,
-        True,
-        True,
-        True,
-    )
+    assert (settings.strict, settings.forbid_dtd, settings.forbid_entities) == (True, True, True)
+    # Remote imports are allowed, but only through GuardedTransport (tests/adapters/test_https_binding.py).
+    assert settings.forbid_external is False
     assert settings.xml_huge_tree is False
+    assert settings.force_https is False  # keeps the WSDL's real schemes visible to the port choice
 
 
 def test_client_is_cached_per_connection(byggr_connection, byggr_sim):
@@ -38,7 +38,7 @@ def test_fault_becomes_target_rejected_without_payload(byggr_connection):
 
 
 def test_down_server_is_target_unavailable(free_port):
-    connection = Connection.from_uri("down", f"http://127.0.0.1:{free_port}/svc?connect_timeout=1")
+    connection = Connection.from_uri("down", f"http://127.0.0.1:{free_port}/svc?connect_timeout=1&allow_http=true")
 
     with pytest.raises(TargetUnavailable, match="could not connect"):
         soap_service(connection)
@@ -60,37 +60,51 @@ def test_http_401_is_target_rejected(byggr_connection, byggr_sim):
         service.call("GetArende", dnr="BN 2026-000001")
 
 
-def test_wsdl_pointing_at_another_host_is_refused(byggr_sim, connect):
+def test_wsdl_advertising_another_host_is_never_posted_to(byggr_sim, connect):
+    # The WSDL's soap:address is not where calls go: the endpoint comes from the connection.
     byggr_sim.app.advertised_url = "http://internal-admin.example:8080/steal"
 
-    with pytest.raises(UnsafeTargetAddress, match=r"internal-admin\.example"):
-        SoapService(connect(byggr_sim, "byggr-evil"))
-    assert byggr_sim.app.captured_requests == []  # nothing was posted anywhere
+    service = SoapService(connect(byggr_sim, "byggr-pinned"))
+
+    assert service.address == byggr_sim.url
+    with pytest.raises(TargetRejected, match="no arende"):
+        service.call("GetArende", dnr="BN 2026-000001")
+    assert len(byggr_sim.app.captured_requests) == 1  # the call reached the connection's own host
 
 
-def test_allowed_hosts_extra_admits_the_wsdl_address(byggr_sim, connect):
-    byggr_sim.app.advertised_url = "http://byggr-backend.example/svc"
+def test_wsdl_extra_on_another_host_is_refused_unless_allowed(byggr_sim, connect):
+    # The simulator answers on 127.0.0.1 under the name localhost too; the allow-list is by name.
+    wsdl = byggr_sim.wsdl_url.replace("127.0.0.1", "localhost")
 
-    service = SoapService(connect(byggr_sim, "byggr-ok", allowed_hosts="other.example,byggr-backend.example"))
+    with pytest.raises(UnsafeTargetAddress, match=r"host 'localhost' is not allowed \(rule: allowed-hosts"):
+        SoapService(connect(byggr_sim, "byggr-evil", wsdl=wsdl))
 
-    assert service.address == "http://byggr-backend.example/svc"
+    service = SoapService(connect(byggr_sim, "byggr-ok", wsdl=wsdl, allowed_hosts="other.example,localhost"))
+    assert service.address == byggr_sim.url
 
 
-def test_endpoint_connection_posts_to_the_connection_url(byggr_sim, connect):
-    byggr_sim.app.advertised_url = "http://internal-admin.example:8080/steal"
-
+def test_endpoint_connection_extra_is_still_accepted(byggr_sim, connect):
     service = SoapService(connect(byggr_sim, "byggr-pinned", endpoint="connection"))
+
+    assert service.address == byggr_sim.url
+
+
+def test_local_wsdl_file_from_extra(byggr_sim, connect):
+    from brygga_simulators.byggr import ByggrSimulator
+
+    service = SoapService(connect(byggr_sim, "byggr-local", wsdl=str(ByggrSimulator.wsdl_file)))
 
     assert service.address == byggr_sim.url
     with pytest.raises(TargetRejected, match="no arende"):
         service.call("GetArende", dnr="BN 2026-000001")
 
 
-def test_local_wsdl_file_from_extra(byggr_sim, connect):
+def test_local_file_outside_the_wsdl_folder_is_refused(byggr_sim, connect, tmp_path):
     from brygga_simulators.byggr import ByggrSimulator
 
-    service = SoapService(
-        connect(byggr_sim, "byggr-local", wsdl=str(ByggrSimulator.wsdl_file), endpoint="connection")
-    )
+    service = SoapService(connect(byggr_sim, "byggr-local", wsdl=str(ByggrSimulator.wsdl_file)))
+    outside = tmp_path / "secret.xml"
+    outside.write_text("<secret/>")
 
-    assert service.address == byggr_sim.url
+    with pytest.raises(UnsafeTargetAddress, match="rule: local-wsdl-folder"):
+        service.transport.load(str(outside))

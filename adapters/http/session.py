@@ -1,0 +1,93 @@
+"""One requests session per connection: auth, TLS trust, client certificates, timeouts, and the URL guard.
+
+Connection extras read here: ``auth`` (``basic``, the default, sends login and password; ``bearer`` sends the
+password as a bearer token), ``ca_bundle`` (CA file to trust instead of the system store), ``cert_file`` and
+``key_file`` (client certificate for mTLS), ``trust_env`` (honour proxy/CA environment variables; default
+false), ``connect_timeout`` and ``read_timeout`` (seconds; ``timeout`` is accepted for the read timeout).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from brygga import __version__
+from brygga.connections import Connection
+from brygga.errors import ConfigError
+from brygga_adapters.http.extras import flag, seconds, text
+from brygga_adapters.http.urls import check_url
+
+# urllib3 logs every request line at DEBUG, query string included: a property designation, a search term.
+# Logging is processing of personal data, so those records are dropped whatever level an operator configures.
+logging.getLogger("urllib3.connectionpool").addFilter(lambda record: record.levelno > logging.DEBUG)
+
+DEFAULT_CONNECT_TIMEOUT = 5.0
+DEFAULT_READ_TIMEOUT = 30.0
+USER_AGENT = f"Brygga/{__version__}"
+
+
+class GuardedSession(requests.Session):
+    """A session that checks every URL it sends to, redirects included, against its connection."""
+
+    def __init__(self, connection: Connection) -> None:
+        super().__init__()
+        self.connection = connection
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        check_url(self.connection, request.url or "")
+        return super().send(request, **kwargs)
+
+
+def timeouts(connection: Connection) -> tuple[float, float]:
+    """(connect, read) seconds."""
+    read_default = seconds(connection, "timeout", DEFAULT_READ_TIMEOUT)
+    return (
+        seconds(connection, "connect_timeout", DEFAULT_CONNECT_TIMEOUT),
+        seconds(connection, "read_timeout", read_default),
+    )
+
+
+def build_session(connection: Connection) -> requests.Session:
+    session = GuardedSession(connection)
+    # A redirect could lead anywhere; requests raises TooManyRedirects instead of following one.
+    session.max_redirects = 0
+    session.trust_env = flag(connection, "trust_env")
+    _authenticate(session, connection)
+    ca_bundle = text(connection, "ca_bundle")
+    if ca_bundle:
+        session.verify = _existing_file(connection, "ca_bundle", ca_bundle)
+    session.cert = _client_certificate(connection)
+    session.headers["User-Agent"] = USER_AGENT
+    return session
+
+
+def _authenticate(session: requests.Session, connection: Connection) -> None:
+    scheme = (text(connection, "auth") or "basic").lower()
+    if scheme == "bearer":
+        if not connection.password:
+            raise ConfigError(f"connection {connection.conn_id!r}: extra auth=bearer needs the token as the password")
+        session.headers["Authorization"] = f"Bearer {connection.password}"
+    elif scheme != "basic":
+        raise ConfigError(f"connection {connection.conn_id!r}: extra 'auth' must be basic or bearer")
+    elif connection.login:
+        session.auth = (connection.login, connection.password or "")
+
+
+def _client_certificate(connection: Connection) -> str | tuple[str, str] | None:
+    cert_file, key_file = text(connection, "cert_file"), text(connection, "key_file")
+    if key_file and not cert_file:
+        raise ConfigError(f"connection {connection.conn_id!r}: extra 'key_file' needs 'cert_file' too")
+    if not cert_file:
+        return None
+    cert = _existing_file(connection, "cert_file", cert_file)
+    return (cert, _existing_file(connection, "key_file", key_file)) if key_file else cert
+
+
+def _existing_file(connection: Connection, key: str, value: str) -> str:
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise ConfigError(f"connection {connection.conn_id!r}: extra {key!r} does not name a readable file")
+    return str(path)
