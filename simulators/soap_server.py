@@ -1,12 +1,16 @@
 """The shared base of Brygga's SOAP simulators: a WSGI app that speaks SOAP 1.1 over real HTTP.
 
-It serves its own WSDL at ``GET ?wsdl``, parses requests with the safe parser (no DTD, no entities),
+It serves its own WSDL at ``GET ?wsdl``, parses requests safely (no DTD, no entities, no network),
 validates the Body payload against the XSD embedded in that WSDL, and dispatches by the payload's element
 name to a handler method ``on_<ElementName>``. Invalid requests get a SOAP 1.1 Fault (HTTP 500,
 ``faultcode`` Client) whose text names the element and the rule, never the value that broke it, because
 values may be personal data.
 
 Subclasses add ``/_sim/<name>`` JSON views for tests and demos through ``inspect``.
+
+Requests may carry building-permit drawings of 10-50 MB as base64 text, over libxml2's 10 MB text-node limit
+for a normal parse. This is Brygga's own test double, not a production reader, so it parses requests with
+``huge_tree`` on and keeps the other defences; Brygga's readers of outside input stream instead (brygga.xmlread).
 """
 
 from __future__ import annotations
@@ -24,13 +28,13 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from brygga.xmlsafe import UnsafeOrMalformedXml, parse_xml
+from brygga.xmlsafe import parse_xml
 from brygga_simulators.wsdl_schema import compile_wsdl_schema
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 WSDL_SOAP = "http://schemas.xmlsoap.org/wsdl/soap/"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
-MAX_REQUEST_BYTES = 64 * 1024 * 1024
+MAX_REQUEST_BYTES = 300 * 1024 * 1024  # a submission with several large drawings, base64-encoded
 _FAULTSTRING_LIMIT = 500
 
 # Schema error texts quote the offending value; drop it so a fault never echoes personal data.
@@ -39,6 +43,10 @@ _VALUE_PATTERNS = (
     (re.compile(r"[Tt]he value '[^']*'"), "The value"),
     (re.compile(r"'[^']*' is not accepted by the pattern"), "the value is not accepted by the pattern"),
 )
+
+
+class _LostReply(Exception):
+    """The operation was carried out, but its reply is "lost" (see ``SoapSimulator.lose_next_reply``)."""
 
 
 class SoapFault(Exception):
@@ -51,6 +59,27 @@ class SoapFault(Exception):
         self.faultcode = faultcode
         self.faultstring = faultstring[:_FAULTSTRING_LIMIT]
         self.detail = detail
+
+
+def _request_parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=True
+    )
+
+
+def parse_request(data: bytes, max_bytes: int | None = None) -> etree._Element:
+    """Parse a request body: no DTD, no entities, no network, a size cap; large text nodes allowed."""
+    max_bytes = MAX_REQUEST_BYTES if max_bytes is None else max_bytes
+    if len(data) > max_bytes:
+        raise SoapFault(f"the request is over the limit of {max_bytes} bytes")
+    try:
+        root = etree.fromstring(data, parser=_request_parser())
+    except etree.XMLSyntaxError as exc:
+        raise SoapFault(f"SOAP request: not well-formed XML: {exc.msg}") from None
+    docinfo = root.getroottree().docinfo
+    if docinfo.internalDTD is not None or docinfo.doctype:
+        raise SoapFault("SOAP request: a DOCTYPE/DTD is not allowed in received XML")
+    return root
 
 
 def redact_schema_error(message: str) -> str:
@@ -104,8 +133,9 @@ class SoapSimulator:
     path: ClassVar[str]
     target_namespace: ClassVar[str]
 
-    def __init__(self) -> None:
-        self.wsdl = self.wsdl_file.read_bytes()
+    def __init__(self, wsdl_file: Path | None = None) -> None:
+        # wsdl_file: another contract version of the same service (e.g. ByggR v4); the class's by default.
+        self.wsdl = (wsdl_file or self.wsdl_file).read_bytes()
         self.schema = compile_wsdl_schema(self.wsdl)
         self.lock = threading.RLock()
         # Tests set this to make the served WSDL advertise another endpoint (the SSRF case).
@@ -117,6 +147,9 @@ class SoapSimulator:
         self.forced_http_status: int | None = None
         # User names of HTTP basic auth seen on SOAP POSTs (never the passwords).
         self.auth_users: list[str | None] = []
+        # Operations whose next reply is lost after the work is done (HTTP 503 instead): a crash, a timeout or
+        # a dropped connection after the target acted, the case at-least-once delivery must survive.
+        self.lose_next_reply: set[str] = set()
 
     # --- WSGI -------------------------------------------------------------------------------------
 
@@ -146,6 +179,8 @@ class SoapSimulator:
             return Response("request too large", status=413, mimetype="text/plain")
         except SoapFault as fault:
             return Response(_fault_envelope(fault), status=500, content_type="text/xml; charset=utf-8")
+        except _LostReply:
+            return Response("simulated lost reply", status=503, mimetype="text/plain")
         return Response(_envelope(answer), status=200, content_type="text/xml; charset=utf-8")
 
     def _inspect_response(self, what: str) -> Response:
@@ -165,10 +200,7 @@ class SoapSimulator:
     # --- SOAP -------------------------------------------------------------------------------------
 
     def handle_soap(self, data: bytes) -> etree._Element:
-        try:
-            envelope = parse_xml(data, max_bytes=MAX_REQUEST_BYTES, source="SOAP request")
-        except UnsafeOrMalformedXml as exc:
-            raise SoapFault(str(exc)) from None
+        envelope = parse_request(data)
         if envelope.tag != f"{{{SOAP_ENV}}}Envelope":
             raise SoapFault("the request is not a SOAP 1.1 Envelope", faultcode="VersionMismatch")
         body = envelope.find(f"{{{SOAP_ENV}}}Body")
@@ -188,6 +220,11 @@ class SoapSimulator:
         answer = handler(payload)
         if self.validate_responses:
             self._check_response(answer, qname.localname)
+        with self.lock:
+            lost = qname.localname in self.lose_next_reply
+            self.lose_next_reply.discard(qname.localname)
+        if lost:
+            raise _LostReply(qname.localname)
         return answer
 
     def check_schema(self, payload: etree._Element, operation: str) -> None:
@@ -218,11 +255,12 @@ class SoapSimulator:
         with self.lock:
             self.captured_requests.clear()
             self.auth_users.clear()
+            self.lose_next_reply.clear()
 
 
 def copy_element(element: etree._Element) -> etree._Element:
     """Deep copy into a fresh document, keeping the namespaces that xsi:type values rely on."""
-    return etree.fromstring(etree.tostring(element))
+    return etree.fromstring(etree.tostring(element), parser=_request_parser())
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -275,4 +313,13 @@ def serve(app: SoapSimulator, host: str = "127.0.0.1", port: int = 0) -> Running
     return RunningSimulator(app=app, server=server, thread=thread)
 
 
-__all__ = ["XSI", "RunningSimulator", "SoapFault", "SoapSimulator", "append_child", "copy_element", "serve"]
+__all__ = [
+    "XSI",
+    "RunningSimulator",
+    "SoapFault",
+    "SoapSimulator",
+    "append_child",
+    "copy_element",
+    "parse_request",
+    "serve",
+]

@@ -1,20 +1,28 @@
-"""Attachments on their way to ByggR: read from the content store and proven intact before sending."""
+"""Attachments on their way to ByggR: proven intact before anything is sent.
+
+Building permits come with 10-50 MB drawings, so verification streams the stored file in chunks, and the SOAP
+transport streams it again into the request (``SoapService.file_value``), checking the sha256 once more.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from pathlib import PureWindowsPath
+from pathlib import Path, PureWindowsPath
 
 from brygga.errors import TargetRejected
 from brygga.plugins import StoredDocument
+
+CHUNK_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
 class VerifiedDocument:
     name: str  # last path component only; the name came from a resident's upload
-    content: bytes
+    path: Path
+    size: int
     sha256: str
+    position: int  # 1-based, for messages: names of uploads may carry personal data
 
     @property
     def extension(self) -> str:
@@ -22,18 +30,23 @@ class VerifiedDocument:
         return extension.lower() if dot else ""
 
 
-def read_verified(document: StoredDocument, position: int) -> VerifiedDocument:
-    """Read the stored bytes and refuse them unless size and sha256 match what intake recorded.
-
-    Messages name the position, not the file name: names of uploads may carry personal data.
-    """
+def verify(document: StoredDocument, position: int) -> VerifiedDocument:
+    """Hash the stored file in chunks; refuse it unless size and sha256 match what intake recorded."""
+    digest = hashlib.sha256()
+    size = 0
     try:
-        content = document.path.read_bytes()
+        with document.path.open("rb") as stored:
+            for chunk in iter(lambda: stored.read(CHUNK_BYTES), b""):
+                digest.update(chunk)
+                size += len(chunk)
     except OSError:
         raise TargetRejected(f"document {position}: stored content cannot be read") from None
-    digest = hashlib.sha256(content).hexdigest()
-    if digest != document.sha256.lower() or len(content) != document.size:
+    if digest.hexdigest() != document.sha256.lower() or size != document.size:
         raise TargetRejected(f"document {position}: stored content does not match its recorded sha256/size")
     # PureWindowsPath splits on both / and \, so "..\\x/y.pdf" gives "y.pdf".
     name = PureWindowsPath(document.name).name or f"document-{position}"
-    return VerifiedDocument(name=name, content=content, sha256=digest)
+    return VerifiedDocument(name=name, path=document.path, size=size, sha256=digest.hexdigest(), position=position)
+
+
+def verify_all(documents: list[StoredDocument]) -> list[VerifiedDocument]:
+    return [verify(document, position) for position, document in enumerate(documents, start=1)]

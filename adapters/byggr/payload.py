@@ -8,7 +8,6 @@ a ``"_type"`` key, which becomes ``xsi:type``, e.g. ``{"_type": "arendeFastighet
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,45 +19,55 @@ TYPE_KEY = "_type"
 
 @dataclass(frozen=True)
 class FastighetKey:
-    """What GetRelateradeArendenByFastighet searches by."""
+    """What GetRelateradeArendenByFastighet searches by: the FNR when known, else trakt and fbetNr."""
 
     fnr: int | None
     trakt: str | None
     fbet_nr: str | None
 
 
-def arende_with_extern_ref(payload: dict[str, Any], extern_ref: str) -> dict[str, Any]:
-    """A copy of the payload with ``externRef`` set: the key check-before-create finds the case by."""
-    if not isinstance(payload, dict):
-        raise TargetRejected("byggr payload must be an object shaped like the WSDL's arende type")
-    arende = copy.deepcopy(payload)
-    arende["externRef"] = extern_ref
-    return arende
-
-
 def fastighet_keys(payload: dict[str, Any]) -> list[FastighetKey]:
     """The properties in ``objektLista``; the case is searched for under each of them."""
-    objekt_lista = payload.get("objektLista") or {}
-    items = (objekt_lista.get("abstractArendeObjekt") or []) if isinstance(objekt_lista, dict) else []
-    keys = []
-    for item in items if isinstance(items, list) else [items]:
-        fastighet = item.get("fastighet") if isinstance(item, dict) else None
-        if not isinstance(fastighet, dict):
-            continue
-        fnr = fastighet.get("fnr")
-        key = FastighetKey(
-            fnr=int(fnr) if fnr not in (None, "") else None,
-            trakt=fastighet.get("trakt"),
-            fbet_nr=fastighet.get("fbetNr"),
-        )
-        if key.fnr is not None or (key.trakt and key.fbet_nr):
-            keys.append(key)
+    keys = [key for key in _keys(payload) if key.fnr is not None or (key.trakt and key.fbet_nr)]
     if not keys:
         raise TargetRejected(
             "byggr payload has no objektLista.abstractArendeObjekt with a fastighet "
             "(fnr, or trakt and fbetNr); check-before-create needs one"
         )
     return keys
+
+
+def has_searchable_fastighet(payload: dict[str, Any]) -> bool:
+    return any(key.fnr is not None or (key.trakt and key.fbet_nr) for key in _keys(payload))
+
+
+def _keys(payload: dict[str, Any]) -> list[FastighetKey]:
+    objekt_lista = payload.get("objektLista") or {}
+    items = (objekt_lista.get("abstractArendeObjekt") or []) if isinstance(objekt_lista, dict) else []
+    keys = []
+    for position, item in enumerate(items if isinstance(items, list) else [items]):
+        fastighet = item.get("fastighet") if isinstance(item, dict) else None
+        if not isinstance(fastighet, dict):
+            continue
+        fnr = _fnr(fastighet.get("fnr"), position)
+        keys.append(
+            # Only one key is sent: the FNR is exact, a designation can be written in more than one way.
+            FastighetKey(fnr=fnr, trakt=None, fbet_nr=None)
+            if fnr is not None
+            else FastighetKey(fnr=None, trakt=fastighet.get("trakt"), fbet_nr=fastighet.get("fbetNr"))
+        )
+    return keys
+
+
+def _fnr(value: Any, position: int) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise TargetRejected(
+            f"byggr payload: objektLista.abstractArendeObjekt[{position}].fastighet.fnr is not an integer"
+        ) from None
 
 
 def to_zeep(value: Any, get_type: Any) -> Any:

@@ -1,32 +1,37 @@
 """ByggR as a case target: one submission becomes one arende with one handelse holding its documents.
 
-Delivery is at-least-once, so every step is safe to repeat:
-1. check-before-create: GetRelateradeArendenByFastighet for each property in the payload, looking for an
-   arende whose ``externRef`` is the request's ``extern_ref``;
-2. if none, SaveNewArende with ``externRef`` set;
-3. documents go in a separate SaveNewHandelse whose ``anteckning`` carries a marker; on a retry GetArende
-   shows whether that handelse is already there, so documents are added once.
-A crash between 2 and 3 is repaired by the retry: step 1 finds the case, step 3 adds the documents.
+Delivery is at-least-once, so every step is safe to repeat. What makes it so depends on the contract version
+(``config.contract``, see contracts.py and README.md):
+
+- **v8**: check-before-create looks for an arende whose ``externRef`` is the request's ``extern_ref``
+  (GetRelateradeArendenByFastighet, by FNR when known, else trakt + fbetNr); if none, SaveNewArende with
+  ``externRef`` set. The documents go in a separate SaveNewHandelse marked ``brygga-ref:<extern_ref>``; on a
+  retry GetArende shows whether it is there, which also repairs a crash between the two calls.
+- **v4** has no ``externRef``. The case is created together with its marked handelse in one SaveNewArende,
+  so a case never exists without its marker, and check-before-create looks for that marker.
+
+An amendment (``request.amendment``) adds one incoming handelse, marked ``brygga-ref:<extern_ref>#<revision>``,
+to the existing case; GetArende first, so a retry adds it once.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
 from typing import Any, ClassVar
-
-from zeep import xsd
 
 from brygga.connections import Connection
 from brygga.errors import ConfigError, TargetRejected
-from brygga.plugins import DeliveryReceipt, DeliveryRequest, configure
-from brygga_adapters.byggr.documents import VerifiedDocument, read_verified
-from brygga_adapters.byggr.payload import FastighetKey, arende_with_extern_ref, fastighet_keys, to_zeep
-from brygga_adapters.soap import SoapService, soap_service
+from brygga.plugins import Amendment, DeliveryReceipt, DeliveryRequest, configure
+from brygga_adapters.byggr import preflight as preflight_rules
+from brygga_adapters.byggr.calls import ByggrCalls
+from brygga_adapters.byggr.contracts import CONTRACTS, DEFAULT_CONTRACT, arende_for, contract_named, version_in_actions
+from brygga_adapters.byggr.documents import VerifiedDocument, verify_all
+from brygga_adapters.byggr.handelser import HandelseSpec, handelse, handlingar
+from brygga_adapters.byggr.markers import amendment_marker, amendment_note, creation_marker, marked_handelse_exists
+from brygga_adapters.byggr.payload import FastighetKey, fastighet_keys
+from brygga_adapters.soap import soap_service
 
 log = logging.getLogger("brygga.adapters.byggr")
-
-MARKER_PREFIX = "brygga-ref:"
 
 CONFIG_SPEC: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -34,6 +39,12 @@ CONFIG_SPEC: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
+        "contract": {
+            "type": "string",
+            "enum": sorted(CONTRACTS),
+            "default": DEFAULT_CONTRACT,
+            "description": "ArendeExportWS contract version of the installation: v8 (current) or v4 (no externRef).",
+        },
         "handlaggar_sign": {
             "type": "string",
             "description": "Signature of the ByggR user the integration registers as (HandlaggarSign).",
@@ -48,6 +59,20 @@ CONFIG_SPEC: dict[str, Any] = {
             "type": "string",
             "default": "ANSÖKAN",
             "description": "handelsetyp code of that handelse.",
+        },
+        "komplettering_rubrik": {
+            "type": "string",
+            "default": "Komplettering från e-tjänst",
+            "description": "Heading of the handelse an amended form adds to its existing case.",
+        },
+        "komplettering_handelsetyp": {
+            "type": "string",
+            "default": "HANDLING",
+            "description": "handelsetyp code of an amendment's handelse.",
+        },
+        "komplettering_handelseslag": {
+            "type": "string",
+            "description": "handelseslag code of an amendment's handelse, e.g. KOMPL (codes are per municipality).",
         },
         "handlingstyp": {
             "type": "string",
@@ -73,113 +98,135 @@ class ByggrTarget:
         if connection is None:
             raise ConfigError("byggr target needs a connection (the ArendeExportWS endpoint)")
         self.config = configure("byggr", CONFIG_SPEC, config)
+        self.contract = contract_named(self.config["contract"])
         self.connection = connection
 
-    @property
-    def service(self) -> SoapService:
-        # Looked up per call: the cache makes it cheap, and a target that was down at start-up recovers.
-        return soap_service(self.connection)
+    @classmethod
+    def preflight(cls, config: dict[str, Any], case: dict[str, Any], payload: dict[str, Any] | None) -> list[str]:
+        """What ByggR would refuse in this payload, without calling it (see preflight.py)."""
+        return preflight_rules.problems(config, payload)
 
     def deliver(self, request: DeliveryRequest) -> DeliveryReceipt:
         # Everything that can be refused locally is checked before the first remote call.
-        documents = [read_verified(doc, position) for position, doc in enumerate(request.documents, start=1)]
-        arende = arende_with_extern_ref(request.payload, request.extern_ref)
+        documents = verify_all(request.documents)
+        if request.amendment is not None:
+            return self.amend(request, request.amendment, documents)
+        arende = arende_for(request.payload, self.contract, request.extern_ref)
         keys = fastighet_keys(arende)
-        marker = MARKER_PREFIX + request.extern_ref
-
-        dnr = self.find_existing(request.extern_ref, keys)
-        created = dnr is None
-        if dnr is None:
-            dnr = self.save_new_arende(arende)
-        if documents and (created or not self.has_marked_handelse(dnr, marker)):
-            self.save_documents(dnr, documents, marker)
+        marker = creation_marker(request.extern_ref)
+        calls = self.calls()
+        if self.contract.carries_extern_ref:
+            dnr, created = self.create_by_extern_ref(calls, request.extern_ref, keys, arende, documents, marker)
+        else:
+            dnr, created = self.create_by_marker(calls, keys, arende, documents, marker)
         log.info(
-            "byggr delivery: submission=%s dnr=%s created=%s documents=%d",
+            "byggr delivery: submission=%s dnr=%s created=%s documents=%d contract=%s",
             request.submission_id,
             dnr,
             created,
             len(documents),
+            self.contract.name,
         )
         return DeliveryReceipt(external_ref=dnr, created=created)
 
-    # --- the remote steps -------------------------------------------------------------------------
-
-    def find_existing(self, extern_ref: str, keys: list[FastighetKey]) -> str | None:
-        for key in keys:
-            found = self.service.call(
-                "GetRelateradeArendenByFastighet",
-                fnr=key.fnr if key.fnr is not None else xsd.Nil,
-                trakt=key.trakt,
-                fBetNr=key.fbet_nr,
-                arHuvudObjekt=xsd.Nil,
-                statusFilter="None",
+    def amend(
+        self, request: DeliveryRequest, amendment: Amendment, documents: list[VerifiedDocument]
+    ) -> DeliveryReceipt:
+        if amendment.revision < 2 or not amendment.external_ref:
+            raise TargetRejected("byggr amendment needs the existing dnr and a revision of 2 or more")
+        dnr = amendment.external_ref
+        marker = amendment_marker(request.extern_ref, amendment.revision)
+        calls = self.calls()
+        added = not marked_handelse_exists(calls.get_arende(dnr), marker)
+        if added:
+            spec = HandelseSpec(
+                rubrik=self.config["komplettering_rubrik"],
+                handelsetyp=self.config.get("komplettering_handelsetyp"),
+                handelseslag=self.config.get("komplettering_handelseslag"),
+                anteckning=amendment_note(marker, amendment.revision, amendment.changed_fields),
             )
-            for arende in found or []:
-                if arende is not None and arende.externRef == extern_ref and arende.dnr:
-                    return str(arende.dnr)
-        return None
-
-    def save_new_arende(self, arende: dict[str, Any]) -> str:
-        result = self.service.call(
-            "SaveNewArende",
-            message={
-                "HandlaggarSign": self.config.get("handlaggar_sign"),
-                "Arende": to_zeep(arende, self.service.get_type),
-                "AnkomststamplaHandlingar": self.config["ankomststampla_handlingar"],
-            },
+            calls.save_new_handelse(dnr, handelse(spec), self.handlingar(calls, documents))
+        log.info(
+            "byggr amendment: submission=%s dnr=%s revision=%d added=%s documents=%d",
+            request.submission_id,
+            dnr,
+            amendment.revision,
+            added,
+            len(documents),
         )
-        dnr = getattr(result, "Dnr", result)  # zeep unwraps a single-element result
-        if not dnr:
-            raise TargetRejected("byggr SaveNewArende answered without a Dnr")
-        return str(dnr)
+        return DeliveryReceipt(external_ref=dnr, created=False)
 
-    def has_marked_handelse(self, dnr: str, marker: str) -> bool:
-        arende = self.service.call("GetArende", dnr=dnr)
-        handelser = arende.handelseLista.handelse if arende is not None and arende.handelseLista else []
-        return any((handelse.anteckning or "").startswith(marker) for handelse in handelser)
+    # --- creating, per contract -------------------------------------------------------------------
 
-    def save_documents(self, dnr: str, documents: list[VerifiedDocument], marker: str) -> int:
-        today = date.today()
-        handelse = {
-            "handelseId": 0,  # required by the schema; ByggR assigns the real id
-            "riktning": "In",
-            "rubrik": self.config["handelse_rubrik"],
-            "startDatum": datetime.now().astimezone(),
-            "anteckning": marker,
-            "handelseslag": self.config.get("handelseslag"),
-            "handelsetyp": self.config.get("handelsetyp"),
-            "sekretess": False,
-            "makulerad": False,
-            "arbetsmaterial": False,
-        }
-        handlingar = [
-            {
-                "handlingId": 0,
-                "typ": self.config["handlingstyp"],
-                "status": self.config["handling_status"],
-                "handlingDatum": today,
-                "anteckning": document.name,
-                "makulerad": False,
-                "dokument": {
-                    "namn": document.name,
-                    "fil": {"filBuffer": document.content, "filAndelse": document.extension or None},
-                },
-            }
-            for document in documents
-        ]
-        result = self.service.call(
-            "SaveNewHandelse",
-            message={
-                "Dnr": dnr,
-                "HandlaggarSign": self.config.get("handlaggar_sign"),
-                "Handelse": handelse,
-                "Handlingar": {"handling": handlingar},
-                "BesvaradHandelseId": xsd.Nil,
-                "AnkomststamplaHandlingar": self.config["ankomststampla_handlingar"],
-                "AutoGenereraBeslutNr": False,
-            },
+    def create_by_extern_ref(
+        self,
+        calls: ByggrCalls,
+        extern_ref: str,
+        keys: list[FastighetKey],
+        arende: dict[str, Any],
+        documents: list[VerifiedDocument],
+        marker: str,
+    ) -> tuple[str, bool]:
+        dnr = next((a.dnr for key in keys for a in calls.related(key) if a.extern_ref == extern_ref), None)
+        created = dnr is None
+        if dnr is None:
+            dnr = calls.save_new_arende(arende)
+        if documents and (created or not marked_handelse_exists(calls.get_arende(dnr), marker)):
+            calls.save_new_handelse(dnr, handelse(self.documents_handelse(marker)), self.handlingar(calls, documents))
+        return dnr, created
+
+    def create_by_marker(
+        self,
+        calls: ByggrCalls,
+        keys: list[FastighetKey],
+        arende: dict[str, Any],
+        documents: list[VerifiedDocument],
+        marker: str,
+    ) -> tuple[str, bool]:
+        dnr = self.find_by_marker(calls, keys, marker)
+        if dnr is not None:
+            return dnr, False
+        # Case and marker in one call: without externRef, a case without its marker could never be found again.
+        spec = self.documents_handelse(marker)
+        return calls.save_new_arende(arende, handelse(spec), self.handlingar(calls, documents)), True
+
+    @staticmethod
+    def find_by_marker(calls: ByggrCalls, keys: list[FastighetKey], marker: str) -> str | None:
+        unlisted: dict[str, None] = {}  # arenden listed without handelser: the listing may leave them out
+        for key in keys:
+            for arende in calls.related(key):
+                if marked_handelse_exists(arende, marker):
+                    return arende.dnr
+                if not arende.handelser:
+                    unlisted[arende.dnr] = None
+        return next((dnr for dnr in unlisted if marked_handelse_exists(calls.get_arende(dnr), marker)), None)
+
+    # --- helpers ----------------------------------------------------------------------------------
+
+    def calls(self) -> ByggrCalls:
+        # Looked up per delivery: the cache makes it cheap, and a target that was down at start-up recovers.
+        calls = ByggrCalls(
+            soap_service(self.connection),
+            handlaggar_sign=self.config.get("handlaggar_sign"),
+            ankomststampla=self.config["ankomststampla_handlingar"],
         )
-        handelse_id = getattr(result, "HandelseId", result)
-        if handelse_id is None:
-            raise TargetRejected("byggr SaveNewHandelse answered without a HandelseId")
-        return int(handelse_id)
+        served = version_in_actions(calls.soap_actions())
+        if served in CONTRACTS and served != self.contract.name:
+            raise TargetRejected(
+                f"connection {self.connection.conn_id!r} serves ByggR contract {served}, "
+                f"the target is configured for {self.contract.name} (config 'contract')"
+            )
+        return calls
+
+    def documents_handelse(self, marker: str) -> HandelseSpec:
+        return HandelseSpec(
+            rubrik=self.config["handelse_rubrik"],
+            handelsetyp=self.config.get("handelsetyp"),
+            handelseslag=self.config.get("handelseslag"),
+            anteckning=marker,
+        )
+
+    def handlingar(self, calls: ByggrCalls, documents: list[VerifiedDocument]) -> dict[str, Any] | None:
+        """Built right before the call that sends them: each document streams from disk into that request."""
+        return handlingar(documents, self.config["handlingstyp"], self.config["handling_status"],
+                          content=lambda d: calls.service.file_value(d.path, d.size, d.sha256))

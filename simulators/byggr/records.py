@@ -2,7 +2,7 @@
 
 The arende and handelse XML is kept as received (plus the ids the simulator assigns), so responses show
 exactly what a client sent. File contents are kept as bytes with their sha256, so tests can prove a
-document arrived intact.
+document arrived intact. ``PropertyIndex`` finds cases by property without scanning them all.
 """
 
 from __future__ import annotations
@@ -88,12 +88,20 @@ def child_text(parent: etree._Element, name: str) -> str | None:
     return found.text if found is not None else None
 
 
+def norm(text: str | None) -> str:
+    """Designations compare case- and space-insensitively, as ByggR's search does."""
+    return " ".join((text or "").split()).casefold()
+
+
 @dataclass
 class DocumentRecord:
     handling_id: int
     dok_id: str
     name: str
     content: bytes
+    extension: str | None = None
+    description: str | None = None
+    created: datetime | None = None
 
     @property
     def size(self) -> int:
@@ -126,6 +134,9 @@ class CaseRecord:
     element: etree._Element  # {arende}arende as received, with dnr, arendeId, status and dates set
     updated: datetime
     handelser: list[HandelseRecord] = field(default_factory=list)
+    # FNRs the simulated property register gave properties sent without one, by position in fastigheter().
+    # Kept apart from the element, which stays what the client sent.
+    resolved_fnr: dict[int, str] = field(default_factory=dict)
 
     @property
     def extern_ref(self) -> str | None:
@@ -143,6 +154,10 @@ class CaseRecord:
             if fastighet is not None:
                 pairs.append((objekt, fastighet))
         return pairs
+
+    def fnr(self, position: int, fastighet: etree._Element) -> str | None:
+        """The property's FNR: as sent, else as resolved by the simulator."""
+        return (fastighet.get("fnr") or "").strip() or self.resolved_fnr.get(position)
 
     def summary(self) -> dict[str, object]:
         """A JSON view without personal data: ids, status and document fingerprints only."""
@@ -164,3 +179,32 @@ class CaseRecord:
                 for h in self.handelser
             ],
         }
+
+
+class PropertyIndex:
+    """dnr by FNR and by (trakt, fbetNr), in registration order: a lookup costs the matches, not every case."""
+
+    def __init__(self) -> None:
+        self._by_fnr: dict[str, dict[str, None]] = {}
+        self._by_designation: dict[tuple[str, str], dict[str, None]] = {}
+
+    def add(self, case: CaseRecord) -> None:
+        for position, (_, fastighet) in enumerate(case.fastigheter()):
+            fnr = case.fnr(position, fastighet)
+            if fnr:
+                self._by_fnr.setdefault(fnr, {})[case.dnr] = None
+            trakt, fbet_nr = norm(child_text(fastighet, "trakt")), norm(child_text(fastighet, "fbetNr"))
+            if trakt and fbet_nr:
+                self._by_designation.setdefault((trakt, fbet_nr), {})[case.dnr] = None
+
+    def find(self, fnr: str | None, trakt: str | None, fbet_nr: str | None) -> list[str]:
+        found: dict[str, None] = {}
+        if fnr:
+            found.update(self._by_fnr.get(fnr, {}))
+        if trakt and fbet_nr:
+            found.update(self._by_designation.get((norm(trakt), norm(fbet_nr)), {}))
+        return list(found)
+
+    def clear(self) -> None:
+        self._by_fnr.clear()
+        self._by_designation.clear()

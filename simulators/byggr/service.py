@@ -1,9 +1,19 @@
 """A ByggR-like building-permit case system behind ArendeExportWS (SOAP 1.1), state in memory.
 
-Implemented: SaveNewArende, SaveNewHandelse, GetArende, GetUpdatedArenden, GetRelateradeArendenByFastighet.
-Beyond the schema it enforces the business rules a real ByggR would: an arende needs an applicant (an
-intressent with roll SOK) and arendegrupp/arendetyp; a handelse needs a known dnr; a handling needs a named
-document with file content. Diarienummer are sequential per prefix and year: ``BN 2026-000001``.
+Implemented: SaveNewArende, SaveNewHandelse, GetArende, GetUpdatedArenden, GetRelateradeArendenByFastighet,
+GetDocument. Beyond the schema it enforces the business rules a real ByggR would: an arende needs an
+applicant (an intressent with roll SOK) and arendegrupp/arendetyp; a handelse needs a known dnr; a handling
+needs a named document with file content. Diarienummer are sequential per prefix and year: ``BN 2026-000001``.
+
+Two independent choices, e.g. ``start_simulator(ByggrSimulator(reply_style="real", contract="v4"))``:
+
+- ``contract``: ``"v8"`` (default) or ``"v4"``, the WSDL served and enforced. v4 refuses ``externRef`` and
+  ``komkod`` in SaveNewArende, as ByggR v4 does.
+- ``reply_style``: ``"contract"`` (default; replies are checked against the WSDL) or ``"real"`` (replies
+  shaped like real ByggR's, off-contract; see render.py).
+
+For tests of at-least-once delivery: ``lose_next_reply`` (in the base) loses a reply after the work is done, and
+``seed_case`` registers a case the way a case officer would, on a property Brygga's submissions also concern.
 """
 
 from __future__ import annotations
@@ -19,21 +29,34 @@ from typing import Any, ClassVar
 from lxml import etree
 
 from brygga_simulators.byggr.records import (
+    ARENDE_NS,
     ARENDE_ORDER,
     CONTRACT_NS,
     HANDELSE_ORDER,
     CaseRecord,
     DocumentRecord,
     HandelseRecord,
+    PropertyIndex,
     a,
     c,
-    child_text,
+    norm,
     set_child,
 )
+from brygga_simulators.byggr.render import REPLY_STYLES, related_item_tag, render_case
 from brygga_simulators.soap_server import XSI, SoapFault, SoapSimulator, append_child, copy_element
 
 DEFAULT_PREFIX = "BN"
 APPLICANT_ROLE = "SOK"
+WSDL_FILES: dict[str, Path] = {
+    "v8": Path(__file__).with_name("ArendeExportWS.wsdl"),
+    "v4": Path(__file__).with_name("ArendeExportWS.v4.wsdl"),
+}
+FIRST_ASSIGNED_FNR = 22040001
+# Reply roots declare the contract namespace with a prefix, not as the default: when a stored element that
+# declares its own default namespace (as many clients send it) is renamed and moved under a default-namespace
+# parent, lxml points its tag at the parent's declaration, which the element's own default then shadows.
+REPLY_NSMAP = {"sc": CONTRACT_NS}
+FILE_LINE = 76  # real GetDocument replies wrap base64 in indented lines
 
 
 def _now() -> datetime:
@@ -49,21 +72,33 @@ def _is_nil(element: etree._Element | None) -> bool:
     return element is None or element.get(f"{{{XSI}}}nil") in ("true", "1")
 
 
-def _norm(text: str | None) -> str:
-    return " ".join((text or "").split()).casefold()
-
-
 class ByggrSimulator(SoapSimulator):
+    """In-memory ByggR. ``start_simulator(ByggrSimulator(reply_style="real", contract="v4"))`` serves one."""
+
     name: ClassVar[str] = "byggr"
-    wsdl_file: ClassVar[Path] = Path(__file__).with_name("ArendeExportWS.wsdl")
+    wsdl_file: ClassVar[Path] = WSDL_FILES["v8"]
     path: ClassVar[str] = "/TekisArende/ArendeExportWS.svc"
     target_namespace: ClassVar[str] = CONTRACT_NS
 
-    def __init__(self, clock: Callable[[], datetime] = _now) -> None:
-        super().__init__()
+    def __init__(
+        self, clock: Callable[[], datetime] = _now, reply_style: str = "contract", contract: str = "v8"
+    ) -> None:
+        if reply_style not in REPLY_STYLES:
+            raise ValueError(f"reply_style must be one of {', '.join(REPLY_STYLES)}")
+        if contract not in WSDL_FILES:
+            raise ValueError(f"contract must be one of {', '.join(WSDL_FILES)}")
+        super().__init__(wsdl_file=WSDL_FILES[contract])
         self.clock = clock
+        self.reply_style = reply_style
+        self.contract = contract
+        # Real-style replies are off-contract on purpose; checking them against the WSDL would refuse them all.
+        self.validate_responses = reply_style == "contract"
         self._cases: dict[str, CaseRecord] = {}
+        self._index = PropertyIndex()
+        self._documents: dict[str, DocumentRecord] = {}
+        self._assigned_fnr: dict[tuple[str, str], str] = {}
         self._sequences: dict[tuple[str, int], itertools.count[int]] = {}
+        self._fnr_sequence = itertools.count(FIRST_ASSIGNED_FNR)
         self._arende_ids = itertools.count(50001)
         self._handelse_ids = itertools.count(360001)
         self._handling_ids = itertools.count(430001)
@@ -83,11 +118,51 @@ class ByggrSimulator(SoapSimulator):
                 return [case.summary() for case in self._cases.values()]
         raise KeyError(what)
 
+    def cases_on_property(
+        self, fnr: int | str | None = None, trakt: str | None = None, fbet_nr: str | None = None
+    ) -> list[str]:
+        """The dnr of the cases on a property (by FNR, or trakt + fbetNr), in registration order."""
+        with self.lock:
+            return self._index.find(str(fnr) if fnr is not None else None, trakt, fbet_nr)
+
     def reset(self) -> None:
         super().reset()
         with self.lock:
             self._cases.clear()
+            self._index.clear()
+            self._documents.clear()
+            self._assigned_fnr.clear()
             self._sequences.clear()
+
+    def seed_case(
+        self, trakt: str, fbet_nr: str, fnr: int | None = None, prefix: str = DEFAULT_PREFIX,
+        officer_start: str | None = None,
+    ) -> str:
+        """Register a case the way a case officer would, not through Brygga: no externRef, an incoming
+        application and an outgoing grannhörande. Returns its dnr.
+
+        ``officer_start`` is the grannhörande's startDatum as written in replies; by default a date, or in the
+        real style ``{{now}}`` as in ByggR's recorded replies, which a reader must survive.
+        """
+        arende = etree.fromstring(
+            f'<a:arende xmlns:a="{ARENDE_NS}" xmlns:xsi="{XSI}" arendegrupp="LOV" arendetyp="BL" arendeslag="D">'
+            "<a:beskrivning>Bygglov för tillbyggnad</a:beskrivning><a:ankomstDatum>2023-09-06</a:ankomstDatum>"
+            '<a:intressentLista><a:intressent arForetag="false"><a:namn>Sökande Exempel</a:namn>'
+            "<a:rollLista><a:roll>SOK</a:roll></a:rollLista></a:intressent></a:intressentLista>"
+            '<a:objektLista><a:abstractArendeObjekt xsi:type="a:arendeFastighet" arHuvudObjekt="true">'
+            "<a:fastighet><a:trakt/><a:fbetNr/></a:fastighet></a:abstractArendeObjekt></a:objektLista></a:arende>"
+        )
+        fastighet = arende.find(f".//{a('fastighet')}")
+        fastighet.find(a("trakt")).text = trakt
+        fastighet.find(a("fbetNr")).text = fbet_nr
+        if fnr is not None:
+            fastighet.set("fnr", str(fnr))
+        if officer_start is None:
+            officer_start = "{{now}}" if self.reply_style == "real" else self.clock().isoformat()
+        with self.lock:
+            record = self._register(arende, prefix)
+            record.handelser.append(self._new_handelse(_officer_handelse(officer_start), None, "seed"))
+        return record.dnr
 
     # --- operations -------------------------------------------------------------------------------
 
@@ -98,25 +173,15 @@ class ByggrSimulator(SoapSimulator):
             raise SoapFault("SaveNewArende: message/Arende is required")
         self._check_new_arende(arende)
         with self.lock:
-            now = self.clock()
-            dnr = self._next_dnr(arende.get("diarieprefix") or DEFAULT_PREFIX, now.year)
-            record = CaseRecord(
-                dnr=dnr, arende_id=next(self._arende_ids), element=self._stored_arende(arende), updated=now
-            )
-            record.element.set("dnr", dnr)
-            record.element.set("arendeId", str(record.arende_id))
-            set_child(record.element, "status", ARENDE_ORDER).text = "Pågående"
-            set_child(record.element, "uppdateradDatum", ARENDE_ORDER).text = now.date().isoformat()
-            set_child(record.element, "registreradDatum", ARENDE_ORDER).text = now.date().isoformat()
+            record = self._register(arende, arende.get("diarieprefix") or DEFAULT_PREFIX)
             handelse = message.find(c("Handelse"))
             if handelse is not None:
                 record.handelser.append(
                     self._new_handelse(handelse, message.find(c("Handlingar")), "SaveNewArende")
                 )
-            self._cases[dnr] = record
-        response = etree.Element(c("SaveNewArendeResponse"), nsmap={None: CONTRACT_NS})
+        response = etree.Element(c("SaveNewArendeResponse"), nsmap=REPLY_NSMAP)
         result = etree.SubElement(response, c("SaveNewArendeResult"))
-        etree.SubElement(result, c("Dnr")).text = dnr
+        etree.SubElement(result, c("Dnr")).text = record.dnr
         return response
 
     def on_SaveNewHandelse(self, request: etree._Element) -> etree._Element:
@@ -135,7 +200,7 @@ class ByggrSimulator(SoapSimulator):
             case.handelser.append(record)
             case.updated = self.clock()
             set_child(case.element, "uppdateradDatum", ARENDE_ORDER).text = case.updated.date().isoformat()
-        response = etree.Element(c("SaveNewHandelseResponse"), nsmap={None: CONTRACT_NS})
+        response = etree.Element(c("SaveNewHandelseResponse"), nsmap=REPLY_NSMAP)
         result = etree.SubElement(response, c("SaveNewHandelseResult"))
         etree.SubElement(result, c("HandelseId")).text = str(record.handelse_id)
         return response
@@ -144,9 +209,10 @@ class ByggrSimulator(SoapSimulator):
         dnr = (request.findtext(c("dnr")) or "").strip()
         if not dnr:
             raise SoapFault("GetArende: dnr is required")
-        response = etree.Element(c("GetArendeResponse"), nsmap={None: CONTRACT_NS})
+        response = etree.Element(c("GetArendeResponse"), nsmap=REPLY_NSMAP)
         with self.lock:
-            append_child(response, self._render(self._case_or_fault(dnr, "GetArende"), c("GetArendeResult")))
+            case = self._case_or_fault(dnr, "GetArende")
+            append_child(response, render_case(case, c("GetArendeResult"), self.reply_style, "GetArende"))
         return response
 
     def on_GetUpdatedArenden(self, request: etree._Element) -> etree._Element:
@@ -158,21 +224,21 @@ class ByggrSimulator(SoapSimulator):
         upper = self.clock() if _is_nil(upper_element) else _parse_datetime(upper_element.text or "")
         if upper < lower:
             raise SoapFault("GetUpdatedArenden: UpperInclusiveBound is before LowerExclusiveBound")
-        response = etree.Element(c("GetUpdatedArendenResponse"), nsmap={None: CONTRACT_NS})
+        response = etree.Element(c("GetUpdatedArendenResponse"), nsmap=REPLY_NSMAP)
         result = etree.SubElement(response, c("GetUpdatedArendenResult"))
-        etree.SubElement(result, c("BatchStart")).text = lower.isoformat()
-        etree.SubElement(result, c("BatchEnd")).text = upper.isoformat()
+        etree.SubElement(result, c("BatchStart")).text = self._batch_time(lower)
+        etree.SubElement(result, c("BatchEnd")).text = self._batch_time(upper)
         arenden = etree.SubElement(result, c("Arenden"))
         with self.lock:
             for case in self._cases.values():
                 if lower < case.updated <= upper:
-                    append_child(arenden, self._render(case, c("arende")))
+                    append_child(arenden, render_case(case, c("arende"), self.reply_style, "GetUpdatedArenden"))
         return response
 
     def on_GetRelateradeArendenByFastighet(self, request: etree._Element) -> etree._Element:
         fnr_element = request.find(c("fnr"))
         fnr = None if _is_nil(fnr_element) else (fnr_element.text or "").strip()
-        trakt, fbet_nr = _norm(request.findtext(c("trakt"))), _norm(request.findtext(c("fBetNr")))
+        trakt, fbet_nr = norm(request.findtext(c("trakt"))), norm(request.findtext(c("fBetNr")))
         if not fnr and not (trakt and fbet_nr):
             raise SoapFault("GetRelateradeArendenByFastighet: give fnr, or both trakt and fBetNr")
         huvud_element = request.find(c("arHuvudObjekt"))
@@ -184,25 +250,41 @@ class ByggrSimulator(SoapSimulator):
                 return False
             if status_filter == "Inaktiv" and case.status == "Pågående":
                 return False
-            for objekt, fastighet in case.fastigheter():
+            for position, (objekt, fastighet) in enumerate(case.fastigheter()):
                 if huvud is not None and (objekt.get("arHuvudObjekt") in ("true", "1")) != huvud:
                     continue
-                if fnr and fastighet.get("fnr") == fnr:
+                if fnr and case.fnr(position, fastighet) == fnr:
                     return True
-                if (
-                    trakt
-                    and _norm(child_text(fastighet, "trakt")) == trakt
-                    and _norm(child_text(fastighet, "fbetNr")) == fbet_nr
+                if trakt and (norm(fastighet.findtext(a("trakt"))), norm(fastighet.findtext(a("fbetNr")))) == (
+                    trakt,
+                    fbet_nr,
                 ):
                     return True
             return False
 
-        response = etree.Element(c("GetRelateradeArendenByFastighetResponse"), nsmap={None: CONTRACT_NS})
+        response = etree.Element(c("GetRelateradeArendenByFastighetResponse"), nsmap=REPLY_NSMAP)
         result = etree.SubElement(response, c("GetRelateradeArendenByFastighetResult"))
+        tag = related_item_tag(self.reply_style, self.contract)
         with self.lock:
-            for case in self._cases.values():
+            # The index narrows the search to cases on this property; the filters then look at those only.
+            for dnr in self._index.find(fnr, trakt, fbet_nr):
+                case = self._cases[dnr]
                 if matches(case):
-                    append_child(result, self._render(case, c("arende")))
+                    append_child(result, render_case(case, tag, self.reply_style, "GetRelateradeArendenByFastighet"))
+        return response
+
+    def on_GetDocument(self, request: etree._Element) -> etree._Element:
+        dok_id = (request.findtext(c("documentId")) or "").strip()
+        if not dok_id:
+            raise SoapFault("GetDocument: documentId is required")
+        include = request.find(c("inkluderaFil"))
+        with_file = _is_nil(include) or (include.text or "").strip() in ("true", "1")
+        with self.lock:
+            document = self._documents.get(dok_id)
+        if document is None:
+            raise SoapFault("GetDocument: no document with that documentId")
+        response = etree.Element(c("GetDocumentResponse"), nsmap=REPLY_NSMAP)
+        response.append(self._document_result(document, with_file))
         return response
 
     # --- helpers ----------------------------------------------------------------------------------
@@ -224,10 +306,33 @@ class ByggrSimulator(SoapSimulator):
         if arende.find(a("handelseLista")) is not None:
             raise SoapFault("SaveNewArende: send handelser as message/Handelse, not Arende/handelseLista")
 
-    def _stored_arende(self, arende: etree._Element) -> etree._Element:
-        stored = copy_element(arende)
-        stored.tag = a("arende")
-        return stored
+    def _register(self, arende: etree._Element, prefix: str) -> CaseRecord:
+        """Store a new case (the caller holds the lock): dnr, ids, status and dates set, property indexed."""
+        now = self.clock()
+        dnr = self._next_dnr(prefix, now.year)
+        element = copy_element(arende)
+        element.tag = a("arende")
+        record = CaseRecord(dnr=dnr, arende_id=next(self._arende_ids), element=element, updated=now)
+        element.set("dnr", dnr)
+        element.set("arendeId", str(record.arende_id))
+        set_child(element, "status", ARENDE_ORDER).text = "Pågående"
+        set_child(element, "uppdateradDatum", ARENDE_ORDER).text = now.date().isoformat()
+        set_child(element, "registreradDatum", ARENDE_ORDER).text = now.date().isoformat()
+        if self.reply_style == "real":
+            self._assign_fnr(record)
+        self._cases[dnr] = record
+        self._index.add(record)
+        return record
+
+    def _assign_fnr(self, record: CaseRecord) -> None:
+        # ByggR resolves a designation against its property register; the same designation, the same FNR.
+        for position, (_, fastighet) in enumerate(record.fastigheter()):
+            designation = (norm(fastighet.findtext(a("trakt"))), norm(fastighet.findtext(a("fbetNr"))))
+            if fastighet.get("fnr") or not all(designation):
+                continue
+            if designation not in self._assigned_fnr:
+                self._assigned_fnr[designation] = str(next(self._fnr_sequence))
+            record.resolved_fnr[position] = self._assigned_fnr[designation]
 
     def _next_dnr(self, prefix: str, year: int) -> str:
         sequence = self._sequences.setdefault((prefix, year), itertools.count(1))
@@ -259,7 +364,8 @@ class ByggrSimulator(SoapSimulator):
     def _store_handling(self, handling: etree._Element, lista: etree._Element, where: str) -> DocumentRecord:
         dokument = handling.find(a("dokument"))
         name = (dokument.findtext(a("namn")) or "").strip() if dokument is not None else ""
-        buffer = dokument.findtext(f"{a('fil')}/{a('filBuffer')}") if dokument is not None else None
+        fil = dokument.find(a("fil")) if dokument is not None else None
+        buffer = fil.findtext(a("filBuffer")) if fil is not None else None
         if not name:
             raise SoapFault(f"{where}/dokument/namn is required")
         if not buffer or not buffer.strip():
@@ -268,25 +374,65 @@ class ByggrSimulator(SoapSimulator):
             content = base64.b64decode("".join(buffer.split()), validate=True)
         except (binascii.Error, ValueError):
             raise SoapFault(f"{where}/dokument/fil/filBuffer is not valid base64") from None
-        stored = copy_element(handling)
-        stored.tag = a("handling")
         record = DocumentRecord(
-            handling_id=next(self._handling_ids), dok_id=str(next(self._dok_ids)), name=name, content=content
+            handling_id=next(self._handling_ids),
+            dok_id=str(next(self._dok_ids)),
+            name=name,
+            content=content,
+            extension=fil.get("filAndelse") if fil is not None else None,
+            description=dokument.findtext(a("beskrivning")),
+            created=self.clock(),
         )
-        stored.set("handlingId", str(record.handling_id))
-        stored_dokument = stored.find(a("dokument"))
-        stored_dokument.set("dokId", record.dok_id)
         # Like ByggR's GetArende, answers carry document metadata only; the bytes stay in the record.
-        for fil in stored_dokument.findall(a("fil")):
-            stored_dokument.remove(fil)
+        dokument.remove(fil)
+        stored = copy_element(handling)
+        dokument.append(fil)  # the request is left as it came (captured_requests keeps the raw bytes anyway)
+        stored.tag = a("handling")
+        stored.set("handlingId", str(record.handling_id))
+        stored.find(a("dokument")).set("dokId", record.dok_id)
         append_child(lista, stored)
+        self._documents[record.dok_id] = record
         return record
 
-    def _render(self, case: CaseRecord, tag: str) -> etree._Element:
-        rendered = copy_element(case.element)
-        rendered.tag = tag
-        if case.handelser:
-            lista = set_child(rendered, "handelseLista", ARENDE_ORDER)
-            for handelse in case.handelser:
-                append_child(lista, copy_element(handelse.element))
-        return rendered
+    def _batch_time(self, moment: datetime) -> str:
+        # Real ByggR writes batch bounds in local time without an offset.
+        if self.reply_style == "real":
+            return moment.astimezone().replace(tzinfo=None).isoformat(timespec="seconds")
+        return moment.isoformat()
+
+    def _document_result(self, document: DocumentRecord, with_file: bool) -> etree._Element:
+        result = etree.Element(c("GetDocumentResult"), nsmap={"a": ARENDE_NS})
+        result.set("dokId", document.dok_id)
+        etree.SubElement(result, a("namn")).text = document.name
+        if document.description:
+            etree.SubElement(result, a("beskrivning")).text = document.description
+        if document.created is not None:
+            etree.SubElement(result, a("skapadDatum")).text = document.created.isoformat(timespec="seconds")
+        if self.reply_style == "real":
+            result.set("checksum", "-1465822860")
+            etree.SubElement(result, a("handlaggare"), handlaggareId="60", signatur="SYSTEM")
+        if with_file:
+            fil = etree.SubElement(result, a("fil"))
+            if document.extension:
+                fil.set("filAndelse", document.extension)
+            etree.SubElement(fil, a("filBuffer")).text = self._file_text(document.content)
+        return result
+
+    def _file_text(self, content: bytes) -> str:
+        encoded = base64.b64encode(content).decode("ascii")
+        if self.reply_style != "real":
+            return encoded
+        lines = (encoded[start : start + FILE_LINE] for start in range(0, len(encoded), FILE_LINE))
+        return "\n\t\t\t\t\t\t" + "\n\t\t\t\t\t\t".join(lines) + "\n\t\t\t\t\t"
+
+
+def _officer_handelse(start: str) -> etree._Element:
+    handelse = etree.fromstring(
+        f'<a:handelse xmlns:a="{ARENDE_NS}"><a:riktning>Ut</a:riktning><a:rubrik>Grannhörande</a:rubrik>'
+        "<a:startDatum/><a:anteckning>Underrättelse om ansökan. Svar kan lämnas via e-tjänst.</a:anteckning>"
+        "<a:handelseslag>GRAUTS</a:handelseslag><a:handelsetyp>GRANHO</a:handelsetyp>"
+        "<a:sekretess>false</a:sekretess><a:makulerad>false</a:makulerad>"
+        "<a:arbetsmaterial>false</a:arbetsmaterial></a:handelse>"
+    )
+    handelse.find(a("startDatum")).text = start
+    return handelse

@@ -66,9 +66,11 @@ def _intressent(party: dict[str, Any]) -> dict[str, Any]:
 
 def _objekt(index: int, prop: dict[str, Any]) -> dict[str, Any]:
     match = _FASTIGHET.match(prop["fastighetsbeteckning"].strip())
-    fastighet = (
+    fastighet: dict[str, Any] = (
         {"trakt": match["trakt"], "fbetNr": match["nr"]} if match else {"trakt": prop["fastighetsbeteckning"]}
     )
+    if prop.get("fastighetsnyckel") is not None:
+        fastighet["fnr"] = prop["fastighetsnyckel"]  # the FNR from a property lookup: fastighet/@fnr
     return {"_type": "arendeFastighet", "arHuvudObjekt": index == 0, "fastighet": fastighet}
 
 

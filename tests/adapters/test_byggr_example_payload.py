@@ -26,3 +26,11 @@ def test_roles_identifiers_and_property_are_mapped(canonical_case):
     assert payload["ankomstDatum"] == "2026-10-14"
     assert payload["komkod"] == "1881"
     assert "externRef" not in payload  # the adapter sets it from the request
+
+
+def test_a_known_property_key_is_sent_as_fnr(canonical_case):
+    canonical_case["properties"][0]["fastighetsnyckel"] = 22044332
+
+    (objekt,) = example_payload_from_case(canonical_case)["objektLista"]["abstractArendeObjekt"]
+
+    assert objekt["fastighet"] == {"fnr": 22044332, "trakt": "KUMLA STENEN", "fbetNr": "1:23"}

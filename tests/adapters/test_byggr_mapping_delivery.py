@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from byggr_example_payload import example_payload_from_case
+from lxml import etree
 
 from brygga.connections import Connection
 from brygga.mapping import compile_mapping
@@ -32,6 +33,7 @@ MAPPING = REPO / "mappings" / "byggr" / "bygglov.yaml"
 EXAMPLES = REPO / "schemas" / "canonical" / "examples"
 BYGGLOV_EXAMPLES = sorted(EXAMPLES.glob("bygglov-*.json"))
 DNR = re.compile(r"^BN \d{4}-\d{6}$")
+CONTRACT = "{www.tekis.se/ServiceContract}"
 MOBILE = re.compile(r"^(?:(?:\+|00)46[ ()0-]*|0)7")
 
 
@@ -114,7 +116,7 @@ def test_mapped_payload_is_delivered_to_the_simulator(mapping: Any, example: Pat
     )
 
     with start_simulator("byggr") as sim:
-        target = ByggrTarget({}, Connection.from_uri("byggr", sim.url))
+        target = ByggrTarget({}, Connection.from_uri("byggr", f"{sim.url}?allow_http=true"))
         receipt = target.deliver(request)  # a SOAP fault (schema or business rule) would raise TargetRejected
         again = target.deliver(request)
         record = sim.app.cases[receipt.external_ref]
@@ -131,3 +133,37 @@ def test_mapped_payload_is_delivered_to_the_simulator(mapping: Any, example: Pat
     )
     (handelse,) = record.handelser
     assert [d.sha256 for d in handelse.documents] == [d.sha256 for d in documents]
+
+
+def test_a_property_key_is_mapped_as_fnr_and_searched_by(mapping: Any, tmp_path: Path) -> None:
+    case = _case(REPO / "mappings" / "byggr" / "testdata" / "bygglov-with-fastighetsnyckel.json")
+    payload = mapping.run(case)
+    assert payload == example_payload_from_case(case)
+    request = DeliveryRequest(
+        submission_id="sub-fnr",
+        idempotency_key="sub-fnr:byggr",
+        extern_ref="1881:open-eplatform:4001",
+        payload=payload,
+        case=case,
+        documents=[_document(tmp_path, "Situationsplan.pdf", b"%PDF-1.4 fnr")],
+    )
+
+    with start_simulator("byggr") as sim:
+        target = ByggrTarget({}, Connection.from_uri("byggr", f"{sim.url}?allow_http=true"))
+        receipt = target.deliver(request)
+        again = target.deliver(request)
+        searches = [_search_keys(raw) for raw in sim.app.captured_requests if b"GetRelateradeArendenBy" in raw]
+        record = sim.app.cases[receipt.external_ref]
+
+    assert (again.external_ref, again.created) == (receipt.external_ref, False)
+    first, second = (fastighet.get("fnr") for _, fastighet in record.fastigheter())
+    assert (first, second) == ("22044332", None)
+    # Each property is searched by its best key: the FNR where known, else the designation. The retry stops at
+    # the first property, where it finds the case.
+    by_fnr, by_designation = ("22044332", None, None), (None, "KUMLA STENEN", "1:24")
+    assert searches == [by_fnr, by_designation, by_fnr]
+
+
+def _search_keys(raw: bytes) -> tuple[str | None, str | None, str | None]:
+    search = next(etree.fromstring(raw).iter(f"{CONTRACT}GetRelateradeArendenByFastighet"))
+    return tuple(search.findtext(f"{CONTRACT}{name}") or None for name in ("fnr", "trakt", "fBetNr"))

@@ -114,3 +114,38 @@ def test_served_wsdls_are_self_contained(byggr, callback):
         imports = wsdl.iter("{http://www.w3.org/2001/XMLSchema}import")
         assert all(imp.get("schemaLocation") is None for imp in imports)
         assert isinstance(wsdl, etree._Element)
+
+
+def test_a_text_node_over_libxml2s_10_mb_limit_is_parsed(byggr, post_soap):
+    # Drawings arrive as base64 text nodes of tens of MB; the fault shows the request was parsed and dispatched.
+    dnr = "B" * 11_000_000
+    code, text = _fault(
+        post_soap(byggr, f'<GetArende xmlns="www.tekis.se/ServiceContract"><dnr>{dnr}</dnr></GetArende>')
+    )
+    assert code == "s:Client"
+    assert "no arende with dnr" in text and len(text) <= 500
+
+
+def test_a_request_over_the_cap_is_refused(byggr, post_soap, monkeypatch):
+    monkeypatch.setattr("brygga_simulators.soap_server.MAX_REQUEST_BYTES", 1000)
+    response = post_soap(
+        byggr, '<GetArende xmlns="www.tekis.se/ServiceContract"><dnr>' + "x" * 2000 + "</dnr></GetArende>"
+    )
+    assert response.status_code == 413
+
+
+def test_lose_next_reply_does_the_work_then_answers_503_once(byggr, post_soap):
+    save = (
+        '<SaveNewArende xmlns="www.tekis.se/ServiceContract"><message><Arende arendegrupp="LOV" arendetyp="BL">'
+        '<ankomstDatum xmlns="www.tekis.se/arende">2026-01-01</ankomstDatum>'
+        '<intressentLista xmlns="www.tekis.se/arende"><intressent><rollLista><roll>SOK</roll></rollLista>'
+        "</intressent></intressentLista></Arende><AnkomststamplaHandlingar>false</AnkomststamplaHandlingar>"
+        "</message></SaveNewArende>"
+    )
+    byggr.app.lose_next_reply.add("SaveNewArende")
+
+    lost = post_soap(byggr, save)
+    answered = post_soap(byggr, save)
+
+    assert lost.status_code == 503 and answered.status_code == 200
+    assert len(byggr.app.cases) == 2  # the lost reply's case was created all the same
