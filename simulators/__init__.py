@@ -1,48 +1,83 @@
-"""Stand-ins for the outside systems, serving their own WSDLs over real HTTP.
+"""Stand-ins for the outside systems, serving their own WSDLs (SOAP) or JSON (REST) over real HTTP.
 
     from brygga_simulators import start_simulator
     with start_simulator("byggr") as sim:      # port 0: a free port is picked
         print(sim.wsdl_url)                     # http://127.0.0.1:PORT/TekisArende/ArendeExportWS.svc?wsdl
         sim.app.cases                           # what the simulator holds
+    with start_simulator("oep-callback", variant="sundsvall") as sim: ...
+    with start_simulator("property-register", basic_auth="brygga:s3cret") as sim:
+        print(sim.url)                          # the service root a Connection points at
 
-From a shell: ``python -m brygga_simulators byggr --port 8081``.
+From a shell: ``python -m brygga_simulators byggr --port 8081``;
+``python -m brygga_simulators property-register --option basic_auth=brygga:s3cret``.
 """
 
 from __future__ import annotations
 
 from importlib import import_module
+from typing import Any, Literal, TypeAlias, overload
 
+from brygga_simulators import rest_server
+from brygga_simulators.rest_server import RestSimulator, RunningRestSimulator
 from brygga_simulators.soap_server import RunningSimulator, SoapFault, SoapSimulator, serve
 
 # name -> "module:Class", imported on demand so one simulator never pays for another.
 SIMULATORS: dict[str, str] = {
     "byggr": "brygga_simulators.byggr:ByggrSimulator",
     "oep-callback": "brygga_simulators.oep_callback:OepCallbackSimulator",
+    "property-register": "brygga_simulators.property_register:PropertyRegisterSimulator",
 }
 
+Simulator: TypeAlias = SoapSimulator | RestSimulator
 
-def simulator_class(name: str) -> type[SoapSimulator]:
+
+def simulator_class(name: str) -> type[Simulator]:
     if name not in SIMULATORS:
         raise KeyError(f"unknown simulator {name!r}; known: {', '.join(sorted(SIMULATORS))}")
     module, _, attribute = SIMULATORS[name].partition(":")
     return getattr(import_module(module), attribute)
 
 
+@overload
 def start_simulator(
-    name_or_class: str | type[SoapSimulator] | SoapSimulator, host: str = "127.0.0.1", port: int = 0
-) -> RunningSimulator:
-    """Start a simulator (by name, class or ready instance) on a real socket in a background thread."""
-    if isinstance(name_or_class, SoapSimulator):
+    name_or_class: Literal["property-register"] | type[RestSimulator] | RestSimulator,
+    host: str = ...,
+    port: int = ...,
+    **options: Any,
+) -> RunningRestSimulator: ...
+
+
+@overload
+def start_simulator(
+    name_or_class: str | type[SoapSimulator] | SoapSimulator, host: str = ..., port: int = ..., **options: Any
+) -> RunningSimulator: ...
+
+
+def start_simulator(
+    name_or_class: str | type[Simulator] | Simulator, host: str = "127.0.0.1", port: int = 0, **options: Any
+) -> RunningSimulator | RunningRestSimulator:
+    """Start a simulator (by name, class or ready instance) on a real socket in a background thread.
+
+    ``options`` go to the simulator's constructor, e.g. ``variant="sundsvall"`` for ``oep-callback``.
+    """
+    if isinstance(name_or_class, SoapSimulator | RestSimulator):
+        if options:
+            raise TypeError("options apply when the simulator is started by name or class, not to an instance")
         app = name_or_class
     else:
         cls = simulator_class(name_or_class) if isinstance(name_or_class, str) else name_or_class
-        app = cls()
+        app = cls(**options)
+    if isinstance(app, RestSimulator):
+        return rest_server.serve(app, host=host, port=port)
     return serve(app, host=host, port=port)
 
 
 __all__ = [
     "SIMULATORS",
+    "RestSimulator",
+    "RunningRestSimulator",
     "RunningSimulator",
+    "Simulator",
     "SoapFault",
     "SoapSimulator",
     "simulator_class",

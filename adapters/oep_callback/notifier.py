@@ -2,9 +2,12 @@
 
 ``notify(update)`` makes up to three calls, with the parameter names of Open ePlatform's contract:
 1. ``setStatus(flowInstanceID, statusAlias | statusID)``;
-2. ``addMessage(flowInstanceID, message{added, message, userID})``: the text names the diarienummer;
+2. ``addMessage(flowInstanceID, message{added, message, userID[, readReceiptEnabled]})``: the text names the
+   diarienummer; ``readReceiptEnabled`` is sent as the configured ``variant`` requires (see ``variants``);
 3. ``confirmDelivery(flowInstanceID, externalID{ID, System}, delivered=true)`` when the update carries the
    target's reference (the diarienummer).
+
+``preflight`` checks at translate that the case's ``source.reference`` can be a flowInstanceID at all.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from typing import Any, ClassVar
 from brygga.connections import Connection
 from brygga.errors import ConfigError, TargetRejected
 from brygga.plugins import StatusUpdate, configure
+from brygga_adapters.oep_callback.flow_instance import FLOW_INSTANCE_RULE, flow_instance_id, source_reference_problems
+from brygga_adapters.oep_callback.variants import VARIANTS, check_wsdl_fits, integration_message
 from brygga_adapters.soap import SoapService, soap_service
 
 log = logging.getLogger("brygga.adapters.oep_callback")
@@ -28,8 +33,8 @@ CONFIG_SPEC: dict[str, Any] = {
     "properties": {
         "status_ids": {
             "type": "object",
-            "additionalProperties": {"type": "integer"},
-            "description": "Brygga status -> Open ePlatform statusID. Others are sent as statusAlias.",
+            "additionalProperties": {"type": "integer", "minimum": -(2**31), "maximum": 2**31 - 1},
+            "description": "Brygga status -> Open ePlatform statusID (xs:int). Others are sent as statusAlias.",
         },
         "status_aliases": {
             "type": "object",
@@ -51,6 +56,18 @@ CONFIG_SPEC: dict[str, Any] = {
             "type": "string",
             "default": "brygga",
             "description": "IntegrationMessage.userID (required by the schema, unused by Open ePlatform).",
+        },
+        "variant": {
+            "enum": list(VARIANTS),
+            "default": "upstream",
+            "description": "Which IntegrationCallback contract the endpoint speaks: 'upstream' (Open ePlatform's own) "
+            "or 'sundsvall' (the newer one, whose addMessage requires readReceiptEnabled).",
+        },
+        "read_receipt_enabled": {
+            "type": "boolean",
+            "default": False,
+            "description": "addMessage's readReceiptEnabled. The sundsvall variant always sends it; upstream sends it "
+            "only when true.",
         },
         "add_message": {"type": "boolean", "default": True},
         "confirm_delivery": {"type": "boolean", "default": True},
@@ -81,21 +98,32 @@ class OepCallbackNotifier:
     def service(self) -> SoapService:
         return soap_service(self.connection)
 
+    @classmethod
+    def preflight(cls, config: dict[str, Any], case: dict[str, Any], payload: dict[str, Any] | None) -> list[str]:
+        """At translate: a source reference that can never be a flowInstanceID would stick the submission at notify."""
+        return source_reference_problems(case)
+
     def notify(self, update: StatusUpdate) -> None:
         flow_instance_id = self._flow_instance_id(update.source_reference)
-        self.service.call("setStatus", flowInstanceID=flow_instance_id, **self._status(update.status))
-        if self.config["add_message"] and update.message:
-            self.service.call(
+        send_message = bool(self.config["add_message"] and update.message)
+        service = self.service
+        if send_message:
+            check_wsdl_fits(self.config["variant"], service, self.connection.conn_id)
+        service.call("setStatus", flowInstanceID=flow_instance_id, **self._status(update.status))
+        if send_message:
+            service.call(
                 "addMessage",
                 flowInstanceID=flow_instance_id,
-                message={
-                    "added": datetime.now().astimezone(),
-                    "message": message_text(update, self.config["message_template"]),
-                    "userID": self.config["user_id"],
-                },
+                message=integration_message(
+                    self.config["variant"],
+                    added=datetime.now().astimezone(),
+                    text=message_text(update, self.config["message_template"]),
+                    user_id=self.config["user_id"],
+                    read_receipt_enabled=self.config["read_receipt_enabled"],
+                ),
             )
         if self.config["confirm_delivery"] and update.external_ref:
-            self.service.call(
+            service.call(
                 "confirmDelivery",
                 flowInstanceID=flow_instance_id,
                 externalID={"ID": update.external_ref, "System": self.config["external_system"]},
@@ -117,9 +145,7 @@ class OepCallbackNotifier:
 
     @staticmethod
     def _flow_instance_id(reference: str) -> int:
-        try:
-            return int(str(reference).strip())
-        except ValueError:
-            raise TargetRejected(
-                "oep-callback: source_reference is not an Open ePlatform flowInstanceID"
-            ) from None
+        value = flow_instance_id(reference)
+        if value is None:
+            raise TargetRejected(f"oep-callback: source_reference {FLOW_INSTANCE_RULE}")
+        return value

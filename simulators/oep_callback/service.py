@@ -3,6 +3,10 @@
 Every accepted call is recorded as a ``CallbackCall`` (operation plus parsed fields) for tests and the demo:
 ``simulator.calls`` in Python, ``GET /_sim/calls`` as JSON. Like Open ePlatform, it can refuse an unknown
 flow instance (``known_flow_instances``) or an unknown status alias (``known_status_aliases``).
+
+Two contracts, each with a WSDL of Brygga's own: ``OepCallbackSimulator()`` speaks Open ePlatform's upstream
+contract, ``OepCallbackSimulator(variant="sundsvall")`` the newer one whose addMessage requires
+``readReceiptEnabled`` (a request without it gets a Client fault from schema validation, as the real one does).
 """
 
 from __future__ import annotations
@@ -10,13 +14,19 @@ from __future__ import annotations
 import itertools
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from lxml import etree
 
 from brygga_simulators.soap_server import SoapFault, SoapSimulator
+from brygga_simulators.wsdl_schema import compile_wsdl_schema
 
 CALLBACK_NS = "http://www.oeplatform.org/version/1.0/schemas/integration/callback"
+Variant = Literal["upstream", "sundsvall"]
+WSDL_FILES: dict[str, Path] = {
+    "upstream": Path(__file__).with_name("IntegrationCallbackService.wsdl"),
+    "sundsvall": Path(__file__).with_name("IntegrationCallbackSundsvall.wsdl"),
+}
 
 
 def q(name: str) -> str:
@@ -48,12 +58,18 @@ def _parse(element: etree._Element) -> Any:
 
 class OepCallbackSimulator(SoapSimulator):
     name: ClassVar[str] = "oep-callback"
-    wsdl_file: ClassVar[Path] = Path(__file__).with_name("IntegrationCallbackService.wsdl")
+    wsdl_file: ClassVar[Path] = WSDL_FILES["upstream"]
     path: ClassVar[str] = "/oeplatform/services/IntegrationCallback"
     target_namespace: ClassVar[str] = CALLBACK_NS
 
-    def __init__(self) -> None:
+    def __init__(self, variant: Variant | str = "upstream") -> None:
+        if variant not in WSDL_FILES:
+            raise ValueError(f"unknown callback variant {variant!r}; known: {', '.join(WSDL_FILES)}")
         super().__init__()
+        self.variant = variant
+        if variant != "upstream":  # the base loads the class's WSDL; swap in the variant's contract
+            self.wsdl = WSDL_FILES[variant].read_bytes()
+            self.schema = compile_wsdl_schema(self.wsdl)
         self._calls: list[CallbackCall] = []
         self._ids = itertools.count(16001)
         self.known_flow_instances: set[int] | None = None  # None: every flow instance exists
@@ -70,6 +86,8 @@ class OepCallbackSimulator(SoapSimulator):
     def inspect(self, what: str) -> Any:
         if what == "calls":
             return [asdict(call) for call in self.calls]
+        if what == "variant":
+            return {"variant": self.variant}
         raise KeyError(what)
 
     def reset(self) -> None:

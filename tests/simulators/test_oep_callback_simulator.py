@@ -8,6 +8,10 @@ import pytest
 import requests
 import zeep
 
+from brygga.xmlsafe import parse_xml
+from brygga_simulators import start_simulator
+from brygga_simulators.oep_callback import OepCallbackSimulator
+
 
 @pytest.fixture
 def client(callback):
@@ -55,3 +59,73 @@ def test_message_is_required_by_schema(callback, post_soap):
     assert response.status_code == 500
     assert b"message" in response.content
     assert callback.app.calls == []
+
+
+# --- the Sundsvall variant ---------------------------------------------------------------------------------
+
+NS = "http://www.oeplatform.org/version/1.0/schemas/integration/callback"
+
+
+def _add_message(read_receipt: str | None) -> str:
+    receipt = "" if read_receipt is None else f"<readReceiptEnabled>{read_receipt}</readReceiptEnabled>"
+    return (
+        f'<addMessage xmlns="{NS}"><flowInstanceID>7</flowInstanceID><message>'
+        "<added>2026-10-14T09:12:44+02:00</added><message>Hej</message><userID>brygga</userID>"
+        f"{receipt}</message></addMessage>"
+    )
+
+
+@pytest.fixture
+def sundsvall():
+    with start_simulator("oep-callback", variant="sundsvall") as running:
+        yield running
+
+
+def test_sundsvall_variant_serves_its_own_wsdl(sundsvall, callback):
+    def read_receipt(running):
+        wsdl = parse_xml(requests.get(running.wsdl_url, timeout=10).content)
+        (element,) = [e for e in wsdl.iter("{http://www.w3.org/2001/XMLSchema}element")
+                      if e.get("name") == "readReceiptEnabled"]
+        return element.get("minOccurs", "1")
+
+    assert read_receipt(sundsvall) == "1"
+    assert read_receipt(callback) == "0"
+    assert requests.get(sundsvall.base_url + "/_sim/variant", timeout=10).json() == {"variant": "sundsvall"}
+
+
+def test_sundsvall_refuses_add_message_without_read_receipt(sundsvall, post_soap):
+    response = post_soap(sundsvall, _add_message(None))
+
+    assert response.status_code == 500
+    assert b"readReceiptEnabled" in response.content
+    assert sundsvall.app.calls == []
+
+
+def test_sundsvall_records_add_message_with_read_receipt(sundsvall, post_soap):
+    assert post_soap(sundsvall, _add_message("true")).status_code == 200
+
+    (call,) = sundsvall.app.calls
+    assert call.fields["message"]["readReceiptEnabled"] == "true"
+
+
+def test_upstream_takes_add_message_without_read_receipt(callback, post_soap):
+    assert post_soap(callback, _add_message(None)).status_code == 200
+    # ...but not in the Sundsvall position after userID: upstream orders it before.
+    assert post_soap(callback, _add_message("false")).status_code == 500
+    assert len(callback.app.calls) == 1
+
+
+def test_unknown_variant_is_refused():
+    with pytest.raises(ValueError, match="unknown callback variant"):
+        OepCallbackSimulator(variant="stockholm")
+
+
+def test_sundsvall_variant_through_zeep(sundsvall):
+    client = zeep.Client(sundsvall.wsdl_url)
+    client.service.addMessage(
+        flowInstanceID=5,
+        message={"added": datetime.now(), "message": "Hej", "userID": "brygga", "readReceiptEnabled": False},
+    )
+    client.service.setStatus(flowInstanceID=5, statusID=3)
+
+    assert [c.operation for c in sundsvall.app.calls] == ["addMessage", "setStatus"]

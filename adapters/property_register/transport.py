@@ -1,0 +1,71 @@
+"""One GET against the register, with the answer mapped onto Brygga's outcomes.
+
+- 2xx with JSON: the parsed document; 204, 404: ``NOT_FOUND`` ("no such unit").
+- Connection errors, timeouts, 5xx, 408/425/429, an HTML page or anything that is not JSON (a maintenance page
+  behind a proxy answers 200 with HTML): ``TargetUnavailable``, retried later.
+- Redirects (often a login page), other 4xx, an oversized answer: ``TargetRejected``; the same request would fail
+  again until someone changes the config or the connection.
+Messages name the connection, the operation and the rule, never the designation or anything from the answer.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import requests
+
+from brygga.errors import TargetRejected, TargetUnavailable
+
+MAX_ANSWER_BYTES = 2 * 1024 * 1024
+_TEMPORARY_4XX = {408, 425, 429}
+NOT_FOUND = object()
+
+
+def get_json(
+    session: requests.Session, url: str, params: dict[str, str], timeout: tuple[float, float], where: str
+) -> Any:
+    """The parsed JSON answer, or ``NOT_FOUND``."""
+    try:
+        response = session.get(url, params=params, timeout=timeout, allow_redirects=False, stream=True)
+    except requests.Timeout:
+        raise TargetUnavailable(f"{where}: timed out (rule: transient, retry later)") from None
+    except requests.exceptions.SSLError:
+        raise TargetUnavailable(f"{where}: TLS handshake or certificate check failed (see ca_bundle)") from None
+    except requests.ConnectionError:
+        raise TargetUnavailable(f"{where}: could not connect (rule: transient, retry later)") from None
+    except requests.RequestException as exc:
+        raise TargetUnavailable(f"{where}: HTTP request failed ({type(exc).__name__})") from None
+    with response:
+        status = response.status_code
+        if status in (204, 404):
+            return NOT_FOUND
+        if status >= 500 or status in _TEMPORARY_4XX:
+            raise TargetUnavailable(f"{where}: HTTP {status} (rule: 5xx, 408, 425 and 429 are temporary)")
+        if 300 <= status < 400:
+            raise TargetRejected(f"{where}: HTTP {status} redirect (rule: redirects are not followed)")
+        if status >= 400:
+            hint = "; check the connection's credentials" if status in (401, 403) else ""
+            raise TargetRejected(f"{where}: HTTP {status} (rule: 4xx other than 404 is refused{hint})")
+        content_type = response.headers.get("Content-Type", "").lower()
+        if "html" in content_type:
+            raise TargetUnavailable(f"{where}: answered HTML, not JSON (rule: likely a maintenance page, retry later)")
+        body = _read_capped(response, where)
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise TargetUnavailable(f"{where}: the answer is not JSON (rule: non-JSON is treated as temporary)") from None
+
+
+def _read_capped(response: requests.Response, where: str) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in response.iter_content(chunk_size=64 * 1024):
+            size += len(chunk)
+            if size > MAX_ANSWER_BYTES:
+                raise TargetRejected(f"{where}: the answer is larger than {MAX_ANSWER_BYTES} bytes (rule: answer size)")
+            chunks.append(chunk)
+    except requests.RequestException as exc:
+        raise TargetUnavailable(f"{where}: the answer broke off ({type(exc).__name__})") from None
+    return b"".join(chunks)

@@ -1,0 +1,248 @@
+"""The shared base of Brygga's REST simulators: a WSGI app serving JSON over real HTTP, with the failures of real ones.
+
+What every REST simulator gets from ``RestSimulator``:
+- optional HTTP Basic auth (``basic_auth="user:password"``) and/or a bearer token (``bearer_token=...``), answered
+  with 401 and a ``WWW-Authenticate`` challenge like a real gateway;
+- test knobs that act in front of the service, as a proxy or gateway would: ``delay_seconds``,
+  ``forced_http_status`` (a bare error, no JSON) and ``maintenance_page`` (an HTML page with HTTP 200);
+- ``/_sim/<view>`` JSON inspection views (``requests`` is built in; subclasses add more through ``inspect``);
+- a record of every request in ``recorded`` for tests. The ``/_sim/requests`` view shows parameter names only:
+  query values (designations, names) may be personal data.
+
+``path`` is the service root, what a Connection points at (``RunningRestSimulator.url``); subclasses implement
+``handle(request)`` for every request under it. ``serve_wsgi`` runs any WSGI app on
+a real socket in a daemon thread; ``serve`` wraps it for a ``RestSimulator``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+MAX_REQUEST_BYTES = 1024 * 1024
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+MAINTENANCE_HTML = (
+    "<!DOCTYPE html><html lang=\"sv\"><head><title>Underhåll</title></head>"
+    "<body><h1>Tjänsten är tillfälligt otillgänglig</h1><p>Planerat underhåll pågår. Försök igen senare.</p>"
+    "</body></html>"
+)
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str
+    query: dict[str, list[str]] = field(default_factory=dict)
+    auth_scheme: str | None = None  # "basic", "bearer" or None
+    auth_user: str | None = None  # the Basic user name; never a password or token
+    status: int = 0
+
+
+def problem(status: int, title: str, detail: str | None = None) -> Response:
+    """An RFC 9457 problem+json answer, as Spring-style municipal APIs give."""
+    body: dict[str, Any] = {"status": status, "title": title}
+    if detail:
+        body["detail"] = detail
+    return Response(json.dumps(body, ensure_ascii=False), status=status, content_type="application/problem+json")
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    return Response(json.dumps(data, ensure_ascii=False), status=status, content_type="application/json")
+
+
+class RestSimulator:
+    """Base WSGI app. Subclasses set ``name`` and implement ``handle``; ``path`` is the service root."""
+
+    name: ClassVar[str]
+
+    def __init__(self, path: str, *, basic_auth: str | None = None, bearer_token: str | None = None) -> None:
+        if not path.startswith("/"):
+            raise ValueError("path must start with '/'")
+        self.path = path.rstrip("/") or "/"
+        self.lock = threading.RLock()
+        self.basic_auth = tuple(basic_auth.split(":", 1)) if basic_auth else None
+        if self.basic_auth is not None and len(self.basic_auth) != 2:
+            raise ValueError("basic_auth must be 'user:password'")
+        self.bearer_token = bearer_token
+        # Test knobs, acting in front of the service like a gateway or proxy would.
+        self.delay_seconds: float = 0.0
+        self.forced_http_status: int | None = None
+        self.maintenance_page = False
+        self._recorded: list[RecordedRequest] = []
+
+    # --- WSGI -------------------------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = Request(environ)
+        request.max_content_length = MAX_REQUEST_BYTES
+        response = self._respond(request)
+        if not request.path.startswith("/_sim/"):
+            self._record(request, response.status_code)
+        return response(environ, start_response)
+
+    def _respond(self, request: Request) -> Response:
+        if request.path.startswith("/_sim/"):
+            return self._inspect_response(request.path.removeprefix("/_sim/"))
+        if self.delay_seconds:
+            time.sleep(self.delay_seconds)
+        if self.forced_http_status is not None:
+            return Response("simulated outage", status=self.forced_http_status, mimetype="text/plain")
+        if self.maintenance_page:
+            return Response(MAINTENANCE_HTML, status=200, content_type="text/html; charset=utf-8")
+        if not self._under_path(request.path):
+            return self.outside_path(request)
+        challenge = self._auth_challenge(request)
+        if challenge is not None:
+            return challenge
+        return self.handle(request)
+
+    def _under_path(self, path: str) -> bool:
+        return self.path == "/" or path == self.path or path.startswith(self.path + "/")
+
+    def _auth_challenge(self, request: Request) -> Response | None:
+        """None when the request may pass; otherwise the 401 a real service would send."""
+        if self.basic_auth is None and self.bearer_token is None:
+            return None
+        if self._authorized(request):
+            return None
+        response = problem(401, "Unauthorized")
+        response.headers["WWW-Authenticate"] = (
+            'Basic realm="brygga-simulator"' if self.basic_auth is not None else "Bearer"
+        )
+        return response
+
+    def _authorized(self, request: Request) -> bool:
+        auth = request.authorization
+        if auth is None:
+            return False
+        if auth.type == "basic" and self.basic_auth is not None:
+            user, password = self.basic_auth
+            return _same(auth.username or "", user) and _same(auth.password or "", password)
+        if auth.type == "bearer" and self.bearer_token is not None:
+            return _same(auth.token or "", self.bearer_token)
+        return False
+
+    def _record(self, request: Request, status: int) -> None:
+        auth = request.authorization
+        entry = RecordedRequest(
+            method=request.method,
+            path=request.path,
+            query={key: request.args.getlist(key) for key in request.args},
+            auth_scheme=auth.type if auth is not None else None,
+            auth_user=auth.username if auth is not None and auth.type == "basic" else None,
+            status=status,
+        )
+        with self.lock:
+            self._recorded.append(entry)
+
+    def _inspect_response(self, what: str) -> Response:
+        try:
+            view = self.inspect(what)
+        except KeyError:
+            return Response("unknown inspection view", status=404, mimetype="text/plain")
+        return Response(json.dumps(view, ensure_ascii=False, default=str), mimetype="application/json")
+
+    # --- for subclasses ---------------------------------------------------------------------------
+
+    def handle(self, request: Request) -> Response:
+        raise NotImplementedError
+
+    def outside_path(self, request: Request) -> Response:
+        """Answer for a path the service does not serve; subclasses may serve e.g. an OpenAPI document here."""
+        return problem(404, "Not Found")
+
+    def inspect(self, what: str) -> Any:
+        """JSON-ready view named ``what`` (``/_sim/<what>``); raise KeyError for unknown views."""
+        if what == "requests":
+            return [{**asdict(entry), "query": sorted(entry.query)} for entry in self.recorded]
+        raise KeyError(what)
+
+    @property
+    def recorded(self) -> list[RecordedRequest]:
+        with self.lock:
+            return list(self._recorded)
+
+    def reset(self) -> None:
+        with self.lock:
+            self._recorded.clear()
+        self.delay_seconds = 0.0
+        self.forced_http_status = None
+        self.maintenance_page = False
+
+
+def _same(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log: request lines (with their query strings) are noise in test output and may be personal data."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return None
+
+
+def serve_wsgi(
+    app: WSGIApp, name: str, host: str = "127.0.0.1", port: int = 0
+) -> tuple[BaseWSGIServer, threading.Thread]:
+    """Bind (port 0 picks a free port) and serve any WSGI ``app`` in a daemon thread; generic over simulator kinds."""
+    server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+    # A short poll interval keeps shutdown quick; shutdown() waits for the next poll.
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"simulator-{name}", daemon=True
+    )
+    thread.start()
+    return server, thread
+
+
+@dataclass
+class RunningRestSimulator:
+    """A REST simulator serving on a real socket in a background thread."""
+
+    app: RestSimulator
+    server: BaseWSGIServer
+    thread: threading.Thread
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.server.host}:{self.server.port}"
+
+    @property
+    def url(self) -> str:
+        return self.base_url + (self.app.path if self.app.path != "/" else "")
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+    def __enter__(self) -> RunningRestSimulator:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def serve(app: RestSimulator, host: str = "127.0.0.1", port: int = 0) -> RunningRestSimulator:
+    server, thread = serve_wsgi(app, app.name, host=host, port=port)
+    return RunningRestSimulator(app=app, server=server, thread=thread)
+
+
+__all__ = [
+    "MAINTENANCE_HTML",
+    "RecordedRequest",
+    "RestSimulator",
+    "RunningRestSimulator",
+    "json_response",
+    "problem",
+    "serve",
+    "serve_wsgi",
+]
