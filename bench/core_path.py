@@ -44,7 +44,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
@@ -58,7 +57,7 @@ from lxml import etree  # noqa: E402
 from brygga.canonical import reference_validator, validate_case  # noqa: E402
 from brygga.canonical.serialize import dumps_case  # noqa: E402
 from brygga.mapping import compile_mapping  # noqa: E402
-from brygga.mapping.attachments import convert_attachment  # noqa: E402
+from brygga.xmlread import DEFAULT_MAX_ATTACHMENT_BYTES, Base64Decoder, read_xml  # noqa: E402
 from brygga.xmlsafe import parse_xml  # noqa: E402
 
 MAPPING = REPO / "mappings" / "open-eplatform" / "bygglov.yaml"
@@ -75,16 +74,17 @@ TARGET_RATIO = 1.5  # engine time / baseline time
 ENGINE, BASELINE, ENGINE_PY = "engine", "baseline", "engine (jsonschema)"
 PARTS = {
     "parse": "parse (`brygga.xmlsafe.parse_xml`)",
-    "map": "map, attachments included (isolated: `run` on a parsed tree, no validation)",
-    "attachments": "… of which attachments: decode, sha256, sink (`convert_attachment` × files)",
+    "attachments": "attachments out of the tree: decode, sha256, sink (`brygga.xmlread`)",
+    "map": "map (isolated: `run` on a read tree, no validation)",
     "validate": "validate (`validate_case`, jsonschema-rs)",
     "serialize": "serialize (`dumps_case`, orjson)",
 }
 VALIDATE_PY = "validate (pure-Python `jsonschema`)"
 # Cumulative prefixes of the engine's core path, for the incremental breakdown: part = prefix - shorter prefix.
-UPTO_MAP, UPTO_VALIDATE = "parse + map", "parse + map + validate"
+UPTO_READ, UPTO_MAP, UPTO_VALIDATE = "read (parse + attachments)", "read + map", "read + map + validate"
 CUMULATIVE = (
     (PARTS["parse"], PARTS["parse"]),
+    (PARTS["attachments"], UPTO_READ),
     (PARTS["map"], UPTO_MAP),
     (PARTS["validate"], UPTO_VALIDATE),
     (PARTS["serialize"], ENGINE),
@@ -92,15 +92,55 @@ CUMULATIVE = (
 BASELINE_TRANSLATE = "baseline parse + map (`handwritten_bygglov.translate`)"
 
 
-def _sink(sha256: str, data: bytes) -> None:
-    """Stands in for the content store: the cheapest thing that still receives the bytes."""
+class _HashingWriter:
+    """Stands in for the content store's writer: hashes what it receives, as the store does, and keeps nothing."""
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+
+    def write(self, chunk: bytes) -> None:
+        self._hash.update(chunk)
+
+    def commit(self) -> tuple[str, object]:
+        return self._hash.hexdigest(), None
+
+    def abort(self) -> None:
+        pass
+
+
+class _HashingSink:
+    def writer(self) -> _HashingWriter:
+        return _HashingWriter()
+
+    def __call__(self, sha256: str, data: bytes) -> None:
+        """The baseline's sink: it hashes itself and hands over the bytes."""
+
+
+_sink = _HashingSink()
 
 
 class _Recorder:
-    """The sink of the equality check: keeps what it receives, and checks the digest it is given."""
+    """The sink of the equality check: keeps what it receives (as the engine's blob sink and the baseline's)."""
 
     def __init__(self) -> None:
         self.received: list[tuple[str, bytes]] = []
+
+    def writer(self) -> Any:
+        recorder, chunks = self, []
+
+        class _Writer:
+            def write(self, chunk: bytes) -> None:
+                chunks.append(chunk)
+
+            def commit(self) -> tuple[str, object]:
+                data = b"".join(chunks)
+                recorder.received.append((hashlib.sha256(data).hexdigest(), data))
+                return recorder.received[-1][0], None
+
+            def abort(self) -> None:
+                chunks.clear()
+
+        return _Writer()
 
     def __call__(self, sha256: str, data: bytes) -> None:
         if hashlib.sha256(data).hexdigest() != sha256:
@@ -138,7 +178,7 @@ def build_paths(data: bytes, tmp: Path) -> Paths:
     reference = reference_validator()
 
     def engine(sink: Any = _sink) -> bytes:
-        return dumps(mapping.run(data, context=context, attachment_sink=sink))
+        return dumps(mapping.run(data, context=context, blob_sink=sink))
 
     def baseline(sink: Any = _sink) -> bytes:
         case = handwritten_bygglov.translate(data, TENANT, sink)
@@ -147,7 +187,7 @@ def build_paths(data: bytes, tmp: Path) -> Paths:
         return dumps(case)
 
     def engine_py(sink: Any = _sink) -> bytes:
-        case = unvalidated.run(data, context=context, attachment_sink=sink)
+        case = unvalidated.run(data, context=context, blob_sink=sink)
         if not reference.is_valid(case):
             raise AssertionError("the engine's output is not valid for the pure-Python jsonschema validator")
         return dumps(case)
@@ -159,23 +199,26 @@ def build_paths(data: bytes, tmp: Path) -> Paths:
         outputs[name] = fn(sinks[name])
     _check_equal(outputs, sinks)
 
-    root = parse_xml(data)
-    case = unvalidated.run(root, context=context, attachment_sink=_sink)
+    root = read_xml(data, sink=_sink)
+    case = unvalidated.run(root, context=context, blob_sink=_sink)
     files = FILES(root)
-    run_state = SimpleNamespace(attachment_sink=_sink)
+    encoded = [e.text for e in parse_xml(data).iter("{*}EncodedData")]
 
     def attachments() -> None:
-        for file in files:
-            convert_attachment(file, run_state)
+        for text in encoded:
+            decoder = Base64Decoder(_sink.writer(), DEFAULT_MAX_ATTACHMENT_BYTES)
+            decoder.feed(text)
+            decoder.finish()
 
     parts: dict[str, Callable[[], Any]] = {
         PARTS["parse"]: lambda: parse_xml(data),
-        PARTS["map"]: lambda: unvalidated.run(root, context=context, attachment_sink=_sink),
+        UPTO_READ: lambda: read_xml(data, sink=_sink),
         PARTS["attachments"]: attachments,
+        PARTS["map"]: lambda: unvalidated.run(root, context=context, blob_sink=_sink),
         PARTS["validate"]: lambda: validate_case(case),
         VALIDATE_PY: lambda: reference.is_valid(case),
-        UPTO_MAP: lambda: unvalidated.run(data, context=context, attachment_sink=_sink),
-        UPTO_VALIDATE: lambda: mapping.run(data, context=context, attachment_sink=_sink),
+        UPTO_MAP: lambda: unvalidated.run(data, context=context, blob_sink=_sink),
+        UPTO_VALIDATE: lambda: mapping.run(data, context=context, blob_sink=_sink),
         PARTS["serialize"]: lambda: dumps(case),
         BASELINE_TRANSLATE: lambda: handwritten_bygglov.translate(data, TENANT, _sink),
     }

@@ -60,12 +60,10 @@ def cmd_translate(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 1
     try:
-        data = Path(args.input).read_bytes()
+        case = mapping.run(Path(args.input), context=context or None, source_name=f"input {args.input}")
     except OSError as exc:
         print(f"input {args.input}: cannot read: {exc.strerror or exc.__class__.__name__}", file=sys.stderr)
         return 1
-    try:
-        case = mapping.run(data, context=context or None, source_name=f"input {args.input}")
     except InvalidSource as exc:
         print(exc, file=sys.stderr)
         return 1

@@ -15,8 +15,10 @@ class UnsafeOrMalformedXml(ValueError):
     """The bytes are not well-formed XML, are too large, or carry a DTD."""
 
 
-def _parser() -> etree.XMLParser:
+def safe_parser(target: object | None = None) -> etree.XMLParser:
+    """The only parser settings Brygga uses for received XML; ``target`` for streaming (brygga.xmlread)."""
     return etree.XMLParser(
+        target=target,
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -34,7 +36,7 @@ def parse_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, source: str = 
     if len(data) > max_bytes:
         raise UnsafeOrMalformedXml(f"{source}: {len(data)} bytes is over the limit of {max_bytes} bytes")
     try:
-        root = etree.fromstring(data, parser=_parser())
+        root = etree.fromstring(data, parser=safe_parser())
     except etree.XMLSyntaxError as exc:
         raise UnsafeOrMalformedXml(f"{source}: not well-formed XML: {exc.msg}") from None
     docinfo = root.getroottree().docinfo

@@ -1,19 +1,18 @@
 """The ``attachment`` converter: an Open ePlatform ``File{ID, Name, Size, EncodedData}`` into a reference.
 
-The base64 never reaches the output: the bytes go to the run's ``attachment_sink(sha256, data)`` (content-
-addressed, so a replay stores nothing twice) and the case carries only
-``{sourceId, name, mediaType, size, sha256}``.
+The base64 never reaches the output, nor, for XML, the mapping: ``brygga.xmlread`` moves every ``EncodedData``
+into the run's blob sink (the content store) while the document is read, leaving a ``blob:sha256``/``blob:size``
+reference (or ``blob:error``) on the element. For a JSON source the converter decodes the text into the sink
+itself, in the same strict way. The case carries only ``{sourceId, name, mediaType, size, sha256}``.
 """
 
 from __future__ import annotations
 
-import binascii
 import mimetypes
-from binascii import a2b_base64
-from hashlib import sha256
 from typing import Any
 
 from brygga.mapping.errors import ConversionError
+from brygga.xmlread import BLOB_ERROR, BLOB_SHA256, BLOB_SIZE, Base64Decoder, DiscardingSink
 
 # A private table built from Python's defaults only: the global `mimetypes` also reads /etc/mime.types,
 # which would make the same submission map to different media types on different machines.
@@ -55,63 +54,70 @@ def _field_tags(tag: str) -> tuple[str, ...]:
     return tags
 
 
-def _fields(value: Any) -> list[Any]:
-    """[ID, Name, Size, EncodedData] from an XML ``File`` element or a dict with the same keys."""
-    if isinstance(value, dict):
-        return [value.get("ID"), value.get("Name"), value.get("Size"), value.get("EncodedData")]
-    tag = getattr(value, "tag", None)
+def _xml_fields(file: Any) -> tuple[Any, Any, Any, Any]:
+    """(ID text, Name text, Size text, EncodedData element) of a ``File`` element; the first of each counts."""
+    tag = getattr(file, "tag", None)
     if not isinstance(tag, str):
         raise ConversionError("attachment needs a File element (ID, Name, Size, EncodedData)")
-    tags = _field_tags(tag)
-    children = {child.tag: child for child in value[::-1]}  # back to front: the first child of a tag wins
-    if len(children) == len(value):  # no tag twice: each field is its only child, or missing
-        return [None if (child := children.get(t)) is None else child.text for t in tags]
-    # A repeated field element: the first one that has text counts.
+    slots = {t: i for i, t in enumerate(_field_tags(tag))}
     found: list[Any] = [None, None, None, None]
-    slots = {t: i for i, t in enumerate(tags)}
-    for child in value:
+    for child in file:
         slot = slots.get(child.tag)
-        if slot is not None and found[slot] is None:
+        if slot is None or found[slot] is not None:
+            continue
+        if slot == 3:
+            found[3] = child
+        elif child.text is not None:
             found[slot] = child.text
-    return found
+    return found[0], found[1], found[2], found[3]
 
 
-def _decode(encoded: str) -> bytes:
-    # b64decode(validate=True) is this call behind a Python wrapper; a2b_base64 takes ASCII text as it is.
-    try:
-        return a2b_base64(encoded, strict_mode=True)
-    except (binascii.Error, ValueError):
-        pass
-    # Line-wrapped (MIME style) base64 is legal in practice; strip whitespace only on this slower path.
-    try:
-        return a2b_base64("".join(encoded.split()), strict_mode=True)
-    except (binascii.Error, ValueError):
-        raise ConversionError("EncodedData is not valid base64") from None
+def _stored_blob(encoded: Any) -> tuple[str, int]:
+    """The (sha256, size) reference brygga.xmlread left on an ``EncodedData`` element."""
+    if encoded is None:
+        raise ConversionError("File has no EncodedData")
+    error = encoded.get(BLOB_ERROR)
+    if error:
+        raise ConversionError(error)
+    sha256, size = encoded.get(BLOB_SHA256), encoded.get(BLOB_SIZE)
+    if sha256 is None or size is None:
+        # Only an element built by hand, not read with brygga.xmlread, can get here.
+        raise ConversionError("EncodedData was not read with brygga.xmlread (no stored blob)")
+    return sha256, int(size)
+
+
+def _decoded_blob(encoded: Any, run: Any) -> tuple[str, int]:
+    """Decode a JSON source's base64 text into the run's sink, strictly, as the XML reader does."""
+    if encoded is None or not str(encoded).strip():
+        raise ConversionError("File has no EncodedData")
+    sink = run.blob_sink if run.blob_sink is not None else DiscardingSink()
+    decoder = Base64Decoder(sink.writer(), run.max_attachment_bytes)
+    decoder.feed(str(encoded))
+    error = decoder.finish()
+    if error is not None:
+        raise ConversionError(error)
+    return str(decoder.sha256), decoder.size
 
 
 def convert_attachment(value: Any, run: Any) -> dict[str, Any]:
-    source_id, name, size, encoded = _fields(value)
-    if encoded is None:
-        raise ConversionError("File has no EncodedData")
-    encoded = str(encoded)
-    if not encoded or encoded.isspace():
-        raise ConversionError("File has no EncodedData")
+    if isinstance(value, dict):
+        source_id, name, size, encoded = (value.get(k) for k in _FIELD_NAMES)
+    else:
+        source_id, name, size, encoded = _xml_fields(value)
     name = (str(name).strip() if name is not None else "") or None
+    if encoded is None or (isinstance(value, dict) and not str(encoded).strip()):
+        raise ConversionError("File has no EncodedData")
     if name is None:
         raise ConversionError("File has no Name")
-    data = _decode(encoded)
+    digest, length = _decoded_blob(encoded, run) if isinstance(value, dict) else _stored_blob(encoded)
     size_text = str(size).strip() if size is not None else ""
     if size_text:
         try:
             declared = int(size_text)
         except ValueError:
             raise ConversionError("File Size is not an integer") from None
-        if declared != len(data):
+        if declared != length:
             raise ConversionError("File Size does not match the length of the decoded EncodedData")
-    digest = sha256(data).hexdigest()
-    sink = run.attachment_sink
-    if sink is not None:
-        sink(digest, data)
     ref: dict[str, Any] = {}
     if source_id is not None:
         source_id = str(source_id).strip()
@@ -119,6 +125,6 @@ def convert_attachment(value: Any, run: Any) -> dict[str, Any]:
             ref["sourceId"] = source_id
     ref["name"] = name
     ref["mediaType"] = media_type(name)
-    ref["size"] = len(data)
+    ref["size"] = length
     ref["sha256"] = digest
     return ref

@@ -7,12 +7,13 @@ is decided here, at compile time.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lxml import etree
@@ -28,7 +29,8 @@ from brygga.mapping.errors import (
 )
 from brygga.mapping.paths import JsonPaths, PathError, XmlPaths
 from brygga.mapping.spec import MappingSpec, load_spec, location
-from brygga.xmlsafe import UnsafeOrMalformedXml, parse_xml
+from brygga.xmlread import DEFAULT_BINARY_ELEMENTS, DEFAULT_MAX_ATTACHMENT_BYTES, BlobSink, read_xml
+from brygga.xmlsafe import UnsafeOrMalformedXml
 
 DEFAULT_TIMEZONE = "Europe/Stockholm"
 
@@ -42,15 +44,16 @@ _TEMPLATE_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 Loc = tuple[tuple[int, int | None], ...]
 # A compiled output node: (current source node, run state) -> output value, or None to omit it.
 Node = Callable[[Any, "_Run"], Any]
-Sink = Callable[[str, bytes], None]
 
 
 class _Run:
     """Mutable state of one run. Problems are kept raw and formatted only if the run fails."""
 
-    __slots__ = ("attachment_sink", "children", "context", "loc", "memo", "problems", "root", "trace")
+    __slots__ = ("blob_sink", "children", "context", "loc", "max_attachment_bytes", "memo", "problems", "root",
+                 "trace")
 
-    def __init__(self, root: Any, context: dict[str, Any], attachment_sink: Sink | None) -> None:
+    def __init__(self, root: Any, context: dict[str, Any], blob_sink: BlobSink | None,
+                 max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES) -> None:
         self.root = root
         # XML only: element -> {tag: first child with it}, filled lazily by the paths (brygga.mapping.paths).
         self.children: dict[Any, Any] = {}
@@ -62,7 +65,8 @@ class _Run:
         # Only in the tracing run: output rule -> source path.
         self.trace: dict[str, str] | None = None
         self.context = context
-        self.attachment_sink = attachment_sink
+        self.blob_sink = blob_sink
+        self.max_attachment_bytes = max_attachment_bytes
         self.problems: list[tuple[str, str, Loc, str]] = []
 
 
@@ -188,19 +192,26 @@ class CompiledMapping:
     # The same mapping compiled to record, per output rule, the source it came from. Run only when the
     # output validator rejects a case, to name the source path of each schema problem; never on success.
     _tracer: Node | None = field(repr=False)
+    # XML only: local names of the elements whose base64 text goes to the blob sink while reading.
+    _binary_names: frozenset[str] = field(default=DEFAULT_BINARY_ELEMENTS, repr=False)
 
     def run(
         self,
-        source: bytes | dict[str, Any] | Any,
+        source: bytes | Path | BinaryIO | dict[str, Any] | Any,
         *,
         context: dict[str, Any] | None = None,
-        attachment_sink: Sink | None = None,
+        blob_sink: BlobSink | None = None,
+        max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES,
         source_name: str = "<input>",
     ) -> dict[str, Any]:
-        """Map one document. Raises ``InvalidSource`` (unreadable input) or ``MappingFailed`` (all problems)."""
-        root = self._read(source, source_name)
+        """Map one document. Raises ``InvalidSource`` (unreadable input) or ``MappingFailed`` (all problems).
+
+        XML comes as bytes, a path or a binary stream; attachments go to ``blob_sink`` as the document is read
+        (hashed and dropped when None), so a large file is never held in memory (brygga.xmlread).
+        """
+        root = self._read(source, source_name, blob_sink, max_attachment_bytes)
         ctx = self._defaults if not context else _deep_merge(self._defaults, context)
-        state = _Run(root, ctx, attachment_sink)
+        state = _Run(root, ctx, blob_sink, max_attachment_bytes)
         if self._root_tag is not None and root.tag != self._root_tag:
             raise MappingFailed([
                 MappingProblem(self.file, "(document)", "/", f"the document element is not {self._root_name}")
@@ -214,18 +225,21 @@ class CompiledMapping:
                 raise MappingFailed(self._validation_problems(root, ctx, found))
         return out
 
-    def _read(self, source: Any, source_name: str) -> Any:
+    def _read(self, source: Any, source_name: str, sink: BlobSink | None, max_attachment_bytes: int) -> Any:
         if self.source_kind == "xml":
-            if isinstance(source, (bytes, bytearray, memoryview)):
+            if isinstance(source, (bytes, bytearray, memoryview, Path, io.IOBase)):
                 try:
-                    return parse_xml(bytes(source), source=source_name)
+                    return read_xml(source, sink=sink, binary_names=self._binary_names,
+                                    max_attachment_bytes=max_attachment_bytes, source_name=source_name)
                 except UnsafeOrMalformedXml as exc:
                     raise InvalidXmlSource(str(exc)) from None
             if isinstance(source, etree._ElementTree):
                 return source.getroot()
             if isinstance(source, etree._Element):
                 return source
-            raise InvalidSource(f"{source_name}: an XML mapping needs bytes or an lxml element")
+            raise InvalidSource(f"{source_name}: an XML mapping needs bytes, a path, a stream or an lxml element")
+        if isinstance(source, Path):
+            source = source.read_bytes()
         if isinstance(source, (bytes, bytearray, str)):
             try:
                 source = json.loads(source)
@@ -763,6 +777,7 @@ class _Compiler:
             _root_name=root_name,
             _validate=validate,
             _tracer=tracer,
+            _binary_names=frozenset(self.spec.doc.get("binary_elements", DEFAULT_BINARY_ELEMENTS)),
         )
 
 

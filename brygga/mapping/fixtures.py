@@ -33,6 +33,7 @@ from jsonschema.exceptions import best_match
 from brygga.mapping.compiler import CompiledMapping, compile_mapping
 from brygga.mapping.errors import InvalidSource, MappingConfigError, MappingFailed
 from brygga.mapping.spec import location
+from brygga.xmlread import DiscardingSink
 
 _EXPECTATIONS = ("expect", "expect_subset", "expect_errors", "expect_input_error")
 
@@ -158,11 +159,10 @@ def _subset_diff(expected: Any, actual: Any, where: str) -> list[str]:
 def run_case(case: FixtureCase) -> list[str]:
     """Run one fixture case; return what went wrong (empty when it passed)."""
     mapping = _compiled(case.mapping)
-    stored: list[str] = []
+    sink = DiscardingSink()
+    stored = sink.stored
     try:
-        out = mapping.run(case.input.read_bytes(), context=case.context,
-                          attachment_sink=lambda sha, data: stored.append(sha),
-                          source_name=_display(case.input))
+        out = mapping.run(case.input, context=case.context, blob_sink=sink, source_name=_display(case.input))
     except InvalidSource as exc:
         if case.expect_input_error is not None and case.expect_input_error in str(exc):
             return []

@@ -13,6 +13,8 @@ import pytest
 from brygga.mapping import InvalidSource, MappingConfigError, MappingFailed, compile_mapping
 from brygga.mapping.converters import FACTORIES
 from brygga.mapping.spec import SCHEMA_PATH
+from brygga.storage import ContentStore
+from brygga.xmlread import DiscardingSink
 
 NS = "urn:example:form"
 
@@ -188,31 +190,34 @@ def test_attachment_goes_to_the_sink_and_only_a_reference_to_the_output(tmp_path
     m = mapping(tmp_path, IDS_MAPPING)
     data = b"%PDF-1.4 invented"
     sha = hashlib.sha256(data).hexdigest()
-    stored: dict[str, bytes] = {}
+    store = ContentStore(tmp_path / "content")
     file = {"ID": 9, "Name": "Plan.PDF", "Size": str(len(data)), "EncodedData": b64encode(data).decode()}
-    out = m.run({"file": file}, attachment_sink=stored.__setitem__)
+    out = m.run({"file": file}, blob_sink=store)
     assert out == {"file": {"sourceId": "9", "name": "Plan.PDF", "mediaType": "application/pdf",
                             "size": len(data), "sha256": sha}}
-    assert stored == {sha: data}
+    assert store.get(sha) == data
     assert m.run({"file": {"Name": "x.unknownext", "EncodedData": "AAAA"}})["file"]["mediaType"] == (
         "application/octet-stream")
 
 
 def test_attachment_problems(tmp_path: Path) -> None:
     m = mapping(tmp_path, IDS_MAPPING)
-    stored: list[str] = []
+    sink = DiscardingSink()
     for file, message in [
         ({"Name": "a.pdf", "EncodedData": "not base64!"}, "EncodedData is not valid base64"),
+        ({"Name": "a.pdf", "EncodedData": "QUJD=QUJD"}, "EncodedData is not valid base64"),
         ({"Name": "a.pdf", "Size": "5", "EncodedData": "AAAA"}, "File Size does not match"),
         ({"Name": "a.pdf", "Size": "many", "EncodedData": "AAAA"}, "File Size is not an integer"),
         ({"Name": "a.pdf"}, "File has no EncodedData"),
+        ({"Name": "a.pdf", "EncodedData": "QUJDRA=="}, "over the route's limit of 3 bytes"),
     ]:
         with pytest.raises(MappingFailed) as exc:
-            m.run({"file": file}, attachment_sink=lambda sha, data: stored.append(sha))
+            m.run({"file": file}, blob_sink=sink, max_attachment_bytes=3)
         [(rule, source, text)] = problems(exc)
         assert (rule, source) == ("file", "file")
         assert message in text
-    assert stored == []
+    # Invalid or oversize base64 never becomes a blob; only the two well-formed "AAAA" decoded.
+    assert len(sink.stored) == 2
 
 
 # --- the mapping file itself ------------------------------------------------------------------------
