@@ -21,8 +21,10 @@ class Base(DeclarativeBase):
 
 class Submission(Base):
     __tablename__ = "submissions"
-    # One submission per distinct raw content per route: the same bytes fed twice are one submission.
-    __table_args__ = (UniqueConstraint("route_id", "content_sha256", name="uq_submission_content"),)
+    # One submission per distinct raw content per route: the same bytes fed twice are one submission. And one
+    # submission per revision of one e-service reference, so two runs at once cannot both claim revision 2.
+    __table_args__ = (UniqueConstraint("route_id", "content_sha256", name="uq_submission_content"),
+                      UniqueConstraint("route_id", "source_reference", "revision", name="uq_submission_revision"))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     route_id: Mapped[str] = mapped_column(String(100), index=True)
@@ -34,6 +36,10 @@ class Submission(Base):
     case_type: Mapped[str | None] = mapped_column(String(50))
     state: Mapped[str] = mapped_column(String(20), index=True)
     canonical_json: Mapped[str | None] = mapped_column(Text)
+    # Versions of one e-service reference (a re-export with other content is an amendment, a komplettering):
+    # 1 for the first, 2 for the first amendment; None until translated, and for a duplicate of an earlier one.
+    revision: Mapped[int | None] = mapped_column(Integer)
+    content_fingerprint: Mapped[str | None] = mapped_column(String(64))  # sha256 of the canonical case
     # The first routed target's reference (for a case system, the diarienummer), kept here for search.
     external_ref: Mapped[str | None] = mapped_column(String(100), index=True)
     archive_location: Mapped[str | None] = mapped_column(Text)

@@ -30,6 +30,11 @@ class State:
     ARCHIVED = "archived"
     COMPLETED = "completed"
     QUARANTINED = "quarantined"
+    DUPLICATE = "duplicate"  # the same canonical content as an earlier submission of the same reference
+
+    DONE = (COMPLETED, QUARANTINED, DUPLICATE)
+    # A revision that has reached its targets; a later revision of the same reference may follow it.
+    DELIVERED_OR_LATER = (DELIVERED, ARCHIVED, COMPLETED)
 
 
 @dataclass(frozen=True)
@@ -127,8 +132,31 @@ class Ledger:
         with self.session() as s:
             return list(s.scalars(select(Submission.id).where(
                 Submission.route_id == route_id,
-                Submission.state.not_in([State.COMPLETED, State.QUARANTINED]),
+                Submission.state.not_in(State.DONE),
             ).order_by(Submission.received_at).limit(limit)))
+
+    def versions(self, route_id: str, source_reference: str) -> list[Submission]:
+        """Every translated submission of one e-service reference on a route, oldest first (duplicates too)."""
+        with self.session() as s:
+            return list(s.scalars(select(Submission).where(
+                Submission.route_id == route_id, Submission.source_reference == source_reference,
+                Submission.content_fingerprint.is_not(None),
+            ).order_by(Submission.received_at, Submission.id)))
+
+    def claim_revision(self, submission_id: str, revision: int, **fields: object) -> bool:
+        """Record the submission as ``revision`` of its reference; False when another run took that number."""
+        try:
+            with self.session() as s:
+                s.execute(update(Submission).where(Submission.id == submission_id)
+                          .values(revision=revision, **fields))
+            return True
+        except IntegrityError:
+            return False
+
+    def delivered_ref(self, submission_id: str, target: str) -> str | None:
+        with self.session() as s:
+            return s.scalar(select(Delivery.external_ref).where(
+                Delivery.submission_id == submission_id, Delivery.target == target, Delivery.state == "delivered"))
 
     def find(self, term: str) -> list[Submission]:
         """Find by submission id, the source's reference (e.g. FlowInstanceID) or any target's reference."""

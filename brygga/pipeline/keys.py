@@ -11,6 +11,14 @@ def extern_ref(case: dict[str, Any], tenant: str) -> str:
     return f"{tenant}:{case['source']['system']}:{case['source']['reference']}"
 
 
-def idempotency_key(case: dict[str, Any], tenant: str, target_id: str) -> str:
-    """One key per submission and target; the ledger holds it under a unique constraint."""
-    return hashlib.sha256(f"{extern_ref(case, tenant)}|{target_id}".encode()).hexdigest()
+def idempotency_key(case: dict[str, Any], tenant: str, target_id: str, revision: int = 1,
+                    content_fingerprint: str | None = None) -> str:
+    """One key per version of a submission and target; the ledger holds it under a unique constraint.
+
+    The first version's key depends on the reference only, so every export of it is one delivery; an
+    amendment's key adds its revision and content, so each amendment is delivered once.
+    """
+    key = f"{extern_ref(case, tenant)}|{target_id}"
+    if revision > 1:
+        key += f"|r{revision}|{content_fingerprint}"
+    return hashlib.sha256(key.encode()).hexdigest()

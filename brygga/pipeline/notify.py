@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from brygga.errors import TargetRejected, TargetUnavailable
+from brygga.errors import ConfigError, TargetRejected, TargetUnavailable
 from brygga.ledger import State
 from brygga.pipeline.context import PipelineContext
 from brygga.pipeline.guard import per_submission
@@ -19,13 +19,18 @@ def notify(ctx: PipelineContext, ids: list[str]) -> list[str]:
             else:
                 submission = ctx.ledger.get(sid)
                 reference = submission.external_ref
-                update = StatusUpdate(source_reference=submission.source_reference or "",
-                                      status=spec.status, message=spec.message.format(diarienummer=reference),
-                                      external_ref=reference)
+                amended = (submission.revision or 1) > 1  # a komplettering: the resident hears of it once
+                status = spec.amendment_status if amended else spec.status
+                message = (spec.amendment_message if amended else spec.message).format(diarienummer=reference)
+                update = StatusUpdate(source_reference=submission.source_reference or "", status=status,
+                                      message=message, external_ref=reference)
                 try:
                     ctx.adapter(spec).notify(update)
                 except TargetRejected as exc:
                     step.quarantine([f"status callback rejected: {str(exc)[:500]}"])
+                    continue
+                except ConfigError as exc:
+                    step.quarantine([f"status callback: {str(exc)[:500]}"])
                     continue
                 except TargetUnavailable as exc:
                     if ctx.ledger.count_steps(sid, "notify", "retry") + 1 >= ctx.route.max_delivery_attempts:

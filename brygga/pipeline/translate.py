@@ -1,4 +1,6 @@
-"""Translate: inbound mapping to the canonical case, validation, and routing by case type.
+"""Translate: inbound mapping to the canonical case, validation, routing by case type, enrichment from the
+kommun's registers, a preflight of every target, and the version of the submission (first, amendment or
+duplicate of an earlier export of the same reference).
 
 Whatever fails goes to quarantine with reasons a person understands. Nothing is dropped.
 """
@@ -6,17 +8,59 @@ Whatever fails goes to quarantine with reasons a person understands. Nothing is 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+from brygga.canonical import validate_case
 from brygga.canonical.serialize import dumps_case
-from brygga.errors import ConfigError
+from brygga.errors import ConfigError, TargetRejected, TargetUnavailable
 from brygga.ledger import State
 from brygga.mapping import InvalidSource, MappingFailed
 from brygga.pipeline.context import PipelineContext
-from brygga.pipeline.guard import per_submission
+from brygga.pipeline.enrich import enrich_properties
+from brygga.pipeline.guard import StepHandle, per_submission
+from brygga.pipeline.preflight import preflight
+from brygga.pipeline.revisions import classify, fingerprint
 
 log = logging.getLogger(__name__)
 
 CANONICAL = "canonical/case.v1"
+
+
+def _map(ctx: PipelineContext, step: StepHandle, sid: str) -> dict[str, Any] | None:
+    submission = ctx.ledger.get(sid)
+    try:
+        # Read from the landed file as a stream: attachments go straight into the content store.
+        return ctx.mapping(ctx.route.mapping).run(
+            ctx.landing.path_for(submission.content_sha256), context=ctx.route.mapping_context,
+            source_name=submission.source_name, blob_sink=ctx.content,
+            max_attachment_bytes=ctx.route.limits.max_attachment_bytes)
+    except MappingFailed as failed:
+        step.quarantine([str(p) for p in failed.problems])
+    except InvalidSource as exc:
+        step.quarantine([str(exc)])
+    return None
+
+
+def _enrich(ctx: PipelineContext, step: StepHandle, sid: str, case: dict[str, Any]) -> bool:
+    """False when the submission must wait (register unavailable) or stop (register refused)."""
+    try:
+        note = enrich_properties(ctx, case)
+    except TargetUnavailable as exc:
+        if ctx.ledger.count_steps(sid, "translate", "retry") + 1 >= ctx.route.max_delivery_attempts:
+            step.quarantine([f"property register unavailable after retries: {str(exc)[:300]}"])
+        else:
+            step.note("retry", f"property register unavailable; retried next run: {str(exc)[:200]}")
+        return False
+    except TargetRejected as exc:
+        step.quarantine([f"property register refused the lookup: {str(exc)[:300]}"])
+        return False
+    if note is not None:
+        problems = validate_case(case)
+        if problems:  # the register answered something the canonical model does not allow
+            step.quarantine([f"after the property lookup: {p.path}: {p.message}" for p in problems])
+            return False
+        step.note("ok", note)
+    return True
 
 
 def translate(ctx: PipelineContext, ids: list[str]) -> list[str]:
@@ -27,23 +71,32 @@ def translate(ctx: PipelineContext, ids: list[str]) -> list[str]:
     done: list[str] = []
     for sid in ctx.ledger.in_state(ids, State.LANDED):
         with per_submission(ctx, sid, "translate") as step:
-            submission = ctx.ledger.get(sid)
-            raw = ctx.landing.get(submission.content_sha256)
-            try:
-                case = mapping.run(raw, context=ctx.route.mapping_context, source_name=submission.source_name,
-                                   attachment_sink=lambda sha, data: ctx.content.put(data, sha))
-            except MappingFailed as failed:
-                step.quarantine([str(p) for p in failed.problems])
-                continue
-            except InvalidSource as exc:
-                step.quarantine([str(exc)])
+            case = _map(ctx, step, sid)
+            if case is None:
                 continue
             case_type = case["caseType"]
             if not ctx.route.targets_for(case_type):
                 step.quarantine([f"route {ctx.route.id!r} has no target for case type {case_type!r}"])
                 continue
-            ctx.ledger.update(sid, state=State.TRANSLATED, case_type=case_type,
-                              source_reference=str(case["source"]["reference"]),
-                              canonical_json=dumps_case(case).decode())
+            if not _enrich(ctx, step, sid, case):
+                continue
+            problems = preflight(ctx, case)
+            if problems:
+                step.quarantine(problems)
+                continue
+            reference = str(case["source"]["reference"])
+            content = fingerprint(case)
+            version = classify(ctx.ledger.versions(ctx.route.id, reference), content)
+            fields = dict(case_type=case_type, source_reference=reference, canonical_json=dumps_case(case).decode(),
+                          content_fingerprint=content)
+            if version.revision is None:
+                ctx.ledger.update(sid, state=State.DUPLICATE, **fields)
+                step.note("duplicate", f"the same content as submission {version.duplicate_of}; nothing to send")
+                continue
+            if not ctx.ledger.claim_revision(sid, version.revision, state=State.TRANSLATED, **fields):
+                step.note("retry", "another run is translating a version of the same reference; retried next run")
+                continue
+            if version.revision > 1:
+                step.note("ok", f"revision {version.revision}: an amendment of reference {reference}")
             done.append(sid)
     return done
