@@ -1,6 +1,6 @@
 """`brygga demo`: the route DAG on the embedded default, end to end, with no servers to install.
 
-It starts the simulators (ByggR-like case system, Open ePlatform callback) on free local ports,
+It starts the simulators (ByggR-like case system, Open ePlatform callback, property register) on free local ports,
 points the route's Connections at them, drops the sample files into the inbox, runs the real DAG
 with ``dag.test()`` against a migrated SQLite Airflow DB, and prints a trace per submission.
 """
@@ -96,9 +96,12 @@ def run_demo(files: list[Path], *, var: Path | None = None) -> list[dict[str, An
 
     settings = Settings.from_env()
     route = {r.id: r for r in load_routes(settings.routes_file, settings.mappings_dir)}[DEMO_ROUTE]
-    with start_simulator("byggr") as byggr, start_simulator("oep-callback") as callback:
-        os.environ["AIRFLOW_CONN_BYGGR_KUMLA"] = f"{byggr.url}?allow_http=true"  # local simulators speak plain HTTP
+    with start_simulator("byggr") as byggr, start_simulator("oep-callback") as callback, \
+            start_simulator("property-register") as register:
+        # Local simulators speak plain HTTP, which a connection must allow explicitly.
+        os.environ["AIRFLOW_CONN_BYGGR_KUMLA"] = f"{byggr.url}?allow_http=true"
         os.environ["AIRFLOW_CONN_OEP_KUMLA"] = f"{callback.url}?allow_http=true"
+        os.environ["AIRFLOW_CONN_FASTIGHETSREGISTER_KUMLA"] = f"{register.url}?allow_http=true"
         inbox = settings.home / route.source.config["path"]
         inbox.mkdir(parents=True, exist_ok=True)
         for i, path in enumerate(files):

@@ -14,6 +14,7 @@ from brygga.ledger import State
 from brygga.pipeline import PipelineContext, run_route
 from brygga.settings import REPO_ROOT, Settings
 from brygga_simulators import start_simulator
+from brygga_simulators.byggr import ByggrSimulator
 
 pytestmark = pytest.mark.interop
 SAMPLE = REPO_ROOT.parent / "shared" / "samples" / "open-eplatform" / "bygglov-1001.xml"
@@ -21,10 +22,12 @@ SAMPLE = REPO_ROOT.parent / "shared" / "samples" / "open-eplatform" / "bygglov-1
 
 def test_the_shared_sample_goes_end_to_end(shared_reference, tmp_path, monkeypatch):
     assert SAMPLE.is_file(), f"{SAMPLE} is missing"
-    with start_simulator("byggr") as byggr, start_simulator("oep-callback") as callback:
+    # ByggR answers in the shapes of its real replies, as a kommun's would.
+    with start_simulator(ByggrSimulator(reply_style="real")) as byggr, start_simulator("oep-callback") as callback, \
+            start_simulator("property-register") as register:
         monkeypatch.setenv("BRYGGA_HOME", str(tmp_path))
-        monkeypatch.setenv("BRYGGA_CONN_BYGGR_KUMLA", f"{byggr.url}?allow_http=true")
-        monkeypatch.setenv("BRYGGA_CONN_OEP_KUMLA", f"{callback.url}?allow_http=true")
+        for conn_id, sim in (("BYGGR_KUMLA", byggr), ("OEP_KUMLA", callback), ("FASTIGHETSREGISTER_KUMLA", register)):
+            monkeypatch.setenv(f"BRYGGA_CONN_{conn_id}", f"{sim.url}?allow_http=true")
         inbox = tmp_path / "inbox" / "kumla-bygglov"
         inbox.mkdir(parents=True)
         (inbox / SAMPLE.name).write_bytes(SAMPLE.read_bytes())

@@ -1,0 +1,46 @@
+"""The bundled route run in-process over real HTTP to the simulators: what the DAG does, without Airflow.
+
+``route`` (a ``routing.RouteRun``) drops files into the route's inbox, runs the steps and finds submissions;
+``byggr`` answers in both reply styles (our contract, and the shapes real ByggR replies have), so every route
+test runs against both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from routing import RouteRun, local
+
+from brygga_simulators import RunningRestSimulator, RunningSimulator, start_simulator
+from brygga_simulators.byggr import ByggrSimulator
+
+
+@pytest.fixture(params=["contract", "real"], ids=["byggr-contract-replies", "byggr-real-replies"])
+def byggr(request: pytest.FixtureRequest) -> Iterator[RunningSimulator]:
+    with start_simulator(ByggrSimulator(reply_style=request.param)) as sim:
+        yield sim
+
+
+@pytest.fixture
+def callback() -> Iterator[RunningSimulator]:
+    with start_simulator("oep-callback") as sim:
+        yield sim
+
+
+@pytest.fixture
+def register() -> Iterator[RunningRestSimulator]:
+    with start_simulator("property-register") as sim:
+        yield sim
+
+
+@pytest.fixture
+def route(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, byggr: RunningSimulator, callback: RunningSimulator,
+          register: RunningRestSimulator) -> RouteRun:
+    monkeypatch.setenv("BRYGGA_HOME", str(tmp_path))
+    run = RouteRun(tmp_path, monkeypatch)
+    run.connect("byggr_kumla", local(byggr))
+    run.connect("oep_kumla", local(callback))
+    run.connect("fastighetsregister_kumla", local(register))
+    return run

@@ -1,0 +1,73 @@
+"""Helpers of the route tests: the bundled route's inbox, runs and submissions, and simulator connections."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from brygga.ledger import Submission
+from brygga.pipeline import PipelineContext, run_route
+from brygga.settings import REPO_ROOT, Settings
+from brygga_simulators import RunningRestSimulator, RunningSimulator, start_simulator
+
+SAMPLES = REPO_ROOT / "samples" / "open-eplatform"
+ROUTE = "kumla-bygglov"
+
+
+def local(sim: RunningSimulator | RunningRestSimulator) -> str:
+    """A connection URI to a local simulator, which speaks plain HTTP."""
+    return f"{sim.url}?allow_http=true"
+
+
+def dead_url(simulator: str) -> str:
+    """The URI of a simulator that has stopped: nothing answers there."""
+    with start_simulator(simulator) as doomed:
+        return local(doomed)
+
+
+@dataclass
+class RouteRun:
+    home: Path
+    monkeypatch: pytest.MonkeyPatch
+
+    @property
+    def inbox(self) -> Path:
+        return self.home / "inbox" / ROUTE
+
+    def context(self) -> PipelineContext:
+        return PipelineContext.for_route(ROUTE, settings=Settings.from_env())
+
+    def run(self) -> list[str]:
+        return run_route(self.context())
+
+    def drop(self, name: str, as_name: str | None = None, data: bytes | None = None) -> bytes:
+        self.inbox.mkdir(parents=True, exist_ok=True)
+        target = self.inbox / (as_name or name)
+        if data is None:
+            shutil.copyfile(SAMPLES / name, target)
+        else:
+            target.write_bytes(data)
+        return target.read_bytes()
+
+    def submission(self, data: bytes | str) -> Submission:
+        """The submission of a sample file (by name) or of dropped bytes."""
+        raw = (SAMPLES / data).read_bytes() if isinstance(data, str) else data
+        found = self.context().ledger.by_content(ROUTE, hashlib.sha256(raw).hexdigest())
+        assert found is not None, "no submission holds those bytes"
+        return found
+
+    def variant(self, old: str, new: str) -> Path:
+        """Use a copy of the bundled routes file with one edit."""
+        routes = (REPO_ROOT / "routes" / "routes.yaml").read_text(encoding="utf-8")
+        assert old in routes
+        path = self.home / "routes.yaml"
+        path.write_text(routes.replace(old, new), encoding="utf-8")
+        self.monkeypatch.setenv("BRYGGA_ROUTES", str(path))
+        return path
+
+    def connect(self, conn_id: str, uri: str) -> None:
+        self.monkeypatch.setenv(f"BRYGGA_CONN_{conn_id.upper()}", uri)

@@ -1,0 +1,199 @@
+"""The whole route in-process, over real HTTP to the simulators: what the DAG does, without Airflow."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from pathlib import Path
+
+from routing import SAMPLES, dead_url, local
+
+from brygga.admin import replay
+from brygga.archive import verify_package
+from brygga.ledger import State
+from brygga.settings import REPO_ROOT
+
+DNR = re.compile(r"^BN \d{4}-\d{6}$")
+
+
+def test_a_building_permit_goes_end_to_end(route, byggr, callback):
+    route.drop("bygglov-person.xml")
+    route.run()
+    submission = route.submission("bygglov-person.xml")
+    ctx = route.context()
+    assert submission.state == State.COMPLETED, ctx.ledger.quarantine_reasons(submission.id)
+    dnr = submission.external_ref
+    assert dnr and DNR.match(dnr)
+    (case,) = byggr.app.cases.values()
+    assert case.dnr == dnr and case.extern_ref == f"1881:open-eplatform:{submission.source_reference}"
+    assert sum(len(h.documents) for h in case.handelser) == 3
+    package = Path(submission.archive_location)
+    assert package.parent == route.home / "archive-out" and verify_package(package) == []
+    assert [c.operation for c in callback.app.calls] == ["setStatus", "addMessage", "confirmDelivery"]
+    assert dnr in str(callback.app.calls_for("addMessage")[0].fields)
+    assert [s.step for s in ctx.ledger.steps(submission.id)] == ["intake", "translate", "deliver", "archive",
+                                                                  "notify"]
+    assert not (route.inbox / "bygglov-person.xml").exists(), "the inbox file is acknowledged"
+
+
+def test_the_same_file_twice_is_one_submission(route, byggr, callback):
+    route.drop("bygglov-person.xml", "first.xml")
+    route.drop("bygglov-person.xml", "second.xml")
+    route.run()
+    assert len(byggr.app.cases) == 1
+    assert len(route.context().ledger.find(route.submission("bygglov-person.xml").source_reference)) == 1
+    assert len(callback.app.calls_for("addMessage")) == 1
+
+
+def test_check_before_create_finds_a_case_the_ledger_never_heard_of(route, byggr):
+    """The call succeeded but the answer was lost: the ledger has no record, the target has the case."""
+    route.drop("bygglov-person.xml")
+    first = route.context()
+    route.run()
+    dnr = route.submission("bygglov-person.xml").external_ref
+    first.ledger.engine.dispose()
+    for name in ("ledger.sqlite", "ledger.sqlite-wal", "ledger.sqlite-shm"):
+        (route.home / name).unlink(missing_ok=True)
+    route.drop("bygglov-person.xml")
+    route.run()
+    assert len(byggr.app.cases) == 1
+    assert route.submission("bygglov-person.xml").external_ref == dnr
+
+
+def test_bad_input_goes_to_quarantine_with_readable_reasons(route, byggr, callback):
+    for name in ("bygglov-malformed.xml", "bygglov-bad-personnummer.xml"):
+        route.drop(name)
+    route.run()
+    ledger = route.context().ledger
+    malformed = route.submission("bygglov-malformed.xml")
+    bad_pnr = route.submission("bygglov-bad-personnummer.xml")
+    assert malformed.state == bad_pnr.state == State.QUARANTINED
+    (reason,) = ledger.quarantine_reasons(malformed.id)
+    assert "bygglov-malformed.xml" in reason and "not well-formed" in reason
+    reasons = " ".join(ledger.quarantine_reasons(bad_pnr.id))
+    assert "personnummer" in reasons and "bygglov.yaml" in reasons
+    raw = (SAMPLES / "bygglov-bad-personnummer.xml").read_text(encoding="iso-8859-1")
+    (pnr,) = re.findall(r"<SocialSecurityNumber><!\[CDATA\[([^\]]+)\]\]>", raw)
+    assert pnr not in reasons
+    assert byggr.app.cases == {} and callback.app.calls == []
+
+
+def test_an_unreachable_case_system_is_retried_then_delivered(route, byggr):
+    route.connect("byggr_kumla", dead_url("byggr"))
+    route.drop("bygglov-person.xml")
+    route.run()
+    submission = route.submission("bygglov-person.xml")
+    ledger = route.context().ledger
+    assert submission.state == State.TRANSLATED
+    (delivery,) = ledger.deliveries(submission.id)
+    assert delivery.state == "failed" and delivery.attempts == 1
+    route.connect("byggr_kumla", local(byggr))
+    route.run()
+    assert ledger.get(submission.id).state == State.COMPLETED
+    assert len(byggr.app.cases) == 1
+
+
+def test_no_personal_data_in_any_log_record(route, caplog):
+    """Logging is processing of personal data: not even DEBUG output of any library may carry it."""
+    route.drop("bygglov-person.xml")
+    route.drop("bygglov-bad-personnummer.xml")
+    with caplog.at_level(logging.DEBUG):
+        route.run()
+    canonical = json.loads(route.submission("bygglov-person.xml").canonical_json)
+    applicant = canonical["parties"][0]
+    personal = [applicant["personnummer"], applicant["personnummer"][2:8], applicant["givenName"],
+                applicant["familyName"], applicant["address"]["street"], applicant["email"]]
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert caplog.records, "the run logged nothing at all; the check would prove nothing"
+    for value in personal:
+        assert value not in logged, f"a personal value reached the log ({len(caplog.records)} records)"
+
+
+def test_a_case_type_no_target_takes_is_quarantined(route, byggr):
+    route.variant("case_types: [bygglov]", "case_types: [felanmalan]")
+    route.drop("bygglov-person.xml")
+    route.run()
+    submission = route.submission("bygglov-person.xml")
+    assert submission.state == State.QUARANTINED
+    assert route.context().ledger.quarantine_reasons(submission.id) == [
+        "route 'kumla-bygglov' has no target for case type 'bygglov'"]
+    assert byggr.app.cases == {}
+
+
+def test_replay_after_the_cause_is_fixed(route, byggr):
+    variant = route.variant("case_types: [bygglov]", "case_types: [felanmalan]")
+    route.drop("bygglov-person.xml")
+    route.run()
+    submission = route.submission("bygglov-person.xml")
+    assert submission.state == State.QUARANTINED
+    variant.write_text((REPO_ROOT / "routes" / "routes.yaml").read_text(encoding="utf-8"))  # the fix
+    ledger = route.context().ledger
+    assert replay(ledger, submission.id).from_state == State.LANDED
+    route.run()
+    assert ledger.get(submission.id).state == State.COMPLETED
+    assert len(byggr.app.cases) == 1
+
+
+def test_an_unreachable_callback_is_retried_and_the_case_is_not_delivered_twice(route, byggr, callback):
+    route.connect("oep_kumla", dead_url("oep-callback"))
+    route.drop("bygglov-person.xml")
+    route.run()
+    submission = route.submission("bygglov-person.xml")
+    ledger = route.context().ledger
+    assert submission.state == State.ARCHIVED
+    assert ledger.count_steps(submission.id, "notify", "retry") == 1
+    route.connect("oep_kumla", local(callback))
+    route.run()
+    assert ledger.get(submission.id).state == State.COMPLETED
+    assert len(byggr.app.cases) == 1
+    assert [c.operation for c in callback.app.calls] == ["setStatus", "addMessage", "confirmDelivery"]
+
+
+def test_a_flood_is_taken_in_batches(route, byggr):
+    route.variant("max_delivery_attempts: 5", "max_delivery_attempts: 5\n    batch_size: 2")
+    for name in ("bygglov-person.xml", "bygglov-organisation.xml", "bygglov-malformed.xml"):
+        route.drop(name)
+    assert len(route.run()) == 2
+    assert len(list(route.inbox.glob("*.xml"))) == 1, "the third file waits for the next run"
+    assert len(route.run()) == 1
+    assert len(byggr.app.cases) == 2
+
+
+def _fnr_sent(byggr) -> list[str | None]:
+    (case,) = byggr.app.cases.values()
+    return [f.get("fnr") for _, f in case.fastigheter()]
+
+
+def test_the_property_register_gives_byggr_the_fastighetsnyckel(route, byggr):
+    route.drop("bygglov-person.xml")
+    route.run()
+    submission = route.submission("bygglov-person.xml")
+    assert submission.state == State.COMPLETED
+    assert json.loads(submission.canonical_json)["properties"][0]["fastighetsnyckel"] == 22047412
+    assert _fnr_sent(byggr) == ["22047412"]
+
+
+def test_without_a_property_register_the_route_works_as_before(route, byggr):
+    routes = (REPO_ROOT / "routes" / "routes.yaml").read_text(encoding="utf-8")
+    lookup = routes[routes.index("    property_lookup:"):routes.index("    targets:")]
+    route.variant(lookup, "")
+    route.drop("bygglov-person.xml")
+    route.run()
+    submission = route.submission("bygglov-person.xml")
+    assert submission.state == State.COMPLETED
+    assert "fastighetsnyckel" not in json.loads(submission.canonical_json)["properties"][0]
+    assert _fnr_sent(byggr) == [None]
+
+
+def test_an_unreachable_property_register_makes_the_submission_wait(route, byggr, register):
+    register.app.forced_http_status = 503
+    route.drop("bygglov-person.xml")
+    route.run()
+    submission = route.submission("bygglov-person.xml")
+    assert submission.state == State.LANDED
+    assert route.context().ledger.steps(submission.id)[-1].outcome == "retry"
+    assert byggr.app.cases == {}
+    register.app.forced_http_status = None
+    route.run()
+    assert route.context().ledger.get(submission.id).state == State.COMPLETED
