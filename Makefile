@@ -34,8 +34,12 @@ $(EARK_VENV)/.installed: $(STAMP)
 interop: $(STAMP) $(EARK_VENV)/.installed
 	@BRYGGA_EARK_PYTHON=$(EARK_VENV)/bin/python $(PY) -m pytest -q -m interop tests/interop
 
+# Two benchmarks, one report: the core path's speed, then memory against attachment size.
 bench: $(STAMP)
-	@$(PY) bench/core_path.py --write docs/performance.md
+	@mkdir -p var
+	@$(PY) bench/core_path.py --write var/bench-core-path.md
+	@$(PY) bench/memory.py --write var/bench-memory.md
+	@cat var/bench-core-path.md var/bench-memory.md > docs/performance.md
 
 clean:
 	rm -rf $(VENV) $(EARK_VENV) var
