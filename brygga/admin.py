@@ -20,7 +20,8 @@ class Replayed:
 
 def describe(ledger: Ledger, submission: Submission) -> list[str]:
     """A readable trace of one submission: ids, state, every step, deliveries and quarantine reasons."""
-    lines = [f"submission {submission.id}  route {submission.route_id}  state {submission.state}",
+    version = f"  revision {submission.revision}" if submission.revision else ""
+    lines = [f"submission {submission.id}  route {submission.route_id}  state {submission.state}{version}",
              f"  source reference {submission.source_reference or '-'}  "
              f"received {submission.received_at:%Y-%m-%d %H:%M:%S}  sha256 {submission.content_sha256[:16]}…"]
     for step in ledger.steps(submission.id):

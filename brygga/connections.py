@@ -49,6 +49,11 @@ class Connection:
         port = f":{self.port}" if self.port else ""
         return f"{self.scheme}://{host}{port}{self.path}"
 
+    def cache_key(self) -> tuple[object, ...]:
+        """What a client cached per connection is keyed by. The password is in it, so a rotated secret gets a
+        fresh client; the key is never logged."""
+        return (self.conn_id, self.base_url, self.login, self.password, tuple(sorted(self.extra.items())))
+
     @classmethod
     def from_uri(cls, conn_id: str, uri: str) -> Connection:
         """``scheme://[login[:password]@]host[:port][/path][?extra=value&...]``; the path is the URL path."""

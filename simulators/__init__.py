@@ -15,11 +15,11 @@ From a shell: ``python -m brygga_simulators byggr --port 8081``;
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any, Literal, TypeAlias, overload
+from typing import Any, TypeAlias
 
-from brygga_simulators import rest_server
-from brygga_simulators.rest_server import RestSimulator, RunningRestSimulator
-from brygga_simulators.soap_server import RunningSimulator, SoapFault, SoapSimulator, serve
+from brygga_simulators.rest_server import RestSimulator
+from brygga_simulators.serving import RunningSimulator, serve
+from brygga_simulators.soap_server import SoapFault, SoapSimulator
 
 # name -> "module:Class", imported on demand so one simulator never pays for another.
 SIMULATORS: dict[str, str] = {
@@ -38,24 +38,9 @@ def simulator_class(name: str) -> type[Simulator]:
     return getattr(import_module(module), attribute)
 
 
-@overload
-def start_simulator(
-    name_or_class: Literal["property-register"] | type[RestSimulator] | RestSimulator,
-    host: str = ...,
-    port: int = ...,
-    **options: Any,
-) -> RunningRestSimulator: ...
-
-
-@overload
-def start_simulator(
-    name_or_class: str | type[SoapSimulator] | SoapSimulator, host: str = ..., port: int = ..., **options: Any
-) -> RunningSimulator: ...
-
-
 def start_simulator(
     name_or_class: str | type[Simulator] | Simulator, host: str = "127.0.0.1", port: int = 0, **options: Any
-) -> RunningSimulator | RunningRestSimulator:
+) -> RunningSimulator:
     """Start a simulator (by name, class or ready instance) on a real socket in a background thread.
 
     ``options`` go to the simulator's constructor, e.g. ``variant="sundsvall"`` for ``oep-callback``.
@@ -67,15 +52,12 @@ def start_simulator(
     else:
         cls = simulator_class(name_or_class) if isinstance(name_or_class, str) else name_or_class
         app = cls(**options)
-    if isinstance(app, RestSimulator):
-        return rest_server.serve(app, host=host, port=port)
     return serve(app, host=host, port=port)
 
 
 __all__ = [
     "SIMULATORS",
     "RestSimulator",
-    "RunningRestSimulator",
     "RunningSimulator",
     "Simulator",
     "SoapFault",

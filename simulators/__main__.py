@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import threading
 
-from brygga_simulators import SIMULATORS, RunningRestSimulator, start_simulator
+from brygga_simulators import SIMULATORS, RestSimulator, start_simulator
 
 
 def _option(text: str) -> tuple[str, str]:
@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     except (TypeError, ValueError) as exc:
         parser.error(f"{args.name}: {exc}")
     print(f"{args.name} simulator: {running.url}", flush=True)
-    if isinstance(running, RunningRestSimulator):
+    if isinstance(running.app, RestSimulator):
         print(f"inspect: {running.base_url}/_sim/requests", flush=True)
     else:
         print(f"WSDL: {running.wsdl_url}")

@@ -9,9 +9,8 @@ What every REST simulator gets from ``RestSimulator``:
 - a record of every request in ``recorded`` for tests. The ``/_sim/requests`` view shows parameter names only:
   query values (designations, names) may be personal data.
 
-``path`` is the service root, what a Connection points at (``RunningRestSimulator.url``); subclasses implement
-``handle(request)`` for every request under it. ``serve_wsgi`` runs any WSGI app on
-a real socket in a daemon thread; ``serve`` wraps it for a ``RestSimulator``.
+``path`` is the service root, what a Connection points at (``RunningSimulator.url``); subclasses implement
+``handle(request)`` for every request under it. ``brygga_simulators.serving`` puts it on a real socket.
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -183,66 +181,10 @@ def _same(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode(), expected.encode())
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """No access log: request lines (with their query strings) are noise in test output and may be personal data."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        return None
-
-
-def serve_wsgi(
-    app: WSGIApp, name: str, host: str = "127.0.0.1", port: int = 0
-) -> tuple[BaseWSGIServer, threading.Thread]:
-    """Bind (port 0 picks a free port) and serve any WSGI ``app`` in a daemon thread; generic over simulator kinds."""
-    server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
-    # A short poll interval keeps shutdown quick; shutdown() waits for the next poll.
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"simulator-{name}", daemon=True
-    )
-    thread.start()
-    return server, thread
-
-
-@dataclass
-class RunningRestSimulator:
-    """A REST simulator serving on a real socket in a background thread."""
-
-    app: RestSimulator
-    server: BaseWSGIServer
-    thread: threading.Thread
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.server.host}:{self.server.port}"
-
-    @property
-    def url(self) -> str:
-        return self.base_url + (self.app.path if self.app.path != "/" else "")
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
-
-    def __enter__(self) -> RunningRestSimulator:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-
-def serve(app: RestSimulator, host: str = "127.0.0.1", port: int = 0) -> RunningRestSimulator:
-    server, thread = serve_wsgi(app, app.name, host=host, port=port)
-    return RunningRestSimulator(app=app, server=server, thread=thread)
-
-
 __all__ = [
     "MAINTENANCE_HTML",
     "RecordedRequest",
     "RestSimulator",
-    "RunningRestSimulator",
     "json_response",
     "problem",
-    "serve",
-    "serve_wsgi",
 ]

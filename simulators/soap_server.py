@@ -19,16 +19,14 @@ import json
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 from lxml import etree
 from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from brygga.xmlsafe import parse_xml
+from brygga.xmlsafe import UnsafeOrMalformedXml, parse_xml, safe_parser
 from brygga_simulators.wsdl_schema import compile_wsdl_schema
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -61,25 +59,13 @@ class SoapFault(Exception):
         self.detail = detail
 
 
-def _request_parser() -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=True
-    )
-
-
 def parse_request(data: bytes, max_bytes: int | None = None) -> etree._Element:
     """Parse a request body: no DTD, no entities, no network, a size cap; large text nodes allowed."""
-    max_bytes = MAX_REQUEST_BYTES if max_bytes is None else max_bytes
-    if len(data) > max_bytes:
-        raise SoapFault(f"the request is over the limit of {max_bytes} bytes")
     try:
-        root = etree.fromstring(data, parser=_request_parser())
-    except etree.XMLSyntaxError as exc:
-        raise SoapFault(f"SOAP request: not well-formed XML: {exc.msg}") from None
-    docinfo = root.getroottree().docinfo
-    if docinfo.internalDTD is not None or docinfo.doctype:
-        raise SoapFault("SOAP request: a DOCTYPE/DTD is not allowed in received XML")
-    return root
+        return parse_xml(data, max_bytes=MAX_REQUEST_BYTES if max_bytes is None else max_bytes,
+                         source="SOAP request", huge_tree=True)
+    except UnsafeOrMalformedXml as exc:
+        raise SoapFault(str(exc)) from None
 
 
 def redact_schema_error(message: str) -> str:
@@ -260,66 +246,14 @@ class SoapSimulator:
 
 def copy_element(element: etree._Element) -> etree._Element:
     """Deep copy into a fresh document, keeping the namespaces that xsi:type values rely on."""
-    return etree.fromstring(etree.tostring(element), parser=_request_parser())
-
-
-class _QuietHandler(WSGIRequestHandler):
-    """No access log: request lines are noise in test output (errors are still logged)."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        return None
-
-
-@dataclass
-class RunningSimulator:
-    """A simulator serving on a real socket in a background thread."""
-
-    app: SoapSimulator
-    server: BaseWSGIServer
-    thread: threading.Thread
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.server.host}:{self.server.port}"
-
-    @property
-    def url(self) -> str:
-        return self.base_url + self.app.path
-
-    @property
-    def wsdl_url(self) -> str:
-        return self.url + "?wsdl"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
-
-    def __enter__(self) -> RunningSimulator:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-
-def serve(app: SoapSimulator, host: str = "127.0.0.1", port: int = 0) -> RunningSimulator:
-    """Bind (port 0 picks a free port) and serve ``app`` in a daemon thread."""
-    server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
-    # A short poll interval keeps stop() quick; shutdown() waits for the next poll.
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"simulator-{app.name}", daemon=True
-    )
-    thread.start()
-    return RunningSimulator(app=app, server=server, thread=thread)
+    return etree.fromstring(etree.tostring(element), parser=safe_parser(huge_tree=True))
 
 
 __all__ = [
     "XSI",
-    "RunningSimulator",
     "SoapFault",
     "SoapSimulator",
     "append_child",
     "copy_element",
     "parse_request",
-    "serve",
 ]

@@ -57,3 +57,22 @@ def test_lint_names_a_broken_routes_file(tmp_path, monkeypatch, capsys):
     assert main(["lint"]) == 1
     err = capsys.readouterr().err
     assert str(bad) in err and "/routes/0/tenant/kommunkod" in err and "rule: pattern" in err
+
+
+def test_find_shows_every_version_of_a_reference_with_its_revision(ledger, capsys):
+    for sha, revision in (("a" * 64, 1), ("b" * 64, 2)):
+        sid = ledger.land(route_id="r", tenant="1881", content_sha256=sha, raw_path="/x",
+                          source_name="f.xml").submission_id
+        assert ledger.claim_revision(sid, revision, source_reference="1001", state="completed",
+                                     content_fingerprint=sha)
+    sid = ledger.land(route_id="r", tenant="1881", content_sha256="c" * 64, raw_path="/x",
+                      source_name="f.xml").submission_id
+    ledger.update(sid, source_reference="1001", state="duplicate", content_fingerprint="b" * 64)
+    assert main(["find", "1001"]) == 0
+    out = capsys.readouterr().out
+    assert "state completed  revision 1" in out and "state completed  revision 2" in out
+    assert "state duplicate\n" in out
+    # Two runs cannot both claim revision 2 of the same reference.
+    other = ledger.land(route_id="r", tenant="1881", content_sha256="d" * 64, raw_path="/x",
+                        source_name="f.xml").submission_id
+    assert not ledger.claim_revision(other, 2, source_reference="1001", content_fingerprint="d" * 64)

@@ -61,20 +61,9 @@ _sessions: dict[tuple[Any, ...], requests.Session] = {}
 _sessions_lock = threading.Lock()
 
 
-def connection_key(connection: Connection) -> tuple[Any, ...]:
-    # The password is part of the key so a rotated secret gets a fresh session; the key is never logged.
-    return (
-        connection.conn_id,
-        connection.base_url,
-        connection.login,
-        connection.password,
-        tuple(sorted(connection.extra.items())),
-    )
-
-
 def session_for(connection: Connection, build: Callable[[Connection], requests.Session]) -> requests.Session:
     """The cached session for ``connection``, built with ``build`` on first use."""
-    key = connection_key(connection)
+    key = connection.cache_key()
     with _sessions_lock:
         session = _sessions.get(key)
         if session is None:

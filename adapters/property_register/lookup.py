@@ -11,7 +11,7 @@ from brygga.errors import ConfigError, TargetRejected
 from brygga.plugins import PropertyRecord, configure
 from brygga_adapters.http import build_session, check_url, endpoint_url, timeouts
 from brygga_adapters.property_register.answer import AnswerShape, hits, normalise, pick
-from brygga_adapters.property_register.cache import answers, connection_key, session_for
+from brygga_adapters.property_register.cache import answers, session_for
 from brygga_adapters.property_register.config import CONFIG_SPEC, check_config
 from brygga_adapters.property_register.transport import NOT_FOUND, get_json
 
@@ -42,7 +42,7 @@ class PropertyRegisterLookup:
         self.where = f"property-register {connection.conn_id}.lookup"
         # Answers are shared by every adapter asking the same register the same way, with the same credentials.
         self._cache_scope = (
-            connection_key(connection),
+            connection.cache_key(),
             self.url,
             self.config["query_parameter"],
             tuple(sorted(self.config["fixed_query"].items())),

@@ -133,23 +133,12 @@ _cache: dict[tuple[Any, ...], SoapService] = {}
 _cache_lock = threading.Lock()
 
 
-def _cache_key(connection: Connection) -> tuple[Any, ...]:
-    # The password is part of the key so a rotated secret gets a fresh session; the key is never logged.
-    return (
-        connection.conn_id,
-        connection.base_url,
-        connection.login,
-        connection.password,
-        tuple(sorted(connection.extra.items())),
-    )
-
-
 def soap_service(connection: Connection) -> SoapService:
     """The cached ``SoapService`` for ``connection``; the WSDL is loaded on first use only.
 
     A failed load is not cached, so a target that was down is retried on the next delivery.
     """
-    key = _cache_key(connection)
+    key = connection.cache_key()
     with _cache_lock:
         cached = _cache.get(key)
     if cached is not None:

@@ -14,7 +14,7 @@ from brygga.plugins import PropertyRecord, PropertyRegister, adapter_class
 from brygga_adapters.property_register import PropertyRegisterLookup, clear_caches
 from brygga_adapters.property_register.answer import AnswerShape, hits, pick
 from brygga_adapters.property_register.cache import AnswerCache
-from brygga_simulators import RunningRestSimulator, start_simulator
+from brygga_simulators import RunningSimulator, start_simulator
 
 STENEN = PropertyRecord("KUMLA STENEN 1:23", 22044332, "909a6a63-5f3b-90ec-e040-ed8f66444c3f")
 Connect = Callable[..., Connection]
@@ -29,17 +29,17 @@ def _fresh_caches() -> Iterator[None]:
 
 
 @pytest.fixture
-def register() -> Iterator[RunningRestSimulator]:
+def register() -> Iterator[RunningSimulator]:
     with start_simulator("property-register", basic_auth="brygga:s3cret") as running:
         yield running
 
 
 @pytest.fixture
-def lookup(register: RunningRestSimulator, connect: Connect) -> PropertyRegisterLookup:
+def lookup(register: RunningSimulator, connect: Connect) -> PropertyRegisterLookup:
     return PropertyRegisterLookup({}, connect(register, "register-kumla"))
 
 
-def _searches(register: RunningRestSimulator) -> list[dict[str, list[str]]]:
+def _searches(register: RunningSimulator) -> list[dict[str, list[str]]]:
     return [r.query for r in register.app.recorded if r.path.endswith("/fastigheter")]
 
 

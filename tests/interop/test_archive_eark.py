@@ -9,15 +9,13 @@ BRYGGA_EARK_PYTHON: a Python with eark-validator==1.1.3 in a venv of its own, si
 from __future__ import annotations
 
 import copy
-import hashlib
 import shutil
-import struct
-import zlib
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
+from archive_samples import KUMLA, SUBMISSION_AGREEMENT, SUBMITTER, pdf_bytes, png_bytes, stored
 from eark_report import (
     EXPECTED_ERRORS,
     NOT_FOR_A_REPRESENTATION,
@@ -27,44 +25,12 @@ from eark_report import (
 )
 from lxml import etree
 
-from brygga.archive import Agent, build_sip, package_objid, validate_erms_schema, validate_mets_schema, verify_package
+from brygga.archive import build_sip, package_objid, validate_erms_schema, validate_mets_schema, verify_package
 from brygga.plugins import StoredDocument
 
 pytestmark = pytest.mark.interop
 
 NS = {"m": "http://www.loc.gov/METS/", "p": "http://www.loc.gov/premis/v3"}
-SUBMISSION_AGREEMENT = "KS 2026/0042 Leveransöverenskommelse e-arkiv, 2026-03-01"
-KUMLA = Agent("Kumla kommun", "2120001637")
-
-# A real PDF 1.7 (fmt/276) and PNG 1.0 (fmt/11), so the PRONOM ids in the PREMIS are FIDO's, not stand-ins.
-def _pdf(title: str) -> bytes:
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>",
-               f"<< /Title ({title}) >>".encode("ascii")]
-    body = bytearray(b"%PDF-1.7\n")
-    offsets = []
-    for number, obj in enumerate(objects, start=1):
-        offsets.append(len(body))
-        body += f"{number} 0 obj\n".encode() + obj + b"\nendobj\n"
-    xref = len(body)
-    body += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    body += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
-    body += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R /Info 3 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(body)
-
-
-def _png() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\x00\x20\x80\xc0")) + chunk(b"IEND", b""))
-
-
-def _stored(root: Path, name: str, data: bytes, media_type: str) -> StoredDocument:
-    digest = hashlib.sha256(data).hexdigest()
-    (root / digest).write_bytes(data)
-    return StoredDocument(name, media_type, len(data), digest, root / digest)
-
 
 def _case(docs: list[StoredDocument]) -> dict[str, Any]:
     return {
@@ -89,17 +55,17 @@ def earkiv(shared_reference: Path) -> Path:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("eark")
-    docs = [_stored(root, "Situationsplan.pdf", _pdf("Situationsplan"), "application/pdf"),
-            _stored(root, "Fasadritning.png", _png(), "image/png"),
-            _stored(root, "Beskrivning.txt", b"Nybyggnad av enbostadshus.\n", "text/plain")]
+    docs = [stored(root, "Situationsplan.pdf", pdf_bytes("Situationsplan"), "application/pdf"),
+            stored(root, "Fasadritning.png", png_bytes(), "image/png"),
+            stored(root, "Beskrivning.txt", b"Nybyggnad av enbostadshus.\n", "text/plain")]
     case = _case(docs)
     first = build_sip(case, docs, out_dir=root / "out", diarienummer="BN 2026-000123", archival_creator=KUMLA,
-                      submitter=Agent("Kumla kommun", "1881"), submission_agreement=SUBMISSION_AGREEMENT)
-    new = [_stored(root, "Komplettering.pdf", _pdf("Komplettering"), "application/pdf")]
+                      submitter=SUBMITTER, submission_agreement=SUBMISSION_AGREEMENT)
+    new = [stored(root, "Komplettering.pdf", pdf_bytes("Komplettering"), "application/pdf")]
     amended = copy.deepcopy(case)
     amended["attachments"] += _case(new)["attachments"]
     amendment = build_sip(amended, new, out_dir=root / "out", diarienummer="BN 2026-000123",
-                          archival_creator=KUMLA, submitter=Agent("Kumla kommun", "1881"),
+                          archival_creator=KUMLA, submitter=SUBMITTER,
                           submission_agreement=SUBMISSION_AGREEMENT, revision=2,
                           previous_package=package_objid(case))
     for package in (first, amendment):

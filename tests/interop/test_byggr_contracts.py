@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 from lxml import etree
+from soap_capture import SOAP_BODY, schema_errors, sent_payloads
 from zeep import xsd
 
 from brygga.connections import Connection
@@ -32,7 +33,6 @@ from brygga_simulators.wsdl_schema import compile_wsdl_schema
 
 pytestmark = pytest.mark.interop
 
-SOAP_BODY = "{http://schemas.xmlsoap.org/soap/envelope/}Body"
 WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
 SOAP_BINDING_NS = "http://schemas.xmlsoap.org/wsdl/soap/"
 REAL_WSDL = {"v8": "vertical-systems/byggr/ArendeExportWS.wsdl", "v4": "vertical-systems/byggr/v4/ArendeExportWS.wsdl"}
@@ -55,19 +55,6 @@ def byggr(request) -> Iterator[RunningSimulator]:
 
 def _connection(running: RunningSimulator) -> Connection:
     return Connection.from_uri("byggr", f"{running.url}?allow_http=true")
-
-
-def _payloads(running: RunningSimulator) -> list[etree._Element]:
-    payloads = []
-    for raw in running.app.captured_requests:
-        body = parse_xml(raw, max_bytes=len(raw)).find(SOAP_BODY)
-        payloads.extend(child for child in body if isinstance(child.tag, str))
-    return payloads
-
-
-def _errors(schema: etree.XMLSchema, payload: etree._Element) -> list[str]:
-    document = etree.ElementTree(etree.fromstring(etree.tostring(payload)))
-    return [] if schema.validate(document) else [error.message for error in schema.error_log]
 
 
 def _request(tmp_path: Path, fnr: int | None = None) -> DeliveryRequest:
@@ -123,23 +110,23 @@ def _deliver_everything(running: RunningSimulator, tmp_path: Path) -> None:
 def test_every_request_is_valid_against_the_real_wsdl_of_its_version(byggr, tmp_path, real_schemas):
     _deliver_everything(byggr, tmp_path)
 
-    payloads = _payloads(byggr)
+    payloads = sent_payloads(byggr.app)
     operations = {etree.QName(p).localname for p in payloads}
     assert {"GetRelateradeArendenByFastighet", "SaveNewArende", "SaveNewHandelse", "GetArende",
             "GetUpdatedArenden", "GetDocument"} <= operations
     schema = real_schemas[byggr.app.contract]
     for payload in payloads:
-        assert _errors(schema, payload) == [], etree.QName(payload).localname
+        assert schema_errors(schema, payload) == [], etree.QName(payload).localname
 
 
 def test_a_v8_save_new_arende_is_refused_by_the_v4_contract_and_by_the_v4_simulator(tmp_path, real_schemas):
     clear_soap_cache()
     with start_simulator(ByggrSimulator()) as v8:
         _deliver_everything(v8, tmp_path)
-        (save,) = [p for p in _payloads(v8) if etree.QName(p).localname == "SaveNewArende"]
-    assert _errors(real_schemas["v8"], save) == []
+        (save,) = [p for p in sent_payloads(v8.app) if etree.QName(p).localname == "SaveNewArende"]
+    assert schema_errors(real_schemas["v8"], save) == []
 
-    errors = " ".join(_errors(real_schemas["v4"], save))
+    errors = " ".join(schema_errors(real_schemas["v4"], save))
     assert "komkod" in errors and "externRef" in errors
 
     with start_simulator(ByggrSimulator(contract="v4")) as v4:

@@ -14,6 +14,7 @@ from types import ModuleType
 
 import pytest
 from lxml import etree
+from soap_capture import schema_errors, sent_payloads
 from zeep import xsd
 
 from brygga.connections import Connection
@@ -27,7 +28,6 @@ from brygga_simulators.wsdl_schema import compile_wsdl_schema
 
 pytestmark = pytest.mark.interop
 
-SOAP_BODY = "{http://schemas.xmlsoap.org/soap/envelope/}Body"
 WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
 SOAP_BINDING_NS = "http://schemas.xmlsoap.org/wsdl/soap/"
 TESTS = Path(__file__).resolve().parents[1]
@@ -61,19 +61,6 @@ def byggr() -> Iterator[RunningSimulator]:
     with start_simulator("byggr") as running:
         yield running
     clear_soap_cache()
-
-
-def _payloads(running: RunningSimulator) -> list[etree._Element]:
-    payloads = []
-    for raw in running.app.captured_requests:
-        body = parse_xml(raw).find(SOAP_BODY)
-        payloads.extend(child for child in body if isinstance(child.tag, str))
-    return payloads
-
-
-def _assert_valid(schema: etree.XMLSchema, payload: etree._Element) -> None:
-    document = etree.ElementTree(etree.fromstring(etree.tostring(payload)))
-    assert schema.validate(document), f"{etree.QName(payload).localname}: {schema.error_log.last_error}"
 
 
 def _deliver(running: RunningSimulator, tmp_path: Path) -> None:
@@ -143,7 +130,7 @@ def test_adapter_requests_validate_against_the_real_byggr_schema(byggr, tmp_path
         filter={"LowerExclusiveBound": datetime.now() - timedelta(days=1), "UpperInclusiveBound": xsd.Nil},
     )
 
-    payloads = _payloads(byggr)
+    payloads = sent_payloads(byggr.app)
     operations = [etree.QName(p).localname for p in payloads]
     assert {
         "GetRelateradeArendenByFastighet",
@@ -153,21 +140,21 @@ def test_adapter_requests_validate_against_the_real_byggr_schema(byggr, tmp_path
         "GetUpdatedArenden",
     } <= set(operations)
     for payload in payloads:
-        _assert_valid(real_schema, payload)
+        assert schema_errors(real_schema, payload) == []
 
 
 def test_lookups_and_handelse_also_validate_against_the_v4_schema(byggr, tmp_path, v4_schema):
     # v4 predates externRef (and names the municipality attribute differently), so SaveNewArende differs.
     _deliver(byggr, tmp_path)
-    for payload in _payloads(byggr):
+    for payload in sent_payloads(byggr.app):
         if etree.QName(payload).localname != "SaveNewArende":
-            _assert_valid(v4_schema, payload)
+            assert schema_errors(v4_schema, payload) == []
 
 
 def test_the_real_schema_does_catch_an_invalid_request(byggr, tmp_path, real_schema):
     # Guards the test itself: a validator that accepts everything would prove nothing.
     _deliver(byggr, tmp_path)
-    save = next(p for p in _payloads(byggr) if etree.QName(p).localname == "SaveNewArende")
+    save = next(p for p in sent_payloads(byggr.app) if etree.QName(p).localname == "SaveNewArende")
     ankomst = save.find(".//{www.tekis.se/arende}ankomstDatum")
     ankomst.getparent().remove(ankomst)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from routing import RouteRun, local
 
-from brygga_simulators import RunningRestSimulator, RunningSimulator, start_simulator
+from brygga_simulators import RunningSimulator, start_simulator
 from brygga_simulators.byggr import ByggrSimulator
 
 
@@ -30,14 +30,14 @@ def callback() -> Iterator[RunningSimulator]:
 
 
 @pytest.fixture
-def register() -> Iterator[RunningRestSimulator]:
+def register() -> Iterator[RunningSimulator]:
     with start_simulator("property-register") as sim:
         yield sim
 
 
 @pytest.fixture
 def route(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, byggr: RunningSimulator, callback: RunningSimulator,
-          register: RunningRestSimulator) -> RouteRun:
+          register: RunningSimulator) -> RouteRun:
     monkeypatch.setenv("BRYGGA_HOME", str(tmp_path))
     run = RouteRun(tmp_path, monkeypatch)
     run.connect("byggr_kumla", local(byggr))

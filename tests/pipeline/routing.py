@@ -12,13 +12,13 @@ import pytest
 from brygga.ledger import Submission
 from brygga.pipeline import PipelineContext, run_route
 from brygga.settings import REPO_ROOT, Settings
-from brygga_simulators import RunningRestSimulator, RunningSimulator, start_simulator
+from brygga_simulators import RunningSimulator, start_simulator
 
 SAMPLES = REPO_ROOT / "samples" / "open-eplatform"
 ROUTE = "kumla-bygglov"
 
 
-def local(sim: RunningSimulator | RunningRestSimulator) -> str:
+def local(sim: RunningSimulator) -> str:
     """A connection URI to a local simulator, which speaks plain HTTP."""
     return f"{sim.url}?allow_http=true"
 

@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 import requests
 
-from brygga_simulators import RunningRestSimulator, simulator_class, start_simulator
+from brygga_simulators import RunningSimulator, simulator_class, start_simulator
 from brygga_simulators.property_register import SEEDED_UNITS, PropertyRegisterSimulator
 from brygga_simulators.rest_server import MAINTENANCE_HTML
 
@@ -20,12 +20,12 @@ AUTH = ("brygga", "s3cret")
 
 
 @pytest.fixture
-def register() -> Iterator[RunningRestSimulator]:
+def register() -> Iterator[RunningSimulator]:
     with start_simulator("property-register", basic_auth="brygga:s3cret") as running:
         yield running
 
 
-def _search(register: RunningRestSimulator, auth: tuple[str, str] | None = AUTH, **params: str) -> requests.Response:
+def _search(register: RunningSimulator, auth: tuple[str, str] | None = AUTH, **params: str) -> requests.Response:
     return requests.get(f"{register.url}/fastigheter", params=params, auth=auth, timeout=10)
 
 
