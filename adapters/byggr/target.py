@@ -212,7 +212,8 @@ class ByggrTarget:
         )
         served = version_in_actions(calls.soap_actions())
         if served in CONTRACTS and served != self.contract.name:
-            raise TargetRejected(
+            # The configuration is wrong, not the request: the admin fixes config 'contract', then replays.
+            raise ConfigError(
                 f"connection {self.connection.conn_id!r} serves ByggR contract {served}, "
                 f"the target is configured for {self.contract.name} (config 'contract')"
             )

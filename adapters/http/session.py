@@ -1,5 +1,9 @@
 """One requests session per connection: auth, TLS trust, client certificates, timeouts, and the URL guard.
 
+``GuardedSession`` is the one place the guard and the credentials are applied, for REST and for zeep's transport
+alike: every URL is checked before it is sent, and the connection's credentials are added only to requests for
+the connection's own origin (scheme, host, port). A request to another allowed host or port carries none.
+
 Connection extras read here: ``auth`` (``basic``, the default, sends login and password; ``bearer`` sends the
 password as a bearer token), ``ca_bundle`` (CA file to trust instead of the system store), ``cert_file`` and
 ``key_file`` (client certificate for mTLS), ``trust_env`` (honour proxy/CA environment variables; default
@@ -13,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from requests.auth import AuthBase, HTTPBasicAuth
 
 from brygga import __version__
 from brygga.connections import Connection
 from brygga.errors import ConfigError
 from brygga_adapters.http.extras import flag, seconds, text
-from brygga_adapters.http.urls import check_url
+from brygga_adapters.http.urls import check_url, own_origin
 
 # urllib3 logs every request line at DEBUG, query string included: a property designation, a search term.
 # Logging is processing of personal data, so those records are dropped whatever level an operator configures.
@@ -29,15 +34,36 @@ DEFAULT_READ_TIMEOUT = 30.0
 USER_AGENT = f"Brygga/{__version__}"
 
 
-class GuardedSession(requests.Session):
-    """A session that checks every URL it sends to, redirects included, against its connection."""
+class BearerAuth(AuthBase):
+    """``Authorization: Bearer <token>``, applied by ``GuardedSession`` like Basic auth."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        return request
+
+
+class GuardedSession(requests.Session):
+    """A session that checks every URL it sends to, redirects included, against its connection, and sends the
+    connection's credentials to the connection's own origin only."""
+
+    def __init__(self, connection: Connection, credentials: AuthBase | None = None) -> None:
         super().__init__()
         self.connection = connection
+        # Not ``self.auth``: requests would add that to every request, whichever host it goes to.
+        self.credentials = credentials
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        check_url(self.connection, request.url or "")
+        url = request.url or ""
+        check_url(self.connection, url)
+        if own_origin(self.connection, url):
+            if self.credentials is not None:
+                self.credentials(request)
+        else:
+            # Another allowed host (or port, or scheme) gets no credentials, whoever put them on the request.
+            request.headers.pop("Authorization", None)
         return super().send(request, **kwargs)
 
 
@@ -50,12 +76,11 @@ def timeouts(connection: Connection) -> tuple[float, float]:
     )
 
 
-def build_session(connection: Connection) -> requests.Session:
-    session = GuardedSession(connection)
+def build_session(connection: Connection) -> GuardedSession:
+    session = GuardedSession(connection, _credentials(connection))
     # A redirect could lead anywhere; requests raises TooManyRedirects instead of following one.
     session.max_redirects = 0
     session.trust_env = flag(connection, "trust_env")
-    _authenticate(session, connection)
     ca_bundle = text(connection, "ca_bundle")
     if ca_bundle:
         session.verify = _existing_file(connection, "ca_bundle", ca_bundle)
@@ -64,16 +89,15 @@ def build_session(connection: Connection) -> requests.Session:
     return session
 
 
-def _authenticate(session: requests.Session, connection: Connection) -> None:
+def _credentials(connection: Connection) -> AuthBase | None:
     scheme = (text(connection, "auth") or "basic").lower()
     if scheme == "bearer":
         if not connection.password:
             raise ConfigError(f"connection {connection.conn_id!r}: extra auth=bearer needs the token as the password")
-        session.headers["Authorization"] = f"Bearer {connection.password}"
-    elif scheme != "basic":
+        return BearerAuth(connection.password)
+    if scheme != "basic":
         raise ConfigError(f"connection {connection.conn_id!r}: extra 'auth' must be basic or bearer")
-    elif connection.login:
-        session.auth = (connection.login, connection.password or "")
+    return HTTPBasicAuth(connection.login, connection.password or "") if connection.login else None
 
 
 def _client_certificate(connection: Connection) -> str | tuple[str, str] | None:

@@ -4,7 +4,9 @@
   https connection nothing may be fetched or posted over plain http: not the WSDL, not an import, not the
   endpoint. That would send personal data and the Basic-auth password in clear text.
 - **Allowed hosts (SSRF guard).** Municipal targets live on private networks, so "private" cannot be the rule.
-  Every URL must be on the connection's own host or on its ``allowed_hosts`` extra.
+  Every URL must be on the connection's own host and port, or on an ``allowed_hosts`` entry: ``host`` (any
+  port) or ``host:port``. Another port on the same host can be another service (an admin API, say).
+- **Credentials go to the connection's own origin only** (scheme, host and port); ``GuardedSession`` adds them.
 - **The endpoint comes from the connection**, never from a WSDL or a payload.
 """
 
@@ -18,6 +20,7 @@ from brygga_adapters.http.errors import UnsafeUrl
 from brygga_adapters.http.extras import flag
 
 ALLOW_HTTP = "allow_http"
+DEFAULT_PORTS = {"https": 443, "http": 80}
 
 
 def http_allowed(connection: Connection) -> bool:
@@ -44,11 +47,35 @@ def endpoint_url(connection: Connection) -> str:
     return f"{scheme}://{host}{port}{'/' + path if path else ''}"
 
 
-def allowed_hosts(connection: Connection) -> frozenset[str]:
-    """The connection's own host plus its ``allowed_hosts`` extra (comma-separated), lower-cased."""
+def effective_port(scheme: str, port: int | None) -> int | None:
+    """The port a URL really goes to: the one it names, else the scheme's default."""
+    return port or DEFAULT_PORTS.get(scheme.lower())
+
+
+def allowed_hosts(connection: Connection) -> frozenset[tuple[str, int | None]]:
+    """Where this connection's URLs may go, as lower-cased ``(host, port)`` pairs; port None means any port.
+
+    The connection's own host on its own (effective) port, plus each ``allowed_hosts`` entry (comma-separated):
+    ``host`` for any port, ``host:port`` for one (an IPv6 address with a port in brackets: ``[fd00::7]:8443``).
+    """
+    own = (_bare(connection.host), effective_port(connection.scheme, connection.port))
     extra = connection.extra.get("allowed_hosts", "")
-    hosts = {_bare(host) for host in extra.split(",") if host.strip()}
-    return frozenset({_bare(connection.host), *hosts})
+    return frozenset({own, *(_listed(connection, entry.strip()) for entry in extra.split(",") if entry.strip())})
+
+
+def own_origin(connection: Connection, url: str) -> bool:
+    """True when ``url`` has the connection's own scheme, host and port: the only origin credentials go to."""
+    parts = urlsplit(url)
+    try:
+        port = effective_port(parts.scheme, parts.port)
+    except ValueError:
+        return False
+    own_scheme = connection.scheme.lower()
+    return (parts.scheme.lower(), _bare(parts.hostname or ""), port) == (
+        own_scheme,
+        _bare(connection.host),
+        effective_port(own_scheme, connection.port),
+    )
 
 
 def check_url(connection: Connection, url: str) -> None:
@@ -64,8 +91,34 @@ def check_url(connection: Connection, url: str) -> None:
     if parts.username or parts.password:
         raise UnsafeUrl(f"{where}: a URL carrying credentials is refused (rule: credentials-from-connection)")
     host = _bare(parts.hostname or "")
-    if host not in allowed_hosts(connection):
-        raise UnsafeUrl(f"{where}: host {host!r} is not allowed (rule: allowed-hosts; see the allowed_hosts extra)")
+    try:
+        port = effective_port(scheme, parts.port)
+    except ValueError:
+        raise UnsafeUrl(f"{where}: the URL's port is not a port number (rule: allowed-hosts)") from None
+    allowed = allowed_hosts(connection)
+    if (host, None) in allowed or (host, port) in allowed:
+        return
+    if any(host == allowed_host for allowed_host, _ in allowed):
+        raise UnsafeUrl(
+            f"{where}: port {port} of host {host!r} is not allowed (rule: allowed-hosts; the connection's own "
+            "host only on its own port; an allowed_hosts entry host:port admits another)"
+        )
+    raise UnsafeUrl(f"{where}: host {host!r} is not allowed (rule: allowed-hosts; see the allowed_hosts extra)")
+
+
+def _listed(connection: Connection, entry: str) -> tuple[str, int | None]:
+    """One ``allowed_hosts`` entry as ``(host, port)``; refused, naming the extra, unless host or host:port."""
+    if entry.count(":") > 1 and not entry.startswith("["):
+        return _bare(entry), None  # a bare IPv6 address: any port
+    try:
+        parts = urlsplit(f"//{entry}")
+        if parts.hostname and parts.netloc == entry and "@" not in entry and not entry.endswith(":"):
+            return _bare(parts.hostname), parts.port
+    except ValueError:  # an unclosed bracket, a port that is not a number
+        pass
+    raise ConfigError(
+        f"connection {connection.conn_id!r}: extra 'allowed_hosts' takes comma-separated host or host:port"
+    )
 
 
 def _bare(host: str) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from brygga.errors import TargetRejected
+from brygga.errors import ConfigError
 
 Variant = Literal["upstream", "sundsvall"]
 VARIANTS: tuple[Variant, ...] = ("upstream", "sundsvall")
@@ -42,17 +42,19 @@ def message_fields(service: Any) -> dict[str, int] | None:
 
 
 def check_wsdl_fits(variant: Variant, service: Any, conn_id: str) -> None:
-    """Refuse, naming the config key, when the endpoint's WSDL belongs to the other variant."""
+    """Refuse, naming the config key, when the endpoint's WSDL belongs to the other variant.
+
+    A ``ConfigError``: the notifier's configuration is wrong, not the update; fix the variant, then replay."""
     fields = message_fields(service)
     if fields is None:  # not a WSDL we can read this way; zeep's own checks still apply
         return
     if variant == "upstream" and fields.get(READ_RECEIPT, 0) >= 1:
-        raise TargetRejected(
+        raise ConfigError(
             f"oep-callback {conn_id}.addMessage: the endpoint's WSDL requires readReceiptEnabled "
             "(the sundsvall contract); set the notifier config variant: sundsvall"
         )
     if variant == "sundsvall" and READ_RECEIPT not in fields:
-        raise TargetRejected(
+        raise ConfigError(
             f"oep-callback {conn_id}.addMessage: the endpoint's WSDL has no readReceiptEnabled, which the "
             "sundsvall contract requires; set the notifier config variant: upstream"
         )

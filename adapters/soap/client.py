@@ -10,8 +10,8 @@ SOAP-specific connection extras (the HTTP ones are in ``brygga_adapters.http``; 
 
 ``wsdl``            WSDL URL or local path (default ``{endpoint}?wsdl``)
 ``service``/``port`` the WSDL service and port to bind when the default choice (see ``ports``) is not right
-``allowed_hosts``   comma-separated hosts besides the connection's own, e.g. where a ``wsdl`` URL or a WSDL's
-                    imports live
+``allowed_hosts``   comma-separated ``host`` (any port) or ``host:port`` besides the connection's own host and
+                    port, e.g. where a ``wsdl`` URL or a WSDL's imports live; they never get the credentials
 """
 
 from __future__ import annotations

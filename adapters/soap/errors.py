@@ -24,6 +24,23 @@ class UnsafeTargetAddress(UnsafeUrl):
     """The WSDL, an import or a request points where the connection does not allow (SSRF guard, https rule)."""
 
 
+class ReplyTooLarge(Exception):
+    """Raised by the transport once a reply passes its size limit; ``map_soap_error`` names the operation."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the answer is over the limit of {limit} bytes")
+        self.limit = limit
+
+
+class NotSoapReply(Exception):
+    """Raised by the transport for an HTTP 200 whose body is no SOAP envelope; ``map_soap_error`` maps it."""
+
+
+def not_soap(where: str) -> TargetUnavailable:
+    # A proxy's maintenance page or an empty body says nothing about the request: worth a retry.
+    return TargetUnavailable(f"{where}: the answer is not SOAP (e.g. a maintenance page); retried later")
+
+
 def redact(message: str) -> str:
     """Drop quoted values from library messages and cap their length."""
     return _QUOTED_VALUE.sub("value", message)[:_MESSAGE_LIMIT]
@@ -34,6 +51,10 @@ def map_soap_error(service: str, operation: str, exc: Exception) -> Exception:
     where = f"{service}.{operation}"
     if isinstance(exc, TargetRejected | TargetUnavailable | ConfigError):
         return exc
+    if isinstance(exc, ReplyTooLarge):
+        return TargetRejected(f"{where}: the answer is over the limit of {exc.limit} bytes; it was not read further")
+    if isinstance(exc, NotSoapReply):
+        return not_soap(where)
     if isinstance(exc, zeep_errors.Fault):
         return TargetRejected(f"{where} refused: {(exc.message or 'SOAP fault')[:_MESSAGE_LIMIT]}")
     if isinstance(exc, zeep_errors.TransportError):

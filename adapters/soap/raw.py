@@ -7,7 +7,8 @@ every such quirk into an error. ``call_raw`` returns the reply's SOAP Body paylo
 adapter's own tolerant reader.
 
 Well-formedness stays strict: the reply is parsed with Brygga's safe parser (no DTD, no entities, no network,
-a size cap). Faults and HTTP errors become the same Brygga errors ``map_soap_error`` gives zeep's own calls.
+a size cap). Faults and HTTP errors become the same Brygga errors ``map_soap_error`` gives zeep's own calls, and
+an HTTP 200 that is not SOAP at all is ``TargetUnavailable``, as there.
 """
 
 from __future__ import annotations
@@ -20,23 +21,19 @@ from lxml import etree
 from zeep import exceptions as zeep_errors
 
 from brygga.errors import BryggaError, TargetRejected
-from brygga.xmlsafe import DEFAULT_MAX_BYTES, UnsafeOrMalformedXml, parse_xml
-from brygga_adapters.soap.errors import map_soap_error
+from brygga.xmlsafe import UnsafeOrMalformedXml, parse_xml
+from brygga_adapters.soap.envelope import SOAP11, SOAP12, is_soap_envelope
+from brygga_adapters.soap.errors import map_soap_error, not_soap
+from brygga_adapters.soap.transport import MAX_REPLY_BYTES  # the transport stops reading a reply there too
 
 log = logging.getLogger("brygga.adapters.soap")
-
-# Replies larger than this are refused before parsing; a reply is metadata, or one document at most.
-MAX_REPLY_BYTES = DEFAULT_MAX_BYTES
-
-_SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
-_SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 
 
 def call_raw(service: Any, operation: str, **kwargs: Any) -> etree._Element:
     """Call ``operation`` on a ``SoapService`` and return the Body's payload element, unparsed by zeep.
 
-    Raises ``TargetRejected`` (a fault, a refused or unreadable reply) or ``TargetUnavailable`` (no answer,
-    HTTP 5xx/408/429 without a fault), as ``SoapService.call`` does.
+    Raises ``TargetRejected`` (a fault, a refused, unreadable or oversized reply) or ``TargetUnavailable`` (no
+    answer, HTTP 5xx/408/429 without a fault, an HTTP 200 that is not SOAP), as ``SoapService.call`` does.
     """
     name = getattr(service, "name", "soap")
     started = time.monotonic()
@@ -66,7 +63,8 @@ def reply_payload(status: int, content: bytes, where: str) -> etree._Element:
     """The single element in a reply's SOAP Body, read as ``call_raw`` reads it.
 
     A Fault is raised as zeep's ``Fault``, an HTTP error without one as zeep's ``TransportError`` (``call_raw``
-    maps both); a reply that is no readable SOAP envelope raises ``TargetRejected``. ``where`` names the call.
+    maps both). An HTTP 200 that is not SOAP at all raises ``TargetUnavailable``; a SOAP envelope that is
+    malformed, unsafe or without the one payload element raises ``TargetRejected``. ``where`` names the call.
     """
     body = _body(content, where, status)
     fault = _fault(body) if body is not None else None
@@ -82,18 +80,17 @@ def reply_payload(status: int, content: bytes, where: str) -> etree._Element:
 
 
 def _body(content: bytes, where: str, status: int) -> etree._Element | None:
+    if not is_soap_envelope(content):
+        if status != 200:
+            return None  # an error page instead of a SOAP envelope: the status decides
+        raise not_soap(where)
     try:
         envelope = parse_xml(content, max_bytes=MAX_REPLY_BYTES, source=f"{where} reply")
     except UnsafeOrMalformedXml as exc:
         if status != 200:
-            return None  # an error page instead of a SOAP envelope: the status decides
+            return None
         raise TargetRejected(f"{where}: unsafe or malformed XML in the answer ({_reason(exc)})") from None
-    for namespace in (_SOAP11, _SOAP12):
-        if envelope.tag == f"{{{namespace}}}Envelope":
-            return envelope.find(f"{{{namespace}}}Body")
-    if status != 200:
-        return None
-    raise TargetRejected(f"{where}: the answer is not a SOAP envelope")
+    return envelope.find(f"{{{etree.QName(envelope).namespace}}}Body")
 
 
 def _reason(exc: UnsafeOrMalformedXml) -> str:
@@ -102,15 +99,15 @@ def _reason(exc: UnsafeOrMalformedXml) -> str:
 
 
 def _fault(body: etree._Element) -> zeep_errors.Fault | None:
-    for namespace in (_SOAP11, _SOAP12):
+    for namespace in (SOAP11, SOAP12):
         fault = body.find(f"{{{namespace}}}Fault")
         if fault is None:
             continue
-        if namespace == _SOAP11:
-            message = fault.findtext("faultstring") or fault.findtext(f"{{{_SOAP11}}}faultstring")
-            code = fault.findtext("faultcode") or fault.findtext(f"{{{_SOAP11}}}faultcode")
+        if namespace == SOAP11:
+            message = fault.findtext("faultstring") or fault.findtext(f"{{{SOAP11}}}faultstring")
+            code = fault.findtext("faultcode") or fault.findtext(f"{{{SOAP11}}}faultcode")
         else:
-            message = fault.findtext(f"{{{_SOAP12}}}Reason/{{{_SOAP12}}}Text")
-            code = fault.findtext(f"{{{_SOAP12}}}Code/{{{_SOAP12}}}Value")
+            message = fault.findtext(f"{{{SOAP12}}}Reason/{{{SOAP12}}}Text")
+            code = fault.findtext(f"{{{SOAP12}}}Code/{{{SOAP12}}}Value")
         return zeep_errors.Fault(message=(message or "SOAP fault").strip(), code=code)
     return None

@@ -4,6 +4,10 @@ Every URL the transport touches (the WSDL, anything it imports, the endpoint it 
 ``brygga_adapters.http.check_url``: the connection's hosts only, and nothing plain-http under an https
 connection. A local WSDL (the ``wsdl`` extra naming a file) may import files from its own folder only.
 Bodies holding file values are streamed (see ``streaming``).
+
+A call's reply is streamed too: read in chunks, and given up once over ``MAX_REPLY_BYTES``, so a broken or
+hostile endpoint cannot make the worker read gigabytes. An HTTP 200 that is no SOAP envelope at all (a proxy's
+maintenance page, an empty body) is refused here, so ``call`` and ``call_raw`` class it alike.
 """
 
 from __future__ import annotations
@@ -19,14 +23,20 @@ from zeep.transports import Transport
 from zeep.wsdl.utils import etree_to_string
 
 from brygga.connections import Connection
+from brygga.xmlsafe import DEFAULT_MAX_BYTES
 from brygga_adapters.http import UnsafeUrl, build_session, check_url, timeouts
 from brygga_adapters.http.session import USER_AGENT
-from brygga_adapters.soap.errors import UnsafeTargetAddress
+from brygga_adapters.soap.envelope import is_soap_envelope
+from brygga_adapters.soap.errors import NotSoapReply, ReplyTooLarge, UnsafeTargetAddress
 from brygga_adapters.soap.streaming import FileValue, PendingFileValues, StreamedBody, split_message
 
 # zeep logs every request and response envelope at DEBUG: case data and personnummer. Logging is
 # processing of personal data, so those records are dropped whatever level an operator configures.
 logging.getLogger("zeep.transports").addFilter(lambda record: record.levelno > logging.DEBUG)
+
+# A reply is metadata, or one document at most.
+MAX_REPLY_BYTES = DEFAULT_MAX_BYTES
+_REPLY_CHUNK_BYTES = 64 * 1024
 
 
 class GuardedTransport(Transport):
@@ -42,6 +52,7 @@ class GuardedTransport(Transport):
         self.conn_id = connection.conn_id
         self.local_wsdl_dir = local_wsdl_dir.resolve() if local_wsdl_dir else None
         self.file_values = PendingFileValues()
+        self.max_reply_bytes = MAX_REPLY_BYTES
 
     def check_url(self, url: str) -> None:
         parts = urlsplit(url)
@@ -73,7 +84,7 @@ class GuardedTransport(Transport):
 
     def post(self, address: str, message: Any, headers: Any) -> requests.Response:
         self.check_url(address)
-        return super().post(address, message, headers)
+        return self._post(address, message, headers)
 
     def post_xml(self, address: str, envelope: etree._Element, headers: Any) -> requests.Response:
         message = etree_to_string(envelope)
@@ -81,7 +92,32 @@ class GuardedTransport(Transport):
         if len(parts) == 1:
             return self.post(address, message, headers)
         self.check_url(address)
-        # Straight to the session: zeep's post() would try to log the body as text.
-        return self.session.post(
-            address, data=StreamedBody(parts), headers=headers, timeout=self.operation_timeout
+        return self._post(address, StreamedBody(parts), headers)
+
+    def _post(self, address: str, data: Any, headers: Any) -> requests.Response:
+        # Not zeep's post(): it would log the body, and read the whole reply however large.
+        response = self.session.post(
+            address, data=data, headers=headers, timeout=self.operation_timeout, stream=True
         )
+        _read_capped(response, self.max_reply_bytes)
+        # zeep reads a multipart (MTOM) reply itself; anything else must open as a SOAP envelope.
+        multipart = response.headers.get("Content-Type", "").lower().startswith("multipart/")
+        if response.status_code == 200 and not multipart and not is_soap_envelope(response.content):
+            raise NotSoapReply()
+        return response
+
+
+def _read_capped(response: requests.Response, limit: int) -> None:
+    """Read the body in chunks, giving up (and dropping the connection) once over ``limit`` bytes. zeep and
+    ``call_raw`` then find it in ``response.content`` as usual."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in response.iter_content(_REPLY_CHUNK_BYTES):
+            size += len(chunk)
+            if size > limit:
+                raise ReplyTooLarge(limit)
+            chunks.append(chunk)
+    finally:
+        response.close()
+    response._content = b"".join(chunks)  # what .content returns; requests' own cache of the body

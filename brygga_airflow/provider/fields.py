@@ -64,7 +64,8 @@ def conn_fields(kind: str) -> dict[str, Any]:
         "ca_bundle": _text("CA bundle", "File of CA certificates to trust for this target instead of the system's."),
         "cert_file": _text("Client certificate", "Certificate file for mutual TLS."),
         "key_file": _text("Client key", "Private key file for mutual TLS (with the client certificate)."),
-        "allowed_hosts": _text("Other allowed hosts", "Comma-separated hosts besides the connection's own."),
+        "allowed_hosts": _text("Other allowed hosts", "Comma-separated host or host:port entries besides the "
+                                                      "connection's own host and port; they get no credentials."),
         "connect_timeout": _seconds("Connect timeout (s)", "Default 5."),
         "read_timeout": _seconds("Read timeout (s)", "Default 30."),
     }

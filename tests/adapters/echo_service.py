@@ -1,6 +1,7 @@
-"""A tiny SOAP service for tests/adapters/data/two_ports.wsdl: serves the WSDL, answers Echo, records each POST.
+"""A tiny SOAP service for tests/adapters/data/two_ports.wsdl: serves the WSDL, answers Echo, records each request.
 
-Its answer names the SHA-256 of the ``data`` it received, so a test can prove what arrived.
+Its answer names the SHA-256 of the ``data`` it received, so a test can prove what arrived. ``reply``, when set,
+answers every POST instead (a maintenance page, an endless body).
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,7 @@ class Post:
     chunked: bool
     text: str
     data_sha256: str
+    authorization: str | None = None  # the Authorization header's scheme (Basic, Bearer), never its value
 
 
 @dataclass
@@ -49,12 +52,19 @@ class EchoApp:
     http_address: str
     schema_import_xml: str = ""
     posts: list[Post] = field(default_factory=list)
+    gets: list[tuple[str, str | None]] = field(default_factory=list)  # (path, Authorization scheme)
+    reply: Callable[[], Response] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         return self._respond(Request(environ))(environ, start_response)
 
     def _respond(self, request: Request) -> Response:
+        if request.method == "GET":
+            with self.lock:
+                self.gets.append((request.path, _auth_scheme(request)))
+        if request.method == "POST" and self.reply is not None:
+            return self.reply()
         if request.method == "GET" and request.path == SERVICE_PATH and "wsdl" in request.args:
             own_address = request.host_url.rstrip("/") + SERVICE_PATH
             return Response(render_wsdl(self.http_address, own_address, self.schema_import_xml), mimetype="text/xml")
@@ -73,6 +83,7 @@ class EchoApp:
             chunked="chunked" in request.headers.get("Transfer-Encoding", ""),
             text=text,
             data_sha256=hashlib.sha256(data).hexdigest(),
+            authorization=_auth_scheme(request),
         )
         with self.lock:
             self.posts.append(post)
@@ -81,3 +92,8 @@ class EchoApp:
             f"<text>{text}:{post.data_sha256}</text></EchoResponse></s:Body></s:Envelope>"
         )
         return Response(answer, content_type="text/xml; charset=utf-8")
+
+
+def _auth_scheme(request: Request) -> str | None:
+    authorization = request.headers.get("Authorization")
+    return authorization.split()[0] if authorization else None

@@ -35,7 +35,8 @@ from brygga_adapters.soap.raw import call_raw, reply_payload
 
 SC = "www.tekis.se/ServiceContract"
 AR = "www.tekis.se/arende"
-ENVELOPE = '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>{}</s:Body></s:Envelope>'
+SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+ENVELOPE = f'<s:Envelope xmlns:s="{SOAP_NS}"><s:Body>{{}}</s:Body></s:Envelope>'
 
 # An Arende (capital A) with extra attributes, an extra element, a handlaggare with fornamn twice, an
 # intressent in another order, and handelser with a good, a template and a missing date.
@@ -311,15 +312,39 @@ def test_call_raw_returns_the_body_payload_and_asks_zeep_for_the_raw_reply():
         (503, "<html>busy</html>", TargetUnavailable, "HTTP 503"),
         (500, ENVELOPE.format("<nothing/>"), TargetUnavailable, "HTTP 500 without a SOAP fault"),
         (404, "not found", TargetRejected, "HTTP 404"),
-        (200, "<s:Envelope", TargetRejected, "malformed XML in the answer"),
-        (200, '<!DOCTYPE x [<!ENTITY e "e">]><x>&e;</x>', TargetRejected, "DTD"),
-        (200, "<notsoap/>", TargetRejected, "not a SOAP envelope"),
+        # SOAP, but broken, unsafe or without what is needed: the target's answer, refused.
+        (200, f'<s:Envelope xmlns:s="{SOAP_NS}"><s:Body><x>', TargetRejected, "malformed XML in the answer"),
+        (200, f'<!DOCTYPE s:Envelope [<!ENTITY e "e">]><s:Envelope xmlns:s="{SOAP_NS}"><s:Body><x>&e;</x>'
+              "</s:Body></s:Envelope>", TargetRejected, "DTD"),
+        (200, f'<s:Envelope xmlns:s="{SOAP_NS}"/>', TargetRejected, "HTTP 200"),
         (200, ENVELOPE.format("<a/><b/>"), TargetRejected, "holds 2 elements"),
     ],
 )
 def test_call_raw_maps_faults_and_http_errors(status, content, error, message):
     with pytest.raises(error, match=message):
         call_raw(_service(status, content.encode()), "GetArende", dnr="BN 1")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "",
+        "Service Unavailable",
+        "<html><head><title>Underhåll</title></head><body>Tjänsten är stängd.<br></body></html>",
+        '<!DOCTYPE html><html lang="sv"><body><p>Underhåll pågår</p></body></html>',
+        '<!DOCTYPE x [<!ENTITY e "e">]><x>&e;</x>',
+        "<notsoap/>",
+        "<s:Envelope",  # not even XML: the prefix is bound to nothing
+    ],
+    ids=["empty", "text", "html", "xhtml-doctype", "dtd", "other-xml", "unbound-prefix"],
+)
+def test_an_http_200_that_is_not_soap_is_retried_later(content):
+    # A proxy's maintenance page says nothing about the request: TargetUnavailable, not a refusal.
+    with pytest.raises(TargetUnavailable) as unavailable:
+        call_raw(_service(200, content.encode()), "GetArende", dnr="BN 1")
+    assert str(unavailable.value) == (
+        "byggr-test.GetArende: the answer is not SOAP (e.g. a maintenance page); retried later"
+    )
 
 
 def test_an_oversized_reply_is_refused_before_parsing(monkeypatch):

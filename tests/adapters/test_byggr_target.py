@@ -260,7 +260,8 @@ def test_v4_fields_it_cannot_carry_are_refused_before_anything_is_sent(target, r
 def test_a_v8_target_on_a_v4_installation_is_refused_clearly(sim, connect, request_):
     target = ByggrTarget({}, connect(sim, "byggr-kumla"))
 
-    with pytest.raises(TargetRejected, match="serves ByggR contract v4, the target is configured for v8"):
+    # A configuration mistake, quarantined with its message for the admin to fix and replay; not a refusal.
+    with pytest.raises(ConfigError, match="serves ByggR contract v4, the target is configured for v8"):
         target.deliver(request_)
     assert sim.app.cases == {}
 

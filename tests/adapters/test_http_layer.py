@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+from requests.auth import HTTPBasicAuth
 from tls_helpers import PlainTrap, make_certificates
 
 from brygga.connections import Connection
@@ -20,6 +21,7 @@ from brygga_adapters.http import (
     endpoint_url,
     timeouts,
 )
+from brygga_adapters.http.urls import own_origin
 from brygga_adapters.soap import UnsafeTargetAddress
 
 
@@ -65,7 +67,29 @@ def test_other_schemes_and_unclear_flags_are_config_errors():
 def test_allowed_hosts_are_the_connections_own_and_the_listed_ones():
     connection = _conn("https://Byggr.Kommun.Local/x?allowed_hosts=a.example,%20B.example%20,")
 
-    assert allowed_hosts(connection) == {"byggr.kommun.local", "a.example", "b.example"}
+    # The connection's own host on its own port only (443 by scheme); a listed host on any port (None).
+    assert allowed_hosts(connection) == {("byggr.kommun.local", 443), ("a.example", None), ("b.example", None)}
+
+
+@pytest.mark.parametrize(
+    ("uri", "expected"),
+    [
+        ("https://h:8443/x", {("h", 8443)}),
+        ("http://h/x?allow_http=true", {("h", 80)}),
+        ("https://h/x?allowed_hosts=A.example:9443", {("h", 443), ("a.example", 9443)}),
+        ("https://h/x?allowed_hosts=[fd00::7]:8443,fd00::8,[fd00::9]",
+         {("h", 443), ("fd00::7", 8443), ("fd00::8", None), ("fd00::9", None)}),
+    ],
+)
+def test_allowed_hosts_have_ports(uri, expected):
+    assert allowed_hosts(_conn(uri)) == expected
+
+
+@pytest.mark.parametrize("entry", ["a.example:https", "a.example:99999", "a.example:", "a.example/x", "u@a.example",
+                                   "[fd00::7"])
+def test_allowed_hosts_entries_must_be_host_or_host_and_port(entry):
+    with pytest.raises(ConfigError, match=r"'register-kumla': extra 'allowed_hosts' takes .*host or host:port"):
+        check_url(_conn(f"https://host/x?allowed_hosts={entry}"), "https://host/x")
 
 
 @pytest.mark.parametrize(
@@ -78,6 +102,13 @@ def test_allowed_hosts_are_the_connections_own_and_the_listed_ones():
         ("https://host/x", "file:///etc/passwd", "web-schemes-only"),
         ("https://host/x", "gopher://host/x", "web-schemes-only"),
         ("https://host/x", "https://user:pw@host/x", "credentials-from-connection"),
+        # The connection's own host, but another port: perhaps another service entirely.
+        ("https://host/x", "https://HOST:9443/other/path?q=1", "allowed-hosts; the connection's own host only on"),
+        ("https://host:8443/x", "https://host/x", "allowed-hosts"),
+        ("http://host/x?allow_http=true", "https://host/y", "allowed-hosts"),  # 80 is not 443
+        ("https://host/x?allowed_hosts=cdn.example:8443", "https://cdn.example/x", "allowed-hosts"),
+        ("https://host/x?allowed_hosts=host:9443", "https://host:9444/x", "allowed-hosts"),
+        ("https://host/x", "https://host:http/x", "allowed-hosts"),  # a port that is no number
     ],
 )
 def test_check_url_refuses_naming_the_rule(uri, url, rule):
@@ -88,14 +119,33 @@ def test_check_url_refuses_naming_the_rule(uri, url, rule):
 @pytest.mark.parametrize(
     ("uri", "url"),
     [
-        ("https://host/x", "https://HOST:9443/other/path?q=1"),
+        ("https://host/x", "https://HOST:443/other/path?q=1"),
+        ("https://host:8443/x", "https://host:8443/y"),
         ("https://host/x?allowed_hosts=cdn.example", "https://cdn.example/x"),
+        ("https://host/x?allowed_hosts=cdn.example", "https://cdn.example:8443/x"),  # a bare entry: any port
+        ("https://host/x?allowed_hosts=host:9443", "https://host:9443/x"),
+        ("https://host/x?allowed_hosts=host", "https://host:9443/x"),
+        ("https://host/x?allowed_hosts=[fd00::7]:8443", "https://[FD00::7]:8443/x"),
         ("http://host/x?allow_http=true", "http://host/y"),
-        ("http://host/x?allow_http=true", "https://host/y"),  # upgrading is fine
+        ("http://host:8080/x?allow_http=true", "https://host:8080/y"),  # upgrading on the same port is fine
     ],
 )
 def test_check_url_admits(uri, url):
     check_url(_conn(uri), url)
+
+
+@pytest.mark.parametrize(
+    ("uri", "url", "own"),
+    [
+        ("https://host/x", "https://HOST:443/y", True),
+        ("https://host:8443/x", "https://host:8443/y", True),
+        ("https://host/x", "https://host:8443/y", False),
+        ("http://host:8080/x?allow_http=true", "https://host:8080/y", False),  # another scheme
+        ("https://host/x?allowed_hosts=cdn.example", "https://cdn.example/x", False),
+    ],
+)
+def test_own_origin_is_scheme_host_and_port(uri, url, own):
+    assert own_origin(_conn(uri), url) is own
 
 
 def test_errors_are_target_rejected_and_soaps_is_the_same_family():
@@ -138,7 +188,8 @@ def test_session_has_auth_tls_trust_client_certificate_and_no_redirects(tmp_path
 
     session = build_session(connection)
 
-    assert session.auth == ("svc", "s3cret")
+    assert session.credentials == HTTPBasicAuth("svc", "s3cret")
+    assert session.auth is None  # requests would send session.auth to every host; see the credentials test
     assert session.verify == str(certificates.ca_file)
     assert session.cert == (str(certificates.cert_file), str(certificates.key_file))
     assert session.max_redirects == 0
@@ -148,7 +199,7 @@ def test_session_has_auth_tls_trust_client_certificate_and_no_redirects(tmp_path
 
 def test_session_defaults_and_trust_env():
     plain = build_session(_conn("https://host/x"))
-    assert (plain.auth, plain.verify, plain.cert) == (None, True, None)
+    assert (plain.credentials, plain.auth, plain.verify, plain.cert) == (None, None, True, None)
     assert build_session(_conn("https://host/x?trust_env=true")).trust_env is True
 
 
@@ -206,3 +257,52 @@ def test_redirects_are_not_followed(redirecting):
     with pytest.raises(requests.TooManyRedirects):
         build_session(connection).get(endpoint_url(connection), timeout=5)
     assert trap.connections == 0
+
+
+# --- credentials go to the connection's own origin only ----------------------------------------------
+
+
+class _Recording(http.server.BaseHTTPRequestHandler):
+    seen: list[tuple[int, str | None]]  # (the server's port, the Authorization scheme or None), per request
+
+    def do_GET(self) -> None:
+        authorization = self.headers.get("Authorization")
+        self.seen.append((self.server.server_port, authorization.split()[0] if authorization else None))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+@pytest.fixture
+def two_servers() -> Iterator[tuple[int, int, list[tuple[int, str | None]]]]:
+    seen: list[tuple[int, str | None]] = []
+    handler = type("Handler", (_Recording,), {"seen": seen})
+    servers = [http.server.HTTPServer(("127.0.0.1", 0), handler) for _ in range(2)]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield servers[0].server_port, servers[1].server_port, seen
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize(("query", "scheme"), [("", "Basic"), ("&auth=bearer", "Bearer")])
+def test_credentials_go_only_to_the_connections_own_origin(two_servers, query, scheme):
+    own, other, seen = two_servers
+    connection = _conn(
+        f"http://svc:t0ken@127.0.0.1:{own}/x?allow_http=true&allowed_hosts=127.0.0.1:{other},localhost{query}"
+    )
+    session = build_session(connection)
+
+    for url, headers in [
+        (f"http://127.0.0.1:{own}/x", {}),
+        (f"http://127.0.0.1:{other}/x", {}),  # the own host, another allowed port
+        (f"http://localhost:{own}/x", {}),  # another allowed host (the same socket, by another name)
+        (f"http://127.0.0.1:{other}/x", {"Authorization": "Basic c3ZjOnQwa2Vu"}),  # not even when put there
+    ]:
+        session.get(url, headers=headers, timeout=5).raise_for_status()
+
+    assert seen == [(own, scheme), (other, None), (own, None), (other, None)]

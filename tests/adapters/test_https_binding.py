@@ -154,13 +154,27 @@ def test_a_schema_import_from_the_connections_own_host_loads_as_wcf_serves_it(ce
 
 def test_a_schema_import_that_downgrades_or_leaves_the_allowed_hosts_is_refused(certificates, trap):
     refused = {f"http://localhost:{trap.port}/echo_types.xsd": "rule: no-downgrade",
-               "https://127.0.0.1:{port}/echo_types.xsd": "rule: allowed-hosts"}
+               "https://127.0.0.1:{port}/echo_types.xsd": "rule: allowed-hosts",
+               # The connection's own host, but another port: another service, perhaps an admin API.
+               f"https://localhost:{trap.port}/echo_types.xsd": "rule: allowed-hosts; the connection's own host"}
     for location, rule in refused.items():
         with _echo(trap, certificates) as server:
             server.server.app.schema_import_xml = schema_import(location.format(port=server.port))
             with pytest.raises(TargetRejected, match=rule):
                 SoapService(_https(server, certificates))
     assert trap.connections == 0
+
+
+def test_an_import_from_another_allowed_host_gets_no_credentials(certificates, trap):
+    # Basic auth goes to the connection's own origin only: the WSDL and the calls, not an import from elsewhere.
+    with _echo(trap, certificates) as server:
+        app = server.server.app
+        app.schema_import_xml = schema_import(f"https://127.0.0.1:{server.port}/echo_types.xsd")
+        service = SoapService(_https(server, certificates, allowed_hosts="127.0.0.1"))
+        service.call("Echo", text="hej")
+
+    assert app.gets == [("/echo", "Basic"), ("/echo_types.xsd", None)]
+    assert [post.authorization for post in app.posts] == ["Basic"]
 
 
 def test_transport_refuses_plain_http_loads_under_an_https_connection(echo_tls, certificates, trap):

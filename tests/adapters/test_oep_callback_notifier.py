@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import jsonschema
 import pytest
 
 from brygga.errors import ConfigError, TargetRejected
 from brygga.plugins import PREFLIGHT, StatusNotifier, StatusUpdate, adapter_class
 from brygga_adapters.oep_callback import OepCallbackNotifier
+from brygga_adapters.oep_callback.variants import check_wsdl_fits
 from brygga_simulators import start_simulator
 
 
@@ -122,10 +125,29 @@ def test_sundsvall_notifier_also_fits_an_upstream_endpoint(callback_sim, connect
 
 
 def test_upstream_notifier_against_a_sundsvall_endpoint_is_refused_before_any_call(sundsvall_sim, connect):
-    with pytest.raises(TargetRejected, match=r"requires readReceiptEnabled.*variant: sundsvall"):
+    # A configuration mistake (the variant), not a refusal of the update.
+    with pytest.raises(ConfigError, match=r"requires readReceiptEnabled.*variant: sundsvall"):
         OepCallbackNotifier({}, connect(sundsvall_sim, "oep-sundsvall")).notify(_update())
 
     assert sundsvall_sim.app.calls == []  # not half-sent: no status without its message
+
+
+def _wsdl_with_message_fields(**min_occurs: int) -> SimpleNamespace:
+    # What check_wsdl_fits reads of a SoapService: IntegrationMessage's elements and their minOccurs.
+    message_type = SimpleNamespace(elements=[(name, SimpleNamespace(min_occurs=n)) for name, n in min_occurs.items()])
+    return SimpleNamespace(get_type=lambda qname: message_type)
+
+
+@pytest.mark.parametrize(
+    ("variant", "fields", "fix"),
+    [
+        ("upstream", {"userID": 1, "readReceiptEnabled": 1}, "set the notifier config variant: sundsvall"),
+        ("sundsvall", {"userID": 1}, "set the notifier config variant: upstream"),
+    ],
+)
+def test_a_wsdl_of_the_other_variant_is_a_config_error(variant, fields, fix):
+    with pytest.raises(ConfigError, match=rf"oep-callback oep-kumla\.addMessage: .*{fix}"):
+        check_wsdl_fits(variant, _wsdl_with_message_fields(**fields), "oep-kumla")
 
 
 def test_upstream_without_message_still_works_against_a_sundsvall_endpoint(sundsvall_sim, connect):

@@ -1,14 +1,22 @@
-"""The SOAP adapter core: safe settings, caching, SSRF allow-list and error mapping, over real HTTP.
+"""The SOAP adapter core: safe settings, caching, SSRF allow-list, reply limits and error mapping, over real HTTP.
 
 The https rule and port binding are proven over TLS in test_https_binding.py."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
+from echo_service import SERVICE_PATH, SOAP_ENV, EchoApp
+from requests.auth import HTTPBasicAuth
+from tls_helpers import AppServer, serve_app
+from werkzeug.wrappers import Response
 
 from brygga.connections import Connection
 from brygga.errors import TargetRejected, TargetUnavailable
 from brygga_adapters.soap import SoapService, UnsafeTargetAddress, safe_settings, soap_service
+from brygga_adapters.soap.raw import call_raw
 
 
 def test_settings_are_safe():
@@ -27,7 +35,7 @@ def test_client_is_cached_per_connection(byggr_connection, byggr_sim):
     assert first is second
     assert first.address == byggr_sim.url
     assert first.transport.load_timeout == (2.0, 10.0)
-    assert first.transport.session.auth == ("brygga", "s3cret")
+    assert first.transport.session.credentials == HTTPBasicAuth("brygga", "s3cret")
 
 
 def test_fault_becomes_target_rejected_without_payload(byggr_connection):
@@ -108,3 +116,82 @@ def test_local_file_outside_the_wsdl_folder_is_refused(byggr_sim, connect, tmp_p
 
     with pytest.raises(UnsafeTargetAddress, match="rule: local-wsdl-folder"):
         service.transport.load(str(outside))
+
+
+# --- what comes back: size limit and answers that are not SOAP ----------------------------------------------
+
+
+@pytest.fixture
+def echo() -> Iterator[AppServer]:
+    with serve_app(EchoApp(f"http://localhost:1{SERVICE_PATH}"), None) as running:
+        yield running
+
+
+def _echo_service(server: AppServer) -> SoapService:
+    return SoapService(Connection.from_uri("echo-local", f"{server.base_url}{SERVICE_PATH}?allow_http=true"))
+
+
+def _call(service: SoapService, how: str) -> Any:
+    # Both ways of calling: zeep reads the reply (call), or Brygga's tolerant readers do (call_raw).
+    if how == "call":
+        return service.call("Echo", text="hej")
+    return call_raw(service, "Echo", text="hej")
+
+
+class _EndlessReply:
+    """A SOAP reply body of ``total`` bytes that counts how much of it the server has handed to the socket."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.handed_over = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        head = f'<s:Envelope xmlns:s="{SOAP_ENV}"><s:Body><x>'.encode()
+        self.handed_over = len(head)
+        yield head
+        chunk = b"a" * (256 * 1024)
+        while self.handed_over + len(chunk) <= self.total:
+            self.handed_over += len(chunk)
+            yield chunk
+
+
+@pytest.mark.parametrize("how", ["call", "call_raw"])
+def test_a_reply_over_the_limit_is_not_read_further(echo, how):
+    body = _EndlessReply(64 * 1024 * 1024)
+    echo.server.app.reply = lambda: Response(body, content_type="text/xml")
+    service = _echo_service(echo)
+    service.transport.max_reply_bytes = 1024 * 1024
+
+    with pytest.raises(TargetRejected, match=r"^echo-local\.Echo: the answer is over the limit of 1048576 bytes"):
+        _call(service, how)
+    # Reading stopped near the limit: the server could not hand over the rest (socket buffers hold a few MB).
+    assert body.handed_over < body.total
+
+
+@pytest.mark.parametrize("how", ["call", "call_raw"])
+@pytest.mark.parametrize(
+    ("content", "media_type"),
+    [
+        (b"<html><head><title>Underh\xc3\xa5ll</title></head><body>St\xc3\xa4ngt.<br></body></html>", "text/html"),
+        (b"", "text/xml"),
+        (b"Service Unavailable", "text/plain"),
+        (b'<?xml version="1.0"?><status>maintenance</status>', "text/xml"),
+    ],
+    ids=["html", "empty", "text", "other-xml"],
+)
+def test_an_http_200_that_is_not_soap_is_target_unavailable(echo, how, content, media_type):
+    echo.server.app.reply = lambda: Response(content, content_type=media_type)
+
+    with pytest.raises(TargetUnavailable) as unavailable:
+        _call(_echo_service(echo), how)
+    assert str(unavailable.value) == "echo-local.Echo: the answer is not SOAP (e.g. a maintenance page); retried later"
+
+
+@pytest.mark.parametrize("how", ["call", "call_raw"])
+def test_a_broken_soap_envelope_is_still_target_rejected(echo, how):
+    # SOAP, so the target's own answer: refused as before, not retried.
+    envelope = f'<s:Envelope xmlns:s="{SOAP_ENV}"><s:Body><EchoResponse'
+    echo.server.app.reply = lambda: Response(envelope, content_type="text/xml")
+
+    with pytest.raises(TargetRejected):
+        _call(_echo_service(echo), how)
