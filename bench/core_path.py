@@ -16,7 +16,8 @@ engine/baseline ratio as the median of the per-round ratios: neighbouring batche
 that ratio is the stable figure on a noisy machine. The garbage collector stays on, as in production.
 
     .venv/bin/python bench/core_path.py                       # print the table
-    .venv/bin/python bench/core_path.py --write docs/performance.md   # what `make bench` runs
+    .venv/bin/python bench/core_path.py --write var/bench-core-path.md   # what `make bench` runs, before
+                                                                       # bench/memory.py; both make docs/performance.md
     .venv/bin/python bench/core_path.py --quick --write /tmp/p.md     # a few iterations: does it run?
     .venv/bin/python bench/core_path.py --sample ../shared/samples/open-eplatform/bygglov-1001.xml
 

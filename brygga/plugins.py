@@ -12,7 +12,6 @@ It is constructed as ``AdapterClass(config: dict, connection: Connection | None)
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -37,10 +36,6 @@ class IncomingItem:
     location: str  # where it came from, for the ledger
     open: Callable[[], BinaryIO] = field(repr=False)
     size: int | None = None  # when the source knows it up front
-
-    @classmethod
-    def from_bytes(cls, name: str, data: bytes, location: str) -> IncomingItem:
-        return cls(name=name, location=location, open=lambda: io.BytesIO(data), size=len(data))
 
 
 @dataclass(frozen=True)
@@ -171,7 +166,3 @@ def adapter_class(name: str) -> type:
         return found[name].load()
     except ImportError as exc:
         raise ConfigError(f"adapter {name!r} ({found[name].value}) could not be imported: {exc}") from exc
-
-
-def installed_adapters() -> dict[str, type]:
-    return {ep.name: ep.load() for ep in entry_points(group=ENTRY_POINT_GROUP)}

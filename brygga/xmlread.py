@@ -140,6 +140,10 @@ class Base64Decoder:
         self._invalid = True
         self._drop_writer()
 
+    def abort(self) -> None:
+        """Give up on this blob (the document failed): no temporary file, no open file is left."""
+        self._invalidate()
+
     def _drop_writer(self) -> None:
         if self._writer is not None:
             self._writer.abort()
@@ -198,7 +202,19 @@ class _StreamingTarget:
         self.refused = reason
         raise _Refused(reason)
 
+    def _spend(self, characters: int) -> None:
+        # Everything kept in the tree counts: text, attribute values, comments, processing instructions.
+        self._text_left -= characters
+        if self._text_left < 0:
+            self._refuse(f"the text outside attachments is over the limit of {MAX_TEXT_CHARS:,} characters")
+
+    def abort(self) -> None:
+        if self._decoder is not None:
+            self._decoder.abort()
+            self._decoder = self._binary = None
+
     def start(self, tag: str, attrib: dict[str, str], nsmap: dict[str | None, str] | None = None) -> None:
+        self._spend(sum(len(value) for value in attrib.values()))
         nsmap = {(prefix or None): uri for prefix, uri in nsmap.items()} if nsmap else None
         element = self._builder.start(tag, attrib, nsmap)
         if self._decoder is not None:
@@ -223,15 +239,19 @@ class _StreamingTarget:
         if self._decoder is not None:
             self._decoder.feed(text)
             return
-        self._text_left -= len(text)
-        if self._text_left < 0:
-            self._refuse(f"the text outside attachments is over the limit of {MAX_TEXT_CHARS:,} characters")
+        self._spend(len(text))
         self._builder.data(text)
 
     def comment(self, text: str) -> None:
+        if self._decoder is not None:
+            self._decoder.feed("!")  # as when the whole document is parsed: a comment makes it not base64
+        self._spend(len(text))
         self._builder.comment(text)
 
     def pi(self, target: str, data: str | None = None) -> None:
+        if self._decoder is not None:
+            self._decoder.feed("!")
+        self._spend(len(target) + len(data or ""))
         self._builder.pi(target, data)
 
     def doctype(self, *_: object) -> None:
@@ -250,8 +270,12 @@ def _stream(reader: BinaryIO, binary_names: frozenset[str], sink: BlobSink, max_
             parser.feed(chunk)
         return parser.close()
     except (_Refused, etree.XMLSyntaxError) as exc:
+        target.abort()
         reason = target.refused or f"not well-formed XML: {getattr(exc, 'msg', None) or exc}"
         raise UnsafeOrMalformedXml(f"{source}: {reason}") from None
+    except BaseException:
+        target.abort()  # e.g. the disk filled up under the blob being written
+        raise
 
 
 def extract_binaries(root: etree._Element, binary_names: frozenset[str], sink: BlobSink,
@@ -263,10 +287,14 @@ def extract_binaries(root: etree._Element, binary_names: frozenset[str], sink: B
         found = [e for e in found if not any(a in outer for a in e.iterancestors())]
     for element in found:
         decoder = Base64Decoder(sink.writer(), max_attachment_bytes)
-        if len(element):
-            decoder.feed("!")
-        decoder.feed(element.text or "")
-        decoder.finish_into(element)
+        try:
+            if len(element):  # child elements, comments or processing instructions: never base64
+                decoder.feed("!")
+            decoder.feed(element.text or "")
+            decoder.finish_into(element)
+        except BaseException:
+            decoder.abort()
+            raise
 
 
 def read_xml(source: bytes | Path | BinaryIO, *, sink: BlobSink | None = None,

@@ -39,7 +39,9 @@ class Submission(Base):
     # Versions of one e-service reference (a re-export with other content is an amendment, a komplettering):
     # 1 for the first, 2 for the first amendment; None until translated, and for a duplicate of an earlier one.
     revision: Mapped[int | None] = mapped_column(Integer)
-    content_fingerprint: Mapped[str | None] = mapped_column(String(64))  # sha256 of the canonical case
+    content_fingerprint: Mapped[str | None] = mapped_column(String(64))  # sha256 of the case as the form gave it
+    # The version whose case this one was added to, as an amendment; None for the version that created the case.
+    amends: Mapped[str | None] = mapped_column(String(36))
     # The first routed target's reference (for a case system, the diarienummer), kept here for search.
     external_ref: Mapped[str | None] = mapped_column(String(100), index=True)
     archive_location: Mapped[str | None] = mapped_column(Text)

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, func, or_, select, update
+from sqlalchemy import create_engine, event, func, inspect, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from brygga.errors import ConfigError
 from brygga.ledger.models import Base, Delivery, Quarantine, Step, Submission, utcnow
 
 
@@ -31,10 +32,12 @@ class State:
     COMPLETED = "completed"
     QUARANTINED = "quarantined"
     DUPLICATE = "duplicate"  # the same canonical content as an earlier submission of the same reference
+    # A quarantined version that never reached its targets, replaced by a later version that did.
+    SUPERSEDED = "superseded"
 
-    DONE = (COMPLETED, QUARANTINED, DUPLICATE)
-    # A revision that has reached its targets; a later revision of the same reference may follow it.
-    DELIVERED_OR_LATER = (DELIVERED, ARCHIVED, COMPLETED)
+    DONE = (COMPLETED, QUARANTINED, DUPLICATE, SUPERSEDED)
+    # Versions a later version of the same reference need not wait for.
+    SETTLED = (DELIVERED, ARCHIVED, COMPLETED, QUARANTINED, SUPERSEDED)
 
 
 @dataclass(frozen=True)
@@ -70,11 +73,24 @@ def _make_engine(url: str) -> Engine:
     return engine
 
 
+def _refuse_an_older_schema(engine: Engine) -> None:
+    """create_all adds missing tables, never missing columns: say so plainly instead of failing later."""
+    found = inspect(engine)
+    for table in Base.metadata.sorted_tables:
+        missing = {c.name for c in table.columns} - {c["name"] for c in found.get_columns(table.name)}
+        if missing:
+            raise ConfigError(
+                f"the ledger at {engine.url.render_as_string(hide_password=True)} was made by an older Brygga: table "
+                f"{table.name} lacks {', '.join(sorted(missing))}. There is no automatic migration yet: keep the "
+                "old ledger for its history and start a new one (BRYGGA_DATABASE_URL), or add the columns by hand")
+
+
 class Ledger:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = _make_engine(url)
         Base.metadata.create_all(self.engine)
+        _refuse_an_older_schema(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
@@ -84,13 +100,18 @@ class Ledger:
 
     # --- submissions -------------------------------------------------------------------------
 
-    def land(self, *, route_id: str, tenant: str, content_sha256: str, raw_path: str,
-             source_name: str) -> Landing:
+    def land(self, *, route_id: str, tenant: str, content_sha256: str, raw_path: str, source_name: str,
+             quarantine_reasons: list[str] | None = None) -> Landing:
+        """Record landed bytes; with ``quarantine_reasons``, quarantined at intake in the same transaction."""
         new_id = str(uuid.uuid4())
         try:
             with self.session() as s:
                 s.add(Submission(id=new_id, route_id=route_id, tenant=tenant, content_sha256=content_sha256,
-                                 raw_path=raw_path, source_name=source_name, state=State.LANDED))
+                                 raw_path=raw_path, source_name=source_name,
+                                 state=State.QUARANTINED if quarantine_reasons else State.LANDED))
+                if quarantine_reasons:
+                    s.flush()  # the submission row first: the quarantine row refers to it
+                    s.add(Quarantine(submission_id=new_id, step="intake", reasons=list(quarantine_reasons)))
             return Landing(new_id, created=True)
         except IntegrityError:
             with self.session() as s:
@@ -142,6 +163,32 @@ class Ledger:
                 Submission.route_id == route_id, Submission.source_reference == source_reference,
                 Submission.content_fingerprint.is_not(None),
             ).order_by(Submission.received_at, Submission.id)))
+
+    def earlier_versions(self, submission: Submission) -> list[Submission]:
+        """The versions of the submission's reference with a lower revision, by revision."""
+        if submission.revision is None:
+            return []
+        with self.session() as s:
+            return list(s.scalars(select(Submission).where(
+                Submission.route_id == submission.route_id,
+                Submission.source_reference == submission.source_reference,
+                Submission.revision < submission.revision,
+            ).order_by(Submission.revision)))
+
+    def supersede(self, submission_id: str, by: str) -> None:
+        """A quarantined version that never reached a target is replaced by the later version ``by``."""
+        with self.session() as s:
+            s.execute(update(Quarantine).where(Quarantine.submission_id == submission_id,
+                                               Quarantine.released_at.is_(None)).values(released_at=utcnow()))
+            s.execute(update(Submission).where(Submission.id == submission_id, Submission.state == State.QUARANTINED)
+                      .values(state=State.SUPERSEDED, updated_at=utcnow()))
+            s.add(Step(submission_id=submission_id, step="deliver", outcome="superseded", started_at=utcnow(),
+                       duration_ms=0.0, detail=f"replaced by the later version {by}, which reached the targets"))
+
+    def delivered_anywhere(self, submission_id: str) -> bool:
+        with self.session() as s:
+            return s.scalar(select(func.count()).select_from(Delivery).where(
+                Delivery.submission_id == submission_id, Delivery.state == "delivered")) > 0
 
     def claim_revision(self, submission_id: str, revision: int, **fields: object) -> bool:
         """Record the submission as ``revision`` of its reference; False when another run took that number."""

@@ -1,7 +1,7 @@
 """Archive: build an FGS 2.0 / E-ARK SIP per case version and hand it to the route's archive target.
 
-An amendment (revision 2, …) gets a package of its own, with the full new case and the documents that are
-new in it, which refers to the first version's package.
+An amendment gets a package of its own, with the full new case and the documents no earlier package of the case
+holds, which refers to the package of the version that created the case.
 """
 
 from __future__ import annotations
@@ -31,22 +31,22 @@ def archive(ctx: PipelineContext, ids: list[str]) -> list[str]:
                 continue
             submission = ctx.ledger.get(sid)
             case = ctx.case(sid)
-            revision = submission.revision or 1
-            attachments, previous = case.get("attachments", []), None
-            if revision > 1:
-                earlier = [loads_case(v.canonical_json or "{}")
-                           for v in ctx.ledger.versions(route.id, submission.source_reference or "")
-                           if v.revision is not None and v.revision < revision]
-                attachments, previous = new_attachments(earlier, case), package_objid(case)
+            attachments, revision, first_package = case.get("attachments", []), 1, None
+            if submission.amends is not None:
+                # The documents the case's packages already hold are not archived again.
+                archived = [loads_case(v.canonical_json or "{}") for v in ctx.ledger.earlier_versions(submission)
+                            if v.archive_location is not None]
+                attachments, revision = new_attachments(archived, case), submission.revision or 1
+                first_package = package_objid(case)  # the package of the version that created the case
             tenant = Agent(name=route.tenant.name, identification_code=route.tenant.organisationsnummer)
             package = build_sip(case, stored_documents(ctx, attachments), out_dir=staging,
                                 diarienummer=submission.external_ref, archival_creator=tenant, submitter=tenant,
-                                software=("Brygga", __version__), revision=revision, previous_package=previous,
+                                software=("Brygga", __version__), revision=revision, previous_package=first_package,
                                 submission_agreement=route.archive.submission_agreement)
             location = ctx.adapter(route.archive).deliver_package(package)
             shutil.rmtree(package, ignore_errors=True)
-            step.note("ok", f"package {package.name}" + (f" (revision {revision}, refers to {previous})"
-                                                         if previous else ""))
+            step.note("ok", f"package {package.name}" + (f" (revision {revision}, refers to {first_package})"
+                                                         if first_package else ""))
             ctx.ledger.update(sid, state=State.ARCHIVED, archive_location=location)
             done.append(sid)
     return done

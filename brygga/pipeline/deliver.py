@@ -3,9 +3,11 @@
 Two guards at once: the ledger's unique idempotency key (with a lease) decides who may call the
 target, and the adapter checks the target for the extern ref before it creates anything.
 
-An amendment (revision 2, 3, …: the same e-service reference exported again with other content) goes to the
-case the first version created, as an ``Amendment`` carrying only the documents no earlier version had. It
-waits until every earlier version has reached the target, so a case officer sees them in order.
+A later version of the same e-service reference (revision 2, 3, …) waits until every earlier version has
+settled, so a case officer sees them in order. Then, per target: when an earlier version reached it, this one
+goes to that case as an ``Amendment`` carrying only the documents no version there had; when none did (all were
+quarantined before reaching it), this one creates the case, and the earlier versions that never reached any
+target are marked superseded. docs/reliability.md, "Amended forms".
 """
 
 from __future__ import annotations
@@ -38,44 +40,43 @@ def stored_documents(ctx: PipelineContext, attachments: list[dict[str, Any]]) ->
 
 
 @dataclass(frozen=True)
-class _Version:
-    """What a delivery needs to know about the earlier versions of the submission's reference."""
+class _Base:
+    """The earlier version whose case a target holds, and the cases of every version that reached it."""
 
-    first: Submission | None  # None for revision 1
-    earlier_cases: list[dict[str, Any]]
+    submission: Submission
+    external_ref: str
+    delivered_cases: list[dict[str, Any]]
 
 
-def _earlier_versions(ctx: PipelineContext, step: StepHandle, submission: Submission) -> _Version | None:
-    """The earlier versions when they have all reached their targets; None (noted) when this one must wait."""
-    if (submission.revision or 1) == 1:
-        return _Version(first=None, earlier_cases=[])
-    earlier = [s for s in ctx.ledger.versions(ctx.route.id, submission.source_reference or "")
-               if s.revision is not None and s.revision < submission.revision]
+def _settled_earlier_versions(ctx: PipelineContext, step: StepHandle,
+                              submission: Submission) -> list[Submission] | None:
+    """The earlier versions, or None (noted) while one of them is still on its way."""
+    earlier = ctx.ledger.earlier_versions(submission)
     for version in earlier:
-        if version.state == State.QUARANTINED:
-            step.quarantine([f"revision {submission.revision} amends revision {version.revision} "
-                             f"(submission {version.id}), which is quarantined: replay that one first, then this"])
+        if version.state not in State.SETTLED:
+            step.note("waiting", f"revision {version.revision} (submission {version.id}) is still on its way; "
+                                 "retried next run")
             return None
-        if version.state not in State.DELIVERED_OR_LATER:
-            step.note("waiting", f"revision {version.revision} (submission {version.id}) has not reached its "
-                                 "targets yet; retried next run")
-            return None
-    first = next(v for v in earlier if v.revision == 1)
-    return _Version(first=first, earlier_cases=[loads_case(v.canonical_json or "{}") for v in earlier])
+    return earlier
+
+
+def _base(ctx: PipelineContext, earlier: list[Submission], target: TargetSpec) -> _Base | None:
+    reached = [(v, ref) for v in earlier if (ref := ctx.ledger.delivered_ref(v.id, target.id))]
+    if not reached:
+        return None
+    first, ref = reached[0]
+    return _Base(first, ref, [loads_case(v.canonical_json or "{}") for v, _ in reached])
 
 
 def _request(ctx: PipelineContext, submission: Submission, case: dict[str, Any], target: TargetSpec,
-             version: _Version) -> DeliveryRequest | None:
+             base: _Base | None) -> DeliveryRequest:
     tenant = ctx.route.tenant.kommunkod
     key = idempotency_key(case, tenant, target.id, submission.revision or 1, submission.content_fingerprint)
     amendment, attachments = None, case.get("attachments", [])
-    if version.first is not None:
-        case_ref = ctx.ledger.delivered_ref(version.first.id, target.id)
-        if case_ref is None:  # the first version was routed elsewhere: this target never had the case
-            return None
-        amendment = Amendment(external_ref=case_ref, revision=submission.revision or 1,
-                              changed_fields=changed_fields(version.earlier_cases[-1], case))
-        attachments = new_attachments(version.earlier_cases, case)
+    if base is not None:
+        amendment = Amendment(external_ref=base.external_ref, revision=submission.revision or 1,
+                              changed_fields=changed_fields(base.delivered_cases[-1], case))
+        attachments = new_attachments(base.delivered_cases, case)
     payload = ctx.mapping(target.mapping).run(case, context=ctx.route.mapping_context)
     return DeliveryRequest(submission_id=submission.id, idempotency_key=key, extern_ref=extern_ref(case, tenant),
                            payload=payload, case=case, documents=stored_documents(ctx, attachments),
@@ -83,17 +84,13 @@ def _request(ctx: PipelineContext, submission: Submission, case: dict[str, Any],
 
 
 def _deliver_one(ctx: PipelineContext, step: StepHandle, submission: Submission, case: dict[str, Any],
-                 target: TargetSpec, version: _Version) -> str | None:
+                 target: TargetSpec, base: _Base | None) -> str | None:
     """Deliver to one target. Returns the external reference, or None when the submission must wait or stop."""
     sid = submission.id
     try:
-        request = _request(ctx, submission, case, target, version)
+        request = _request(ctx, submission, case, target, base)
     except MappingFailed as failed:
         step.quarantine([f"target {target.id}: {p}" for p in failed.problems])
-        return None
-    if request is None:
-        step.quarantine([f"target {target.id}: the first version of this reference was never delivered there, "
-                         "so there is no case to add the amendment to"])
         return None
     claim = ctx.ledger.claim_delivery(submission_id=sid, target=target.id, idempotency_key=request.idempotency_key,
                                       owner=WORKER_ID)
@@ -130,21 +127,26 @@ def deliver(ctx: PipelineContext, ids: list[str]) -> list[str]:
     for sid in ctx.ledger.in_state(ids, State.TRANSLATED):
         with per_submission(ctx, sid, "deliver") as step:
             submission = ctx.ledger.get(sid)
-            version = _earlier_versions(ctx, step, submission)
-            if version is None:
+            earlier = _settled_earlier_versions(ctx, step, submission)
+            if earlier is None:
                 continue
             case = ctx.case(sid)
             targets = ctx.route.targets_for(case["caseType"])
+            bases = [_base(ctx, earlier, target) for target in targets]
             refs: list[str] = []
-            for target in targets:
-                ref = _deliver_one(ctx, step, submission, case, target, version)
+            for target, base in zip(targets, bases, strict=True):
+                ref = _deliver_one(ctx, step, submission, case, target, base)
                 if ref is None:
                     break
                 refs.append(ref)
             if len(refs) < len(targets):
                 continue
-            kind = f"revision {submission.revision}: " if (submission.revision or 1) > 1 else ""
+            amends = bases[0].submission.id if bases[0] is not None else None
+            kind = f"revision {submission.revision}, amending {amends}: " if amends else ""
             step.note("ok", kind + ", ".join(f"{t.id}={ref}" for t, ref in zip(targets, refs, strict=True)))
-            ctx.ledger.update(sid, state=State.DELIVERED, external_ref=refs[0])
+            ctx.ledger.update(sid, state=State.DELIVERED, external_ref=refs[0], amends=amends)
+            for version in earlier:  # versions that never got anywhere: this one took their place
+                if version.state == State.QUARANTINED and not ctx.ledger.delivered_anywhere(version.id):
+                    ctx.ledger.supersede(version.id, by=sid)
             done.append(sid)
     return done

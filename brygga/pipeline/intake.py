@@ -26,16 +26,14 @@ def intake(ctx: PipelineContext) -> list[str]:
         started, t0 = datetime.now(UTC), time.perf_counter()
         with item.open() as reader:
             sha256, raw_path, size = ctx.landing.put_stream(reader)
+        reasons = [f"the file is {size:,} bytes, over the route's limit of {limit:,} bytes (limits.max_file_bytes); "
+                   "raise the limit or replay to take it in anyway"] if size > limit else None
         landing = ctx.ledger.land(route_id=ctx.route.id, tenant=ctx.route.tenant.kommunkod, content_sha256=sha256,
-                                  raw_path=str(raw_path), source_name=item.name)
-        too_large = landing.created and size > limit
+                                  raw_path=str(raw_path), source_name=item.name, quarantine_reasons=reasons)
+        too_large = landing.created and reasons is not None
         outcome = "quarantined" if too_large else "ok" if landing.created else "duplicate"
         ctx.ledger.record_step(landing.submission_id, "intake", outcome, started_at=started,
                                duration_ms=(time.perf_counter() - t0) * 1000, detail=f"sha256={sha256} size={size}")
-        if too_large:
-            ctx.ledger.quarantine(landing.submission_id, "intake", [
-                f"the file is {size:,} bytes, over the route's limit of {limit:,} bytes (limits.max_file_bytes); "
-                "raise the limit or replay to take it in anyway"])
         source.acknowledge(item)
         new += landing.created
         duplicates += not landing.created

@@ -19,7 +19,7 @@ def notify(ctx: PipelineContext, ids: list[str]) -> list[str]:
             else:
                 submission = ctx.ledger.get(sid)
                 reference = submission.external_ref
-                amended = (submission.revision or 1) > 1  # a komplettering: the resident hears of it once
+                amended = submission.amends is not None  # a komplettering: the resident hears of it once
                 status = spec.amendment_status if amended else spec.status
                 message = (spec.amendment_message if amended else spec.message).format(diarienummer=reference)
                 update = StatusUpdate(source_reference=submission.source_reference or "", status=status,

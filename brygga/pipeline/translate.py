@@ -12,6 +12,7 @@ from typing import Any
 
 from brygga.canonical import validate_case
 from brygga.canonical.serialize import dumps_case
+from brygga.connections import ConnectionNotFound
 from brygga.errors import ConfigError, TargetRejected, TargetUnavailable
 from brygga.ledger import State
 from brygga.mapping import InvalidSource, MappingFailed
@@ -54,6 +55,9 @@ def _enrich(ctx: PipelineContext, step: StepHandle, sid: str, case: dict[str, An
     except TargetRejected as exc:
         step.quarantine([f"property register refused the lookup: {str(exc)[:300]}"])
         return False
+    except (ConfigError, ConnectionNotFound) as exc:  # fix the route or the connection, then replay
+        step.quarantine([f"property register: {str(exc)[:300]}"])
+        return False
     if note is not None:
         problems = validate_case(case)
         if problems:  # the register answered something the canonical model does not allow
@@ -78,6 +82,8 @@ def translate(ctx: PipelineContext, ids: list[str]) -> list[str]:
             if not ctx.route.targets_for(case_type):
                 step.quarantine([f"route {ctx.route.id!r} has no target for case type {case_type!r}"])
                 continue
+            # What the resident sent decides the version, not what a register later adds to it.
+            content = fingerprint(case)
             if not _enrich(ctx, step, sid, case):
                 continue
             problems = preflight(ctx, case)
@@ -85,7 +91,6 @@ def translate(ctx: PipelineContext, ids: list[str]) -> list[str]:
                 step.quarantine(problems)
                 continue
             reference = str(case["source"]["reference"])
-            content = fingerprint(case)
             version = classify(ctx.ledger.versions(ctx.route.id, reference), content)
             fields = dict(case_type=case_type, source_reference=reference, canonical_json=dumps_case(case).decode(),
                           content_fingerprint=content)
@@ -97,6 +102,6 @@ def translate(ctx: PipelineContext, ids: list[str]) -> list[str]:
                 step.note("retry", "another run is translating a version of the same reference; retried next run")
                 continue
             if version.revision > 1:
-                step.note("ok", f"revision {version.revision}: an amendment of reference {reference}")
+                step.note("ok", f"revision {version.revision} of reference {reference}")
             done.append(sid)
     return done

@@ -100,3 +100,18 @@ def test_timed_step_records_errors_by_type_only(ledger):
     (step,) = ledger.steps(sid)
     assert (step.outcome, step.detail) == ("error", "KeyError")
     assert step.duration_ms >= 0
+
+
+def test_a_ledger_made_by_an_older_brygga_is_refused_with_a_plain_reason(tmp_path):
+    import sqlite3
+
+    import pytest
+
+    from brygga.errors import ConfigError
+
+    path = tmp_path / "old.sqlite"
+    Ledger(f"sqlite:///{path}").engine.dispose()
+    with sqlite3.connect(path) as db:  # as v0 made it: no revision columns
+        db.execute("ALTER TABLE submissions DROP COLUMN amends")
+    with pytest.raises(ConfigError, match=r"made by an older Brygga: table submissions lacks amends"):
+        Ledger(f"sqlite:///{path}")

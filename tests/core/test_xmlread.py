@@ -72,6 +72,8 @@ def test_a_large_attachment_streams_into_the_store_and_leaves_a_reference(tmp_pa
     (b"QUJDRA==QUJD", "EncodedData is not valid base64"),
     (b"QUJDR", "EncodedData is not valid base64"),
     (b"QUJD<b/>QUJD", "EncodedData is not valid base64"),
+    (b"QUJD<!-- a comment -->RA==", "EncodedData is not valid base64"),
+    (b"QUJD<?pi data?>RA==", "EncodedData is not valid base64"),
     (b"   ", "File has no EncodedData"),
     (b"QUJDREVGR0g=", "the attachment is 8 bytes, over the route's limit of 5 bytes"),
 ])
@@ -86,6 +88,34 @@ def test_bad_or_oversize_base64_is_marked_and_never_stored(
     assert reason in element.get(BLOB_ERROR) and element.get(BLOB_SHA256) is None
     assert root.findtext("b") == "kept"
     assert [p for p in store.root.rglob("*") if p.is_file()] == []  # no blob, no temporary file left
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])
+@pytest.mark.parametrize("encoded", [b"<![CDATA[QUJDRA==]]>", b"QUJD&#82;A==", b"QU<![CDATA[JD]]>RA=="])
+def test_cdata_and_character_references_are_text_on_both_paths(
+        monkeypatch: pytest.MonkeyPatch, stream: bool, encoded: bytes) -> None:
+    if stream:
+        monkeypatch.setattr(xmlread, "STREAM_ABOVE_BYTES", 16)
+    sink = DiscardingSink()
+    root = read_xml(io.BytesIO(b"<a><EncodedData>" + encoded + b"</EncodedData></a>"), sink=sink)
+    assert root.find("EncodedData").get(BLOB_SHA256) == hashlib.sha256(b"ABCD").hexdigest()
+
+
+def test_a_document_broken_inside_an_attachment_leaves_no_blob_and_no_temporary_file(tmp_path: Path) -> None:
+    content = os.urandom(6 * 1024 * 1024)
+    truncated = _oep_with_file(content)[: 5 * 1024 * 1024]  # cut off in the middle of EncodedData
+    store = ContentStore(tmp_path / "content")
+    with pytest.raises(UnsafeOrMalformedXml, match="not well-formed"):
+        read_xml(io.BytesIO(truncated), sink=store, source_name="cut.xml")
+    assert [p for p in store.root.rglob("*") if p.is_file()] == []
+
+
+@pytest.mark.parametrize("markup", [b"<!--%s-->", b"<?pi %s?>", b'<b c="%s"/>'], ids=["comment", "pi", "attribute"])
+def test_comments_instructions_and_attributes_count_against_the_text_ceiling(markup: bytes) -> None:
+    filler = b"x" * (MAX_TEXT_CHARS // 2 + 1)
+    huge = b"<a>" + markup % filler + markup % filler + b"</a>"
+    with pytest.raises(UnsafeOrMalformedXml, match="text outside attachments is over the limit"):
+        read_xml(io.BytesIO(huge), source_name="big.xml")
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])

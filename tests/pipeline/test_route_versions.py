@@ -10,6 +10,7 @@ import base64
 import hashlib
 from pathlib import Path
 
+import pytest
 from lxml import etree
 from routing import dead_url, local
 
@@ -107,7 +108,7 @@ def test_an_amendment_waits_for_the_first_version_and_follows_it(route, byggr, c
     assert len(byggr.app.cases) == 1 and len(_handelser(byggr)) == 2
 
 
-def test_an_amendment_of_a_quarantined_first_version_waits_for_its_replay(route, byggr):
+def test_a_later_version_takes_the_place_of_a_first_that_never_reached_the_case_system(route, byggr, callback):
     route.variant("max_delivery_attempts: 5", "max_delivery_attempts: 1")
     route.connect("byggr_kumla", dead_url("byggr"))
     original = route.drop("bygglov-person.xml")
@@ -117,15 +118,47 @@ def test_an_amendment_of_a_quarantined_first_version_waits_for_its_replay(route,
     route.connect("byggr_kumla", local(byggr))
     amended = route.drop("bygglov-person.xml", "amended.xml", data=_amended(original))
     route.run()
-    second = route.submission(amended)
     ledger = route.context().ledger
-    assert second.state == State.QUARANTINED
-    (reason,) = ledger.quarantine_reasons(second.id)
-    assert first.id in reason and "replay that one first" in reason
-    assert byggr.app.cases == {}
-    replay(ledger, first.id)
+    second = route.submission(amended)
+    assert second.state == State.COMPLETED and second.amends is None, ledger.quarantine_reasons(second.id)
+    (case,) = byggr.app.cases.values()
+    assert sum(len(h.documents) for h in case.handelser) == 4, "the new case gets every document, not only the new"
+    assert ledger.get(first.id).state == State.SUPERSEDED
+    assert ledger.quarantine_reasons(first.id) == []
+    assert second.id in ledger.steps(first.id)[-1].detail
+    with pytest.raises(ValueError, match="not quarantined"):
+        replay(ledger, first.id)
+    messages = callback.app.calls_for("addMessage")
+    assert len(messages) == 1 and "komplettering" not in str(messages[0].fields).lower()
+
+
+def test_an_amendment_follows_a_first_version_that_reached_the_case_system_but_stopped_later(
+        route, byggr, callback):
+    route.variant("max_delivery_attempts: 5", "max_delivery_attempts: 1")
+    route.connect("oep_kumla", dead_url("oep-callback"))
+    original = route.drop("bygglov-person.xml")
     route.run()
-    replay(ledger, second.id)
+    first = route.submission(original)
+    assert first.state == State.QUARANTINED and first.external_ref, "quarantined at notify, after the case"
+    route.connect("oep_kumla", local(callback))
+    amended = route.drop("bygglov-person.xml", "amended.xml", data=_amended(original))
     route.run()
-    assert ledger.get(first.id).state == ledger.get(second.id).state == State.COMPLETED
+    second = route.submission(amended)
+    assert second.state == State.COMPLETED and second.amends == first.id
     assert len(byggr.app.cases) == 1 and len(_handelser(byggr)) == 2
+    assert route.context().ledger.get(first.id).state == State.QUARANTINED, "the first still waits for its replay"
+
+
+def test_what_a_register_adds_later_does_not_make_a_re_export_an_amendment(route, byggr, callback):
+    routes = route.variant("max_delivery_attempts: 5", "max_delivery_attempts: 5")
+    text = routes.read_text(encoding="utf-8")
+    lookup = text[text.index("    property_lookup:"):text.index("    targets:")]
+    routes.write_text(text.replace(lookup, ""), encoding="utf-8")  # first without the property register
+    original = route.drop("bygglov-person.xml")
+    route.run()
+    routes.write_text(text, encoding="utf-8")  # now the route looks properties up
+    reexport = route.drop("bygglov-person.xml", "again.xml", data=original.replace(
+        b"</FlowInstance>", b"<!-- exported again --></FlowInstance>"))
+    route.run()
+    assert route.submission(reexport).state == State.DUPLICATE
+    assert len(_handelser(byggr)) == 1 and len(callback.app.calls_for("addMessage")) == 1
