@@ -278,6 +278,27 @@ def _stream(reader: BinaryIO, binary_names: frozenset[str], sink: BlobSink, max_
         raise
 
 
+def _store_whole(element: etree._Element, sink: BlobSink, max_attachment_bytes: int) -> bool:
+    """The common case of a small document: unwrapped base64 within the limit, decoded in one call."""
+    try:
+        decoded = binascii.a2b_base64(element.text or "", strict_mode=True)
+    except (binascii.Error, ValueError):
+        return False  # line breaks, or not base64: the decoder says which
+    if not decoded or len(decoded) > max_attachment_bytes:
+        return False
+    writer = sink.writer()
+    try:
+        writer.write(decoded)
+        sha256, _ = writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    element.text = None
+    element.set(BLOB_SHA256, sha256)
+    element.set(BLOB_SIZE, str(len(decoded)))
+    return True
+
+
 def extract_binaries(root: etree._Element, binary_names: frozenset[str], sink: BlobSink,
                      max_attachment_bytes: int) -> None:
     """Move the text of the binary elements of an already parsed tree out, as the streaming path does."""
@@ -286,6 +307,8 @@ def extract_binaries(root: etree._Element, binary_names: frozenset[str], sink: B
         outer = set(found)
         found = [e for e in found if not any(a in outer for a in e.iterancestors())]
     for element in found:
+        if not len(element) and _store_whole(element, sink, max_attachment_bytes):
+            continue
         decoder = Base64Decoder(sink.writer(), max_attachment_bytes)
         try:
             if len(element):  # child elements, comments or processing instructions: never base64

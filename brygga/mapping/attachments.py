@@ -39,37 +39,34 @@ def media_type(name: str) -> str:
 
 
 _FIELD_NAMES = ("ID", "Name", "Size", "EncodedData")
-# File element tag -> the Clark tags of its fields (they share the File element's namespace). Bounded: a
-# handful of namespaces exist in practice, and tags come from documents.
-_FIELD_TAGS: dict[str, tuple[str, ...]] = {}
+# File element tag -> {Clark tag of each field: its slot} (the fields share the File element's namespace).
+# Bounded: a handful of namespaces exist in practice, and tags come from documents.
+_FIELD_SLOTS: dict[str, dict[str, int]] = {}
 
 
-def _field_tags(tag: str) -> tuple[str, ...]:
-    tags = _FIELD_TAGS.get(tag)
-    if tags is None:
+def _field_slots(tag: str) -> dict[str, int]:
+    slots = _FIELD_SLOTS.get(tag)
+    if slots is None:
         namespace = tag[: tag.index("}") + 1] if tag.startswith("{") else ""
-        tags = tuple(namespace + name for name in _FIELD_NAMES)
-        if len(_FIELD_TAGS) < 64:
-            _FIELD_TAGS[tag] = tags
-    return tags
+        slots = {namespace + name: slot for slot, name in enumerate(_FIELD_NAMES)}
+        if len(_FIELD_SLOTS) < 64:
+            _FIELD_SLOTS[tag] = slots
+    return slots
 
 
-def _xml_fields(file: Any) -> tuple[Any, Any, Any, Any]:
-    """(ID text, Name text, Size text, EncodedData element) of a ``File`` element; the first of each counts."""
+def _xml_fields(file: Any) -> list[Any]:
+    """[ID text, Name text, Size text, EncodedData element] of a ``File`` element; the first of each counts."""
     tag = getattr(file, "tag", None)
     if not isinstance(tag, str):
         raise ConversionError("attachment needs a File element (ID, Name, Size, EncodedData)")
-    slots = {t: i for i, t in enumerate(_field_tags(tag))}
+    slots = _field_slots(tag)
     found: list[Any] = [None, None, None, None]
     for child in file:
         slot = slots.get(child.tag)
         if slot is None or found[slot] is not None:
             continue
-        if slot == 3:
-            found[3] = child
-        elif child.text is not None:
-            found[slot] = child.text
-    return found[0], found[1], found[2], found[3]
+        found[slot] = child if slot == 3 else child.text
+    return found
 
 
 def _stored_blob(encoded: Any) -> tuple[str, int]:
