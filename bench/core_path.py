@@ -55,10 +55,11 @@ if str(HERE) not in sys.path:
 import handwritten_bygglov  # noqa: E402 - the baseline, a sibling module
 from lxml import etree  # noqa: E402
 
+from brygga.blobs import DEFAULT_MAX_ATTACHMENT_BYTES, Base64Decoder  # noqa: E402
 from brygga.canonical import reference_validator, validate_case  # noqa: E402
 from brygga.canonical.serialize import dumps_case  # noqa: E402
 from brygga.mapping import compile_mapping  # noqa: E402
-from brygga.xmlread import DEFAULT_MAX_ATTACHMENT_BYTES, Base64Decoder, read_xml  # noqa: E402
+from brygga.xmlread import read_xml  # noqa: E402
 from brygga.xmlsafe import parse_xml  # noqa: E402
 
 MAPPING = REPO / "mappings" / "open-eplatform" / "bygglov.yaml"

@@ -11,8 +11,8 @@ from __future__ import annotations
 import mimetypes
 from typing import Any
 
+from brygga.blobs import BLOB_ERROR, BLOB_SHA256, BLOB_SIZE, Base64Decoder, DiscardingSink
 from brygga.mapping.errors import ConversionError
-from brygga.xmlread import BLOB_ERROR, BLOB_SHA256, BLOB_SIZE, Base64Decoder, DiscardingSink
 
 # A private table built from Python's defaults only: the global `mimetypes` also reads /etc/mime.types,
 # which would make the same submission map to different media types on different machines.

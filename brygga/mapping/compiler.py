@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lxml import etree
 
+from brygga.blobs import DEFAULT_MAX_ATTACHMENT_BYTES, BlobSink
 from brygga.mapping import converters
 from brygga.mapping.errors import (
     ConversionError,
@@ -29,7 +30,7 @@ from brygga.mapping.errors import (
 )
 from brygga.mapping.paths import JsonPaths, PathError, XmlPaths
 from brygga.mapping.spec import MappingSpec, load_spec, location
-from brygga.xmlread import DEFAULT_BINARY_ELEMENTS, DEFAULT_MAX_ATTACHMENT_BYTES, BlobSink, read_xml
+from brygga.xmlread import DEFAULT_BINARY_ELEMENTS, read_xml
 from brygga.xmlsafe import UnsafeOrMalformedXml
 
 DEFAULT_TIMEZONE = "Europe/Stockholm"

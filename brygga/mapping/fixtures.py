@@ -30,10 +30,10 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
+from brygga.blobs import DiscardingSink
 from brygga.mapping.compiler import CompiledMapping, compile_mapping
 from brygga.mapping.errors import InvalidSource, MappingConfigError, MappingFailed
 from brygga.mapping.spec import location
-from brygga.xmlread import DiscardingSink
 
 _EXPECTATIONS = ("expect", "expect_subset", "expect_errors", "expect_input_error")
 

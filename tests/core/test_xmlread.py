@@ -12,10 +12,11 @@ import pytest
 from lxml import etree
 
 from brygga import xmlread
+from brygga.blobs import BLOB_ERROR, BLOB_SHA256, BLOB_SIZE, DiscardingSink
 from brygga.mapping import InvalidSource, MappingFailed, compile_mapping
 from brygga.settings import REPO_ROOT
 from brygga.storage import ContentStore
-from brygga.xmlread import BLOB_ERROR, BLOB_SHA256, BLOB_SIZE, MAX_TEXT_CHARS, DiscardingSink, read_xml
+from brygga.xmlread import MAX_TEXT_CHARS, read_xml
 from brygga.xmlsafe import UnsafeOrMalformedXml
 
 SAMPLES = sorted((REPO_ROOT / "tests" / "samples" / "open-eplatform").glob("*.xml"))

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
+from brygga.blobs import DiscardingSink
 from brygga.mapping import InvalidSource, MappingConfigError, MappingFailed, compile_mapping
 from brygga.mapping.converters import FACTORIES
 from brygga.mapping.spec import SCHEMA_PATH
 from brygga.storage import ContentStore
-from brygga.xmlread import DiscardingSink
 
 NS = "urn:example:form"
 
