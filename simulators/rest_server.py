@@ -15,6 +15,7 @@ What every REST simulator gets from ``RestSimulator``:
 
 from __future__ import annotations
 
+import abc
 import hmac
 import json
 import threading
@@ -24,6 +25,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
 from werkzeug.wrappers import Request, Response
+
+from brygga_simulators.serving import inspection_response
 
 MAX_REQUEST_BYTES = 1024 * 1024
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -57,7 +60,7 @@ def json_response(data: Any, status: int = 200) -> Response:
     return Response(json.dumps(data, ensure_ascii=False), status=status, content_type="application/json")
 
 
-class RestSimulator:
+class RestSimulator(abc.ABC):
     """Base WSGI app. Subclasses set ``name`` and implement ``handle``; ``path`` is the service root."""
 
     name: ClassVar[str]
@@ -89,7 +92,7 @@ class RestSimulator:
 
     def _respond(self, request: Request) -> Response:
         if request.path.startswith("/_sim/"):
-            return self._inspect_response(request.path.removeprefix("/_sim/"))
+            return inspection_response(self.inspect, request.path.removeprefix("/_sim/"))
         if self.delay_seconds:
             time.sleep(self.delay_seconds)
         if self.forced_http_status is not None:
@@ -142,17 +145,11 @@ class RestSimulator:
         with self.lock:
             self._recorded.append(entry)
 
-    def _inspect_response(self, what: str) -> Response:
-        try:
-            view = self.inspect(what)
-        except KeyError:
-            return Response("unknown inspection view", status=404, mimetype="text/plain")
-        return Response(json.dumps(view, ensure_ascii=False, default=str), mimetype="application/json")
-
     # --- for subclasses ---------------------------------------------------------------------------
 
+    @abc.abstractmethod
     def handle(self, request: Request) -> Response:
-        raise NotImplementedError
+        """Answer a request under ``path``, after auth and the test knobs."""
 
     def outside_path(self, request: Request) -> Response:
         """Answer for a path the service does not serve; subclasses may serve e.g. an OpenAPI document here."""

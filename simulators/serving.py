@@ -1,16 +1,20 @@
-"""A simulator on a real socket: served in a daemon thread, without an access log, stopped cleanly.
+"""A simulator on a real socket: served in a daemon thread, without an access log, stopped cleanly; and the
+``/_sim/`` inspection views every simulator answers.
 
 SOAP and REST simulators alike (and the tests' own WSGI apps, behind TLS when given an ``ssl_context``).
 """
 
 from __future__ import annotations
 
+import json
 import ssl
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Response
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -64,3 +68,12 @@ def serve(app: Any, host: str = "127.0.0.1", port: int = 0, ssl_context: ssl.SSL
                               name=f"simulator-{name or getattr(app, 'name', 'app')}", daemon=True)
     thread.start()
     return RunningSimulator(app=app, server=server, thread=thread)
+
+
+def inspection_response(inspect: Callable[[str], Any], what: str) -> Response:
+    """``/_sim/<what>``: a simulator's JSON view for tests and demos; 404 for a view it does not have."""
+    try:
+        view = inspect(what)
+    except KeyError:
+        return Response("unknown inspection view", status=404, mimetype="text/plain")
+    return Response(json.dumps(view, ensure_ascii=False, default=str), mimetype="application/json")

@@ -15,7 +15,6 @@ for a normal parse. This is Brygga's own test double, not a production reader, s
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from brygga.xmlsafe import UnsafeOrMalformedXml, parse_xml, safe_parser
+from brygga_simulators.serving import inspection_response
 from brygga_simulators.wsdl_schema import compile_wsdl_schema
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -146,7 +146,7 @@ class SoapSimulator:
 
     def _respond(self, request: Request) -> Response:
         if request.path.startswith("/_sim/"):
-            return self._inspect_response(request.path.removeprefix("/_sim/"))
+            return inspection_response(self.inspect, request.path.removeprefix("/_sim/"))
         if request.path.rstrip("/") != self.path.rstrip("/"):
             return Response("not found", status=404, mimetype="text/plain")
         if request.method == "GET" and "wsdl" in {key.lower() for key in request.args}:
@@ -168,13 +168,6 @@ class SoapSimulator:
         except _LostReply:
             return Response("simulated lost reply", status=503, mimetype="text/plain")
         return Response(_envelope(answer), status=200, content_type="text/xml; charset=utf-8")
-
-    def _inspect_response(self, what: str) -> Response:
-        try:
-            view = self.inspect(what)
-        except KeyError:
-            return Response("unknown inspection view", status=404, mimetype="text/plain")
-        return Response(json.dumps(view, ensure_ascii=False, default=str), mimetype="application/json")
 
     def served_wsdl(self, url: str) -> bytes:
         """The WSDL with its soap:address pointing at where the client reached us."""

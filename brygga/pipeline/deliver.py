@@ -92,6 +92,7 @@ def _deliver_one(ctx: PipelineContext, step: StepHandle, submission: Submission,
     except MappingFailed as failed:
         step.quarantine([f"target {target.id}: {p}" for p in failed.problems])
         return None
+    adapter = ctx.adapter(target)  # a missing connection or a bad config stops here, before any lease is taken
     claim = ctx.ledger.claim_delivery(submission_id=sid, target=target.id, idempotency_key=request.idempotency_key,
                                       owner=WORKER_ID)
     if claim.outcome == "done":
@@ -100,12 +101,12 @@ def _deliver_one(ctx: PipelineContext, step: StepHandle, submission: Submission,
         step.note("deferred", f"target {target.id}: another worker holds the delivery")
         return None
     try:
-        receipt = ctx.adapter(target).deliver(request)
+        receipt = adapter.deliver(request)
     except TargetRejected as exc:
         ctx.ledger.fail_delivery(request.idempotency_key, str(exc)[:500])
         step.quarantine([f"target {target.id} rejected the case: {str(exc)[:500]}"])
         return None
-    except ConfigError as exc:  # e.g. an http:// connection without allow_http: fix it, then replay
+    except ConfigError as exc:  # found while calling (e.g. http:// without allow_http): release the lease too
         ctx.ledger.fail_delivery(request.idempotency_key, str(exc)[:500])
         step.quarantine([f"target {target.id}: {str(exc)[:500]}"])
         return None

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from brygga.connections import ConnectionNotFound
+from brygga.errors import ConfigError
 from brygga.ledger import Ledger
 
 log = logging.getLogger(__name__)
@@ -32,14 +34,19 @@ class StepHandle:
 
 @contextmanager
 def per_submission(ctx, submission_id: str, step: str) -> Iterator[StepHandle]:  # type: ignore[no-untyped-def]
-    """Time and record one step for one submission; an unexpected error quarantines it instead of crashing.
+    """Time and record one step for one submission; an error quarantines it instead of crashing the batch.
 
-    Only the exception's type is recorded: its message may carry personal data from the payload.
+    A configuration problem (a route, an adapter's config, a connection that is missing or not allowed) is
+    quarantined with its message, which names files, keys and rules only: fix it, then replay. Of anything else
+    only the type is recorded: its message may carry personal data from the payload.
     """
     with ctx.ledger.timed_step(submission_id, step) as result:
         handle = StepHandle(ctx.ledger, submission_id, step, result)
         try:
             yield handle
+        except (ConfigError, ConnectionNotFound) as exc:
+            handle.quarantine([f"{step}: {str(exc)[:500]}"])
+            handle.note("quarantined", type(exc).__name__)
         except Exception as exc:  # the dead letter channel for bugs and surprises
             kind = type(exc).__name__
             # The stack without the message: code locations help, the message may hold payload values.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from brygga.errors import ConfigError, TargetRejected, TargetUnavailable
+from brygga.errors import TargetRejected, TargetUnavailable
 from brygga.ledger import State
 from brygga.pipeline.context import PipelineContext
 from brygga.pipeline.guard import per_submission
@@ -28,9 +28,6 @@ def notify(ctx: PipelineContext, ids: list[str]) -> list[str]:
                     ctx.adapter(spec).notify(update)
                 except TargetRejected as exc:
                     step.quarantine([f"status callback rejected: {str(exc)[:500]}"])
-                    continue
-                except ConfigError as exc:
-                    step.quarantine([f"status callback: {str(exc)[:500]}"])
                     continue
                 except TargetUnavailable as exc:
                     if ctx.ledger.count_steps(sid, "notify", "retry") + 1 >= ctx.route.max_delivery_attempts:

@@ -12,7 +12,6 @@ from typing import Any
 
 from brygga.canonical import validate_case
 from brygga.canonical.serialize import dumps_case
-from brygga.connections import ConnectionNotFound
 from brygga.errors import ConfigError, TargetRejected, TargetUnavailable
 from brygga.ledger import State
 from brygga.mapping import InvalidSource, MappingFailed
@@ -54,9 +53,6 @@ def _enrich(ctx: PipelineContext, step: StepHandle, sid: str, case: dict[str, An
         return False
     except TargetRejected as exc:
         step.quarantine([f"property register refused the lookup: {str(exc)[:300]}"])
-        return False
-    except (ConfigError, ConnectionNotFound) as exc:  # fix the route or the connection, then replay
-        step.quarantine([f"property register: {str(exc)[:300]}"])
         return False
     if note is not None:
         problems = validate_case(case)

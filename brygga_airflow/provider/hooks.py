@@ -8,6 +8,7 @@ a library's text that might quote a secret.
 
 from __future__ import annotations
 
+import abc
 from typing import Any, ClassVar
 
 import requests
@@ -22,7 +23,7 @@ from brygga_airflow.provider import HTTP_CONN_TYPE, SOAP_CONN_TYPE
 from brygga_airflow.provider.fields import field_behaviour
 
 
-class _BryggaHook(BaseHook):
+class _BryggaHook(BaseHook, abc.ABC):
     conn_name_attr = "brygga_conn_id"
     kind: ClassVar[str]
 
@@ -51,8 +52,9 @@ class _BryggaHook(BaseHook):
         except Exception as exc:  # a library's message may quote a URL or a secret: report the type only
             return False, f"connection {self.brygga_conn_id!r}: {type(exc).__name__}"
 
+    @abc.abstractmethod
     def _probe(self, connection: Connection) -> tuple[bool, str]:
-        raise NotImplementedError
+        """Try the connection as a delivery would; (ok, message)."""
 
 
 class BryggaSoapHook(_BryggaHook):

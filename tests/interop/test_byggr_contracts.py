@@ -8,19 +8,19 @@ each SOAP Body payload is validated against the schema embedded in the real WSDL
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 import requests
+from archive_samples import stored
 from lxml import etree
 from soap_capture import SOAP_BODY, schema_errors, sent_payloads
 from zeep import xsd
 
 from brygga.connections import Connection
-from brygga.plugins import Amendment, DeliveryRequest, StoredDocument
+from brygga.plugins import Amendment, DeliveryRequest
 from brygga.xmlsafe import parse_xml
 from brygga_adapters.byggr import ByggrTarget
 from brygga_adapters.byggr.replies import read_get_document, read_updated_arenden
@@ -58,11 +58,7 @@ def _connection(running: RunningSimulator) -> Connection:
 
 
 def _request(tmp_path: Path, fnr: int | None = None) -> DeliveryRequest:
-    content = b"%PDF-1.4 situationsplan"
-    path = tmp_path / "doc"
-    path.write_bytes(content)
-    document = StoredDocument("Situationsplan.pdf", "application/pdf", len(content),
-                              hashlib.sha256(content).hexdigest(), path)
+    document = stored(tmp_path, "Situationsplan.pdf", b"%PDF-1.4 situationsplan", "application/pdf")
     fastighet = {"trakt": "KUMLA STENEN", "fbetNr": "1:23", **({"fnr": fnr} if fnr else {})}
     payload = {
         "diarieprefix": "BN",

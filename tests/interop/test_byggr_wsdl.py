@@ -13,6 +13,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from archive_samples import stored
 from lxml import etree
 from soap_capture import schema_errors, sent_payloads
 from zeep import xsd
@@ -90,16 +91,7 @@ def _deliver(running: RunningSimulator, tmp_path: Path) -> None:
         "properties": [{"fastighetsbeteckning": "KUMLA STENEN 1:23"}],
         "details": {"bygglov": {"description": "Nybyggnad av enbostadshus"}},
     }
-    content = b"%PDF-1.4 situationsplan"
-    path = tmp_path / "doc"
-    path.write_bytes(content)
-    import hashlib
-
-    from brygga.plugins import StoredDocument
-
-    document = StoredDocument(
-        "Situationsplan.pdf", "application/pdf", len(content), hashlib.sha256(content).hexdigest(), path
-    )
+    document = stored(tmp_path, "Situationsplan.pdf", b"%PDF-1.4 situationsplan", "application/pdf")
     request = DeliveryRequest(
         "sub-1", "sub-1:byggr", "brygga:sub-1", helper.example_payload_from_case(case), case, [document]
     )

@@ -128,3 +128,11 @@ def test_our_upstream_wsdl_judges_add_message_like_the_real_one(real_schemas):
     ):
         payload = _add_message(fields)
         assert bool(schema_errors(ours, payload)) == bool(schema_errors(real_schemas["upstream"], payload)), fields
+
+
+def test_the_real_schemas_do_catch_an_invalid_call(callback, variant, real_schemas):
+    _notify_all(callback, variant)
+    confirm = next(p for p in sent_payloads(callback.app) if etree.QName(p).localname == "confirmDelivery")
+    confirm.remove(confirm.find("{*}delivered"))
+
+    assert schema_errors(real_schemas[variant], confirm)

@@ -8,7 +8,6 @@ throwaway CA, so what was posted, and over what, is measured on a real socket.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import sys
 from collections.abc import Iterator
@@ -17,11 +16,12 @@ from types import ModuleType
 
 import pytest
 import zeep
+from archive_samples import stored
 from soap_capture import schema_errors, sent_payloads
 
 from brygga.connections import Connection
 from brygga.errors import ConfigError
-from brygga.plugins import DeliveryRequest, StatusUpdate, StoredDocument
+from brygga.plugins import DeliveryRequest, StatusUpdate
 from brygga_adapters.byggr import ByggrTarget
 from brygga_adapters.oep_callback import OepCallbackNotifier
 from brygga_adapters.soap import SoapService, clear_soap_cache, safe_settings
@@ -92,12 +92,7 @@ def _request(tmp_path: Path) -> DeliveryRequest:
         "properties": [{"fastighetsbeteckning": "KUMLA STENEN 1:23"}],
         "details": {"bygglov": {"description": "Nybyggnad av enbostadshus"}},
     }
-    content = b"%PDF-1.4 situationsplan"
-    path = tmp_path / "doc"
-    path.write_bytes(content)
-    document = StoredDocument(
-        "Situationsplan.pdf", "application/pdf", len(content), hashlib.sha256(content).hexdigest(), path
-    )
+    document = stored(tmp_path, "Situationsplan.pdf", b"%PDF-1.4 situationsplan", "application/pdf")
     return DeliveryRequest(
         "sub-1", "sub-1:byggr", "brygga:sub-1", helper.example_payload_from_case(case), case, [document]
     )

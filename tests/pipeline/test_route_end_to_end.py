@@ -206,3 +206,28 @@ def test_an_unreachable_property_register_makes_the_submission_wait(route, byggr
     register.app.forced_http_status = None
     route.run()
     assert route.context().ledger.get(submission.id).state == State.COMPLETED
+
+
+def test_a_missing_or_unsafe_connection_quarantines_with_a_reason_an_admin_can_act_on(
+        route, byggr, register, monkeypatch):
+    monkeypatch.delenv("BRYGGA_CONN_FASTIGHETSREGISTER_KUMLA")
+    route.drop("bygglov-person.xml")
+    route.run()
+    first = route.submission("bygglov-person.xml")
+    ledger = route.context().ledger
+    assert first.state == State.QUARANTINED
+    assert ledger.quarantine_reasons(first.id) == [
+        "translate: connection 'fastighetsregister_kumla' is not configured: set BRYGGA_CONN_FASTIGHETSREGISTER_KUMLA"]
+
+    route.connect("fastighetsregister_kumla", local(register))
+    route.connect("byggr_kumla", byggr.url)  # plain http, without allow_http
+    replay(ledger, first.id)
+    route.run()
+    (reason,) = ledger.quarantine_reasons(first.id)
+    assert "target byggr" in reason and "https-only" in reason
+    (delivery,) = ledger.deliveries(first.id)
+    assert delivery.state == "failed" and delivery.lease_owner is None, "the lease is released for the replay"
+    route.connect("byggr_kumla", local(byggr))
+    replay(ledger, first.id)
+    route.run()
+    assert ledger.get(first.id).state == State.COMPLETED
