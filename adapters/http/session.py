@@ -8,6 +8,9 @@ Connection extras read here: ``auth`` (``basic``, the default, sends login and p
 password as a bearer token), ``ca_bundle`` (CA file to trust instead of the system store), ``cert_file`` and
 ``key_file`` (client certificate for mTLS), ``trust_env`` (honour proxy/CA environment variables; default
 false), ``connect_timeout`` and ``read_timeout`` (seconds; ``timeout`` is accepted for the read timeout).
+
+TLS certificate verification is always on: no extra switches it off (``verify: false``, ``insecure: true`` and
+the like are refused), and a request that would go out unverified is refused before it is sent.
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ from requests.auth import AuthBase, HTTPBasicAuth
 from brygga import __version__
 from brygga.connections import Connection
 from brygga.errors import ConfigError
-from brygga_adapters.http.extras import flag, seconds, text
-from brygga_adapters.http.urls import check_url, own_origin
+from brygga_adapters.http.errors import UnsafeUrl
+from brygga_adapters.http.extras import TLS_ALWAYS_ON, flag, refuse_tls_off, seconds, text
+from brygga_adapters.http.urls import check_resolved, check_url, own_origin
 
 # urllib3 logs every request line at DEBUG, query string included: a property designation, a search term.
 # Logging is processing of personal data, so those records are dropped whatever level an operator configures.
@@ -49,15 +53,36 @@ class GuardedSession(requests.Session):
     """A session that checks every URL it sends to, redirects included, against its connection, and sends the
     connection's credentials to the connection's own origin only."""
 
+    # The error a refused URL raises; the SOAP transport sets its subclass, UnsafeTargetAddress.
+    refusal: type[UnsafeUrl] = UnsafeUrl
+
     def __init__(self, connection: Connection, credentials: AuthBase | None = None) -> None:
         super().__init__()
         self.connection = connection
         # Not ``self.auth``: requests would add that to every request, whichever host it goes to.
         self.credentials = credentials
 
+    def merge_environment_settings(
+        self, url: str | bytes | None, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> dict[str, Any]:
+        settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        # With trust_env, requests lets REQUESTS_CA_BUNDLE replace the session's CA file; the connection's
+        # ca_bundle names the one CA this target is trusted by, so it wins.
+        if isinstance(self.verify, str) and verify in (None, True):
+            settings["verify"] = self.verify
+        return settings
+
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        # requests reads any false value (False, "", None set on purpose) as "do not verify". Code, not an
+        # extra, would have to ask for that, so it is a bug: refused before anything is sent.
+        if not kwargs.get("verify", True):
+            raise ConfigError(f"connection {self.connection.conn_id!r}: {TLS_ALWAYS_ON}")
         url = request.url or ""
-        check_url(self.connection, url)
+        try:
+            check_url(self.connection, url)
+            check_resolved(self.connection, url)  # at request time: a name's addresses can change
+        except UnsafeUrl as exc:
+            raise self.refusal(str(exc)) from None
         if own_origin(self.connection, url):
             if self.credentials is not None:
                 self.credentials(request)
@@ -76,8 +101,11 @@ def timeouts(connection: Connection) -> tuple[float, float]:
     )
 
 
-def build_session(connection: Connection) -> GuardedSession:
-    session = GuardedSession(connection, _credentials(connection))
+def build_session(connection: Connection, *, http_auth: bool = True) -> GuardedSession:
+    """The connection's session. ``http_auth=False`` sends no HTTP credentials at all: for a SOAP target whose
+    login and password go in the envelope (WS-Security) instead."""
+    refuse_tls_off(connection)
+    session = GuardedSession(connection, _credentials(connection) if http_auth else None)
     # A redirect could lead anywhere; requests raises TooManyRedirects instead of following one.
     session.max_redirects = 0
     session.trust_env = flag(connection, "trust_env")

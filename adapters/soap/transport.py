@@ -1,8 +1,9 @@
 """The HTTP side of SOAP calls: zeep's transport on a ``brygga_adapters.http`` session, behind its URL guard.
 
 Every URL the transport touches (the WSDL, anything it imports, the endpoint it posts to) goes through
-``brygga_adapters.http.check_url``: the connection's hosts only, and nothing plain-http under an https
-connection. A local WSDL (the ``wsdl`` extra naming a file) may import files from its own folder only.
+``brygga_adapters.http.check_url``: the connection's hosts only, nothing plain-http under an https connection,
+and no link-local or metadata address (the session checks what a host name resolves to as it sends).
+A local WSDL (the ``wsdl`` extra naming a file) may import files from its own folder only.
 Bodies holding file values are streamed (see ``streaming``).
 
 A call's reply is streamed too: read in chunks, and given up once over ``MAX_REPLY_BYTES``, so a broken or
@@ -42,11 +43,11 @@ _REPLY_CHUNK_BYTES = 64 * 1024
 class GuardedTransport(Transport):
     """zeep transport that refuses URLs (and local files) outside what the connection allows."""
 
-    def __init__(self, connection: Connection, local_wsdl_dir: Path | None = None) -> None:
+    def __init__(self, connection: Connection, local_wsdl_dir: Path | None = None, *, http_auth: bool = True) -> None:
         connect, read = timeouts(connection)
-        super().__init__(
-            timeout=(connect, read), operation_timeout=(connect, read), session=build_session(connection)
-        )
+        session = build_session(connection, http_auth=http_auth)
+        session.refusal = UnsafeTargetAddress  # what the session's own checks raise, as check_url below does
+        super().__init__(timeout=(connect, read), operation_timeout=(connect, read), session=session)
         self.session.headers["User-Agent"] = USER_AGENT  # zeep's constructor put its own there
         self.connection = connection
         self.conn_id = connection.conn_id
