@@ -12,7 +12,10 @@ element keeps only a reference in attributes of the ``urn:brygga:blob`` namespac
 Small documents are parsed natively (fast) and their binary elements extracted afterwards; large ones are fed
 to the parser in chunks through a target that builds the tree itself. Both give the same tree. The defences of
 the safe parser hold in both: no DTD, no entities, no network, libxml2's limits on everything that is not a
-binary element, plus a cap on the text outside binary elements.
+binary element, plus a cap on the text outside binary elements. libxml2 does not apply its nesting limit to a
+parser target, so the target applies the same one (``MAX_DEPTH``), and it refuses XInclude elements as
+``parse_xml`` does. A document that declares ISO-8859-1 but whose bytes are UTF-8 is refused on both paths: the
+streaming one watches the bytes as they are fed (``MislabelledUtf8``) and gives its verdict at the end.
 """
 
 from __future__ import annotations
@@ -33,7 +36,19 @@ from brygga.blobs import (
     BlobSink,
     DiscardingSink,
 )
-from brygga.xmlsafe import UnsafeOrMalformedXml, parse_xml, safe_parser
+from brygga.xmlsafe import (
+    MAX_DEPTH,
+    XINCLUDE_NAMESPACES,
+    XINCLUDE_REASON,
+    MislabelledUtf8,
+    UnsafeOrMalformedXml,
+    declared_single_byte_encoding,
+    doctype_reason,
+    first_parse_error,
+    mislabelled_utf8_reason,
+    parse_xml,
+    safe_parser,
+)
 
 DEFAULT_BINARY_ELEMENTS = frozenset({"EncodedData"})
 # Above this, a document is streamed instead of read whole; well under libxml2's 10 MB text-node limit.
@@ -43,10 +58,6 @@ FEED_CHUNK = 1 << 20
 
 # Text outside binary elements, all together: libxml2's own limit for one text node, for the whole document.
 MAX_TEXT_CHARS = 10_000_000
-
-
-def _local_name(tag: str) -> str:
-    return tag.rpartition("}")[2]
 
 
 class _Refused(Exception):
@@ -65,6 +76,8 @@ class _StreamingTarget:
         self._decoder: Base64Decoder | None = None
         self._binary: etree._Element | None = None
         self._nested = 0
+        self._path: list[str] = []  # local names of the open elements: the depth, and where a limit was met
+        self._started = False
         self.refused: str | None = None
 
     def _refuse(self, reason: str) -> None:
@@ -75,7 +88,9 @@ class _StreamingTarget:
         # Everything kept in the tree counts: text, attribute values, comments, processing instructions.
         self._text_left -= characters
         if self._text_left < 0:
-            self._refuse(f"the text outside attachments is over the limit of {MAX_TEXT_CHARS:,} characters")
+            where = "/" + "/".join(self._path) if self._path else "the prolog"
+            self._refuse(f"the text outside attachments is over the limit of {MAX_TEXT_CHARS:,} characters "
+                         f"(reached in {where})")
 
     def abort(self) -> None:
         if self._decoder is not None:
@@ -83,18 +98,30 @@ class _StreamingTarget:
             self._decoder = self._binary = None
 
     def start(self, tag: str, attrib: dict[str, str], nsmap: dict[str | None, str] | None = None) -> None:
+        namespace, _, local = tag[1:].rpartition("}") if tag[:1] == "{" else ("", "", tag)
+        self._path.append(local)
+        self._started = True
+        if len(self._path) > MAX_DEPTH:
+            self._refuse(f"not well-formed XML: elements nested deeper than {MAX_DEPTH} levels")
+        if namespace in XINCLUDE_NAMESPACES:
+            self._refuse(XINCLUDE_REASON)
         self._spend(sum(len(value) for value in attrib.values()))
         nsmap = {(prefix or None): uri for prefix, uri in nsmap.items()} if nsmap else None
-        element = self._builder.start(tag, attrib, nsmap)
+        try:
+            element = self._builder.start(tag, attrib, nsmap)
+        except ValueError:  # libxml2 accepts some names and namespace URIs that lxml will not build a tree with
+            self._refuse("not well-formed XML: an element name or namespace URI with characters lxml does not "
+                         "allow (e.g. control characters in a namespace URI)")
         if self._decoder is not None:
             self._nested += 1
             self._decoder.feed("!")  # markup inside a binary element is never base64
-        elif _local_name(tag) in self._binary_names:
+        elif local in self._binary_names:
             self._decoder = Base64Decoder(self._sink.writer(), self._max_attachment)
             self._binary = element
 
     def end(self, tag: str) -> None:
         self._builder.end(tag)
+        self._path.pop()
         if self._decoder is None:
             return
         if self._nested:
@@ -123,10 +150,14 @@ class _StreamingTarget:
         self._spend(len(target) + len(data or ""))
         self._builder.pi(target, data)
 
-    def doctype(self, *_: object) -> None:
-        self._refuse("a DOCTYPE/DTD is not allowed in received XML")
+    def doctype(self, name: str | None = None, public_id: str | None = None, system_id: str | None = None) -> None:
+        self._refuse(doctype_reason(public_id, system_id))
 
-    def close(self) -> etree._Element:
+    def close(self) -> etree._Element | None:
+        if self._path or not self._started:
+            # No element, or elements still open: libxml2 stopped at an error. Returning lets lxml raise that
+            # error; the tree builder's own complaint ("missing end tags") would hide it.
+            return None
         return self._builder.close()
 
 
@@ -134,17 +165,32 @@ def _stream(reader: BinaryIO, binary_names: frozenset[str], sink: BlobSink, max_
             source: str) -> etree._Element:
     target = _StreamingTarget(binary_names, sink, max_attachment_bytes)
     parser = safe_parser(target=target)
+    encoding_check: MislabelledUtf8 | None = None
+    declared: str | None = None
+    first = True
     try:
         for chunk in iter(lambda: reader.read(FEED_CHUNK), b""):
+            if first:  # the first chunk holds the XML declaration
+                first = False
+                declared = declared_single_byte_encoding(chunk)
+                encoding_check = MislabelledUtf8() if declared else None
+            if encoding_check is not None:
+                encoding_check.feed(chunk)
             parser.feed(chunk)
-        return parser.close()
+        root = parser.close()
+        if root is None:
+            raise etree.XMLSyntaxError("no complete document element", 0, 0, 0)
     except (_Refused, etree.XMLSyntaxError) as exc:
         target.abort()
-        reason = target.refused or f"not well-formed XML: {getattr(exc, 'msg', None) or exc}"
+        reason = target.refused or first_parse_error(parser, exc)
         raise UnsafeOrMalformedXml(f"{source}: {reason}") from None
     except BaseException:
         target.abort()  # e.g. the disk filled up under the blob being written
         raise
+    if declared is not None and encoding_check is not None and encoding_check.is_utf8():
+        # Known only at the end; attachments already stored stay in the content store, addressed by their sha256.
+        raise UnsafeOrMalformedXml(f"{source}: {mislabelled_utf8_reason(declared)}")
+    return root
 
 
 def _store_whole(element: etree._Element, sink: BlobSink, max_attachment_bytes: int) -> bool:
@@ -209,7 +255,8 @@ def read_xml(source: bytes | Path | BinaryIO, *, sink: BlobSink | None = None,
     else:
         data = source.read(STREAM_ABOVE_BYTES + 1)
         if len(data) > STREAM_ABOVE_BYTES:
-            return _stream(_Chained(data, source), names, sink, max_attachment_bytes, source_name)
+            chained = io.BufferedReader(_Chained(data, source), FEED_CHUNK)  # whole chunks, the first included
+            return _stream(chained, names, sink, max_attachment_bytes, source_name)
     if len(data) > STREAM_ABOVE_BYTES:
         return _stream(io.BytesIO(data), names, sink, max_attachment_bytes, source_name)
     root = parse_xml(data, source=source_name)
@@ -228,8 +275,7 @@ class _Chained(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def read(self, size: int = -1) -> bytes:
-        chunk = self._head.read(size)
-        if chunk:
-            return chunk
-        return self._tail.read(size)
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        chunk = self._head.read(len(buffer)) or self._tail.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)

@@ -4,11 +4,17 @@ The base64 never reaches the output, nor, for XML, the mapping: ``brygga.xmlread
 into the run's blob sink (the content store) while the document is read, leaving a ``blob:sha256``/``blob:size``
 reference (or ``blob:error``) on the element. For a JSON source the converter decodes the text into the sink
 itself, in the same strict way. The case carries only ``{sourceId, name, mediaType, size, sha256}``.
+
+The name is the resident's, and targets use it as a file name (ByggR's document, the archive's METS label, a
+case officer's download), so it is made safe here, once, before any target sees it (``safe_filename``). The
+sha256 stays the file's identity; the name is only a label.
 """
 
 from __future__ import annotations
 
 import mimetypes
+import re
+import unicodedata
 from typing import Any
 
 from brygga.blobs import BLOB_ERROR, BLOB_SHA256, BLOB_SIZE, Base64Decoder, DiscardingSink
@@ -36,6 +42,57 @@ def media_type(name: str) -> str:
     if dot < 0:
         return FALLBACK_MEDIA_TYPE
     return _MEDIA_TYPES.get(name[dot:].lower(), FALLBACK_MEDIA_TYPE)
+
+
+# Characters Windows forbids in a file name; "/" and "\\" are path separators everywhere.
+_FORBIDDEN = frozenset('<>:"/\\|?*')
+# Control, format (U+202E RIGHT-TO-LEFT OVERRIDE, zero-width characters, BOM), surrogate, private-use, and line
+# and paragraph separators: invisible, or turn a name around on screen ("invoice\u202efdp.exe" shows as "exe.pdf").
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
+# Windows device names, reserved with any extension ("NUL.pdf") and with trailing spaces.
+_RESERVED = frozenset({"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
+                      | {f"{dev}{n}" for dev in ("COM", "LPT") for n in "0123456789\u00b9\u00b2\u00b3"})
+_EXTENSION = re.compile(r"[A-Za-z0-9]{1,16}")
+MAX_FILENAME_BYTES = 240  # UTF-8 bytes: under the 255 of common file systems, room for a target's own suffix
+# A name that is already safe, checked in one call: starts with a letter or digit, only word characters and
+# harmless punctuation, no trailing dot or space, at most 60 characters (so at most 240 bytes).
+_PLAIN = re.compile(r"[^\W_][\w .,()+&'-]{0,59}(?<![ .])")
+
+
+def _reserved(stem: str) -> bool:
+    return stem.partition(".")[0].rstrip(" ").upper() in _RESERVED
+
+
+def safe_filename(name: str, fallback: str = "attachment") -> str:
+    """A file name every target can take, derived deterministically from the given one.
+
+    - forbidden characters (``<>:"/\\|?*``) and control/format characters (RTL override, NUL, ...) become ``_``;
+    - leading and trailing dots and spaces go (``..`` and ``.hidden``; Windows drops trailing ones anyway);
+    - a reserved Windows device name (``CON``, ``NUL.pdf``, ``COM1``) gets a leading ``_``;
+    - a name with nothing left but punctuation becomes ``fallback``, keeping the extension;
+    - the result is NFC-normalised and at most ``MAX_FILENAME_BYTES`` bytes of UTF-8, keeping the extension.
+
+    ``a|b?c*.pdf`` -> ``a_b_c_.pdf``; ``NUL.pdf`` -> ``_NUL.pdf``; ``..`` -> ``fallback``. A plain name such as
+    ``Ritning över tomten.pdf`` is returned as it is.
+    """
+    if _PLAIN.fullmatch(name) and unicodedata.is_normalized("NFC", name) and not _reserved(name):
+        return name
+    text = "".join("_" if ch in _FORBIDDEN or unicodedata.category(ch) in _UNSAFE_CATEGORIES else ch
+                   for ch in unicodedata.normalize("NFC", name))
+    text = text.strip(" .")
+    stem, dot, ext = text.rpartition(".")
+    if not dot or not _EXTENSION.fullmatch(ext):
+        stem, ext = text, ""
+    stem = stem.rstrip(" .")
+    room = MAX_FILENAME_BYTES - (len(ext) + 1 if ext else 0)
+    encoded = stem.encode("utf-8")
+    if len(encoded) > room:
+        stem = unicodedata.normalize("NFC", encoded[:room].decode("utf-8", "ignore")).rstrip(" .")
+    if not stem.strip("._- "):
+        stem = fallback
+    if _reserved(stem):
+        stem = "_" + stem
+    return f"{stem}.{ext}" if ext else stem
 
 
 _FIELD_NAMES = ("ID", "Name", "Size", "EncodedData")
@@ -120,6 +177,7 @@ def convert_attachment(value: Any, run: Any) -> dict[str, Any]:
         source_id = str(source_id).strip()
         if source_id:
             ref["sourceId"] = source_id
+    name = safe_filename(name, fallback=f"attachment-{digest[:12]}")
     ref["name"] = name
     ref["mediaType"] = media_type(name)
     ref["size"] = length
