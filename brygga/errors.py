@@ -17,3 +17,11 @@ class TargetRejected(BryggaError):
 
 class TargetUnavailable(BryggaError):
     """The target could not be reached or answered with a temporary error. Safe to retry."""
+
+
+class TargetInDoubt(TargetUnavailable):
+    """The request may have reached the target, but no answer came (a read timeout, a reply lost on the way).
+
+    Transient, and more: a create may have happened. The next attempt waits the route's ``in_doubt_delay``, then
+    checks the target by the extern reference before it creates anything.
+    """

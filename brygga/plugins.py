@@ -121,9 +121,34 @@ class ArchiveTarget(Protocol):
     def deliver_package(self, package: Path) -> str: ...
 
 
+class CallProgress(Protocol):
+    """What a notifier has already sent for one update, kept in the ledger across attempts and runs.
+
+    A notifier whose update takes several calls records each one right after it returns, and skips the ones
+    already sent: a retry then repeats at most the call that was under way when the last attempt broke off.
+    """
+
+    def sent(self, call: str) -> bool: ...
+
+    def record(self, call: str) -> None: ...
+
+
+class NothingSentYet:
+    """``CallProgress`` for a single attempt outside the pipeline (a test, a conformance run)."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def sent(self, call: str) -> bool:
+        return call in self.calls
+
+    def record(self, call: str) -> None:
+        self.calls.append(call)
+
+
 @runtime_checkable
 class StatusNotifier(Protocol):
-    def notify(self, update: StatusUpdate) -> None: ...
+    def notify(self, update: StatusUpdate, progress: CallProgress | None = None) -> None: ...
 
 
 @runtime_checkable

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import yaml
 from brygga.errors import ConfigError
 from brygga.plugins import adapter_class, configure
 from brygga.resources import resource
+from brygga.retry import RetryPolicy, parse_duration
 
 ROUTES_SCHEMA = resource("schemas", "config", "routes.schema.json")
 
@@ -34,6 +36,7 @@ class AdapterRef:
     adapter: str
     connection: str | None = None
     config: dict[str, Any] = field(default_factory=dict)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)  # for calls to a remote system
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,7 @@ class Route:
     notify: NotifySpec | None = None
     property_lookup: AdapterRef | None = None
     limits: Limits = field(default_factory=Limits)
-    max_delivery_attempts: int = 5
+    retention: timedelta | None = None  # gallring: personal data is purged this long after completion
     batch_size: int = 500
     schedule: str | None = "*/1 * * * *"
     description: str = ""
@@ -117,10 +120,23 @@ def _resolve_mapping(file: Path, where: str, mappings_dir: Path, relative: str) 
     return path
 
 
+# Keys of earlier versions, with what replaced them.
+_REPLACED_KEYS = {"max_delivery_attempts": "retry.budget (a time, e.g. 24h; docs/reliability.md, 'Retry by time')"}
+
+
+def _schema_problem(file: Path, error: jsonschema.ValidationError) -> str:
+    where = _json_path(error.absolute_path) or "/"
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        replaced = [f"{key} was replaced by {_REPLACED_KEYS[key]}" for key in error.instance if key in _REPLACED_KEYS]
+        if replaced:
+            return f"{file}: {where}: {'; '.join(replaced)} (rule: additionalProperties)"
+    return f"{file}: {where}: {error.message} (rule: {error.validator})"
+
+
 def parse_routes(document: Any, *, file: Path, mappings_dir: Path) -> list[Route]:
     errors = sorted(_routes_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
     if errors:
-        lines = [f"{file}: {_json_path(e.absolute_path) or '/'}: {e.message} (rule: {e.validator})" for e in errors]
+        lines = [_schema_problem(file, e) for e in errors]
         raise ConfigError("invalid routes file:\n  " + "\n  ".join(lines))
     routes: list[Route] = []
     seen: set[str] = set()
@@ -130,11 +146,12 @@ def parse_routes(document: Any, *, file: Path, mappings_dir: Path) -> list[Route
             raise ConfigError(f"{file}: {where}/id: route id {raw['id']!r} is used twice")
         seen.add(raw["id"])
         _check_adapter(file, f"{where}/source", raw["source"])
+        retry = RetryPolicy().merged(raw.get("retry"))
         targets = []
         for j, t in enumerate(raw["targets"]):
             _check_adapter(file, f"{where}/targets/{j}", t)
             targets.append(TargetSpec(adapter=t["adapter"], connection=t.get("connection"),
-                                      config=t.get("config", {}), id=t["id"],
+                                      config=t.get("config", {}), retry=retry.merged(t.get("retry")), id=t["id"],
                                       mapping=_resolve_mapping(file, f"{where}/targets/{j}/mapping",
                                                                mappings_dir, t["mapping"]),
                                       case_types=tuple(t["case_types"])))
@@ -149,11 +166,12 @@ def parse_routes(document: Any, *, file: Path, mappings_dir: Path) -> list[Route
             _check_adapter(file, f"{where}/notify", n)
             texts = ("status", "message", "amendment_status", "amendment_message")
             notify = NotifySpec(adapter=n["adapter"], connection=n.get("connection"), config=n.get("config", {}),
-                                **{k: n[k] for k in texts if k in n})
+                                retry=retry.merged(n.get("retry")), **{k: n[k] for k in texts if k in n})
         if "property_lookup" in raw:
             lookup = raw["property_lookup"]
             _check_adapter(file, f"{where}/property_lookup", lookup)
-            property_lookup = AdapterRef(lookup["adapter"], lookup.get("connection"), lookup.get("config", {}))
+            property_lookup = AdapterRef(lookup["adapter"], lookup.get("connection"), lookup.get("config", {}),
+                                         retry=retry.merged(lookup.get("retry")))
         routes.append(Route(
             id=raw["id"], tenant=Tenant(**raw["tenant"]), description=raw.get("description", ""),
             source=AdapterRef(raw["source"]["adapter"], raw["source"].get("connection"),
@@ -161,7 +179,8 @@ def parse_routes(document: Any, *, file: Path, mappings_dir: Path) -> list[Route
             mapping=_resolve_mapping(file, f"{where}/mapping", mappings_dir, raw["mapping"]),
             targets=tuple(targets), archive=archive, notify=notify, property_lookup=property_lookup,
             limits=Limits(**raw.get("limits", {})),
-            max_delivery_attempts=raw.get("max_delivery_attempts", 5), batch_size=raw.get("batch_size", 500),
+            retention=parse_duration(raw["retention"]["keep_for"]) if "retention" in raw else None,
+            batch_size=raw.get("batch_size", 500),
             schedule=raw.get("schedule", "*/1 * * * *"),
         ))
     return routes

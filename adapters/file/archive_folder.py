@@ -5,6 +5,7 @@ A package is copied under a temporary name and renamed, so the archive never see
 
 from __future__ import annotations
 
+import errno
 import shutil
 from pathlib import Path
 from typing import Any, ClassVar
@@ -32,9 +33,21 @@ class ArchiveFolderTarget:
             return str(final)  # packages are named by a stable id: already delivered
         staging = self.root / f".incoming-{package.name}"
         shutil.rmtree(staging, ignore_errors=True)
-        if package.is_dir():
-            shutil.copytree(package, staging)
-        else:
-            shutil.copy2(package, staging)
-        staging.rename(final)
+        try:
+            if package.is_dir():
+                shutil.copytree(package, staging)
+            else:
+                shutil.copy2(package, staging)
+            staging.rename(final)
+        except shutil.Error as exc:
+            # copytree collects its files' failures (a full or read-only disk) into one Error without an errno.
+            shutil.rmtree(staging, ignore_errors=True)
+            failures = exc.args[0] if exc.args and isinstance(exc.args[0], list) else []
+            first = f": {failures[0][2]}" if failures else ""
+            raise OSError(errno.EIO, f"the package could not be copied into {self.root}; {len(failures)} file(s) "
+                                     f"failed{first}") from None
+        except BaseException:
+            # A full or read-only disk: leave nothing half-written behind; the next run copies it again.
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         return str(final)

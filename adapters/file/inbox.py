@@ -8,6 +8,8 @@ Files are read as streams, so their size costs no memory; the route's ``limits``
 from __future__ import annotations
 
 import functools
+import logging
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -16,7 +18,14 @@ from brygga.connections import Connection
 from brygga.plugins import IncomingItem, configure
 from brygga_adapters.file.paths import resolve_config_path
 
+log = logging.getLogger("brygga.adapters.file")
+
 _IN_PROGRESS_SUFFIXES = (".part", ".tmp", ".partial")
+
+
+def _takeable(path: Path) -> bool:
+    return (not path.name.startswith(".") and not path.name.endswith(_IN_PROGRESS_SUFFIXES) and path.is_file()
+            and not path.is_symlink())
 
 
 class FileInboxSource:
@@ -38,11 +47,20 @@ class FileInboxSource:
     def _waiting(self) -> list[Path]:
         if not self.root.is_dir():
             return []
-        return sorted(
-            p for p in self.root.glob(self.pattern)
-            if p.is_file() and not p.is_symlink() and not p.name.startswith(".")
-            and not p.name.endswith(_IN_PROGRESS_SUFFIXES)
-        )
+        matching = sorted(p for p in self.root.glob(self.pattern) if _takeable(p))
+        taken = set(matching)
+        self._report_unmatched([p for p in self.root.iterdir() if _takeable(p) and p not in taken])
+        return matching
+
+    def _report_unmatched(self, others: list[Path]) -> None:
+        """Files the pattern leaves out are reported each run, not silently ignored. File names may name a
+        person, so the warning gives their count and kinds only."""
+        if not others:
+            return
+        kinds = Counter(p.suffix.lower() or "(no extension)" for p in others)
+        log.warning("inbox %s: %d file(s) do not match the pattern %r and are not taken in (%s); move them out or "
+                    "change the source's pattern", self.root, len(others), self.pattern,
+                    ", ".join(f"{count} x {kind}" for kind, count in sorted(kinds.items())))
 
     def poll(self) -> Iterator[IncomingItem]:
         for path in self._waiting():

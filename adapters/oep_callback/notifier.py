@@ -7,6 +7,10 @@
 3. ``confirmDelivery(flowInstanceID, externalID{ID, System}, delivered=true)`` when the update carries the
    target's reference (the diarienummer).
 
+Each call is recorded in ``progress`` as soon as it returns and skipped on a retry, so a retry after a failed
+``confirmDelivery`` does not send the resident's message again. The contract has no call that reads messages
+back, so a message whose answer was lost is sent again: at least once (docs/reliability.md).
+
 ``preflight`` checks at translate that the case's ``source.reference`` can be a flowInstanceID at all.
 """
 
@@ -18,7 +22,7 @@ from typing import Any, ClassVar
 
 from brygga.connections import Connection
 from brygga.errors import ConfigError, TargetRejected
-from brygga.plugins import StatusUpdate, configure
+from brygga.plugins import CallProgress, NothingSentYet, StatusUpdate, configure
 from brygga_adapters.oep_callback.flow_instance import FLOW_INSTANCE_RULE, flow_instance_id, source_reference_problems
 from brygga_adapters.oep_callback.variants import VARIANTS, check_wsdl_fits, integration_message
 from brygga_adapters.soap import SoapService, soap_service
@@ -103,37 +107,39 @@ class OepCallbackNotifier:
         """At translate: a source reference that can never be a flowInstanceID would stick the submission at notify."""
         return source_reference_problems(case)
 
-    def notify(self, update: StatusUpdate) -> None:
+    def notify(self, update: StatusUpdate, progress: CallProgress | None = None) -> None:
+        progress = progress or NothingSentYet()
         flow_instance_id = self._flow_instance_id(update.source_reference)
         send_message = bool(self.config["add_message"] and update.message)
         service = self.service
         if send_message:
             check_wsdl_fits(self.config["variant"], service, self.connection.conn_id)
-        service.call("setStatus", flowInstanceID=flow_instance_id, **self._status(update.status))
+        calls: list[tuple[str, dict[str, Any]]] = [("setStatus", self._status(update.status))]
         if send_message:
-            service.call(
-                "addMessage",
-                flowInstanceID=flow_instance_id,
-                message=integration_message(
-                    self.config["variant"],
-                    added=datetime.now().astimezone(),
-                    text=message_text(update, self.config["message_template"]),
-                    user_id=self.config["user_id"],
-                    read_receipt_enabled=self.config["read_receipt_enabled"],
-                ),
+            message = integration_message(
+                self.config["variant"],
+                added=datetime.now().astimezone(),
+                text=message_text(update, self.config["message_template"]),
+                user_id=self.config["user_id"],
+                read_receipt_enabled=self.config["read_receipt_enabled"],
             )
+            calls.append(("addMessage", {"message": message}))
         if self.config["confirm_delivery"] and update.external_ref:
-            service.call(
-                "confirmDelivery",
-                flowInstanceID=flow_instance_id,
-                externalID={"ID": update.external_ref, "System": self.config["external_system"]},
-                delivered=True,
-            )
+            external_id = {"ID": update.external_ref, "System": self.config["external_system"]}
+            calls.append(("confirmDelivery", {"externalID": external_id, "delivered": True}))
+        sent = 0
+        for operation, arguments in calls:
+            if progress.sent(operation):
+                continue
+            service.call(operation, flowInstanceID=flow_instance_id, **arguments)
+            progress.record(operation)
+            sent += 1
         log.info(
-            "oep callback: flowInstanceID=%s status=%s confirmed=%s",
+            "oep callback: flowInstanceID=%s status=%s calls=%d of %d (the rest were sent before)",
             flow_instance_id,
             update.status,
-            bool(update.external_ref),
+            sent,
+            len(calls),
         )
 
     def _status(self, status: str) -> dict[str, Any]:

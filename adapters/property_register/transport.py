@@ -16,9 +16,9 @@ from typing import Any
 import requests
 
 from brygga.errors import TargetRejected, TargetUnavailable
+from brygga.faults import Fault, http_status_fault
 
 MAX_ANSWER_BYTES = 2 * 1024 * 1024
-_TEMPORARY_4XX = {408, 425, 429}
 NOT_FOUND = object()
 
 
@@ -40,7 +40,7 @@ def get_json(
         status = response.status_code
         if status in (204, 404):
             return NOT_FOUND
-        if status >= 500 or status in _TEMPORARY_4XX:
+        if http_status_fault(status) is Fault.TRANSIENT:
             raise TargetUnavailable(f"{where}: HTTP {status} (rule: 5xx, 408, 425 and 429 are temporary)")
         if 300 <= status < 400:
             raise TargetRejected(f"{where}: HTTP {status} redirect (rule: redirects are not followed)")

@@ -1,8 +1,9 @@
-"""Mapping of zeep/requests failures onto Brygga's two delivery outcomes.
+"""Mapping of zeep/requests failures onto Brygga's delivery outcomes, by the table in ``brygga.faults``.
 
 ``TargetRejected``: the target (or our own WSDL check) said no; retrying the same request will not help.
 ``TargetUnavailable``: the target could not be reached or had a temporary problem; retry later.
-Messages name the operation and the rule, never payload values: those may be personal data.
+``TargetInDoubt``: the request went out and no answer came back; it may have been carried out.
+Messages name the operation, the fault code and the rule; a target's fault text is redacted (``brygga.redact``).
 """
 
 from __future__ import annotations
@@ -10,14 +11,16 @@ from __future__ import annotations
 import re
 
 import requests
+from urllib3.exceptions import ProtocolError
 from zeep import exceptions as zeep_errors
 
-from brygga.errors import ConfigError, TargetRejected, TargetUnavailable
+from brygga import redact as redaction
+from brygga.errors import ConfigError, TargetInDoubt, TargetRejected, TargetUnavailable
+from brygga.faults import Fault, http_status_fault, soap_fault_code_fault
 from brygga_adapters.http import UnsafeUrl
 
 _MESSAGE_LIMIT = 300
 _QUOTED_VALUE = re.compile(r"(value|Value)\s*'[^']*'|'[^']*' is not")
-_RETRYABLE_HTTP = {408, 425, 429}
 
 
 class UnsafeTargetAddress(UnsafeUrl):
@@ -42,8 +45,22 @@ def not_soap(where: str) -> TargetUnavailable:
 
 
 def redact(message: str) -> str:
-    """Drop quoted values from library messages and cap their length."""
-    return _QUOTED_VALUE.sub("value", message)[:_MESSAGE_LIMIT]
+    """Drop quoted values from library messages, mask personal data, and cap the length."""
+    return redaction.redact(_QUOTED_VALUE.sub("value", message), _MESSAGE_LIMIT)
+
+
+def _fault(where: str, exc: zeep_errors.Fault) -> Exception:
+    code = (exc.code or "").strip() or "unknown"
+    text = redact(exc.message or "no faultstring")
+    if soap_fault_code_fault(code) is Fault.TRANSIENT:
+        return TargetUnavailable(f"{where} failed: {text} (SOAP fault {code}; rule: a Server fault is retried)")
+    return TargetRejected(f"{where} refused: {text} (SOAP fault {code})")
+
+
+def _lost_after_sending(exc: requests.ConnectionError) -> bool:
+    # urllib3 reports a connection that broke after the request was written as a ProtocolError
+    # ("Connection aborted."); one that could not be opened as a MaxRetryError around NewConnectionError.
+    return any(isinstance(arg, ProtocolError) for arg in exc.args)
 
 
 def map_soap_error(service: str, operation: str, exc: Exception) -> Exception:
@@ -56,18 +73,22 @@ def map_soap_error(service: str, operation: str, exc: Exception) -> Exception:
     if isinstance(exc, NotSoapReply):
         return not_soap(where)
     if isinstance(exc, zeep_errors.Fault):
-        return TargetRejected(f"{where} refused: {(exc.message or 'SOAP fault')[:_MESSAGE_LIMIT]}")
+        return _fault(where, exc)
     if isinstance(exc, zeep_errors.TransportError):
         status = exc.status_code or 0
-        if status >= 500 or status in _RETRYABLE_HTTP:
+        if http_status_fault(status) is Fault.TRANSIENT:
             return TargetUnavailable(f"{where}: HTTP {status} without a SOAP fault")
         return TargetRejected(f"{where}: HTTP {status}")
+    if isinstance(exc, requests.ConnectTimeout):
+        return TargetUnavailable(f"{where}: timed out while connecting")
     if isinstance(exc, requests.Timeout):
-        return TargetUnavailable(f"{where}: timed out")
+        return TargetInDoubt(f"{where}: no answer within the read timeout; the outcome is unknown")
     if isinstance(exc, requests.exceptions.SSLError):
         # Before ConnectionError, its base. Retried: a target's certificate is often fixed on its side.
         return TargetUnavailable(f"{where}: TLS failed (check the target's certificate or the ca_bundle extra)")
     if isinstance(exc, requests.ConnectionError):
+        if _lost_after_sending(exc):
+            return TargetInDoubt(f"{where}: the connection broke before the answer came; the outcome is unknown")
         return TargetUnavailable(f"{where}: could not connect")
     if isinstance(exc, requests.TooManyRedirects):
         return UnsafeTargetAddress(f"{where}: the target redirected; redirects are not followed")

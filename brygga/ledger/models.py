@@ -45,6 +45,8 @@ class Submission(Base):
     # The first routed target's reference (for a case system, the diarienummer), kept here for search.
     external_ref: Mapped[str | None] = mapped_column(String(100), index=True)
     archive_location: Mapped[str | None] = mapped_column(Text)
+    # Set by retention (gallring): raw bytes, attachments and canonical_json are gone, the facts remain.
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -64,7 +66,11 @@ class Step(Base):
 
 
 class Delivery(Base):
-    """One row per submission and target. The unique idempotency key is what stops a second case."""
+    """One row per submission and remote call site: each target, the status callback, the property lookup.
+
+    The unique idempotency key is what stops a second case. ``lease_token`` is a fencing token: every claim
+    raises it, and only the holder of the current token may record the outcome.
+    """
 
     __tablename__ = "deliveries"
 
@@ -72,11 +78,16 @@ class Delivery(Base):
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
     target: Mapped[str] = mapped_column(String(100))
-    state: Mapped[str] = mapped_column(String(20))  # pending | delivered | failed
+    state: Mapped[str] = mapped_column(String(20))  # pending | delivered | failed | in_doubt
     external_ref: Mapped[str | None] = mapped_column(String(100), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lease_token: Mapped[int] = mapped_column(Integer, default=0)
+    first_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Not before this time: backoff after a transient fault, the settle delay after an in-doubt outcome.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -90,3 +101,16 @@ class Quarantine(Base):
     reasons: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEntry(Base):
+    """Who did what to which submissions outside the pipeline: replay, purge. Never personal data."""
+
+    __tablename__ = "audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(30))
+    submission_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    detail: Mapped[str | None] = mapped_column(Text)

@@ -7,6 +7,8 @@ that two workers never call the same target for the same submission at the same 
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -15,13 +17,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, func, inspect, or_, select, update
+from sqlalchemy import create_engine, delete, event, func, inspect, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from brygga.errors import ConfigError
-from brygga.ledger.models import Base, Delivery, Quarantine, Step, Submission, utcnow
+from brygga.ledger.models import AuditEntry, Base, Delivery, Quarantine, Step, Submission, utcnow
+from brygga.redact import redact
 
 
 class State:
@@ -48,28 +51,95 @@ class Landing:
 
 @dataclass(frozen=True)
 class Claim:
-    """The outcome of asking to deliver: ``go`` (call the target), ``done`` or ``busy`` (leased elsewhere)."""
+    """The outcome of asking to call a target: ``go``, ``done``, ``busy`` (leased elsewhere) or ``wait`` (backoff).
+
+    ``token`` is the fencing token of a ``go``: only its holder may record a failure.
+    """
 
     outcome: str
     external_ref: str | None = None
     attempts: int = 0
+    token: int = 0
+    first_attempt_at: datetime | None = None
+    next_attempt_at: datetime | None = None
+    in_doubt: bool = False
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-    # WAL plus a busy timeout lets the scheduler's workers and the CLI share one file safely.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
+DEFAULT_LEASE = timedelta(minutes=5)
+
+
+def _process_start(pid: int) -> str:
+    """The process's start time in clock ticks since boot (Linux), so a reused pid is not taken for the old one."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def worker_id() -> str:
+    """Host, pid and process start: enough to tell, on the same host, that a lease's worker is gone."""
+    pid = os.getpid()
+    return f"{socket.gethostname()}:{pid}:{_process_start(pid)}"
+
+
+def _is_dead(owner: str | None) -> bool:
+    """True only when the owner ran on this host and its process is gone; another host's worker is trusted."""
+    if not owner:
+        return True
+    host, _, rest = owner.partition(":")
+    pid_text, _, started = rest.partition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, another user's
+    return bool(started) and _process_start(pid) != started
+
+
+def _aware(moment: datetime | None) -> datetime:
+    # SQLite gives naive datetimes back; everything Brygga writes is UTC.
+    assert moment is not None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _busy_timeout_ms() -> int:
+    value = os.environ.get("BRYGGA_SQLITE_BUSY_TIMEOUT_MS", "30000")
+    if not value.isdigit():
+        raise ConfigError(f"BRYGGA_SQLITE_BUSY_TIMEOUT_MS must be a whole number of milliseconds, not {value!r}")
+    return int(value)
+
+
+def _sqlite_pragmas(busy_timeout_ms: int):  # type: ignore[no-untyped-def]
+    def on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        # WAL plus a busy timeout lets the scheduler's workers and the CLI share one file safely.
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return on_connect
+
+
+def _private_sqlite_file(path: Path) -> None:
+    """The ledger holds canonical cases: its folder is 0700 and its file 0600, like the landing store."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    os.chmod(path, 0o600)
 
 
 def _make_engine(url: str) -> Engine:
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, future=True)
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        _private_sqlite_file(Path(url.removeprefix("sqlite:///")))
+    # hide_parameters: a failing statement's message must not print the values it carried.
+    engine = create_engine(url, future=True, hide_parameters=True)
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas(_busy_timeout_ms()))
     return engine
 
 
@@ -253,7 +323,7 @@ class Ledger:
 
     def quarantine(self, submission_id: str, step: str, reasons: list[str]) -> None:
         with self.session() as s:
-            s.add(Quarantine(submission_id=submission_id, step=step, reasons=list(reasons)))
+            s.add(Quarantine(submission_id=submission_id, step=step, reasons=[redact(r, 500) for r in reasons]))
             s.execute(update(Submission).where(Submission.id == submission_id)
                       .values(state=State.QUARANTINED, updated_at=utcnow()))
 
@@ -269,49 +339,132 @@ class Ledger:
             s.execute(update(Quarantine).where(Quarantine.submission_id == submission_id,
                                                Quarantine.released_at.is_(None)).values(released_at=utcnow()))
             s.execute(update(Submission).where(Submission.id == submission_id).values(state=to_state))
+            # A replay gets a fresh retry budget at every call site it has not got through yet.
+            s.execute(update(Delivery).where(Delivery.submission_id == submission_id, Delivery.state != "delivered")
+                      .values(state="failed", first_attempt_at=None, next_attempt_at=None, lease_owner=None,
+                              lease_until=None))
+
+    # --- audit ------------------------------------------------------------------------------------
+
+    def audit(self, actor: str, action: str, submission_id: str | None = None, detail: str | None = None) -> None:
+        """Record an operator's action (replay, purge). ``detail`` must carry no personal data."""
+        with self.session() as s:
+            s.add(AuditEntry(actor=actor, action=action, submission_id=submission_id, detail=detail))
+
+    def audit_log(self, submission_id: str | None = None) -> list[AuditEntry]:
+        with self.session() as s:
+            query = select(AuditEntry).order_by(AuditEntry.id)
+            if submission_id is not None:
+                query = query.where(AuditEntry.submission_id == submission_id)
+            return list(s.scalars(query))
 
     # --- deliveries (idempotent consumer) --------------------------------------------------------
 
-    def claim_delivery(self, *, submission_id: str, target: str, idempotency_key: str, owner: str,
-                       lease: timedelta = timedelta(minutes=5)) -> Claim:
+    def claim_delivery(self, *, submission_id: str, target: str, idempotency_key: str,
+                       owner: str | None = None, lease: timedelta = DEFAULT_LEASE,
+                       settle: timedelta = timedelta(0), now: datetime | None = None) -> Claim:
         """Claim the right to call ``target`` for this key.
 
-        The first claim inserts the row; the unique key makes a concurrent second insert fail. A
-        pending or failed row is taken over only when its lease has run out, in one conditional
-        UPDATE, so exactly one worker at a time goes to the target.
+        The first claim inserts the row; the unique key makes a concurrent second insert fail. Afterwards a row
+        is taken in one conditional UPDATE on its fencing token, so exactly one worker at a time goes to the
+        target, and only when its backoff (``next_attempt_at``) has passed. A lease whose worker has died on this
+        host is taken back at once; its call's outcome is unknown, so the row is in doubt and the next call waits
+        ``settle`` after that worker's attempt. Elsewhere a lease runs out after ``lease``.
         """
-        now = utcnow()
+        now = now or utcnow()
+        owner = owner or worker_id()
         try:
             with self.session() as s:
                 s.add(Delivery(idempotency_key=idempotency_key, submission_id=submission_id, target=target,
-                               state="pending", attempts=1, lease_owner=owner, lease_until=now + lease))
-            return Claim("go", attempts=1)
+                               state="pending", attempts=1, lease_owner=owner, lease_until=now + lease,
+                               lease_token=1, first_attempt_at=now, last_attempt_at=now))
+            return Claim("go", attempts=1, token=1, first_attempt_at=now)
         except IntegrityError:
             pass
         with self.session() as s:
             row = s.scalars(select(Delivery).where(Delivery.idempotency_key == idempotency_key)).one()
             if row.state == "delivered":
-                return Claim("done", external_ref=row.external_ref, attempts=row.attempts)
+                return Claim("done", external_ref=row.external_ref, attempts=row.attempts, token=row.lease_token)
+            in_doubt = row.state == "in_doubt"
+            if row.state == "pending" and _aware(row.lease_until) > now and not _is_dead(row.lease_owner):
+                return Claim("busy", attempts=row.attempts, token=row.lease_token)
+            if row.state == "pending":  # its worker died or its lease ran out mid-call: the outcome is unknown
+                in_doubt = True
+                not_before = _aware(row.last_attempt_at) + settle if row.last_attempt_at else now
+            else:
+                not_before = _aware(row.next_attempt_at) if row.next_attempt_at else now
+            first = _aware(row.first_attempt_at) if row.first_attempt_at else now
+            if not_before > now:
+                return Claim("wait", attempts=row.attempts, token=row.lease_token, next_attempt_at=not_before,
+                             first_attempt_at=first, in_doubt=in_doubt)
             taken = s.execute(
                 update(Delivery)
-                .where(Delivery.idempotency_key == idempotency_key, Delivery.state != "delivered",
-                       or_(Delivery.lease_until.is_(None), Delivery.lease_until < now))
+                .where(Delivery.idempotency_key == idempotency_key, Delivery.lease_token == row.lease_token)
                 .values(lease_owner=owner, lease_until=now + lease, attempts=Delivery.attempts + 1,
-                        state="pending")
+                        lease_token=Delivery.lease_token + 1, state="pending", last_attempt_at=now,
+                        first_attempt_at=first)
                 .execution_options(synchronize_session=False)
             ).rowcount
-            return Claim("go", attempts=row.attempts + 1) if taken == 1 else Claim("busy", attempts=row.attempts)
+            if taken != 1:
+                return Claim("busy", attempts=row.attempts, token=row.lease_token)
+            return Claim("go", attempts=row.attempts + 1, token=row.lease_token + 1, first_attempt_at=first,
+                         in_doubt=in_doubt)
 
-    def complete_delivery(self, idempotency_key: str, external_ref: str) -> None:
+    def complete_delivery(self, idempotency_key: str, external_ref: str | None) -> None:
+        """Record the target's answer. Not fenced: a case that exists is a fact, whoever saw it first."""
         with self.session() as s:
             s.execute(update(Delivery).where(Delivery.idempotency_key == idempotency_key).values(
-                state="delivered", external_ref=external_ref, lease_owner=None, lease_until=None, last_error=None))
+                state="delivered", external_ref=external_ref, lease_owner=None, lease_until=None, last_error=None,
+                next_attempt_at=None))
 
-    def fail_delivery(self, idempotency_key: str, error: str) -> None:
-        """Release the lease so a later run may retry; ``error`` must carry no personal data."""
+    def fail_delivery(self, idempotency_key: str, token: int, error: str, *, next_attempt_at: datetime | None = None,
+                      in_doubt: bool = False) -> bool:
+        """Release the lease after a failed call; the next attempt not before ``next_attempt_at``.
+
+        ``error`` must carry no personal data. False when another worker has taken the row since (fenced out).
+        """
         with self.session() as s:
-            s.execute(update(Delivery).where(Delivery.idempotency_key == idempotency_key).values(
-                state="failed", lease_owner=None, lease_until=None, last_error=error))
+            return s.execute(update(Delivery).where(
+                Delivery.idempotency_key == idempotency_key, Delivery.lease_token == token,
+                Delivery.state != "delivered",
+            ).values(state="in_doubt" if in_doubt else "failed", lease_owner=None, lease_until=None,
+                     last_error=redact(error, 500), next_attempt_at=next_attempt_at)).rowcount == 1
+
+    def release_delivery(self, idempotency_key: str, token: int) -> None:
+        """Give the lease back untouched (an infrastructure fault, a shutdown): nothing was learnt about the call."""
+        with self.session() as s:
+            s.execute(update(Delivery).where(
+                Delivery.idempotency_key == idempotency_key, Delivery.lease_token == token,
+                Delivery.state == "pending").values(state="failed", lease_owner=None, lease_until=None))
+
+    def forget_delivery(self, idempotency_key: str) -> None:
+        """Drop a call site's row (a lookup that succeeded: its retries are done, and it may run again later)."""
+        with self.session() as s:
+            s.execute(delete(Delivery).where(Delivery.idempotency_key == idempotency_key,
+                                             Delivery.state != "delivered"))
+
+    def mark_sent(self, *, submission_id: str, target: str, idempotency_key: str) -> None:
+        """Record one call that must not be repeated (e.g. a message to the resident) as done."""
+        try:
+            with self.session() as s:
+                s.add(Delivery(idempotency_key=idempotency_key, submission_id=submission_id, target=target,
+                               state="delivered", attempts=1, last_attempt_at=utcnow()))
+        except IntegrityError:
+            self.complete_delivery(idempotency_key, None)
+
+    def is_sent(self, idempotency_key: str) -> bool:
+        with self.session() as s:
+            return s.scalar(select(Delivery.state).where(Delivery.idempotency_key == idempotency_key)) == "delivered"
+
+    def failing_since(self, ids: list[str]) -> list[tuple[str, str, datetime]]:
+        """(submission, call site, first attempt) of every call not yet through, for the run's health check."""
+        if not ids:
+            return []
+        with self.session() as s:
+            rows = s.execute(select(Delivery.submission_id, Delivery.target, Delivery.first_attempt_at).where(
+                Delivery.submission_id.in_(ids), Delivery.state.in_(("failed", "in_doubt")),
+                Delivery.first_attempt_at.is_not(None)))
+            return [(sid, target, _aware(first)) for sid, target, first in rows]
 
     def deliveries(self, submission_id: str) -> list[Delivery]:
         with self.session() as s:

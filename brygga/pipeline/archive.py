@@ -43,8 +43,10 @@ def archive(ctx: PipelineContext, ids: list[str]) -> list[str]:
                                 diarienummer=submission.external_ref, archival_creator=tenant, submitter=tenant,
                                 software=("Brygga", __version__), revision=revision, previous_package=first_package,
                                 submission_agreement=route.archive.submission_agreement)
-            location = ctx.adapter(route.archive).deliver_package(package)
-            shutil.rmtree(package, ignore_errors=True)
+            try:
+                location = ctx.adapter(route.archive).deliver_package(package)
+            finally:  # built again next time if the hand-over failed
+                shutil.rmtree(package, ignore_errors=True)
             step.note("ok", f"package {package.name}" + (f" (revision {revision}, refers to {first_package})"
                                                          if first_package else ""))
             ctx.ledger.update(sid, state=State.ARCHIVED, archive_location=location)

@@ -13,15 +13,13 @@ target are marked superseded. docs/reliability.md, "Amended forms".
 from __future__ import annotations
 
 import logging
-import os
-import socket
 from dataclasses import dataclass
 from typing import Any
 
 from brygga.canonical.serialize import loads_case
-from brygga.errors import ConfigError, TargetRejected, TargetUnavailable
 from brygga.ledger import State, Submission
 from brygga.mapping import MappingFailed
+from brygga.pipeline.attempts import CallSite, attempt
 from brygga.pipeline.context import PipelineContext
 from brygga.pipeline.guard import StepHandle, per_submission
 from brygga.pipeline.keys import extern_ref, idempotency_key
@@ -30,8 +28,6 @@ from brygga.plugins import Amendment, DeliveryRequest, StoredDocument
 from brygga.routes import TargetSpec
 
 log = logging.getLogger(__name__)
-
-WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 
 def stored_documents(ctx: PipelineContext, attachments: list[dict[str, Any]]) -> list[StoredDocument]:
@@ -86,41 +82,21 @@ def _request(ctx: PipelineContext, submission: Submission, case: dict[str, Any],
 def _deliver_one(ctx: PipelineContext, step: StepHandle, submission: Submission, case: dict[str, Any],
                  target: TargetSpec, base: _Base | None) -> str | None:
     """Deliver to one target. Returns the external reference, or None when the submission must wait or stop."""
-    sid = submission.id
     try:
         request = _request(ctx, submission, case, target, base)
     except MappingFailed as failed:
         step.quarantine([f"target {target.id}: {p}" for p in failed.problems])
         return None
     adapter = ctx.adapter(target)  # a missing connection or a bad config stops here, before any lease is taken
-    claim = ctx.ledger.claim_delivery(submission_id=sid, target=target.id, idempotency_key=request.idempotency_key,
-                                      owner=WORKER_ID)
-    if claim.outcome == "done":
-        return claim.external_ref
-    if claim.outcome == "busy":
-        step.note("deferred", f"target {target.id}: another worker holds the delivery")
+    site = CallSite(submission.id, target.id, request.idempotency_key, target.retry, f"target {target.id}")
+    done = attempt(ctx, step, site, lambda: adapter.deliver(request), external_ref=lambda r: r.external_ref)
+    if done is None:
         return None
-    try:
-        receipt = adapter.deliver(request)
-    except TargetRejected as exc:
-        ctx.ledger.fail_delivery(request.idempotency_key, str(exc)[:500])
-        step.quarantine([f"target {target.id} rejected the case: {str(exc)[:500]}"])
-        return None
-    except ConfigError as exc:  # found while calling (e.g. http:// without allow_http): release the lease too
-        ctx.ledger.fail_delivery(request.idempotency_key, str(exc)[:500])
-        step.quarantine([f"target {target.id}: {str(exc)[:500]}"])
-        return None
-    except TargetUnavailable as exc:
-        ctx.ledger.fail_delivery(request.idempotency_key, str(exc)[:500])
-        if claim.attempts >= ctx.route.max_delivery_attempts:
-            step.quarantine([f"target {target.id} unavailable after {claim.attempts} attempts: {str(exc)[:300]}"])
-        else:
-            step.note("retry", f"target {target.id} unavailable (attempt {claim.attempts}); retried next run")
-        return None
-    ctx.ledger.complete_delivery(request.idempotency_key, receipt.external_ref)
-    log.info("submission %s delivered to %s (created=%s, revision=%s)", sid, target.id, receipt.created,
-             submission.revision)
-    return receipt.external_ref
+    if done.result is not None:
+        log.info("submission %s delivered to %s (created=%s, revision=%s)", submission.id, target.id,
+                 done.result.created, submission.revision)
+        return done.result.external_ref
+    return done.external_ref
 
 
 def deliver(ctx: PipelineContext, ids: list[str]) -> list[str]:

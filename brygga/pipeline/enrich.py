@@ -12,13 +12,12 @@ from typing import Any
 from brygga.pipeline.context import PipelineContext
 
 
-def enrich_properties(ctx: PipelineContext, case: dict[str, Any]) -> str | None:
+def enrich_properties(ctx: PipelineContext, case: dict[str, Any]) -> str:
     """Fill in ``fastighetsnyckel``/``objectIdentity`` where the register knows them; a note for the ledger.
 
-    ``TargetUnavailable`` from the register propagates: the submission waits for the next run.
+    The route has a ``property_lookup``. ``TargetUnavailable`` from the register propagates: retried by time.
     """
-    if ctx.route.property_lookup is None:
-        return None
+    assert ctx.route.property_lookup is not None
     register = ctx.adapter(ctx.route.property_lookup)
     properties = case.get("properties", [])
     found = 0

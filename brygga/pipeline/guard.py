@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from brygga.connections import ConnectionNotFound
-from brygga.errors import ConfigError
+from brygga.faults import Fault, classify
 from brygga.ledger import Ledger
+from brygga.redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -23,10 +23,11 @@ class StepHandle:
     result: dict[str, str | None]
 
     def quarantine(self, reasons: list[str]) -> None:
+        reasons = [redact(reason, 500) for reason in reasons]
         self.ledger.quarantine(self.submission_id, self.step, reasons)
         self.result["outcome"] = "quarantined"
         self.result["detail"] = f"{len(reasons)} reason(s)"
-        log.info("submission %s quarantined at %s (%d reasons)", self.submission_id, self.step, len(reasons))
+        log.warning("submission %s quarantined at %s: %s", self.submission_id, self.step, " | ".join(reasons))
 
     def note(self, outcome: str, detail: str | None = None) -> None:
         self.result["outcome"], self.result["detail"] = outcome, detail
@@ -34,23 +35,38 @@ class StepHandle:
 
 @contextmanager
 def per_submission(ctx, submission_id: str, step: str) -> Iterator[StepHandle]:  # type: ignore[no-untyped-def]
-    """Time and record one step for one submission; an error quarantines it instead of crashing the batch.
+    """Time and record one step for one submission; a fault is handled by its kind (``brygga.faults``).
 
-    A configuration problem (a route, an adapter's config, a connection that is missing or not allowed) is
-    quarantined with its message, which names files, keys and rules only: fix it, then replay. Of anything else
-    only the type is recorded: its message may carry personal data from the payload.
+    An infrastructure fault (a connection that cannot be resolved, a configuration error, the ledger or a disk
+    failing) is not the submission's: it propagates, the task fails and Airflow retries it. A transient or
+    permanent fault that reached this far is retried next run or quarantined with its redacted message. Of an
+    unexpected error only the type is recorded: its message may carry personal data from the payload.
     """
     with ctx.ledger.timed_step(submission_id, step) as result:
         handle = StepHandle(ctx.ledger, submission_id, step, result)
         try:
             yield handle
-        except (ConfigError, ConnectionNotFound) as exc:
-            handle.quarantine([f"{step}: {str(exc)[:500]}"])
-            handle.note("quarantined", type(exc).__name__)
-        except Exception as exc:  # the dead letter channel for bugs and surprises
-            kind = type(exc).__name__
-            # The stack without the message: code locations help, the message may hold payload values.
-            stack = "".join(traceback.format_tb(exc.__traceback__))
-            log.error("submission %s: unexpected %s in step %s; quarantined\n%s", submission_id, kind, step, stack)
-            handle.quarantine([f"unexpected error in step {step}: {kind}; see the worker log, then replay"])
-            handle.note("error", kind)
+        except Exception as exc:
+            kind = classify(exc)
+            if kind is Fault.INFRASTRUCTURE:
+                log.warning("submission %s: infrastructure fault in step %s (%s): %s; nothing quarantined, the "
+                            "task fails and is retried", submission_id, step, type(exc).__name__, redact(str(exc)))
+                raise
+            if kind is Fault.TRANSIENT:
+                handle.note("retry", f"{type(exc).__name__}: {redact(str(exc))}; retried next run")
+                log.warning("submission %s: transient fault in step %s: %s", submission_id, step, redact(str(exc)))
+                return
+            if kind is Fault.PERMANENT:
+                handle.quarantine([f"{step}: {exc}"])
+                return
+            _unexpected(handle, submission_id, step, exc)
+
+
+def _unexpected(handle: StepHandle, submission_id: str, step: str, exc: Exception) -> None:
+    """The dead letter channel for bugs and surprises."""
+    kind = type(exc).__name__
+    # The stack without the message: code locations help, the message may hold payload values.
+    stack = "".join(traceback.format_tb(exc.__traceback__))
+    log.error("submission %s: unexpected %s in step %s; quarantined\n%s", submission_id, kind, step, stack)
+    handle.quarantine([f"unexpected error in step {step}: {kind}; see the worker log, then replay"])
+    handle.note("error", kind)

@@ -18,10 +18,12 @@ log = logging.getLogger(__name__)
 
 
 def intake(ctx: PipelineContext) -> list[str]:
-    """Land new items and return the run's batch: the new submissions plus the route's unfinished backlog."""
+    """Land new items and return the run's batch: the route's unfinished backlog (the new submissions among them),
+    and those quarantined at intake in this run."""
     source = ctx.adapter(ctx.route.source)
     limit = ctx.route.limits.max_file_bytes
     new = duplicates = oversize = 0
+    quarantined: list[str] = []  # at intake, in this run: part of the batch, so the run's check sees them
     for taken, item in enumerate(source.poll(), start=1):
         started, t0 = datetime.now(UTC), time.perf_counter()
         with item.open() as reader:
@@ -38,9 +40,11 @@ def intake(ctx: PipelineContext) -> list[str]:
         new += landing.created
         duplicates += not landing.created
         oversize += too_large
+        if too_large:
+            quarantined.append(landing.submission_id)
         if taken >= ctx.route.batch_size:
             break  # the rest waits in the source for the next run
-    batch = ctx.ledger.unfinished(ctx.route.id, limit=ctx.route.batch_size)
+    batch = ctx.ledger.unfinished(ctx.route.id, limit=ctx.route.batch_size) + quarantined
     log.info("route %s: landed %d new (%d over the size limit), %d duplicate; batch of %d", ctx.route.id, new,
              oversize, duplicates, len(batch))
     return batch

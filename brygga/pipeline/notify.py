@@ -1,12 +1,41 @@
-"""Notify: status and a message back to the resident's "Mina sidor" through the e-service platform."""
+"""Notify: status and a message back to the resident's "Mina sidor" through the e-service platform.
+
+Claimed like a delivery: two runs at once never both call the callback for one submission, and a failure is
+retried by time within the notify target's budget. Each call the notifier makes is recorded as it returns, so a
+retry repeats at most the one that was under way (docs/reliability.md, "Status to the resident").
+"""
 
 from __future__ import annotations
 
-from brygga.errors import TargetRejected, TargetUnavailable
-from brygga.ledger import State
+from dataclasses import dataclass
+from functools import partial
+
+from brygga.ledger import Ledger, State
+from brygga.pipeline.attempts import CallSite, attempt, call_site_key
 from brygga.pipeline.context import PipelineContext
 from brygga.pipeline.guard import per_submission
 from brygga.plugins import StatusUpdate
+
+NOTIFY = "@notify"
+
+
+@dataclass(frozen=True)
+class LedgerProgress:
+    """``CallProgress`` in the ledger: one delivered row per call sent."""
+
+    ledger: Ledger
+    submission_id: str
+
+    def _site(self, call: str) -> str:
+        return f"{NOTIFY}.{call}"
+
+    def sent(self, call: str) -> bool:
+        return self.ledger.is_sent(call_site_key(self.submission_id, self._site(call)))
+
+    def record(self, call: str) -> None:
+        site = self._site(call)
+        self.ledger.mark_sent(submission_id=self.submission_id, target=site,
+                              idempotency_key=call_site_key(self.submission_id, site))
 
 
 def notify(ctx: PipelineContext, ids: list[str]) -> list[str]:
@@ -24,16 +53,9 @@ def notify(ctx: PipelineContext, ids: list[str]) -> list[str]:
                 message = (spec.amendment_message if amended else spec.message).format(diarienummer=reference)
                 update = StatusUpdate(source_reference=submission.source_reference or "", status=status,
                                       message=message, external_ref=reference)
-                try:
-                    ctx.adapter(spec).notify(update)
-                except TargetRejected as exc:
-                    step.quarantine([f"status callback rejected: {str(exc)[:500]}"])
-                    continue
-                except TargetUnavailable as exc:
-                    if ctx.ledger.count_steps(sid, "notify", "retry") + 1 >= ctx.route.max_delivery_attempts:
-                        step.quarantine([f"status callback unavailable after retries: {str(exc)[:300]}"])
-                    else:
-                        step.note("retry", "status callback unavailable; retried next run")
+                notifier = ctx.adapter(spec)
+                site = CallSite(sid, NOTIFY, call_site_key(sid, NOTIFY), spec.retry, "the status callback")
+                if attempt(ctx, step, site, partial(notifier.notify, update, LedgerProgress(ctx.ledger, sid))) is None:
                     continue
             ctx.ledger.update(sid, state=State.COMPLETED)
             done.append(sid)

@@ -8,13 +8,15 @@ Whatever fails goes to quarantine with reasons a person understands. Nothing is 
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from brygga.canonical import validate_case
 from brygga.canonical.serialize import dumps_case
-from brygga.errors import ConfigError, TargetRejected, TargetUnavailable
+from brygga.errors import ConfigError
 from brygga.ledger import State
 from brygga.mapping import InvalidSource, MappingFailed
+from brygga.pipeline.attempts import CallSite, attempt, call_site_key
 from brygga.pipeline.context import PipelineContext
 from brygga.pipeline.enrich import enrich_properties
 from brygga.pipeline.guard import StepHandle, per_submission
@@ -24,6 +26,7 @@ from brygga.pipeline.revisions import classify, fingerprint
 log = logging.getLogger(__name__)
 
 CANONICAL = "canonical/case.v1"
+LOOKUP = "@property_lookup"
 
 
 def _map(ctx: PipelineContext, step: StepHandle, sid: str) -> dict[str, Any] | None:
@@ -43,23 +46,18 @@ def _map(ctx: PipelineContext, step: StepHandle, sid: str) -> dict[str, Any] | N
 
 def _enrich(ctx: PipelineContext, step: StepHandle, sid: str, case: dict[str, Any]) -> bool:
     """False when the submission must wait (register unavailable) or stop (register refused)."""
-    try:
-        note = enrich_properties(ctx, case)
-    except TargetUnavailable as exc:
-        if ctx.ledger.count_steps(sid, "translate", "retry") + 1 >= ctx.route.max_delivery_attempts:
-            step.quarantine([f"property register unavailable after retries: {str(exc)[:300]}"])
-        else:
-            step.note("retry", f"property register unavailable; retried next run: {str(exc)[:200]}")
+    lookup = ctx.route.property_lookup
+    if lookup is None:
+        return True
+    site = CallSite(sid, LOOKUP, call_site_key(sid, LOOKUP), lookup.retry, "the property register")
+    done = attempt(ctx, step, site, partial(enrich_properties, ctx, case), forget=True)
+    if done is None:
         return False
-    except TargetRejected as exc:
-        step.quarantine([f"property register refused the lookup: {str(exc)[:300]}"])
+    problems = validate_case(case)
+    if problems:  # the register answered something the canonical model does not allow
+        step.quarantine([f"after the property lookup: {p.path}: {p.message}" for p in problems])
         return False
-    if note is not None:
-        problems = validate_case(case)
-        if problems:  # the register answered something the canonical model does not allow
-            step.quarantine([f"after the property lookup: {p.path}: {p.message}" for p in problems])
-            return False
-        step.note("ok", note)
+    step.note("ok", done.result)
     return True
 
 

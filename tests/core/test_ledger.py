@@ -41,8 +41,8 @@ def test_a_held_lease_makes_a_second_worker_wait(ledger):
 
 def test_a_failed_delivery_is_taken_over_and_counts_attempts(ledger):
     sid = _land(ledger).submission_id
-    ledger.claim_delivery(submission_id=sid, target="t", idempotency_key="k", owner="w1")
-    ledger.fail_delivery("k", "timeout")
+    first = ledger.claim_delivery(submission_id=sid, target="t", idempotency_key="k", owner="w1")
+    ledger.fail_delivery("k", first.token, "timeout")
     retry = ledger.claim_delivery(submission_id=sid, target="t", idempotency_key="k", owner="w2")
     assert (retry.outcome, retry.attempts) == ("go", 2)
 

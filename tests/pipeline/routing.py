@@ -29,6 +29,10 @@ def dead_url(simulator: str) -> str:
         return local(doomed)
 
 
+BUNDLED_RETRY = {"budget": "24h", "first_delay": "30s", "max_delay": "30m", "in_doubt_delay": "60s"}
+RETRY_LINE = "retry: {" + ", ".join(f"{k}: {v}" for k, v in BUNDLED_RETRY.items()) + "}"
+
+
 @dataclass
 class RouteRun:
     home: Path
@@ -61,13 +65,19 @@ class RouteRun:
         return found
 
     def variant(self, old: str, new: str) -> Path:
-        """Use a copy of the bundled routes file with one edit."""
-        routes = (REPO_ROOT / "routes" / "routes.yaml").read_text(encoding="utf-8")
-        assert old in routes
+        """Use a copy of the bundled routes file with one more edit (edits add up within a test)."""
         path = self.home / "routes.yaml"
+        routes = (path if path.exists() else REPO_ROOT / "routes" / "routes.yaml").read_text(encoding="utf-8")
+        assert old in routes
         path.write_text(routes.replace(old, new), encoding="utf-8")
         self.monkeypatch.setenv("BRYGGA_ROUTES", str(path))
         return path
+
+    def retry(self, **durations: str) -> Path:
+        """Change the route's retry block, e.g. ``retry(first_delay="0s")`` so the next run retries at once."""
+        policy = {**BUNDLED_RETRY, **durations}
+        block = "retry: {" + ", ".join(f"{k}: {v}" for k, v in policy.items()) + "}"
+        return self.variant(RETRY_LINE, block)
 
     def connect(self, conn_id: str, uri: str) -> None:
         self.monkeypatch.setenv(f"BRYGGA_CONN_{conn_id.upper()}", uri)

@@ -7,10 +7,13 @@ import logging
 import re
 from pathlib import Path
 
+import pytest
 from routing import SAMPLES, dead_url, local
 
 from brygga.admin import replay
 from brygga.archive import verify_package
+from brygga.connections import ConnectionNotFound
+from brygga.errors import ConfigError
 from brygga.ledger import State
 from brygga.settings import REPO_ROOT
 
@@ -80,6 +83,7 @@ def test_bad_input_goes_to_quarantine_with_readable_reasons(route, byggr, callba
 
 
 def test_an_unreachable_case_system_is_retried_then_delivered(route, byggr):
+    route.retry(first_delay="0s", max_delay="0s")
     route.connect("byggr_kumla", dead_url("byggr"))
     route.drop("bygglov-person.xml")
     route.run()
@@ -87,7 +91,8 @@ def test_an_unreachable_case_system_is_retried_then_delivered(route, byggr):
     ledger = route.context().ledger
     assert submission.state == State.TRANSLATED
     (delivery,) = ledger.deliveries(submission.id)
-    assert delivery.state == "failed" and delivery.attempts == 1
+    assert delivery.state == "failed" and delivery.attempts == 1 and delivery.lease_owner is None
+    assert "could not connect" in delivery.last_error
     route.connect("byggr_kumla", local(byggr))
     route.run()
     assert ledger.get(submission.id).state == State.COMPLETED
@@ -145,6 +150,7 @@ def test_replay_after_the_cause_is_fixed(route, byggr):
 
 
 def test_an_unreachable_callback_is_retried_and_the_case_is_not_delivered_twice(route, byggr, callback):
+    route.retry(first_delay="0s", max_delay="0s")
     route.connect("oep_kumla", dead_url("oep-callback"))
     route.drop("bygglov-person.xml")
     route.run()
@@ -160,7 +166,7 @@ def test_an_unreachable_callback_is_retried_and_the_case_is_not_delivered_twice(
 
 
 def test_a_flood_is_taken_in_batches(route, byggr):
-    route.variant("max_delivery_attempts: 5", "max_delivery_attempts: 5\n    batch_size: 2")
+    route.variant('    schedule: "*/1', '    batch_size: 2\n    schedule: "*/1')
     for name in ("bygglov-person.xml", "bygglov-organisation.xml", "bygglov-malformed.xml"):
         route.drop(name)
     assert len(route.run()) == 2
@@ -196,6 +202,7 @@ def test_without_a_property_register_the_route_works_as_before(route, byggr):
 
 
 def test_an_unreachable_property_register_makes_the_submission_wait(route, byggr, register):
+    route.retry(first_delay="0s", max_delay="0s")
     register.app.forced_http_status = 503
     route.drop("bygglov-person.xml")
     route.run()
@@ -208,26 +215,25 @@ def test_an_unreachable_property_register_makes_the_submission_wait(route, byggr
     assert route.context().ledger.get(submission.id).state == State.COMPLETED
 
 
-def test_a_missing_or_unsafe_connection_quarantines_with_a_reason_an_admin_can_act_on(
-        route, byggr, register, monkeypatch):
+def test_a_missing_or_unsafe_connection_fails_the_run_and_quarantines_nothing(route, byggr, register, monkeypatch):
+    """A connection is the platform's business, not the submission's: the run fails (Airflow shows it red and
+    retries), the submission waits where it is, and carries on by itself once the connection is fixed."""
     monkeypatch.delenv("BRYGGA_CONN_FASTIGHETSREGISTER_KUMLA")
     route.drop("bygglov-person.xml")
-    route.run()
+    with pytest.raises(ConnectionNotFound, match="set BRYGGA_CONN_FASTIGHETSREGISTER_KUMLA"):
+        route.run()
     first = route.submission("bygglov-person.xml")
     ledger = route.context().ledger
-    assert first.state == State.QUARANTINED
-    assert ledger.quarantine_reasons(first.id) == [
-        "translate: connection 'fastighetsregister_kumla' is not configured: set BRYGGA_CONN_FASTIGHETSREGISTER_KUMLA"]
+    assert first.state == State.LANDED and ledger.quarantine_reasons(first.id) == []
 
     route.connect("fastighetsregister_kumla", local(register))
     route.connect("byggr_kumla", byggr.url)  # plain http, without allow_http
-    replay(ledger, first.id)
-    route.run()
-    (reason,) = ledger.quarantine_reasons(first.id)
-    assert "target byggr" in reason and "https-only" in reason
-    (delivery,) = ledger.deliveries(first.id)
-    assert delivery.state == "failed" and delivery.lease_owner is None, "the lease is released for the replay"
+    with pytest.raises(ConfigError, match="https-only"):
+        route.run()
+    assert ledger.get(first.id).state == State.TRANSLATED and ledger.quarantine_reasons(first.id) == []
+    assert byggr.app.cases == {}
+    for delivery in ledger.deliveries(first.id):
+        assert delivery.lease_owner is None, "the lease is released on this exit path too"
     route.connect("byggr_kumla", local(byggr))
-    replay(ledger, first.id)
     route.run()
     assert ledger.get(first.id).state == State.COMPLETED

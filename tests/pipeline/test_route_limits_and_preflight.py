@@ -36,7 +36,7 @@ def test_a_50_mb_drawing_arrives_intact_at_the_case_system_and_in_the_archive(ro
 
 
 def test_a_file_over_the_routes_limit_is_landed_quarantined_and_can_be_replayed(route, byggr):
-    route.variant("max_delivery_attempts: 5", "max_delivery_attempts: 5\n    limits: {max_file_bytes: 1000}")
+    route.variant('    schedule: "*/1', '    limits: {max_file_bytes: 1000}\n    schedule: "*/1')
     data = route.drop("bygglov-person.xml")
     route.run()
     submission = route.submission(data)
@@ -52,7 +52,7 @@ def test_a_file_over_the_routes_limit_is_landed_quarantined_and_can_be_replayed(
 
 
 def test_an_attachment_over_the_limit_is_quarantined_naming_the_field_size_and_limit(route, byggr):
-    route.variant("max_delivery_attempts: 5", "max_delivery_attempts: 5\n    limits: {max_attachment_bytes: 100}")
+    route.variant('    schedule: "*/1', '    limits: {max_attachment_bytes: 100}\n    schedule: "*/1')
     data = route.drop("bygglov-person.xml")  # its third file is 108 bytes
     route.run()
     submission = route.submission(data)

@@ -94,6 +94,7 @@ def test_an_amended_export_becomes_one_handelse_one_package_and_one_message(rout
 
 
 def test_an_amendment_waits_for_the_first_version_and_follows_it(route, byggr, callback):
+    route.retry(first_delay="0s", max_delay="0s")
     route.connect("byggr_kumla", dead_url("byggr"))
     original = route.drop("bygglov-person.xml")
     amended = route.drop("bygglov-person.xml", "z-amended.xml", data=_amended(original))
@@ -109,7 +110,7 @@ def test_an_amendment_waits_for_the_first_version_and_follows_it(route, byggr, c
 
 
 def test_a_later_version_takes_the_place_of_a_first_that_never_reached_the_case_system(route, byggr, callback):
-    route.variant("max_delivery_attempts: 5", "max_delivery_attempts: 1")
+    route.retry(budget="0s")  # the first failure spends the budget
     route.connect("byggr_kumla", dead_url("byggr"))
     original = route.drop("bygglov-person.xml")
     route.run()
@@ -134,7 +135,7 @@ def test_a_later_version_takes_the_place_of_a_first_that_never_reached_the_case_
 
 def test_an_amendment_follows_a_first_version_that_reached_the_case_system_but_stopped_later(
         route, byggr, callback):
-    route.variant("max_delivery_attempts: 5", "max_delivery_attempts: 1")
+    route.retry(budget="0s")  # the first failure spends the budget
     route.connect("oep_kumla", dead_url("oep-callback"))
     original = route.drop("bygglov-person.xml")
     route.run()
@@ -150,7 +151,7 @@ def test_an_amendment_follows_a_first_version_that_reached_the_case_system_but_s
 
 
 def test_what_a_register_adds_later_does_not_make_a_re_export_an_amendment(route, byggr, callback):
-    routes = route.variant("max_delivery_attempts: 5", "max_delivery_attempts: 5")
+    routes = route.retry()
     text = routes.read_text(encoding="utf-8")
     lookup = text[text.index("    property_lookup:"):text.index("    targets:")]
     routes.write_text(text.replace(lookup, ""), encoding="utf-8")  # first without the property register

@@ -1,0 +1,126 @@
+"""One call to a remote system for one submission, under the retry rules (docs/reliability.md, "Retry by time").
+
+Every call site (each target, the status callback, the property lookup) has a row in ``deliveries``: the claim
+there decides who may call and when (backoff, settle delay after an in-doubt outcome), and the outcome is recorded
+on every exit path. A transient fault waits and is retried until the call site's budget is spent, then the
+submission is quarantined; a permanent one quarantines at once; anything else releases the lease and propagates,
+so an infrastructure fault fails the task without touching the submission.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from brygga.errors import TargetInDoubt, TargetRejected, TargetUnavailable
+from brygga.ledger.models import utcnow
+from brygga.pipeline.context import PipelineContext
+from brygga.pipeline.guard import StepHandle
+from brygga.redact import redact
+from brygga.retry import RetryPolicy
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def call_site_key(submission_id: str, site: str) -> str:
+    """The idempotency key of a call site that is per submission (the callback, the lookup)."""
+    return hashlib.sha256(f"{submission_id}|{site}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CallSite:
+    submission_id: str
+    site: str  # a target id, "@notify" or "@property_lookup": what an admin sees in `brygga find`
+    key: str
+    policy: RetryPolicy
+    what: str  # for people: "target byggr", "the status callback"
+
+
+@dataclass(frozen=True)
+class Attempted(Generic[T]):
+    """A call that went through now (``result``), or earlier (``external_ref`` from the ledger)."""
+
+    result: T | None = None
+    external_ref: str | None = None
+
+
+def _when(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def attempt(ctx: PipelineContext, step: StepHandle, site: CallSite, call: Callable[[], T], *,
+            external_ref: Callable[[T], str | None] = lambda _: None, forget: bool = False) -> Attempted[T] | None:
+    """Call ``call`` if this site may be called now. None when the submission must wait or has been quarantined.
+
+    ``external_ref`` picks what to record from the result (a diarienummer); ``forget`` drops the row instead
+    (a lookup, which a later re-translation must do again).
+    """
+    ledger, sid = ctx.ledger, site.submission_id
+    claim = ledger.claim_delivery(submission_id=sid, target=site.site, idempotency_key=site.key,
+                                  settle=site.policy.in_doubt_delay)
+    if claim.outcome == "done":
+        return Attempted(external_ref=claim.external_ref)
+    if claim.outcome == "busy":
+        step.note("deferred", f"{site.what}: another worker is calling it")
+        return None
+    if claim.outcome == "wait":
+        assert claim.next_attempt_at is not None
+        doubt = " (the last attempt's outcome is unknown; the target is checked first)" if claim.in_doubt else ""
+        step.note("waiting", f"{site.what}: next attempt after {_when(claim.next_attempt_at)}{doubt}")
+        return None
+    try:
+        result = call()
+    except TargetUnavailable as exc:
+        _transient(ctx, step, site, claim.token, claim.attempts, claim.first_attempt_at or utcnow(), exc)
+        return None
+    except TargetRejected as exc:
+        reason = f"{site.what} refused: {redact(str(exc), 500)}"
+        ledger.fail_delivery(site.key, claim.token, reason)
+        step.quarantine([reason])
+        return None
+    except BaseException:
+        ledger.release_delivery(site.key, claim.token)  # an infrastructure fault or a shutdown: not ours to judge
+        raise
+    if forget:
+        ledger.forget_delivery(site.key)
+    else:
+        ledger.complete_delivery(site.key, external_ref(result))
+    return Attempted(result=result)
+
+
+def _transient(ctx: PipelineContext, step: StepHandle, site: CallSite, token: int, attempts: int,
+               first_attempt_at: datetime, exc: TargetUnavailable) -> None:
+    now = utcnow()
+    error = redact(str(exc), 500)
+    failing_for = now - first_attempt_at
+    in_doubt = isinstance(exc, TargetInDoubt)
+    if failing_for >= site.policy.budget:
+        ctx.ledger.fail_delivery(site.key, token, error, in_doubt=in_doubt)
+        step.quarantine([f"{site.what} unavailable for {_duration(failing_for)}, over the retry budget of "
+                         f"{_duration(site.policy.budget)} (retry.budget), after {attempts} attempt(s): {error}"])
+        return
+    delay = site.policy.backoff(attempts)
+    if in_doubt:
+        delay = max(delay, site.policy.in_doubt_delay)
+    next_attempt_at = now + delay
+    ctx.ledger.fail_delivery(site.key, token, error, next_attempt_at=next_attempt_at, in_doubt=in_doubt)
+    doubt = "; the outcome is unknown, so the target is checked before anything is created" if in_doubt else ""
+    step.note("retry", f"{site.what}: attempt {attempts} failed; next after {_when(next_attempt_at)}{doubt}")
+    log.warning("submission %s: %s failed (attempt %d, failing for %s of a %s budget; rule: transient, retried "
+                "after %s): %s", site.submission_id, site.what, attempts, _duration(failing_for),
+                _duration(site.policy.budget), _when(next_attempt_at), error)
+
+
+def _duration(span) -> str:  # type: ignore[no-untyped-def]
+    seconds = int(span.total_seconds())
+    if seconds >= 3600:
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+    if seconds >= 60:
+        return f"{seconds // 60} min {seconds % 60} s"
+    return f"{seconds} s"
