@@ -165,6 +165,73 @@ def _add_replay(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_replay)
 
 
+def _os_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # a container user without a passwd entry or LOGNAME
+        return "unknown"
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    from brygga.retention import format_duration, purge
+    from brygga.routes import load_routes
+
+    settings = Settings.from_env()
+    try:
+        routes = load_routes(settings.routes_file, settings.mappings_dir)
+        reports = purge(_ledger(), settings, routes, route_id=args.route, apply=args.apply,
+                        actor=args.actor or _os_user())
+    except ConfigError as exc:
+        print(f"brygga purge: {exc}", file=sys.stderr)
+        return 1
+    except LookupError as exc:
+        print(f"brygga purge: {exc}", file=sys.stderr)
+        return 2
+    if not reports:
+        which = f"route {args.route} has no retention" if args.route else "no route has a retention"
+        print(f"{which} (retention.keep_for in {settings.routes_file}): nothing to purge")
+        return 0
+    if not args.apply:
+        print("dry run: nothing is changed; run with --apply to purge")
+    verb, freed = ("purged", "bytes freed") if args.apply else ("due", "bytes to free")
+    total = total_bytes = 0
+    for report in reports:
+        counts = report.counts()
+        print(f"route {report.route_id} (keep_for {format_duration(report.keep_for)}; done before "
+              f"{report.cutoff:%Y-%m-%d %H:%M} UTC): {verb} {counts['purged']} submission(s), "
+              f"{counts['raw_files']} raw file(s), {counts['attachment_files']} attachment file(s), "
+              f"{counts['bytes']:,} {freed}")
+        for item in report.purged:
+            what = "raw file landed again after the purge" if item.relanded else (
+                f"{item.state}, raw file {'yes' if item.raw_deleted else 'no'}, {item.attachments_deleted} "
+                f"attachment file(s) ({item.attachments_kept} kept: still used)")
+            print(f"  {item.submission_id}  {what}  {item.bytes_freed:,} bytes")
+        for submission_id, why in report.held_back:
+            print(f"  {submission_id}  held back: {why}")
+        total += counts["purged"] + counts["relanded"]
+        total_bytes += counts["bytes"]
+    print(f"total: {verb} {total} submission(s), {total_bytes:,} {freed}")
+    return 0
+
+
+def _add_purge(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "purge", help="gallring: purge personal data of submissions whose retention has run out (dry run by default)",
+        description="Gallring (retention). For every route with retention.keep_for in the routes file, lists the "
+                    "completed submissions (and duplicates and superseded versions) done longer ago than keep_for: "
+                    "their raw file, their attachments (when no other submission uses them), their canonical case "
+                    "and their file name. Quarantined and unfinished submissions are never purged. Without --apply "
+                    "nothing is changed. With --apply it deletes them and writes one audit entry per submission; "
+                    "the ledger keeps ids, states, times, the diarienummer, the archive package and hashes. "
+                    "Safe to run again: a second run finds nothing. See docs/retention.md.")
+    p.add_argument("--route", metavar="ID", help="only this route (default: every route with a retention)")
+    p.add_argument("--apply", action="store_true", help="purge for real and audit it (default: a dry run)")
+    p.add_argument("--actor", metavar="NAME", help="who purges, for the audit log (default: the OS user)")
+    p.set_defaults(func=cmd_purge)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="brygga", description="Brygga: e-service submissions into case systems.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -172,6 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_lint(sub)
     _add_find(sub)
     _add_replay(sub)
+    _add_purge(sub)
     for plugin in entry_points(group=COMMAND_GROUP):
         plugin.load()(sub)
     return parser
