@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 EARK_VENV := .venv-eark
 
-.PHONY: demo test lint interop bench clean
+.PHONY: demo test lint interop bench faults clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ bench: $(STAMP)
 	@$(PY) bench/core_path.py --write var/bench-core-path.md
 	@$(PY) bench/memory.py --write var/bench-memory.md
 	@cat var/bench-core-path.md var/bench-memory.md > docs/performance.md
+
+# Fault injection: real simulators with fault plans, real child processes killed with SIGKILL, SQLite and
+# PostgreSQL (when one answers). Prints the table and writes it into docs/reliability.md.
+faults: $(STAMP)
+	@$(PY) bench/faults.py --write docs/reliability.md
 
 clean:
 	rm -rf $(VENV) $(EARK_VENV) var

@@ -1,7 +1,11 @@
-"""One DAG per route: intake >> translate >> deliver >> archive >> notify.
+"""One DAG per route: intake >> translate >> deliver >> archive >> notify >> check.
 
 A run takes everything waiting as one batch, so Airflow's per-task overhead is paid per batch,
 not per submission. XCom carries submission ids only, never payloads or personal data.
+
+``check`` fails the run (red, and Airflow's failure callbacks and e-mail fire) when the batch had quarantines or a
+remote call has been failing for over half its retry budget. An infrastructure fault fails its own task, which
+Airflow retries.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from brygga.pipeline import PipelineContext
 from brygga.routes import Route, load_routes
 from brygga.settings import Settings
 from brygga_airflow.connections import AirflowConnectionResolver
+from brygga_airflow.retention_dag import build_retention_dag, retention_dag_id_for
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +56,28 @@ def build_route_dag(route: Route):  # type: ignore[no-untyped-def]
 
             return run
 
+        @task(retries=0)
+        def check(ids: list[str]) -> None:
+            health = pipeline.check(_context(route_id), ids)
+            if not health.ok:
+                from airflow.sdk.exceptions import AirflowFailException
+
+                raise AirflowFailException(health.summary())
+            log.info("check: a batch of %d, nothing quarantined, no call over half its retry budget", len(ids))
+
         ids = intake()
         for name in pipeline.STEPS[1:]:
             ids = step_task(name)(ids)
+        check(ids)
 
     return route_dag()
 
 
 def route_dags(settings: Settings | None = None) -> dict[str, object]:
-    """Every route's DAG by dag id. An invalid routes file raises, so Airflow shows it as an import error."""
+    """Every route's DAG, and its retention DAG where it has ``retention``, by dag id. An invalid routes file
+    raises, so Airflow shows it as an import error."""
     settings = settings or Settings.from_env()
-    return {dag_id_for(r): build_route_dag(r) for r in load_routes(settings.routes_file, settings.mappings_dir)}
+    routes = load_routes(settings.routes_file, settings.mappings_dir)
+    dags = {dag_id_for(r): build_route_dag(r) for r in routes}
+    dags.update({retention_dag_id_for(r): build_retention_dag(r) for r in routes if r.retention is not None})
+    return dags

@@ -82,8 +82,18 @@ def _output_to(log_file: Path) -> Iterator[None]:
             os.close(saved[1])
 
 
-def run_demo(files: list[Path], *, var: Path | None = None) -> list[dict[str, Any]]:
-    """Run the demo route's DAG once over ``files`` and return one result per file."""
+def _airflow_outcome(dag: Any, dag_run: Any) -> dict[str, Any]:
+    """The run's state and each task's, in the DAG's order, as the Airflow UI shows them."""
+    states = {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
+    return {"run": str(dag_run.state), "tasks": {task_id: states.get(task_id) for task_id in dag.task_ids}}
+
+
+def run_demo(files: list[Path], *, var: Path | None = None,
+             byggr_fault_plan: str | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Run the demo route's DAG once over ``files``: one result per file, and the Airflow run's outcome.
+
+    ``byggr_fault_plan`` (JSON, see brygga_simulators.faults) makes the case system fail, to see how a fault shows.
+    """
     from brygga_simulators import start_simulator
 
     brygga_home, airflow_home = _prepare_environment(var or Path(os.environ.get("BRYGGA_VAR") or default_home()))
@@ -96,7 +106,8 @@ def run_demo(files: list[Path], *, var: Path | None = None) -> list[dict[str, An
 
     settings = Settings.from_env()
     route = {r.id: r for r in load_routes(settings.routes_file, settings.mappings_dir)}[DEMO_ROUTE]
-    with start_simulator("byggr") as byggr, start_simulator("oep-callback") as callback, \
+    byggr_options = {"fault_plan": byggr_fault_plan} if byggr_fault_plan else {}
+    with start_simulator("byggr", **byggr_options) as byggr, start_simulator("oep-callback") as callback, \
             start_simulator("property-register") as register:
         # Local simulators speak plain HTTP, which a connection must allow explicitly.
         os.environ["AIRFLOW_CONN_BYGGR_KUMLA"] = f"{byggr.url}?allow_http=true"
@@ -109,7 +120,7 @@ def run_demo(files: list[Path], *, var: Path | None = None) -> list[dict[str, An
             shutil.copyfile(path, inbox / f"{i:03d}-{path.name}")
         dag = build_route_dag(route)
         with _output_to(brygga_home / "airflow-run.log"):
-            dag.test()
+            airflow = _airflow_outcome(dag, dag.test())
         ctx = PipelineContext.for_route(DEMO_ROUTE, settings=settings)
         results = []
         for path in files:
@@ -128,7 +139,7 @@ def run_demo(files: list[Path], *, var: Path | None = None) -> list[dict[str, An
                 "callback_calls": [c.operation for c in callback.app.calls
                                    if str(c.fields.get("flowInstanceID")) == submission.source_reference],
             })
-        return results
+        return results, airflow
 
 
 def print_trace(results: list[dict[str, Any]]) -> None:
@@ -160,12 +171,24 @@ def print_trace(results: list[dict[str, Any]]) -> None:
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Adds `brygga demo` to the core CLI through the `brygga.commands` entry point."""
     p = subparsers.add_parser("demo", help="run the demo route's DAG end to end on SQLite and local simulators")
-    p.add_argument("--json", action="store_true", help="print one JSON object per file instead of a trace")
+    p.add_argument("--json", action="store_true",
+                   help="print a JSON object (the Airflow run, one entry per file) instead of a trace")
+    p.add_argument("--byggr-fault-plan", metavar="JSON",
+                   help="make the ByggR simulator fail, e.g. '[{\"action\": \"http_status\", \"status\": 503}]' "
+                        "(rules: brygga_simulators.faults), to see how a failing target shows in Airflow")
     p.add_argument("files", nargs="*", help="Open ePlatform FlowInstance files (default: the bundled samples)")
-    p.set_defaults(func=lambda args: main(args.files, args.json))
+    p.set_defaults(func=lambda args: main(args.files, args.json, args.byggr_fault_plan))
 
 
-def main(files: list[str], as_json: bool) -> int:
+def print_airflow(airflow: dict[str, Any], log_file: Path) -> None:
+    tasks = ", ".join(f"{task} {state}" for task, state in airflow["tasks"].items())
+    print(f"\nAirflow run: {airflow['run']} ({tasks})")
+    if airflow["run"] != "success":
+        print(f"   a red run is how Brygga shows quarantines and long outages; the check task's log says why: "
+              f"{log_file}")
+
+
+def main(files: list[str], as_json: bool, byggr_fault_plan: str | None = None) -> int:
     paths = [Path(f).resolve() for f in files] or default_samples()
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
@@ -173,12 +196,14 @@ def main(files: list[str], as_json: bool) -> int:
         return 2
     if not as_json:
         print(f"Brygga demo: route {DEMO_ROUTE!r}, {len(paths)} file(s), Airflow dag.test() on SQLite ...")
-    results = run_demo(paths)
+    results, airflow = run_demo(paths, byggr_fault_plan=byggr_fault_plan)
     if as_json:
         public = ("file", "state", "diarienummer", "archive_package", "reasons")
-        print(json.dumps([{k: r[k] for k in public} for r in results], ensure_ascii=False, indent=2))
+        files_out = [{k: r[k] for k in public} for r in results]
+        print(json.dumps({"airflow": airflow, "files": files_out}, ensure_ascii=False, indent=2))
     else:
         print_trace(results)
+        print_airflow(airflow, Path(os.environ["BRYGGA_HOME"]) / "airflow-run.log")
         ok = sum(r["state"] == "delivered" for r in results)
         print(f"\n{ok} delivered, {sum(r['state'] == 'quarantined' for r in results)} quarantined, "
               f"{len(results)} file(s). Ledger: {os.environ['BRYGGA_HOME']}/ledger.sqlite")

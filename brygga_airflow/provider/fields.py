@@ -11,8 +11,8 @@ from typing import Any
 _COMMON_RELABELING = {
     "host": "Host (or https://host:port/path)",
     "schema": "Scheme (https) or path",
-    "login": "User (HTTP Basic auth)",
-    "password": "Password (HTTP Basic auth)",
+    "login": "User (HTTP Basic auth, or WS-Security)",
+    "password": "Password (HTTP Basic auth, or WS-Security)",
 }
 
 
@@ -71,4 +71,10 @@ def conn_fields(kind: str) -> dict[str, Any]:
     }
     if kind == "soap":
         fields["wsdl"] = _text("WSDL", "URL or local file of the WSDL; default: the endpoint with ?wsdl.")
+        fields["wsse"] = {
+            "label": "WS-Security",
+            "description": "Send the user and password as a WS-Security UsernameToken in the SOAP header instead "
+                           "of HTTP Basic auth: as text, or as a digest.",
+            "schema": {"type": ["string", "null"], "enum": [None, "username_token", "username_token_digest"]},
+        }
     return fields

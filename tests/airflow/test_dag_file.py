@@ -42,8 +42,8 @@ def _load(tmp_path, routes: str | None = None) -> dict:
 def test_dag_folder_loads_one_dag_per_route_with_steps_in_order(tmp_path):
     found = _load(tmp_path)
     assert found["errors"] == {}
-    assert found["dags"] == ["brygga_route_kumla_bygglov"]
-    assert found["order"] == ["intake", "translate", "deliver", "archive", "notify"]
+    assert found["dags"] == ["brygga_retention_kumla_bygglov", "brygga_route_kumla_bygglov"]
+    assert found["order"] == ["intake", "translate", "deliver", "archive", "notify", "check"]
     assert found["max_active_runs"] == 1
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -27,7 +28,8 @@ def test_demo_json_runs_the_dag_end_to_end(tmp_path):
     done = subprocess.run([sys.executable, "-m", "brygga.cli", "demo", "--json", *map(str, files)],
                           capture_output=True, text=True, env=env, timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
-    results = json.loads(done.stdout)
+    output = json.loads(done.stdout)
+    results = output["files"]
     assert [r["file"] for r in results] == [str(f) for f in files]
     first, again, malformed = results
     assert set(first) == {"file", "state", "diarienummer", "archive_package", "reasons"}
@@ -38,3 +40,41 @@ def test_demo_json_runs_the_dag_end_to_end(tmp_path):
     assert malformed["state"] == "quarantined" and malformed["diarienummer"] is None
     assert any("not well-formed" in reason for reason in malformed["reasons"])
     assert (tmp_path / "airflow" / "airflow.db").exists(), "dag.test() ran against the temporary Airflow home"
+    # The malformed file was quarantined: the run ends red at its check task, where Airflow's alerting sees it.
+    assert output["airflow"]["run"] == "failed"
+    assert output["airflow"]["tasks"] == {"intake": "success", "translate": "success", "deliver": "success",
+                                          "archive": "success", "notify": "success", "check": "failed"}
+
+
+# A case system that quotes the request in its fault: a personnummer, a name, an e-mail address and a phone number.
+QUOTING_FAULT = ("Personnummer 19121212-1212 (Tolvan Tolvansson, tolvan@example.se, 070-123 45 67) "
+                 "har redan ett ärende")
+# What a fault's text is masked for (issue 6): numbers, e-mail and phone. A bare name cannot be told from other words.
+QUOTED_VALUES = ("19121212-1212", "121212-1212", "tolvan@example.se", "070-123 45 67")
+
+
+def test_a_failing_target_shows_red_in_airflow_and_its_fault_text_nowhere_in_clear(tmp_path):
+    plan = json.dumps([{"operation": "SaveNewArende", "action": "soap_fault", "faultcode": "Client",
+                        "faultstring": QUOTING_FAULT}])
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "BRYGGA"))}
+    env["BRYGGA_VAR"] = str(tmp_path)
+    done = subprocess.run([sys.executable, "-m", "brygga.cli", "demo", "--byggr-fault-plan", plan,
+                           str(SAMPLES / "bygglov-person.xml")],
+                          capture_output=True, text=True, env=env, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Airflow run: failed" in done.stdout and "check failed" in done.stdout
+    assert "QUARANTINED" in done.stdout and "SOAP fault s:Client" in done.stdout, "the admin still sees the rule"
+    home = tmp_path / "demo"
+    found = subprocess.run([sys.executable, "-m", "brygga.cli", "find", "2001"], capture_output=True, text=True,
+                           env={**env, "BRYGGA_HOME": str(home)}, timeout=120, check=False)
+    assert "[redacted]" in found.stdout
+    ledger = sqlite3.connect(home / "ledger.sqlite")
+    errors = [row[0] for row in ledger.execute("SELECT reasons FROM quarantine UNION ALL SELECT last_error FROM "
+                                               "deliveries UNION ALL SELECT detail FROM steps")]
+    everywhere = {"demo output": done.stdout + done.stderr, "brygga find": found.stdout,
+                  "airflow-run.log": (home / "airflow-run.log").read_text(encoding="utf-8"),
+                  "ledger error columns": "\n".join(str(e) for e in errors)}
+    assert "[redacted]" in everywhere["ledger error columns"]
+    for where, text in everywhere.items():
+        for value in QUOTED_VALUES:
+            assert value not in text, f"{value!r} in clear in {where}"
