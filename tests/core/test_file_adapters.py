@@ -1,5 +1,11 @@
 from __future__ import annotations
 
+import errno
+import logging
+import shutil
+
+import pytest
+
 from brygga_adapters.file import ArchiveFolderTarget, FileInboxSource
 
 
@@ -40,3 +46,34 @@ def test_archive_folder_delivers_a_package_once(tmp_path):
     assert (tmp_path / "out" / "brygga-123" / "METS.xml").read_text() == "<mets/>"
     assert target.deliver_package(package) == first
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["brygga-123"]
+
+
+def test_files_the_pattern_leaves_out_are_reported_by_count_and_kind_not_name(tmp_path, caplog):
+    (tmp_path / "FlowInstance-1.xml").write_bytes(b"<a/>")
+    (tmp_path / "Anna Svensson ansökan.pdf").write_bytes(b"%PDF")
+    (tmp_path / "Anna Svensson ritning.PDF").write_bytes(b"%PDF")
+    (tmp_path / "README").write_bytes(b"x")
+    (tmp_path / "upload.xml.part").write_bytes(b"<b/>")  # still being written: not reported
+    with caplog.at_level(logging.WARNING, logger="brygga.adapters.file"):
+        items = list(FileInboxSource({"path": str(tmp_path)}).poll())
+    assert [i.name for i in items] == ["FlowInstance-1.xml"]
+    (warning,) = [r.getMessage() for r in caplog.records]
+    assert "3 file(s) do not match the pattern '*.xml'" in warning and "(1 x (no extension), 2 x .pdf)" in warning
+    assert "Anna" not in warning
+
+
+def test_a_copy_that_fails_leaves_no_half_package_and_says_why(tmp_path, monkeypatch):
+    package = tmp_path / "staging" / "brygga-9"
+    (package / "metadata").mkdir(parents=True)
+    (package / "METS.xml").write_text("<mets/>")
+    (package / "metadata" / "case.json").write_text("{}")
+
+    def disk_full(src, dst, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    real_copytree = shutil.copytree
+    monkeypatch.setattr(shutil, "copytree", lambda s, d, *a, **k: real_copytree(s, d, copy_function=disk_full))
+    out = tmp_path / "out"
+    with pytest.raises(OSError, match="No space left on device") as raised:
+        ArchiveFolderTarget({"path": str(out)}).deliver_package(package)
+    assert raised.value.errno == errno.EIO and list(out.iterdir()) == []
