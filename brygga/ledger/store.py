@@ -77,10 +77,14 @@ def _process_start(pid: int) -> str:
     return stat.rsplit(")", 1)[1].split()[19]
 
 
+def _host() -> str:
+    return socket.gethostname()[:40]  # lease_owner is 64 characters: room for the pid and the start time
+
+
 def worker_id() -> str:
     """Host, pid and process start: enough to tell, on the same host, that a lease's worker is gone."""
     pid = os.getpid()
-    return f"{socket.gethostname()}:{pid}:{_process_start(pid)}"
+    return f"{_host()}:{pid}:{_process_start(pid)}"
 
 
 def _is_dead(owner: str | None) -> bool:
@@ -89,7 +93,7 @@ def _is_dead(owner: str | None) -> bool:
         return True
     host, _, rest = owner.partition(":")
     pid_text, _, started = rest.partition(":")
-    if host != socket.gethostname() or not pid_text.isdigit():
+    if host != _host() or not pid_text.isdigit():
         return False
     pid = int(pid_text)
     try:

@@ -128,4 +128,4 @@ def test_the_busy_timeout_is_taken_from_the_environment(tmp_path, monkeypatch):
 
 def test_worker_id_names_this_process():
     host, pid, started = worker_id().split(":")
-    assert host == socket.gethostname() and int(pid) == os.getpid() and started.isdigit()
+    assert host == socket.gethostname()[:40] and len(worker_id()) <= 64 and int(pid) == os.getpid() and started.isdigit()
