@@ -11,6 +11,11 @@ class ConfigError(BryggaError):
     """A route, mapping or adapter configuration is invalid. Raised before anything runs."""
 
 
+class CredentialsRefused(ConfigError):
+    """The target refused the connection's credentials (HTTP 401, 403, 407): fix the connection. An infrastructure
+    fault: nothing is quarantined, the task fails and is retried."""
+
+
 class TargetRejected(BryggaError):
     """The target refused the request (e.g. a SOAP fault for invalid data). Retrying will not help."""
 

@@ -36,16 +36,25 @@ TRANSIENT_HTTP_4XX = frozenset({408, 425, 429})
 # SOAP 1.1 faultcode local names and SOAP 1.2 Code values. Server/Receiver: the service failed to process a
 # request that may be fine; Client/Sender: the request itself is wrong. Anything else (VersionMismatch,
 # MustUnderstand, a vendor's own code) is a problem with the request: permanent.
-TRANSIENT_SOAP_CODES = frozenset({"Server", "Receiver"})
+# WCF (the stack of many Swedish case systems) answers an unhandled server error with a:InternalServiceFault.
+TRANSIENT_SOAP_CODES = frozenset({"Server", "Receiver", "InternalServiceFault"})
 
 # A disk that is full or read-only, or a store that refuses writes, is the host's problem.
 INFRASTRUCTURE_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EIO})
 
 
+# The connection's credentials (or a proxy's) were refused: an expired service password is the platform's
+# problem, not the submission's, and quarantining every submission one by one would help nobody.
+CREDENTIAL_HTTP_4XX = frozenset({401, 403, 407})
+
+
 def http_status_fault(status: int) -> Fault:
-    """5xx, 408, 425 and 429 are transient; every other 4xx (and a 3xx, which is not followed) is permanent."""
+    """5xx, 408, 425 and 429 are transient; 401, 403 and 407 infrastructure; every other 4xx (and a 3xx, which is
+    not followed) is permanent."""
     if status >= 500 or status in TRANSIENT_HTTP_4XX:
         return Fault.TRANSIENT
+    if status in CREDENTIAL_HTTP_4XX:
+        return Fault.INFRASTRUCTURE
     return Fault.PERMANENT
 
 

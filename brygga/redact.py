@@ -19,20 +19,24 @@ DEFAULT_LIMIT = 300
 # Samordningsnummer add 60 to the day, so the day field is 01-31 or 61-91; organisationsnummer have a month
 # field of 20 or more. All of them share the shape, so one pattern covers them: any 6 or 8 digits, a separator
 # or none, then 4 digits, standing alone.
-_ID_NUMBER = re.compile(r"(?<![\w-])(?:\d{2})?\d{6}[-+ ]?\d{4}(?![\w-])")
+_ID_NUMBER = re.compile(r"(?<![\w-])(?:\d{2})?\d{6}[-+ \u2010-\u2015\u2212]?\d{4}(?![\w-])")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Swedish phone numbers: +46 or 0, then 7-12 more digits, optionally split by spaces or hyphens.
 _PHONE = re.compile(r"(?<![\w+-])(?:\+46|0046|0)[ -]?\(?\d{1,4}\)?(?:[ -]?\d){5,10}(?![\w-])")
 _SPACES = re.compile(r"\s+")
-# A quoted value ('Anna Svensson', "Storgatan 1") is masked unless it looks like a name in a schema (an element,
-# a field, an operation): those help an admin and are not personal data.
+# A quoted value ('Anna Svensson', "Storgatan 1", 'Svensson', 'ritning.pdf') is masked unless it looks like a
+# name in a schema (an element, a field, an operation: externRef, SaveNewArende, ns:fbetNr): those help an admin
+# and are not personal data. A single capitalised word or a file name is taken for a value.
 _QUOTED = re.compile(r"""(['"«“‘])([^'"»”’]{0,200})(['"»”’])""")
 _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:/-]*")
+_VALUE_SHAPED = re.compile(r"[A-Z][a-z]+|.*\.[A-Za-z0-9]{2,5}")
 
 
 def _mask_quoted(matched: re.Match[str]) -> str:
     inner = matched.group(2)
-    return matched.group(0) if _SCHEMA_NAME.fullmatch(inner) else f"{matched.group(1)}{MASK}{matched.group(3)}"
+    if _SCHEMA_NAME.fullmatch(inner) and not _VALUE_SHAPED.fullmatch(inner):
+        return matched.group(0)
+    return f"{matched.group(1)}{MASK}{matched.group(3)}"
 
 
 def redact(text: str | None, limit: int = DEFAULT_LIMIT) -> str:

@@ -36,8 +36,7 @@ from pathlib import Path
 from sqlalchemy import select, update
 
 from brygga.canonical.serialize import loads_case
-from brygga.ledger import AuditEntry, Ledger, Quarantine, State, Submission
-from brygga.redact import redact
+from brygga.ledger import AuditEntry, Delivery, Ledger, Quarantine, State, Submission
 from brygga.routes import Route
 from brygga.settings import Settings
 from brygga.storage import ContentStore
@@ -216,19 +215,12 @@ def _detail(item: Purged, keep_for: timedelta) -> str:
             f"canonical case and source name cleared; {item.bytes_freed} bytes freed")
 
 
-def _scrub_reasons(session, submission_id: str, name: str) -> None:  # type: ignore[no-untyped-def]
-    """Quarantine reasons may name the file the submission came in (e.g. 'x.xml: not well-formed')."""
-    # The ledger stores reasons redacted (personal numbers masked), so the name may be there in either form.
-    forms = sorted({form for form in (name, redact(name, 500)) if form and form != PURGED_NAME}, key=len,
-                   reverse=True)
-    if not forms:
-        return
+def _forget_texts(session, submission_id: str) -> None:  # type: ignore[no-untyped-def]
+    """Quarantine reasons and a target's last error are text from outside (a file name, a target's fault text,
+    masked by shape only): they go, their count and the steps' outcomes stay as the submission's history."""
     for row in session.scalars(select(Quarantine).where(Quarantine.submission_id == submission_id)):
-        scrubbed = list(row.reasons)
-        for form in forms:
-            scrubbed = [reason.replace(form, PURGED_NAME) for reason in scrubbed]
-        if scrubbed != row.reasons:
-            row.reasons = scrubbed
+        row.reasons = [f"{len(row.reasons)} reason(s), purged with the submission's personal data"]
+    session.execute(update(Delivery).where(Delivery.submission_id == submission_id).values(last_error=None))
 
 
 def purge_route(ledger: Ledger, settings: Settings, route: Route, *, now: datetime | None = None,
@@ -302,7 +294,7 @@ def _mark_purged(ledger: Ledger, due: _Due, item: Purged, *, now: datetime, acto
             .execution_options(synchronize_session=False)).rowcount
         if done != 1:
             return False
-        _scrub_reasons(s, due.submission_id, due.source_name)
+        _forget_texts(s, due.submission_id)
         s.add(AuditEntry(actor=actor, action=ACTION, submission_id=due.submission_id,
                          detail=_detail(item, keep_for)))
     return True

@@ -235,15 +235,19 @@ def test_a_completed_submission_without_its_archive_package_is_held_back(world):
     assert world.purge().held_back == [(sid, "completed without an archive package")]
 
 
-def test_quarantine_reasons_lose_the_file_name(world):
+def test_quarantine_reasons_and_target_errors_go_their_counts_stay(world):
+    """Text from outside (a file name, a target's fault text, masked by shape only) goes with the personal data."""
     sid = world.submission(State.COMPLETED, done_at=OLD)
-    world.ledger.quarantine(sid, "translate", [f"{PERSONAL_NAME}: not well-formed (line 1)"])
+    world.ledger.quarantine(sid, "translate", [f"{PERSONAL_NAME}: not well-formed (line 1)", "second"])
+    claim = world.ledger.claim_delivery(submission_id=sid, target="byggr", idempotency_key="k-purge", owner="w")
+    world.ledger.fail_delivery("k-purge", claim.token, "SOAP fault s:Client: 'Sökande Anna Berg' saknas")
     world.ledger.release(sid, State.COMPLETED)
     world.ledger.update(sid, updated_at=OLD)
     world.purge()
     with world.ledger.session() as s:
         (reasons,) = s.scalars(select(Quarantine.reasons).where(Quarantine.submission_id == sid))
-    assert reasons == [f"{PURGED_NAME}: not well-formed (line 1)"]
+    assert reasons == ["2 reason(s), purged with the submission's personal data"]
+    assert [d.last_error for d in world.ledger.deliveries(sid)] == [None]
 
 
 def test_routes_without_retention_are_left_alone(world):

@@ -6,6 +6,7 @@ A package is copied under a temporary name and renamed, so the archive never see
 from __future__ import annotations
 
 import errno
+import re
 import shutil
 from pathlib import Path
 from typing import Any, ClassVar
@@ -43,9 +44,12 @@ class ArchiveFolderTarget:
             # copytree collects its files' failures (a full or read-only disk) into one Error without an errno.
             shutil.rmtree(staging, ignore_errors=True)
             failures = exc.args[0] if exc.args and isinstance(exc.args[0], list) else []
-            first = f": {failures[0][2]}" if failures else ""
-            raise OSError(errno.EIO, f"the package could not be copied into {self.root}; {len(failures)} file(s) "
-                                     f"failed{first}") from None
+            first = str(failures[0][2]) if failures else ""
+            # Keep the first failure's errno (28: disk full, 30: read-only), which decides how the fault is handled.
+            code = re.match(r"\[Errno (\d+)\]", first)
+            raise OSError(int(code.group(1)) if code else errno.EIO,
+                          f"the package could not be copied into {self.root}; {len(failures)} file(s) failed: "
+                          f"{first}") from None
         except BaseException:
             # A full or read-only disk: leave nothing half-written behind; the next run copies it again.
             shutil.rmtree(staging, ignore_errors=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 import requests
 
-from brygga.errors import TargetRejected, TargetUnavailable
+from brygga.errors import CredentialsRefused, TargetRejected, TargetUnavailable
 from brygga.faults import Fault, http_status_fault
 
 MAX_ANSWER_BYTES = 2 * 1024 * 1024
@@ -44,9 +44,11 @@ def get_json(
             raise TargetUnavailable(f"{where}: HTTP {status} (rule: 5xx, 408, 425 and 429 are temporary)")
         if 300 <= status < 400:
             raise TargetRejected(f"{where}: HTTP {status} redirect (rule: redirects are not followed)")
+        if http_status_fault(status) is Fault.INFRASTRUCTURE:
+            raise CredentialsRefused(f"{where}: HTTP {status}: the register refused the connection's credentials; "
+                                     "fix the connection (nothing is quarantined: the run fails until then)")
         if status >= 400:
-            hint = "; check the connection's credentials" if status in (401, 403) else ""
-            raise TargetRejected(f"{where}: HTTP {status} (rule: 4xx other than 404 is refused{hint})")
+            raise TargetRejected(f"{where}: HTTP {status} (rule: 4xx other than 404 is refused)")
         content_type = response.headers.get("Content-Type", "").lower()
         if "html" in content_type:
             raise TargetUnavailable(f"{where}: answered HTML, not JSON (rule: likely a maintenance page, retry later)")

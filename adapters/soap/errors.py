@@ -8,19 +8,16 @@ Messages name the operation, the fault code and the rule; a target's fault text 
 
 from __future__ import annotations
 
-import re
-
 import requests
 from urllib3.exceptions import ProtocolError
 from zeep import exceptions as zeep_errors
 
 from brygga import redact as redaction
-from brygga.errors import ConfigError, TargetInDoubt, TargetRejected, TargetUnavailable
+from brygga.errors import ConfigError, CredentialsRefused, TargetInDoubt, TargetRejected, TargetUnavailable
 from brygga.faults import Fault, http_status_fault, soap_fault_code_fault
 from brygga_adapters.http import UnsafeUrl
 
 _MESSAGE_LIMIT = 300
-_QUOTED_VALUE = re.compile(r"(value|Value)\s*'[^']*'|'[^']*' is not")
 
 
 class UnsafeTargetAddress(UnsafeUrl):
@@ -39,14 +36,19 @@ class NotSoapReply(Exception):
     """Raised by the transport for an HTTP 200 whose body is no SOAP envelope; ``map_soap_error`` maps it."""
 
 
+def refused_credentials(where: str, status: int) -> CredentialsRefused:
+    return CredentialsRefused(f"{where}: HTTP {status}: the target refused the connection's credentials; fix the "
+                              "connection (nothing is quarantined: the run fails until then)")
+
+
 def not_soap(where: str) -> TargetUnavailable:
     # A proxy's maintenance page or an empty body says nothing about the request: worth a retry.
     return TargetUnavailable(f"{where}: the answer is not SOAP (e.g. a maintenance page); retried later")
 
 
 def redact(message: str) -> str:
-    """Drop quoted values from library messages, mask personal data, and cap the length."""
-    return redaction.redact(_QUOTED_VALUE.sub("value", message), _MESSAGE_LIMIT)
+    """Mask quoted values and personal data in library messages, and cap the length."""
+    return redaction.redact(message, _MESSAGE_LIMIT)
 
 
 def _fault(where: str, exc: zeep_errors.Fault) -> Exception:
@@ -76,8 +78,11 @@ def map_soap_error(service: str, operation: str, exc: Exception) -> Exception:
         return _fault(where, exc)
     if isinstance(exc, zeep_errors.TransportError):
         status = exc.status_code or 0
-        if http_status_fault(status) is Fault.TRANSIENT:
+        kind = http_status_fault(status)
+        if kind is Fault.TRANSIENT:
             return TargetUnavailable(f"{where}: HTTP {status} without a SOAP fault")
+        if kind is Fault.INFRASTRUCTURE:
+            return refused_credentials(where, status)
         return TargetRejected(f"{where}: HTTP {status}")
     if isinstance(exc, requests.ConnectTimeout):
         return TargetUnavailable(f"{where}: timed out while connecting")

@@ -8,7 +8,6 @@ that two workers never call the same target for the same submission at the same 
 from __future__ import annotations
 
 import os
-import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from brygga.errors import ConfigError
 from brygga.ledger.models import AuditEntry, Base, Delivery, Quarantine, Step, Submission, utcnow
+from brygga.ledger.workers import Liveness, liveness, worker_id
 from brygga.redact import redact
 
 
@@ -68,47 +68,17 @@ class Claim:
 DEFAULT_LEASE = timedelta(minutes=5)
 
 
-def _process_start(pid: int) -> str:
-    """The process's start time in clock ticks since boot (Linux), so a reused pid is not taken for the old one."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return ""
-    return stat.rsplit(")", 1)[1].split()[19]
-
-
-def _host() -> str:
-    return socket.gethostname()[:40]  # lease_owner is 64 characters: room for the pid and the start time
-
-
-def worker_id() -> str:
-    """Host, pid and process start: enough to tell, on the same host, that a lease's worker is gone."""
-    pid = os.getpid()
-    return f"{_host()}:{pid}:{_process_start(pid)}"
-
-
-def _is_dead(owner: str | None) -> bool:
-    """True only when the owner ran on this host and its process is gone; another host's worker is trusted."""
-    if not owner:
-        return True
-    host, _, rest = owner.partition(":")
-    pid_text, _, started = rest.partition(":")
-    if host != _host() or not pid_text.isdigit():
-        return False
-    pid = int(pid_text)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False  # alive, another user's
-    return bool(started) and _process_start(pid) != started
+def _still_held(row: Delivery, now: datetime) -> bool:
+    """A worker on this host holds its lease while it lives, however long its call takes; one elsewhere, until the
+    lease runs out (docs/reliability.md, "Leases")."""
+    alive = liveness(row.lease_owner)
+    return alive is Liveness.ALIVE or (alive is Liveness.UNKNOWN and _aware(row.lease_until) > now)
 
 
 def _aware(moment: datetime | None) -> datetime:
-    # SQLite gives naive datetimes back; everything Brygga writes is UTC.
+    # SQLite gives naive datetimes back, PostgreSQL its session's time zone; everything Brygga writes is UTC.
     assert moment is not None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC) if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _busy_timeout_ms() -> int:
@@ -314,11 +284,6 @@ class Ledger:
             self.record_step(submission_id, step, result["outcome"] or "ok", started_at=started,
                              duration_ms=(time.perf_counter() - t0) * 1000, detail=result["detail"])
 
-    def count_steps(self, submission_id: str, step: str, outcome: str) -> int:
-        with self.session() as s:
-            return s.scalar(select(func.count()).select_from(Step).where(
-                Step.submission_id == submission_id, Step.step == step, Step.outcome == outcome)) or 0
-
     def steps(self, submission_id: str) -> list[Step]:
         with self.session() as s:
             return list(s.scalars(select(Step).where(Step.submission_id == submission_id).order_by(Step.id)))
@@ -343,10 +308,13 @@ class Ledger:
             s.execute(update(Quarantine).where(Quarantine.submission_id == submission_id,
                                                Quarantine.released_at.is_(None)).values(released_at=utcnow()))
             s.execute(update(Submission).where(Submission.id == submission_id).values(state=to_state))
-            # A replay gets a fresh retry budget at every call site it has not got through yet.
-            s.execute(update(Delivery).where(Delivery.submission_id == submission_id, Delivery.state != "delivered")
-                      .values(state="failed", first_attempt_at=None, next_attempt_at=None, lease_owner=None,
-                              lease_until=None))
+            # A replay gets a fresh retry budget at every call site it has not got through yet; an in-doubt
+            # call keeps its settle delay, and a call under way keeps its lease.
+            s.execute(update(Delivery).where(Delivery.submission_id == submission_id,
+                                             Delivery.state.in_(("failed", "in_doubt")))
+                      .values(first_attempt_at=None, attempts=0))
+            s.execute(update(Delivery).where(Delivery.submission_id == submission_id, Delivery.state == "failed")
+                      .values(next_attempt_at=None))
 
     # --- audit ------------------------------------------------------------------------------------
 
@@ -390,7 +358,7 @@ class Ledger:
             if row.state == "delivered":
                 return Claim("done", external_ref=row.external_ref, attempts=row.attempts, token=row.lease_token)
             in_doubt = row.state == "in_doubt"
-            if row.state == "pending" and _aware(row.lease_until) > now and not _is_dead(row.lease_owner):
+            if row.state == "pending" and _still_held(row, now):
                 return Claim("busy", attempts=row.attempts, token=row.lease_token)
             if row.state == "pending":  # its worker died or its lease ran out mid-call: the outcome is unknown
                 in_doubt = True
@@ -434,12 +402,15 @@ class Ledger:
             ).values(state="in_doubt" if in_doubt else "failed", lease_owner=None, lease_until=None,
                      last_error=redact(error, 500), next_attempt_at=next_attempt_at)).rowcount == 1
 
-    def release_delivery(self, idempotency_key: str, token: int) -> None:
-        """Give the lease back untouched (an infrastructure fault, a shutdown): nothing was learnt about the call."""
+    def release_delivery(self, idempotency_key: str, token: int, *, settle_until: datetime | None = None) -> None:
+        """Give the lease back after a call that ended without an answer or a fault (a configuration error, a task
+        timeout, a shutdown). With ``settle_until`` the call may have gone out: in doubt until then."""
         with self.session() as s:
             s.execute(update(Delivery).where(
                 Delivery.idempotency_key == idempotency_key, Delivery.lease_token == token,
-                Delivery.state == "pending").values(state="failed", lease_owner=None, lease_until=None))
+                Delivery.state == "pending",
+            ).values(state="in_doubt" if settle_until else "failed", lease_owner=None, lease_until=None,
+                     next_attempt_at=settle_until))
 
     def forget_delivery(self, idempotency_key: str) -> None:
         """Drop a call site's row (a lookup that succeeded: its retries are done, and it may run again later)."""

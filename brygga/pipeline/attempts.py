@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from brygga.errors import TargetInDoubt, TargetRejected, TargetUnavailable
+from brygga.connections import ConnectionNotFound
+from brygga.errors import ConfigError, TargetInDoubt, TargetRejected, TargetUnavailable
 from brygga.ledger.models import utcnow
 from brygga.pipeline.context import PipelineContext
 from brygga.pipeline.guard import StepHandle
@@ -81,17 +82,30 @@ def attempt(ctx: PipelineContext, step: StepHandle, site: CallSite, call: Callab
         return None
     except TargetRejected as exc:
         reason = f"{site.what} refused: {redact(str(exc), 500)}"
-        ledger.fail_delivery(site.key, claim.token, reason)
-        step.quarantine([reason])
+        if ledger.fail_delivery(site.key, claim.token, reason):
+            step.quarantine([reason])
+        else:
+            _fenced_out(step, site)
         return None
+    except (ConfigError, ConnectionNotFound):
+        ledger.release_delivery(site.key, claim.token)  # found before anything was sent: no doubt
+        raise
     except BaseException:
-        ledger.release_delivery(site.key, claim.token)  # an infrastructure fault or a shutdown: not ours to judge
+        # A task timeout, a shutdown, the ledger failing: the call may have gone out, so it is in doubt.
+        ledger.release_delivery(site.key, claim.token, settle_until=utcnow() + site.policy.in_doubt_delay)
         raise
     if forget:
         ledger.forget_delivery(site.key)
     else:
         ledger.complete_delivery(site.key, external_ref(result))
     return Attempted(result=result)
+
+
+def _fenced_out(step: StepHandle, site: CallSite) -> None:
+    """Another worker took this call over while it ran (our lease ran out): its outcome is the one that counts."""
+    step.note("deferred", f"{site.what}: another worker took the call over; its outcome counts")
+    log.warning("submission %s: %s was taken over by another worker while this one called it",
+                site.submission_id, site.what)
 
 
 def _transient(ctx: PipelineContext, step: StepHandle, site: CallSite, token: int, attempts: int,
@@ -101,15 +115,19 @@ def _transient(ctx: PipelineContext, step: StepHandle, site: CallSite, token: in
     failing_for = now - first_attempt_at
     in_doubt = isinstance(exc, TargetInDoubt)
     if failing_for >= site.policy.budget:
-        ctx.ledger.fail_delivery(site.key, token, error, in_doubt=in_doubt)
-        step.quarantine([f"{site.what} unavailable for {_duration(failing_for)}, over the retry budget of "
-                         f"{_duration(site.policy.budget)} (retry.budget), after {attempts} attempt(s): {error}"])
+        if ctx.ledger.fail_delivery(site.key, token, error, in_doubt=in_doubt):
+            step.quarantine([f"{site.what} unavailable for {_duration(failing_for)}, over the retry budget of "
+                             f"{_duration(site.policy.budget)} (retry.budget), after {attempts} attempt(s): {error}"])
+        else:
+            _fenced_out(step, site)
         return
     delay = site.policy.backoff(attempts)
     if in_doubt:
         delay = max(delay, site.policy.in_doubt_delay)
     next_attempt_at = now + delay
-    ctx.ledger.fail_delivery(site.key, token, error, next_attempt_at=next_attempt_at, in_doubt=in_doubt)
+    if not ctx.ledger.fail_delivery(site.key, token, error, next_attempt_at=next_attempt_at, in_doubt=in_doubt):
+        _fenced_out(step, site)
+        return
     doubt = "; the outcome is unknown, so the target is checked before anything is created" if in_doubt else ""
     step.note("retry", f"{site.what}: attempt {attempts} failed; next after {_when(next_attempt_at)}{doubt}")
     log.warning("submission %s: %s failed (attempt %d, failing for %s of a %s budget; rule: transient, retried "

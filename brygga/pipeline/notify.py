@@ -7,8 +7,11 @@ retry repeats at most the one that was under way (docs/reliability.md, "Status t
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from brygga.ledger import Ledger, State
 from brygga.pipeline.attempts import CallSite, attempt, call_site_key
@@ -38,6 +41,13 @@ class LedgerProgress:
                               idempotency_key=call_site_key(self.submission_id, site))
 
 
+def _notify_call(notifier: Any, update: StatusUpdate, progress: LedgerProgress) -> Callable[[], None]:
+    # A third-party notifier written before CallProgress takes the update only; its calls are not recorded.
+    if "progress" in inspect.signature(notifier.notify).parameters:
+        return partial(notifier.notify, update, progress)
+    return partial(notifier.notify, update)
+
+
 def notify(ctx: PipelineContext, ids: list[str]) -> list[str]:
     done: list[str] = []
     spec = ctx.route.notify
@@ -53,9 +63,9 @@ def notify(ctx: PipelineContext, ids: list[str]) -> list[str]:
                 message = (spec.amendment_message if amended else spec.message).format(diarienummer=reference)
                 update = StatusUpdate(source_reference=submission.source_reference or "", status=status,
                                       message=message, external_ref=reference)
-                notifier = ctx.adapter(spec)
                 site = CallSite(sid, NOTIFY, call_site_key(sid, NOTIFY), spec.retry, "the status callback")
-                if attempt(ctx, step, site, partial(notifier.notify, update, LedgerProgress(ctx.ledger, sid))) is None:
+                call = _notify_call(ctx.adapter(spec), update, LedgerProgress(ctx.ledger, sid))
+                if attempt(ctx, step, site, call) is None:
                     continue
             ctx.ledger.update(sid, state=State.COMPLETED)
             done.append(sid)

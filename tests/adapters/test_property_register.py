@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 
 from brygga.connections import Connection
-from brygga.errors import ConfigError, TargetRejected, TargetUnavailable
+from brygga.errors import ConfigError, CredentialsRefused, TargetRejected, TargetUnavailable
 from brygga.plugins import PropertyRecord, PropertyRegister, adapter_class
 from brygga_adapters.property_register import PropertyRegisterLookup, clear_caches
 from brygga_adapters.property_register.answer import AnswerShape, hits, pick
@@ -163,7 +163,7 @@ def test_auth_is_required(register):
     wrong = Connection.from_uri("register", f"{register.url.replace('//', '//brygga:wrong@')}?allow_http=true")
 
     for connection in (anonymous, wrong):
-        with pytest.raises(TargetRejected, match=r"HTTP 401 .*credentials"):
+        with pytest.raises(CredentialsRefused, match=r"HTTP 401: the register refused the connection's credentials"):
             PropertyRegisterLookup({}, connection).lookup("KUMLA STENEN 1:23")
 
 
@@ -175,7 +175,7 @@ def test_bearer_token_from_the_connection(connect):
         assert PropertyRegisterLookup({}, token).lookup("KUMLA STENEN 1:23") == STENEN
         assert register.app.recorded[-1].auth_scheme == "bearer"
         # Basic credentials do not open a bearer-only register.
-        with pytest.raises(TargetRejected, match="HTTP 401"):
+        with pytest.raises(CredentialsRefused, match="HTTP 401"):
             PropertyRegisterLookup({}, connect(register, "register")).lookup("KUMLA STENEN 1:23")
 
 

@@ -14,7 +14,7 @@ from tls_helpers import AppServer, serve_app
 from werkzeug.wrappers import Response
 
 from brygga.connections import Connection
-from brygga.errors import TargetRejected, TargetUnavailable
+from brygga.errors import CredentialsRefused, TargetRejected, TargetUnavailable
 from brygga_adapters.soap import SoapService, UnsafeTargetAddress, safe_settings, soap_service
 from brygga_adapters.soap.raw import call_raw
 
@@ -60,11 +60,11 @@ def test_http_503_without_fault_is_target_unavailable(byggr_connection, byggr_si
         service.call("GetArende", dnr="BN 2026-000001")
 
 
-def test_http_401_is_target_rejected(byggr_connection, byggr_sim):
+def test_http_401_is_the_connections_problem_not_the_submissions(byggr_connection, byggr_sim):
     service = soap_service(byggr_connection)
     byggr_sim.app.forced_http_status = 401
 
-    with pytest.raises(TargetRejected, match="HTTP 401"):
+    with pytest.raises(CredentialsRefused, match="HTTP 401: the target refused the connection's credentials"):
         service.call("GetArende", dnr="BN 2026-000001")
 
 

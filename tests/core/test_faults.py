@@ -12,7 +12,7 @@ from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 from zeep import exceptions as zeep_errors
 
 from brygga.connections import ConnectionNotFound, InvalidConnection
-from brygga.errors import ConfigError, TargetInDoubt, TargetRejected, TargetUnavailable
+from brygga.errors import ConfigError, CredentialsRefused, TargetInDoubt, TargetRejected, TargetUnavailable
 from brygga.faults import Fault, classify, http_status_fault, soap_fault_code_fault
 from brygga.mapping import InvalidSource, MappingFailed
 from brygga_adapters.http import UnsafeUrl
@@ -24,18 +24,24 @@ def test_server_errors_and_come_back_later_statuses_are_transient(status):
     assert http_status_fault(status) is Fault.TRANSIENT
 
 
-@pytest.mark.parametrize("status", [301, 302, 400, 401, 403, 404, 409, 413, 422])
+@pytest.mark.parametrize("status", [301, 302, 400, 404, 409, 413, 422])
 def test_other_client_errors_and_redirects_are_permanent(status):
     assert http_status_fault(status) is Fault.PERMANENT
 
 
-@pytest.mark.parametrize("code", ["s:Server", "soap:Server", "Server", "soap12:Receiver", "Server.Busy"])
+@pytest.mark.parametrize("status", [401, 403, 407])
+def test_refused_credentials_are_the_platforms_problem(status):
+    assert http_status_fault(status) is Fault.INFRASTRUCTURE
+
+
+@pytest.mark.parametrize("code", ["s:Server", "soap:Server", "Server", "soap12:Receiver", "Server.Busy",
+                                  "a:InternalServiceFault"])
 def test_a_soap_server_fault_is_transient(code):
     assert soap_fault_code_fault(code) is Fault.TRANSIENT
 
 
 @pytest.mark.parametrize("code", ["s:Client", "Client", "soap12:Sender", "s:VersionMismatch", "MustUnderstand",
-                                  "a:InternalServiceFaultX", "", None])
+                                  "a:ActionNotSupported", "", None])
 def test_a_soap_client_or_unknown_fault_is_permanent(code):
     assert soap_fault_code_fault(code) is Fault.PERMANENT
 
@@ -48,6 +54,7 @@ def test_a_soap_client_or_unknown_fault_is_permanent(code):
     (MappingFailed([]), Fault.PERMANENT),
     (InvalidSource("not XML"), Fault.PERMANENT),
     (ConfigError("bad config"), Fault.INFRASTRUCTURE),
+    (CredentialsRefused("HTTP 401"), Fault.INFRASTRUCTURE),
     (InvalidConnection("bad port"), Fault.INFRASTRUCTURE),
     (ConnectionNotFound("connection 'x' is not configured"), Fault.INFRASTRUCTURE),
     (OperationalError("UPDATE x", {}, sqlite3.OperationalError("database is locked")), Fault.INFRASTRUCTURE),
@@ -73,6 +80,7 @@ def _fault(code: str) -> zeep_errors.Fault:
     (zeep_errors.TransportError(status_code=503), TargetUnavailable),
     (zeep_errors.TransportError(status_code=429), TargetUnavailable),
     (zeep_errors.TransportError(status_code=404), TargetRejected),
+    (zeep_errors.TransportError(status_code=401), CredentialsRefused),
     (requests.ConnectTimeout(), TargetUnavailable),
     (requests.ReadTimeout(), TargetInDoubt),
     (requests.ConnectionError(ProtocolError("Connection aborted.", ConnectionResetError())), TargetInDoubt),

@@ -76,4 +76,4 @@ def test_a_copy_that_fails_leaves_no_half_package_and_says_why(tmp_path, monkeyp
     out = tmp_path / "out"
     with pytest.raises(OSError, match="No space left on device") as raised:
         ArchiveFolderTarget({"path": str(out)}).deliver_package(package)
-    assert raised.value.errno == errno.EIO and list(out.iterdir()) == []
+    assert raised.value.errno == errno.ENOSPC and list(out.iterdir()) == []

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from brygga.ledger import Ledger
 from brygga.ledger.models import utcnow
-from brygga.ledger.store import worker_id
+from brygga.ledger.workers import Liveness, liveness, worker_id
 
 
 @pytest.fixture
@@ -126,6 +126,38 @@ def test_the_busy_timeout_is_taken_from_the_environment(tmp_path, monkeypatch):
         Ledger(f"sqlite:///{tmp_path / 'm.sqlite'}")
 
 
-def test_worker_id_names_this_process():
+def test_worker_id_names_this_process_and_fits_its_column():
     host, pid, started = worker_id().split(":")
-    assert host == socket.gethostname()[:40] and len(worker_id()) <= 64 and int(pid) == os.getpid() and started.isdigit()
+    assert host.startswith(socket.gethostname()[:20] + "/") and int(pid) == os.getpid() and started.isdigit()
+    assert len(worker_id()) <= 64
+    assert liveness(worker_id()) is Liveness.ALIVE
+
+
+def test_a_look_alike_host_is_another_host(monkeypatch):
+    """Pods whose names share a prefix, or containers with their own pid namespace, are other hosts."""
+    other = f"{socket.gethostname()[:20]}/000000000000:{os.getpid()}:1"
+    assert liveness(other) is Liveness.UNKNOWN
+
+
+def test_a_live_worker_on_this_host_keeps_its_lease_past_its_expiry(ledger, sid):
+    assert _claim(ledger, sid, worker_id(), lease=timedelta(seconds=-1)).outcome == "go"
+    assert _claim(ledger, sid, "w2").outcome == "busy", "a long upload is not taken over while its worker lives"
+
+
+def test_a_replay_keeps_an_in_doubt_calls_settle_delay(ledger, sid):
+    first = _claim(ledger, sid)
+    settle_until = utcnow() + timedelta(minutes=1)
+    ledger.fail_delivery("k", first.token, "read timeout", next_attempt_at=settle_until, in_doubt=True)
+    ledger.quarantine(sid, "deliver", ["x"])
+    ledger.release(sid, "translated")
+    waiting = _claim(ledger, sid, "w2")
+    assert (waiting.outcome, waiting.in_doubt, waiting.next_attempt_at) == ("wait", True, settle_until)
+
+
+def test_a_release_with_a_settle_time_leaves_the_call_in_doubt(ledger, sid):
+    first = _claim(ledger, sid)
+    settle_until = utcnow() + timedelta(minutes=1)
+    ledger.release_delivery("k", first.token, settle_until=settle_until)
+    (row,) = ledger.deliveries(sid)
+    assert row.state == "in_doubt" and row.lease_owner is None
+    assert _claim(ledger, sid, "w2").outcome == "wait"

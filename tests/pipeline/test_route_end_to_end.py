@@ -157,7 +157,7 @@ def test_an_unreachable_callback_is_retried_and_the_case_is_not_delivered_twice(
     submission = route.submission("bygglov-person.xml")
     ledger = route.context().ledger
     assert submission.state == State.ARCHIVED
-    assert ledger.count_steps(submission.id, "notify", "retry") == 1
+    assert [s.outcome for s in ledger.steps(submission.id) if s.step == "notify"] == ["retry"]
     route.connect("oep_kumla", local(callback))
     route.run()
     assert ledger.get(submission.id).state == State.COMPLETED

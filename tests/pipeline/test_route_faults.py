@@ -142,17 +142,21 @@ def test_two_runs_at_once_send_each_callback_once(route, byggr, callback):
     for step in (translate, deliver, archive):
         step(ctx, batch)
     callback.app.faults.set([{"operation": "setStatus", "action": "delay", "seconds": 1}])
-    start = threading.Barrier(2)
+    start, failures = threading.Barrier(2), []
 
     def run() -> None:
         start.wait()
-        notify(route.context(), batch)
+        try:
+            notify(route.context(), batch)
+        except Exception as exc:  # a thread's exception would otherwise vanish and the test pass without it
+            failures.append(exc)
 
     threads = [threading.Thread(target=run) for _ in range(2)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    assert failures == []
     assert [c.operation for c in callback.app.calls] == ["setStatus", "addMessage", "confirmDelivery"]
     notify(route.context(), batch)
     assert route.submission(SAMPLE).state == State.COMPLETED and len(callback.app.calls) == 3
