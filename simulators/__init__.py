@@ -7,9 +7,11 @@
     with start_simulator("oep-callback", variant="sundsvall") as sim: ...
     with start_simulator("property-register", basic_auth="brygga:s3cret") as sim:
         print(sim.url)                          # the service root a Connection points at
+    with start_simulator("byggr", fault_plan=[{"action": "http_status", "status": 503, "times": 3}]) as sim: ...
 
 From a shell: ``python -m brygga_simulators byggr --port 8081``;
-``python -m brygga_simulators property-register --option basic_auth=brygga:s3cret``.
+``python -m brygga_simulators property-register --option basic_auth=brygga:s3cret``;
+``--option 'fault_plan=[{"operation": "SaveNewArende", "action": "lose_reply", "nth": 1}]'`` (brygga_simulators.faults).
 """
 
 from __future__ import annotations
@@ -43,8 +45,10 @@ def start_simulator(
 ) -> RunningSimulator:
     """Start a simulator (by name, class or ready instance) on a real socket in a background thread.
 
-    ``options`` go to the simulator's constructor, e.g. ``variant="sundsvall"`` for ``oep-callback``.
+    ``options`` go to the simulator's constructor, e.g. ``variant="sundsvall"`` for ``oep-callback``, except
+    ``fault_plan`` (JSON text or a list of rules, see ``brygga_simulators.faults``), which every simulator takes.
     """
+    fault_plan = options.pop("fault_plan", None)
     if isinstance(name_or_class, SoapSimulator | RestSimulator):
         if options:
             raise TypeError("options apply when the simulator is started by name or class, not to an instance")
@@ -52,6 +56,8 @@ def start_simulator(
     else:
         cls = simulator_class(name_or_class) if isinstance(name_or_class, str) else name_or_class
         app = cls(**options)
+    if fault_plan is not None:
+        app.faults.set(fault_plan)
     return serve(app, host=host, port=port)
 
 

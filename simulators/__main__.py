@@ -1,7 +1,8 @@
 """``python -m brygga_simulators NAME [--host H] [--port N] [--option KEY=VALUE ...]``: run one simulator until Ctrl-C.
 
 Options go to the simulator's constructor as strings, e.g. ``oep-callback --option variant=sundsvall`` or
-``property-register --option basic_auth=brygga:s3cret --option not_found=404``.
+``property-register --option basic_auth=brygga:s3cret --option not_found=404``. Every simulator takes
+``--option fault_plan=<json>`` (see brygga_simulators.faults) and serves ``/_sim/faults`` to change it while running.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"WSDL: {running.wsdl_url}")
         print(f"inspect: {running.base_url}/_sim/{'cases' if args.name == 'byggr' else 'calls'}", flush=True)
+    print(f"faults: {running.base_url}/_sim/faults (GET, POST a JSON list of rules, DELETE)", flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

@@ -5,6 +5,7 @@ What every REST simulator gets from ``RestSimulator``:
   with 401 and a ``WWW-Authenticate`` challenge like a real gateway;
 - test knobs that act in front of the service, as a proxy or gateway would: ``delay_seconds``,
   ``forced_http_status`` (a bare error, no JSON) and ``maintenance_page`` (an HTML page with HTTP 200);
+- a fault plan (``faults``, ``brygga_simulators.faults``) matched by request path, set at ``/_sim/faults``;
 - ``/_sim/<view>`` JSON inspection views (``requests`` is built in; subclasses add more through ``inspect``);
 - a record of every request in ``recorded`` for tests. The ``/_sim/requests`` view shows parameter names only:
   query values (designations, names) may be personal data.
@@ -26,17 +27,21 @@ from typing import Any, ClassVar
 
 from werkzeug.wrappers import Request, Response
 
+from brygga_simulators.faults import (
+    DROPPING,
+    INSTEAD,
+    MAINTENANCE_HTML,
+    FaultPlan,
+    FaultRule,
+    bare_status,
+    drop_connection,
+    maintenance_page,
+    wait,
+)
 from brygga_simulators.serving import inspection_response
 
 MAX_REQUEST_BYTES = 1024 * 1024
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
-MAINTENANCE_HTML = (
-    "<!DOCTYPE html><html lang=\"sv\"><head><title>Underhåll</title></head>"
-    "<body><h1>Tjänsten är tillfälligt otillgänglig</h1><p>Planerat underhåll pågår. Försök igen senare.</p>"
-    "</body></html>"
-)
-
 
 @dataclass(frozen=True)
 class RecordedRequest:
@@ -79,6 +84,8 @@ class RestSimulator(abc.ABC):
         self.forced_http_status: int | None = None
         self.maintenance_page = False
         self._recorded: list[RecordedRequest] = []
+        # What to do wrong, and when (brygga_simulators.faults), matched by request path; also at /_sim/faults.
+        self.faults = FaultPlan()
 
     # --- WSGI -------------------------------------------------------------------------------------
 
@@ -92,19 +99,47 @@ class RestSimulator(abc.ABC):
 
     def _respond(self, request: Request) -> Response:
         if request.path.startswith("/_sim/"):
+            answered = self.faults.endpoint(request)
+            if answered is not None:
+                return answered
             return inspection_response(self.inspect, request.path.removeprefix("/_sim/"))
+        relative = request.path.removeprefix(self.path) if self.path != "/" else request.path
+        rule = self.faults.match(request.path, relative or "/")
+        if rule is not None and rule.action in INSTEAD:
+            return self._instead(rule, request)
+        if rule is not None:
+            wait(rule, "before")
+        response = self._service(request)
+        if rule is not None:
+            if rule.action in DROPPING:
+                return drop_connection(request.environ)
+            wait(rule, "after")
+        return response
+
+    def _service(self, request: Request) -> Response:
         if self.delay_seconds:
             time.sleep(self.delay_seconds)
         if self.forced_http_status is not None:
-            return Response("simulated outage", status=self.forced_http_status, mimetype="text/plain")
+            return bare_status(self.forced_http_status)
         if self.maintenance_page:
-            return Response(MAINTENANCE_HTML, status=200, content_type="text/html; charset=utf-8")
+            return maintenance_page()
         if not self._under_path(request.path):
             return self.outside_path(request)
         challenge = self._auth_challenge(request)
         if challenge is not None:
             return challenge
         return self.handle(request)
+
+    @staticmethod
+    def _instead(rule: FaultRule, request: Request) -> Response:
+        """The answer of a rule that acts in place of the service; a REST service's "SOAP fault" is a 500."""
+        if rule.action == "http_status":
+            return bare_status(rule.status)
+        if rule.action == "html_200":
+            return maintenance_page()
+        if rule.action == "soap_fault":
+            return problem(500, rule.faultcode, rule.faultstring)
+        return drop_connection(request.environ)  # reset
 
     def _under_path(self, path: str) -> bool:
         return self.path == "/" or path == self.path or path.startswith(self.path + "/")
@@ -172,6 +207,7 @@ class RestSimulator(abc.ABC):
         self.delay_seconds = 0.0
         self.forced_http_status = None
         self.maintenance_page = False
+        self.faults.reset()
 
 
 def _same(given: str, expected: str) -> bool:

@@ -26,6 +26,16 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from brygga.xmlsafe import UnsafeOrMalformedXml, parse_xml, safe_parser
+from brygga_simulators.faults import (
+    DROPPING,
+    INSTEAD,
+    FaultPlan,
+    FaultRule,
+    bare_status,
+    drop_connection,
+    maintenance_page,
+    wait,
+)
 from brygga_simulators.serving import inspection_response
 from brygga_simulators.wsdl_schema import compile_wsdl_schema
 
@@ -136,6 +146,8 @@ class SoapSimulator:
         # Operations whose next reply is lost after the work is done (HTTP 503 instead): a crash, a timeout or
         # a dropped connection after the target acted, the case at-least-once delivery must survive.
         self.lose_next_reply: set[str] = set()
+        # What to do wrong, and when (brygga_simulators.faults); also at /_sim/faults.
+        self.faults = FaultPlan()
 
     # --- WSGI -------------------------------------------------------------------------------------
 
@@ -146,6 +158,9 @@ class SoapSimulator:
 
     def _respond(self, request: Request) -> Response:
         if request.path.startswith("/_sim/"):
+            answered = self.faults.endpoint(request)
+            if answered is not None:
+                return answered
             return inspection_response(self.inspect, request.path.removeprefix("/_sim/"))
         if request.path.rstrip("/") != self.path.rstrip("/"):
             return Response("not found", status=404, mimetype="text/plain")
@@ -154,20 +169,45 @@ class SoapSimulator:
         if request.method != "POST":
             return Response("POST a SOAP 1.1 envelope, or GET ?wsdl", status=405, mimetype="text/plain")
         if self.forced_http_status is not None:
-            return Response("simulated outage", status=self.forced_http_status, mimetype="text/plain")
+            return bare_status(self.forced_http_status)
+        rule: FaultRule | None = None
         try:
             data = request.get_data(cache=False)
             with self.lock:
                 self.captured_requests.append(data)
                 self.auth_users.append(request.authorization.username if request.authorization else None)
-            answer = self.handle_soap(data)
+            payload, operation = self.read_operation(data)
+            rule = self.faults.match(operation)
+            if rule is not None and rule.action in INSTEAD:
+                return self._instead(rule, request)
+            if rule is not None:
+                wait(rule, "before")
+            answer = self.perform(payload, operation)
         except RequestEntityTooLarge:
             return Response("request too large", status=413, mimetype="text/plain")
         except SoapFault as fault:
+            if rule is not None and rule.action in DROPPING:  # refused, but the answer is lost all the same
+                return drop_connection(request.environ)
             return Response(_fault_envelope(fault), status=500, content_type="text/xml; charset=utf-8")
         except _LostReply:
             return Response("simulated lost reply", status=503, mimetype="text/plain")
+        if rule is not None:
+            if rule.action in DROPPING:
+                return drop_connection(request.environ)
+            wait(rule, "after")
         return Response(_envelope(answer), status=200, content_type="text/xml; charset=utf-8")
+
+    @staticmethod
+    def _instead(rule: FaultRule, request: Request) -> Response:
+        """The answer of a rule that acts in place of the service."""
+        if rule.action == "http_status":
+            return bare_status(rule.status)
+        if rule.action == "html_200":
+            return maintenance_page()
+        if rule.action == "soap_fault":
+            fault = SoapFault(rule.faultstring, faultcode=rule.faultcode)
+            return Response(_fault_envelope(fault), status=500, content_type="text/xml; charset=utf-8")
+        return drop_connection(request.environ)  # reset
 
     def served_wsdl(self, url: str) -> bytes:
         """The WSDL with its soap:address pointing at where the client reached us."""
@@ -179,6 +219,11 @@ class SoapSimulator:
     # --- SOAP -------------------------------------------------------------------------------------
 
     def handle_soap(self, data: bytes) -> etree._Element:
+        payload, operation = self.read_operation(data)
+        return self.perform(payload, operation)
+
+    def read_operation(self, data: bytes) -> tuple[etree._Element, str]:
+        """The Body's payload and the operation it names; a SoapFault for anything that is no call of ours."""
         envelope = parse_request(data)
         if envelope.tag != f"{{{SOAP_ENV}}}Envelope":
             raise SoapFault("the request is not a SOAP 1.1 Envelope", faultcode="VersionMismatch")
@@ -192,18 +237,22 @@ class SoapSimulator:
         qname = etree.QName(payload)
         if qname.namespace != self.target_namespace:
             raise SoapFault(f"unknown operation element {qname.text}")
-        handler = getattr(self, f"on_{qname.localname}", None)
+        return payload, qname.localname
+
+    def perform(self, payload: etree._Element, operation: str) -> etree._Element:
+        """Validate the payload, run the operation's handler, and check its answer."""
+        handler = getattr(self, f"on_{operation}", None)
         if handler is None:
-            raise SoapFault(f"unknown operation {qname.localname}")
-        self.check_schema(payload, qname.localname)
+            raise SoapFault(f"unknown operation {operation}")
+        self.check_schema(payload, operation)
         answer = handler(payload)
         if self.validate_responses:
-            self._check_response(answer, qname.localname)
+            self._check_response(answer, operation)
         with self.lock:
-            lost = qname.localname in self.lose_next_reply
-            self.lose_next_reply.discard(qname.localname)
+            lost = operation in self.lose_next_reply
+            self.lose_next_reply.discard(operation)
         if lost:
-            raise _LostReply(qname.localname)
+            raise _LostReply(operation)
         return answer
 
     def check_schema(self, payload: etree._Element, operation: str) -> None:
@@ -235,6 +284,7 @@ class SoapSimulator:
             self.captured_requests.clear()
             self.auth_users.clear()
             self.lose_next_reply.clear()
+        self.faults.reset()
 
 
 def copy_element(element: etree._Element) -> etree._Element:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import binascii
 import itertools
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -57,6 +58,7 @@ FIRST_ASSIGNED_FNR = 22040001
 # parent, lxml points its tag at the parent's declaration, which the element's own default then shadows.
 REPLY_NSMAP = {"sc": CONTRACT_NS}
 FILE_LINE = 76  # real GetDocument replies wrap base64 in indented lines
+MARKER_PREFIX = "brygga-ref:"  # how Brygga marks the handelse it adds (brygga_adapters.byggr.markers)
 
 
 def _now() -> datetime:
@@ -116,7 +118,36 @@ class ByggrSimulator(SoapSimulator):
         if what == "cases":
             with self.lock:
                 return [case.summary() for case in self._cases.values()]
+        if what == "counts":
+            return self.counts()
         raise KeyError(what)
+
+    def counts(self) -> dict[str, Any]:
+        """What a fault harness counts (``/_sim/counts``): cases per externRef and per marker, documents per case.
+
+        A marker is a handelse's ``anteckning`` that starts with ``brygga-ref:`` (how Brygga finds its handelse
+        again; on the v4 contract also its case). ``duplicate_documents`` counts, per case, the documents whose
+        content (sha256) the case already held.
+        """
+        per_ref: Counter[str] = Counter()
+        per_marker: Counter[str] = Counter()
+        documents: dict[str, int] = {}
+        duplicates: dict[str, int] = {}
+        with self.lock:
+            for case in self._cases.values():
+                if case.extern_ref:
+                    per_ref[case.extern_ref] += 1
+                seen: Counter[str] = Counter()
+                for handelse in case.handelser:
+                    note = (handelse.anteckning or "").strip()
+                    if note.startswith(MARKER_PREFIX):
+                        per_marker[note.split()[0]] += 1
+                    seen.update(document.sha256 for document in handelse.documents)
+                documents[case.dnr] = sum(seen.values())
+                duplicates[case.dnr] = sum(n - 1 for n in seen.values())
+            return {"cases": len(self._cases), "cases_per_extern_ref": dict(per_ref),
+                    "cases_per_marker": dict(per_marker), "documents_per_case": documents,
+                    "duplicate_documents": duplicates}
 
     def cases_on_property(
         self, fnr: int | str | None = None, trakt: str | None = None, fbet_nr: str | None = None

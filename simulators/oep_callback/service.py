@@ -12,6 +12,7 @@ contract, ``OepCallbackSimulator(variant="sundsvall")`` the newer one whose addM
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -86,9 +87,19 @@ class OepCallbackSimulator(SoapSimulator):
     def inspect(self, what: str) -> Any:
         if what == "calls":
             return [asdict(call) for call in self.calls]
+        if what == "callbacks":
+            return self.callbacks_per_flow_instance()
         if what == "variant":
             return {"variant": self.variant}
         raise KeyError(what)
+
+    def callbacks_per_flow_instance(self) -> dict[str, dict[str, int]]:
+        """``/_sim/callbacks``: per flowInstanceID, how many calls of each operation were accepted."""
+        counts: dict[str, Counter[str]] = {}
+        for call in self.calls:
+            flow_id = str(call.fields.get("flowInstanceID", "?"))
+            counts.setdefault(flow_id, Counter())[call.operation] += 1
+        return {flow_id: dict(ops) for flow_id, ops in counts.items()}
 
     def reset(self) -> None:
         super().reset()
