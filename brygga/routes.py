@@ -160,6 +160,7 @@ def parse_routes(document: Any, *, file: Path, mappings_dir: Path) -> list[Route
             a = raw["archive"]
             _check_adapter(file, f"{where}/archive", a)
             archive = ArchiveSpec(a["adapter"], a.get("connection"), a.get("config", {}),
+                                  retry=retry.merged(a.get("retry")),
                                   submission_agreement=a.get("submission_agreement"))
         if "notify" in raw:
             n = raw["notify"]

@@ -63,8 +63,8 @@ def test_find_shows_every_version_of_a_reference_with_its_revision(ledger, capsy
     for sha, revision in (("a" * 64, 1), ("b" * 64, 2)):
         sid = ledger.land(route_id="r", tenant="1881", content_sha256=sha, raw_path="/x",
                           source_name="f.xml").submission_id
-        assert ledger.claim_revision(sid, revision, source_reference="1001", state="completed",
-                                     content_fingerprint=sha)
+        assert ledger.advance(sid, "landed", revision=revision, source_reference="1001", state="completed",
+                              content_fingerprint=sha)
     sid = ledger.land(route_id="r", tenant="1881", content_sha256="c" * 64, raw_path="/x",
                       source_name="f.xml").submission_id
     ledger.update(sid, source_reference="1001", state="duplicate", content_fingerprint="b" * 64)
@@ -75,4 +75,5 @@ def test_find_shows_every_version_of_a_reference_with_its_revision(ledger, capsy
     # Two runs cannot both claim revision 2 of the same reference.
     other = ledger.land(route_id="r", tenant="1881", content_sha256="d" * 64, raw_path="/x",
                         source_name="f.xml").submission_id
-    assert not ledger.claim_revision(other, 2, source_reference="1001", content_fingerprint="d" * 64)
+    assert not ledger.advance(other, "landed", revision=2, source_reference="1001", content_fingerprint="d" * 64)
+    assert ledger.get(other).state == "landed"

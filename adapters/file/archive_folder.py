@@ -8,12 +8,25 @@ from __future__ import annotations
 import errno
 import re
 import shutil
+import uuid
 from pathlib import Path
 from typing import Any, ClassVar
 
 from brygga.connections import Connection
 from brygga.plugins import configure
 from brygga_adapters.file.paths import resolve_config_path
+
+
+def _copy_failure(root: Path, exc: OSError) -> OSError:
+    """copytree collects its files' failures (a full or read-only disk) into one shutil.Error without an errno;
+    keep the first failure's (28: disk full, 30: read-only), which decides how the fault is handled."""
+    if not isinstance(exc, shutil.Error):
+        return exc
+    failures = exc.args[0] if exc.args and isinstance(exc.args[0], list) else []
+    first = str(failures[0][2]) if failures else ""
+    code = re.match(r"\[Errno (\d+)\]", first)
+    return OSError(int(code.group(1)) if code else errno.EIO,
+                   f"the package could not be copied into {root}; {len(failures)} file(s) failed: {first}")
 
 
 class ArchiveFolderTarget:
@@ -32,26 +45,20 @@ class ArchiveFolderTarget:
         final = self.root / package.name
         if final.exists():
             return str(final)  # packages are named by a stable id: already delivered
-        staging = self.root / f".incoming-{package.name}"
-        shutil.rmtree(staging, ignore_errors=True)
+        # A name of this hand-over's own: two runs handing the same package over at once must not mix their copies.
+        staging = self.root / f".incoming-{package.name}-{uuid.uuid4().hex[:12]}"
         try:
             if package.is_dir():
                 shutil.copytree(package, staging)
             else:
                 shutil.copy2(package, staging)
             staging.rename(final)
-        except shutil.Error as exc:
-            # copytree collects its files' failures (a full or read-only disk) into one Error without an errno.
+        except OSError as exc:  # a full or read-only disk, or another hand-over's rename first
             shutil.rmtree(staging, ignore_errors=True)
-            failures = exc.args[0] if exc.args and isinstance(exc.args[0], list) else []
-            first = str(failures[0][2]) if failures else ""
-            # Keep the first failure's errno (28: disk full, 30: read-only), which decides how the fault is handled.
-            code = re.match(r"\[Errno (\d+)\]", first)
-            raise OSError(int(code.group(1)) if code else errno.EIO,
-                          f"the package could not be copied into {self.root}; {len(failures)} file(s) failed: "
-                          f"{first}") from None
-        except BaseException:
-            # A full or read-only disk: leave nothing half-written behind; the next run copies it again.
+            if final.exists():  # another hand-over of the same package got there first: it is delivered
+                return str(final)
+            raise _copy_failure(self.root, exc) from None
+        except BaseException:  # interrupted: leave nothing half-written behind; the next run copies it again
             shutil.rmtree(staging, ignore_errors=True)
             raise
         return str(final)

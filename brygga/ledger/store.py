@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, delete, event, func, inspect, or_, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from brygga.errors import ConfigError
@@ -92,8 +92,8 @@ def _sqlite_pragmas(busy_timeout_ms: int):  # type: ignore[no-untyped-def]
     def on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
         # WAL plus a busy timeout lets the scheduler's workers and the CLI share one file safely.
         cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")  # first: switching to WAL may have to wait too
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
@@ -117,6 +117,18 @@ def _make_engine(url: str) -> Engine:
     return engine
 
 
+def _create_tables(engine: Engine) -> None:
+    for attempt in range(len(Base.metadata.tables)):
+        try:
+            Base.metadata.create_all(engine)
+            return
+        except OperationalError:
+            # Two workers starting on a fresh ledger: the other created a table between check and create. Each
+            # retry finds at least one more table made.
+            if attempt == len(Base.metadata.tables) - 1:
+                raise
+
+
 def _refuse_an_older_schema(engine: Engine) -> None:
     """create_all adds missing tables, never missing columns: say so plainly instead of failing later."""
     found = inspect(engine)
@@ -133,7 +145,7 @@ class Ledger:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = _make_engine(url)
-        Base.metadata.create_all(self.engine)
+        _create_tables(self.engine)
         _refuse_an_older_schema(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -174,6 +186,19 @@ class Ledger:
         with self.session() as s:
             s.execute(update(Submission).where(Submission.id == submission_id).values(**fields))
 
+    def advance(self, submission_id: str, from_state: str, **fields: object) -> bool:
+        """Update the submission only if it is still in ``from_state``: of two runs at once, one moves it on.
+
+        False when another run got there first (the caller leaves it to that run).
+        """
+        try:
+            with self.session() as s:
+                return s.execute(update(Submission).where(
+                    Submission.id == submission_id, Submission.state == from_state,
+                ).values(**fields, updated_at=utcnow())).rowcount == 1
+        except IntegrityError:  # e.g. the revision number another run's version took meanwhile
+            return False
+
     def in_state(self, ids: list[str], state: str) -> list[str]:
         """The subset of ``ids`` that is in ``state``, keeping their order: steps only touch their own work."""
         if not ids:
@@ -200,12 +225,13 @@ class Ledger:
                 Submission.state.not_in(State.DONE),
             ).order_by(Submission.received_at).limit(limit)))
 
-    def versions(self, route_id: str, source_reference: str) -> list[Submission]:
-        """Every translated submission of one e-service reference on a route, oldest first (duplicates too)."""
+    def versions(self, route_id: str, source_reference: str, *, besides: str) -> list[Submission]:
+        """Every translated submission of one e-service reference on a route but ``besides``, oldest first
+        (duplicates too). ``besides`` may have been translated meanwhile by another run: it is no version of itself."""
         with self.session() as s:
             return list(s.scalars(select(Submission).where(
                 Submission.route_id == route_id, Submission.source_reference == source_reference,
-                Submission.content_fingerprint.is_not(None),
+                Submission.content_fingerprint.is_not(None), Submission.id != besides,
             ).order_by(Submission.received_at, Submission.id)))
 
     def earlier_versions(self, submission: Submission) -> list[Submission]:
@@ -233,16 +259,6 @@ class Ledger:
         with self.session() as s:
             return s.scalar(select(func.count()).select_from(Delivery).where(
                 Delivery.submission_id == submission_id, Delivery.state == "delivered")) > 0
-
-    def claim_revision(self, submission_id: str, revision: int, **fields: object) -> bool:
-        """Record the submission as ``revision`` of its reference; False when another run took that number."""
-        try:
-            with self.session() as s:
-                s.execute(update(Submission).where(Submission.id == submission_id)
-                          .values(revision=revision, **fields))
-            return True
-        except IntegrityError:
-            return False
 
     def delivered_ref(self, submission_id: str, target: str) -> str | None:
         with self.session() as s:

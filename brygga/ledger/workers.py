@@ -30,10 +30,16 @@ def _read(path: str) -> str:
         return ""
 
 
+def _stat(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command name: state first, the start time at index 19."""
+    stat = _read(f"/proc/{pid}/stat")
+    return stat.rsplit(")", 1)[1].split() if stat else []
+
+
 def process_start(pid: int) -> str:
     """The process's start time in clock ticks since boot (Linux), so a reused pid is not taken for the old one."""
-    stat = _read(f"/proc/{pid}/stat")
-    return stat.rsplit(")", 1)[1].split()[19] if stat else ""
+    fields = _stat(pid)
+    return fields[19] if fields else ""
 
 
 @cache
@@ -66,4 +72,7 @@ def liveness(owner: str | None) -> Liveness:
         return Liveness.GONE
     except PermissionError:
         return Liveness.ALIVE  # another user's process
-    return Liveness.GONE if started and process_start(pid) != started else Liveness.ALIVE
+    fields = _stat(pid)
+    if fields and fields[0] in ("Z", "X"):  # killed, not yet reaped by its parent: gone all the same
+        return Liveness.GONE
+    return Liveness.GONE if started and fields and fields[19] != started else Liveness.ALIVE

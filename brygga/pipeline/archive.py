@@ -2,53 +2,81 @@
 
 An amendment gets a package of its own, with the full new case and the documents no earlier package of the case
 holds, which refers to the package of the version that created the case.
+
+The hand-over is claimed like a delivery (``@archive``): two runs at once never build the same package, and an
+archive target's transient faults are retried by time. Each package is built in a staging folder of its own run.
 """
 
 from __future__ import annotations
 
 import shutil
+import tempfile
+from dataclasses import replace
+from datetime import timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
 
 from brygga import __version__
 from brygga.archive import Agent, build_sip, package_objid
 from brygga.canonical.serialize import loads_case
-from brygga.ledger import State
+from brygga.ledger import State, Submission
+from brygga.pipeline.attempts import CallSite, attempt, call_site_key
 from brygga.pipeline.context import PipelineContext
 from brygga.pipeline.deliver import stored_documents
 from brygga.pipeline.guard import per_submission
 from brygga.pipeline.revisions import new_attachments
 
+ARCHIVE = "@archive"
+
+
+def _hand_over(ctx: PipelineContext, submission: Submission, case: dict[str, Any], staging: Path) -> tuple[str, str]:
+    """Build the package and hand it to the archive target: its location, and a note for the ledger."""
+    route = ctx.route
+    assert route.archive is not None
+    attachments, revision, first_package = case.get("attachments", []), 1, None
+    if submission.amends is not None:
+        # The documents the case's packages already hold are not archived again.
+        archived = [loads_case(v.canonical_json or "{}") for v in ctx.ledger.earlier_versions(submission)
+                    if v.archive_location is not None]
+        attachments, revision = new_attachments(archived, case), submission.revision or 1
+        first_package = package_objid(case)  # the package of the version that created the case
+    tenant = Agent(name=route.tenant.name, identification_code=route.tenant.organisationsnummer)
+    package = build_sip(case, stored_documents(ctx, attachments), out_dir=staging,
+                        diarienummer=submission.external_ref, archival_creator=tenant, submitter=tenant,
+                        software=("Brygga", __version__), revision=revision, previous_package=first_package,
+                        submission_agreement=route.archive.submission_agreement)
+    try:
+        location = ctx.adapter(route.archive).deliver_package(package)
+    finally:  # built again next time if the hand-over failed
+        shutil.rmtree(package, ignore_errors=True)
+    return location, f"package {package.name}" + (f" (revision {revision}, refers to {first_package})"
+                                                  if first_package else "")
+
 
 def archive(ctx: PipelineContext, ids: list[str]) -> list[str]:
     done: list[str] = []
     route = ctx.route
-    staging = ctx.settings.home / "archive-staging"
-    for sid in ctx.ledger.in_state(ids, State.DELIVERED):
-        with per_submission(ctx, sid, "archive") as step:
-            if route.archive is None:
-                step.note("skipped", "route has no archive target")
-                ctx.ledger.update(sid, state=State.ARCHIVED)
-                done.append(sid)
-                continue
-            submission = ctx.ledger.get(sid)
-            case = ctx.case(sid)
-            attachments, revision, first_package = case.get("attachments", []), 1, None
-            if submission.amends is not None:
-                # The documents the case's packages already hold are not archived again.
-                archived = [loads_case(v.canonical_json or "{}") for v in ctx.ledger.earlier_versions(submission)
-                            if v.archive_location is not None]
-                attachments, revision = new_attachments(archived, case), submission.revision or 1
-                first_package = package_objid(case)  # the package of the version that created the case
-            tenant = Agent(name=route.tenant.name, identification_code=route.tenant.organisationsnummer)
-            package = build_sip(case, stored_documents(ctx, attachments), out_dir=staging,
-                                diarienummer=submission.external_ref, archival_creator=tenant, submitter=tenant,
-                                software=("Brygga", __version__), revision=revision, previous_package=first_package,
-                                submission_agreement=route.archive.submission_agreement)
-            try:
-                location = ctx.adapter(route.archive).deliver_package(package)
-            finally:  # built again next time if the hand-over failed
-                shutil.rmtree(package, ignore_errors=True)
-            step.note("ok", f"package {package.name}" + (f" (revision {revision}, refers to {first_package})"
-                                                         if first_package else ""))
-            ctx.ledger.update(sid, state=State.ARCHIVED, archive_location=location)
-            done.append(sid)
+    staging_root = ctx.settings.home / "archive-staging"
+    staging_root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=staging_root) as run_staging:
+        for sid in ctx.ledger.in_state(ids, State.DELIVERED):
+            with per_submission(ctx, sid, "archive") as step:
+                if route.archive is None:
+                    step.note("skipped", "route has no archive target")
+                    if ctx.ledger.advance(sid, State.DELIVERED, state=State.ARCHIVED):
+                        done.append(sid)
+                    continue
+                submission, case = ctx.ledger.get(sid), ctx.case(sid)
+                # A package is found by its stable name at the target: an interrupted hand-over needs no settle delay.
+                policy = replace(route.archive.retry, in_doubt_delay=timedelta(0))
+                site = CallSite(sid, ARCHIVE, call_site_key(sid, ARCHIVE), policy, "the archive target")
+                hand_over = partial(_hand_over, ctx, submission, case, Path(run_staging))
+                handed = attempt(ctx, step, site, hand_over, forget=True)
+                if handed is None or handed.result is None:
+                    continue
+                location, note = handed.result
+                step.note("ok", note)
+                if ctx.ledger.advance(sid, State.DELIVERED, state=State.ARCHIVED, archive_location=location):
+                    done.append(sid)
     return done

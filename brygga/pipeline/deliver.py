@@ -121,7 +121,10 @@ def deliver(ctx: PipelineContext, ids: list[str]) -> list[str]:
             amends = bases[0].submission.id if bases[0] is not None else None
             kind = f"revision {submission.revision}, amending {amends}: " if amends else ""
             step.note("ok", kind + ", ".join(f"{t.id}={ref}" for t, ref in zip(targets, refs, strict=True)))
-            ctx.ledger.update(sid, state=State.DELIVERED, external_ref=refs[0], amends=amends)
+            if not ctx.ledger.advance(sid, State.TRANSLATED, state=State.DELIVERED, external_ref=refs[0],
+                                      amends=amends):
+                step.note("deferred", "another run delivered it meanwhile")
+                continue
             for version in earlier:  # versions that never got anywhere: this one took their place
                 if version.state == State.QUARANTINED and not ctx.ledger.delivered_anywhere(version.id):
                     ctx.ledger.supersede(version.id, by=sid)

@@ -26,8 +26,12 @@ def intake(ctx: PipelineContext) -> list[str]:
     quarantined: list[str] = []  # at intake, in this run: part of the batch, so the run's check sees them
     for taken, item in enumerate(source.poll(), start=1):
         started, t0 = datetime.now(UTC), time.perf_counter()
-        with item.open() as reader:
-            sha256, raw_path, size = ctx.landing.put_stream(reader)
+        try:
+            with item.open() as reader:
+                sha256, raw_path, size = ctx.landing.put_stream(reader)
+        except FileNotFoundError:
+            continue  # another run took it in between listing and reading: it is that run's
+
         reasons = [f"the file is {size:,} bytes, over the route's limit of {limit:,} bytes (limits.max_file_bytes); "
                    "raise the limit or replay to take it in anyway"] if size > limit else None
         landing = ctx.ledger.land(route_id=ctx.route.id, tenant=ctx.route.tenant.kommunkod, content_sha256=sha256,

@@ -67,6 +67,6 @@ def notify(ctx: PipelineContext, ids: list[str]) -> list[str]:
                 call = _notify_call(ctx.adapter(spec), update, LedgerProgress(ctx.ledger, sid))
                 if attempt(ctx, step, site, call) is None:
                     continue
-            ctx.ledger.update(sid, state=State.COMPLETED)
-            done.append(sid)
+            if ctx.ledger.advance(sid, State.ARCHIVED, state=State.COMPLETED):
+                done.append(sid)
     return done

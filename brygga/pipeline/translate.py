@@ -85,15 +85,18 @@ def translate(ctx: PipelineContext, ids: list[str]) -> list[str]:
                 step.quarantine(problems)
                 continue
             reference = str(case["source"]["reference"])
-            version = classify(ctx.ledger.versions(ctx.route.id, reference), content)
+            version = classify(ctx.ledger.versions(ctx.route.id, reference, besides=sid), content)
             fields = dict(case_type=case_type, source_reference=reference, canonical_json=dumps_case(case).decode(),
                           content_fingerprint=content)
             if version.revision is None:
-                ctx.ledger.update(sid, state=State.DUPLICATE, **fields)
-                step.note("duplicate", f"the same content as submission {version.duplicate_of}; nothing to send")
+                if ctx.ledger.advance(sid, State.LANDED, state=State.DUPLICATE, **fields):
+                    step.note("duplicate", f"the same content as submission {version.duplicate_of}; nothing to send")
+                else:
+                    step.note("deferred", "another run translated it meanwhile")
                 continue
-            if not ctx.ledger.claim_revision(sid, version.revision, state=State.TRANSLATED, **fields):
-                step.note("retry", "another run is translating a version of the same reference; retried next run")
+            if not ctx.ledger.advance(sid, State.LANDED, state=State.TRANSLATED, revision=version.revision, **fields):
+                # Another run translated this one, or took the revision number for another version of the reference.
+                step.note("deferred", "another run translated it or a version of the same reference; next run")
                 continue
             if version.revision > 1:
                 step.note("ok", f"revision {version.revision} of reference {reference}")

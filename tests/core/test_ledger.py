@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from datetime import timedelta
 
@@ -115,3 +117,25 @@ def test_a_ledger_made_by_an_older_brygga_is_refused_with_a_plain_reason(tmp_pat
         db.execute("ALTER TABLE submissions DROP COLUMN amends")
     with pytest.raises(ConfigError, match=r"made by an older Brygga: table submissions lacks amends"):
         Ledger(f"sqlite:///{path}")
+
+
+def test_of_two_runs_moving_a_submission_on_only_one_does(ledger):
+    sid = _land(ledger).submission_id
+    assert ledger.advance(sid, State.LANDED, state=State.TRANSLATED)
+    assert not ledger.advance(sid, State.LANDED, state=State.DUPLICATE), "the other run found it translated"
+    assert ledger.get(sid).state == State.TRANSLATED
+
+
+def test_a_submission_is_no_version_of_itself(ledger):
+    sid = _land(ledger).submission_id
+    ledger.update(sid, source_reference="1001", content_fingerprint="f" * 64, revision=1)
+    assert ledger.versions("r1", "1001", besides=sid) == []
+    assert [v.id for v in ledger.versions("r1", "1001", besides="other")] == [sid]
+
+
+def test_two_processes_may_create_a_fresh_ledger_at_once(tmp_path):
+    url = f"sqlite:///{tmp_path / 'fresh.sqlite'}"
+    code = f"from brygga.ledger import Ledger; Ledger({url!r})"
+    starts = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE) for _ in range(4)]
+    errors = [p.communicate(timeout=120)[1].decode() for p in starts]
+    assert [p.returncode for p in starts] == [0] * 4, errors

@@ -220,3 +220,29 @@ def test_the_runs_check_reports_quarantines_and_calls_over_half_their_budget(rou
     (failing,) = health.failing
     assert failing.site == "byggr" and failing.budget == timedelta(hours=24)
     assert "failing for over half their retry budget" in health.summary()
+
+
+def test_two_whole_runs_at_once_lose_nothing_and_do_everything_once(route, byggr, callback):
+    for name in (SAMPLE, "bygglov-organisation.xml"):
+        route.drop(name)
+    byggr.app.faults.set([{"operation": "SaveNewArende", "action": "delay", "seconds": 0.5}])
+    start, failures = threading.Barrier(2), []
+
+    def run() -> None:
+        start.wait()
+        try:
+            route.run()
+            route.run()  # the one that deferred to the other carries on in its next run
+        except Exception as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    for name in (SAMPLE, "bygglov-organisation.xml"):
+        assert route.submission(name).state == State.COMPLETED
+    assert len(byggr.app.cases) == 2 and len(callback.app.calls_for("addMessage")) == 2
+    assert len(list((route.home / "archive-out").iterdir())) == 2
