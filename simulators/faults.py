@@ -256,6 +256,17 @@ def bare_status(status: int) -> Response:
     return Response("simulated outage", status=status, mimetype="text/plain")
 
 
+def answer_instead(rule: FaultRule, request: Request, fault: Callable[[FaultRule], Response]) -> Response:
+    """The answer of a rule that acts in place of the service; ``fault`` renders the protocol's own fault."""
+    if rule.action == "http_status":
+        return bare_status(rule.status)
+    if rule.action == "html_200":
+        return maintenance_page()
+    if rule.action == "soap_fault":
+        return fault(rule)
+    return drop_connection(request.environ)  # reset
+
+
 def drop_connection(environ: dict[str, Any]) -> Response:
     """Close the client's connection without an answer (the client sees it closed, or reset, mid-request).
 

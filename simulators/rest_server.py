@@ -32,7 +32,7 @@ from brygga_simulators.faults import (
     INSTEAD,
     MAINTENANCE_HTML,
     FaultPlan,
-    FaultRule,
+    answer_instead,
     bare_status,
     drop_connection,
     maintenance_page,
@@ -106,7 +106,7 @@ class RestSimulator(abc.ABC):
         relative = request.path.removeprefix(self.path) if self.path != "/" else request.path
         rule = self.faults.match(request.path, relative or "/")
         if rule is not None and rule.action in INSTEAD:
-            return self._instead(rule, request)
+            return answer_instead(rule, request, lambda r: problem(500, r.faultcode, r.faultstring))
         if rule is not None:
             wait(rule, "before")
         response = self._service(request)
@@ -129,17 +129,6 @@ class RestSimulator(abc.ABC):
         if challenge is not None:
             return challenge
         return self.handle(request)
-
-    @staticmethod
-    def _instead(rule: FaultRule, request: Request) -> Response:
-        """The answer of a rule that acts in place of the service; a REST service's "SOAP fault" is a 500."""
-        if rule.action == "http_status":
-            return bare_status(rule.status)
-        if rule.action == "html_200":
-            return maintenance_page()
-        if rule.action == "soap_fault":
-            return problem(500, rule.faultcode, rule.faultstring)
-        return drop_connection(request.environ)  # reset
 
     def _under_path(self, path: str) -> bool:
         return self.path == "/" or path == self.path or path.startswith(self.path + "/")

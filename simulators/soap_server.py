@@ -31,9 +31,9 @@ from brygga_simulators.faults import (
     INSTEAD,
     FaultPlan,
     FaultRule,
+    answer_instead,
     bare_status,
     drop_connection,
-    maintenance_page,
     wait,
 )
 from brygga_simulators.serving import inspection_response
@@ -111,6 +111,11 @@ def _envelope(body_child: etree._Element) -> bytes:
     return etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
 
 
+def _soap_fault_answer(rule: FaultRule) -> Response:
+    fault = SoapFault(rule.faultstring, faultcode=rule.faultcode)
+    return Response(_fault_envelope(fault), status=500, content_type="text/xml; charset=utf-8")
+
+
 def _fault_envelope(fault: SoapFault) -> bytes:
     element = etree.Element(f"{{{SOAP_ENV}}}Fault", nsmap={"s": SOAP_ENV})
     # faultcode is a QName in the envelope namespace, e.g. s:Client.
@@ -179,7 +184,7 @@ class SoapSimulator:
             payload, operation = self.read_operation(data)
             rule = self.faults.match(operation)
             if rule is not None and rule.action in INSTEAD:
-                return self._instead(rule, request)
+                return answer_instead(rule, request, _soap_fault_answer)
             if rule is not None:
                 wait(rule, "before")
             answer = self.perform(payload, operation)
@@ -196,18 +201,6 @@ class SoapSimulator:
                 return drop_connection(request.environ)
             wait(rule, "after")
         return Response(_envelope(answer), status=200, content_type="text/xml; charset=utf-8")
-
-    @staticmethod
-    def _instead(rule: FaultRule, request: Request) -> Response:
-        """The answer of a rule that acts in place of the service."""
-        if rule.action == "http_status":
-            return bare_status(rule.status)
-        if rule.action == "html_200":
-            return maintenance_page()
-        if rule.action == "soap_fault":
-            fault = SoapFault(rule.faultstring, faultcode=rule.faultcode)
-            return Response(_fault_envelope(fault), status=500, content_type="text/xml; charset=utf-8")
-        return drop_connection(request.environ)  # reset
 
     def served_wsdl(self, url: str) -> bytes:
         """The WSDL with its soap:address pointing at where the client reached us."""

@@ -64,8 +64,11 @@ class FileInboxSource:
 
     def poll(self) -> Iterator[IncomingItem]:
         for path in self._waiting():
-            yield IncomingItem(name=path.name, location=str(path), open=functools.partial(path.open, "rb"),
-                               size=path.stat().st_size)
+            try:
+                size = path.stat().st_size
+            except FileNotFoundError:
+                continue  # another run took it in since the listing
+            yield IncomingItem(name=path.name, location=str(path), open=functools.partial(path.open, "rb"), size=size)
 
     def acknowledge(self, item: IncomingItem) -> None:
         Path(item.location).unlink(missing_ok=True)
