@@ -2,7 +2,8 @@
 
 A case system may quote the request in its fault ("Personnummer 19121212-1212 finns inte"). Before such a text is
 stored (quarantine reasons, ``deliveries.last_error``), logged or printed, this masks personnummer and
-samordningsnummer, organisationsnummer, e-mail addresses, phone numbers and quoted values, and caps its length. It
+samordningsnummer, organisationsnummer, e-mail addresses, phone numbers, quoted values and the text of quoted
+markup, and caps its length. It
 masks by shape, not by checksum: a mistyped number is personal data too. A bare name in running text cannot be
 told from other words; targets are asked (docs/connections.md) not to echo values. The rest stays: it is what an
 admin needs.
@@ -24,6 +25,9 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Swedish phone numbers: +46 or 0, then 7-12 more digits, optionally split by spaces or hyphens.
 _PHONE = re.compile(r"(?<![\w+-])(?:\+46|0046|0)[ -]?\(?\d{1,4}\)?(?:[ -]?\d){5,10}(?![\w-])")
 _SPACES = re.compile(r"\s+")
+# Markup in a fault is the request quoted back: every element's text goes, the tags stay (attribute values are
+# quoted values, below).
+_ELEMENT_TEXT = re.compile(r"(?<=>)[^<>]+(?=</)")
 # A quoted value ('Anna Svensson', "Storgatan 1", 'Svensson', 'ritning.pdf') is masked unless it looks like a
 # name in a schema (an element, a field, an operation: externRef, SaveNewArende, ns:fbetNr): those help an admin
 # and are not personal data. A single capitalised word or a file name is taken for a value.
@@ -47,6 +51,7 @@ def redact(text: str | None, limit: int = DEFAULT_LIMIT) -> str:
     # half of a number escapes the masks. Then mask, then cap again.
     head = text if len(text) <= limit * 4 else text[: limit * 4].rsplit(None, 1)[0]
     cleaned = _SPACES.sub(" ", head).strip()
+    cleaned = _ELEMENT_TEXT.sub(MASK, cleaned)
     cleaned = _QUOTED.sub(_mask_quoted, cleaned)
     for pattern in (_EMAIL, _ID_NUMBER, _PHONE):
         cleaned = pattern.sub(MASK, cleaned)

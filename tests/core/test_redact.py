@@ -35,6 +35,13 @@ def test_what_an_admin_needs_stays(kept):
     assert redact(kept) == kept
 
 
+def test_a_request_quoted_back_as_markup_keeps_its_tags_only():
+    text = redact("Begäran: <Arende><intressent><namn>Johan Berglund</namn>"
+                  "<adress typ=\"hem\" rad=\"Stationsgatan 5\">Kumla</adress></intressent></Arende>", limit=500)
+    assert "Johan" not in text and "Stationsgatan" not in text and "Kumla" not in text
+    assert "<namn>[redacted]</namn>" in text and 'typ="hem"' in text
+
+
 def test_long_text_is_capped_and_no_half_number_escapes_at_the_cut():
     text = redact("x " * 600 + "19121212-1212", limit=300)
     assert len(text) <= 300 and "1212" not in text
