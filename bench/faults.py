@@ -395,8 +395,10 @@ def table(results: list[Result], *, quick: bool, seconds: float) -> str:
     missed = sum(not r.meets_target and not r.skipped for r in results)
     stamp = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     head = (f"Measured {stamp} by `make faults`{' (QUICK MODE)' if quick else ''}: {len(results)} scenario(s) in "
-            f"{seconds:.0f} s, {missed} missing the target. Targets: 0 lost and 0 duplicates everywhere; 0 manual "
-            "replays for every transient fault; a permanent fault quarantines what it hit.")
+            f"{seconds:.0f} s, {missed} missing the target. Targets: 0 lost and 0 duplicate cases, documents and "
+            "packages everywhere; 0 duplicate callbacks except where a worker is killed mid-addMessage (the one-call "
+            "window of section 10); 0 manual replays for every transient fault; a permanent fault quarantines what "
+            "it hit.")
     return head + "\n\n" + "\n".join(lines) + "\n"
 
 
