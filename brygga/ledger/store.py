@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, delete, event, func, inspect, or_, select, update
+from sqlalchemy import create_engine, delete, event, func, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from brygga.errors import ConfigError
 from brygga.ledger.models import AuditEntry, Base, Delivery, Quarantine, Step, Submission, utcnow
+from brygga.ledger.upgrade import upgrade
 from brygga.ledger.workers import Liveness, liveness, worker_id
 from brygga.redact import redact
 
@@ -117,10 +118,10 @@ def _make_engine(url: str) -> Engine:
     return engine
 
 
-def _create_tables(engine: Engine) -> None:
+def _create_or_upgrade(engine: Engine) -> None:
     for attempt in range(len(Base.metadata.tables)):
         try:
-            Base.metadata.create_all(engine)
+            upgrade(engine)
             return
         except OperationalError:
             # Two workers starting on a fresh ledger: the other created a table between check and create. Each
@@ -129,24 +130,11 @@ def _create_tables(engine: Engine) -> None:
                 raise
 
 
-def _refuse_an_older_schema(engine: Engine) -> None:
-    """create_all adds missing tables, never missing columns: say so plainly instead of failing later."""
-    found = inspect(engine)
-    for table in Base.metadata.sorted_tables:
-        missing = {c.name for c in table.columns} - {c["name"] for c in found.get_columns(table.name)}
-        if missing:
-            raise ConfigError(
-                f"the ledger at {engine.url.render_as_string(hide_password=True)} was made by an older Brygga: table "
-                f"{table.name} lacks {', '.join(sorted(missing))}. There is no automatic migration yet: keep the "
-                "old ledger for its history and start a new one (BRYGGA_DATABASE_URL), or add the columns by hand")
-
-
 class Ledger:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = _make_engine(url)
-        _create_tables(self.engine)
-        _refuse_an_older_schema(self.engine)
+        _create_or_upgrade(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import logging
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -7,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+from brygga.errors import ConfigError
 from brygga.ledger import Ledger, State
 
 
@@ -104,18 +107,36 @@ def test_timed_step_records_errors_by_type_only(ledger):
     assert step.duration_ms >= 0
 
 
-def test_a_ledger_made_by_an_older_brygga_is_refused_with_a_plain_reason(tmp_path):
-    import sqlite3
+def test_a_ledger_made_by_an_older_brygga_is_upgraded_in_place(tmp_path, caplog):
+    path = tmp_path / "old.sqlite"
+    old = Ledger(f"sqlite:///{path}")
+    sid = _land(old).submission_id
+    old.claim_delivery(submission_id=sid, target="byggr", idempotency_key="k", owner="w1",
+                       lease=timedelta(seconds=-1))
+    old.engine.dispose()
+    with sqlite3.connect(path) as db:  # as the previous release made it
+        for column in ("lease_token", "first_attempt_at", "last_attempt_at", "next_attempt_at"):
+            db.execute(f"ALTER TABLE deliveries DROP COLUMN {column}")
+        db.execute("ALTER TABLE submissions DROP COLUMN purged_at")
+        db.execute("DROP TABLE audit")
+    with caplog.at_level(logging.WARNING):
+        upgraded = Ledger(f"sqlite:///{path}")
+    assert "added submissions.purged_at, deliveries.lease_token" in caplog.text
+    assert upgraded.get(sid).purged_at is None
+    (row,) = upgraded.deliveries(sid)
+    assert row.lease_token == 0, "existing rows take the column's default"
+    again = upgraded.claim_delivery(submission_id=sid, target="byggr", idempotency_key="k", owner="w2")
+    assert again.outcome == "go" and again.token == 1, "the old row's expired lease is taken with the fencing token"
+    upgraded.audit("admin", "replay", sid)
+    assert [e.action for e in upgraded.audit_log(sid)] == ["replay"]
 
-    import pytest
 
-    from brygga.errors import ConfigError
-
+def test_a_column_existing_rows_cannot_take_is_refused_with_a_plain_reason(tmp_path):
     path = tmp_path / "old.sqlite"
     Ledger(f"sqlite:///{path}").engine.dispose()
-    with sqlite3.connect(path) as db:  # as v0 made it: no revision columns
-        db.execute("ALTER TABLE submissions DROP COLUMN amends")
-    with pytest.raises(ConfigError, match=r"made by an older Brygga: table submissions lacks amends"):
+    with sqlite3.connect(path) as db:
+        db.execute("ALTER TABLE submissions DROP COLUMN tenant")
+    with pytest.raises(ConfigError, match=r"table submissions lacks tenant, which existing rows cannot be given"):
         Ledger(f"sqlite:///{path}")
 
 

@@ -64,3 +64,16 @@ def test_same_bytes_from_two_processes_land_once(postgres_url):
     second = Ledger(postgres_url).land(route_id="r", tenant="1881", content_sha256="c" * 64, raw_path="/x",
                                        source_name="b.xml")
     assert first.created and not second.created and first.submission_id == second.submission_id
+
+
+def test_an_older_ledger_is_upgraded_in_place_on_postgresql(postgres_url):
+    ledger = Ledger(postgres_url)
+    sid = ledger.land(route_id="r", tenant="1881", content_sha256="u" * 64, raw_path="/x",
+                      source_name="f.xml").submission_id
+    ledger.claim_delivery(submission_id=sid, target="byggr", idempotency_key="key-upgrade", owner="w1")
+    with ledger.engine.begin() as conn:  # as the previous release made it
+        conn.execute(text("ALTER TABLE deliveries DROP COLUMN lease_token, DROP COLUMN next_attempt_at"))
+    ledger.engine.dispose()
+    upgraded = Ledger(postgres_url)
+    (row,) = [d for d in upgraded.deliveries(sid) if d.idempotency_key == "key-upgrade"]
+    assert row.lease_token == 0 and row.next_attempt_at is None
