@@ -375,7 +375,8 @@ class Ledger:
                              first_attempt_at=first, in_doubt=in_doubt)
             taken = s.execute(
                 update(Delivery)
-                .where(Delivery.idempotency_key == idempotency_key, Delivery.lease_token == row.lease_token)
+                .where(Delivery.idempotency_key == idempotency_key, Delivery.lease_token == row.lease_token,
+                       Delivery.state != "delivered")  # another worker may have finished it since the read
                 .values(lease_owner=owner, lease_until=now + lease, attempts=Delivery.attempts + 1,
                         lease_token=Delivery.lease_token + 1, state="pending", last_attempt_at=now,
                         first_attempt_at=first)
