@@ -340,7 +340,7 @@ def _run(scenario: Scenario, result: Result, started: float, *, quick: bool, log
             if result.duplicate_callbacks:
                 result.notes.append("a killed addMessage was sent again: the one-call window of docs/reliability.md "
                                     "section 10")
-        meets = _meets(result, scenario.expected_replays(count), kills_workers=scenario.kind == "crash")
+        meets = _meets(result, scenario.expected_replays(count), scenario.kind)
         result.meets_target = result.meets_target and meets
         return result
     finally:
@@ -355,14 +355,21 @@ def _fault_pending(run: Run) -> bool:
     return "lock" in run.state or "mounted" in run.state
 
 
-def _meets(result: Result, expected_replays: int, *, kills_workers: bool = False) -> bool:
-    """The issue's targets: 0 lost, 0 duplicate cases, documents and packages, the expected replays. A duplicate
-    callback counts too, except where a worker is killed: an addMessage under way when its worker dies is sent
-    again, the one-call window Open ePlatform's contract leaves (docs/reliability.md, section 10)."""
+def _meets(result: Result, expected_replays: int, kind: str) -> bool:
+    """The issue's targets: 0 lost, 0 duplicate cases, documents and packages, the expected replays; red ticks
+    where (and only where) the fault is the platform's. A duplicate callback counts too, except where a worker is
+    killed: an addMessage under way when its worker dies is sent again, at most once per kill, the one-call window
+    Open ePlatform's contract leaves (docs/reliability.md, section 10). A crash row must have killed something, and
+    a transient or permanent row must have had its fault answered by a simulator."""
     duplicates = [result.duplicate_cases, result.duplicate_documents, result.duplicate_packages]
-    if not kills_workers:
-        duplicates.append(result.duplicate_callbacks)
-    return result.lost == 0 and not any(duplicates) and result.manual_replays == expected_replays
+    if kind == "crash":
+        callbacks_ok = result.kills > 0 and result.duplicate_callbacks <= result.kills
+    else:
+        callbacks_ok = result.duplicate_callbacks == 0
+    red_ok = result.red_ticks > 0 if kind == "infrastructure" else result.red_ticks == 0
+    fired_ok = result.faults_fired > 0 if kind in ("transient", "permanent") else True  # the fault did happen
+    return (result.lost == 0 and not any(duplicates) and callbacks_ok and red_ok and fired_ok
+            and result.manual_replays == expected_replays)
 
 
 def _progress(log: Callable[[str], None], outcome: TickOutcome, harness: Harness) -> None:

@@ -75,6 +75,7 @@ class Result:
     manual_replays: int = 0
     red_ticks: int = 0
     kills: int = 0
+    faults_fired: int = 0  # calls the simulators answered by a fault rule: proof the fault happened
     seconds: float = 0.0
     settled: bool = False
     meets_target: bool = False
@@ -196,7 +197,7 @@ class Harness:
     def counts(self) -> dict[str, Any]:
         return requests.get(self.byggr.base_url + "/_sim/counts", timeout=10).json()
 
-    def received(self, sim: RunningSimulator, operation: str) -> list[dict[str, Any]]:
+    def received(self, sim: RunningSimulator, operation: str | None) -> list[dict[str, Any]]:
         return requests.get(sim.base_url + "/_sim/received", params={"operation": operation}, timeout=10).json()
 
     # --- ticks -----------------------------------------------------------------------------------
@@ -282,6 +283,8 @@ class Harness:
     # --- what came out of it ---------------------------------------------------------------------
 
     def measure(self, result: Result) -> None:
+        result.faults_fired = sum(1 for sim in (self.byggr, self.callback, self.register)
+                                  for call in self.received(sim, None) if call.get("action"))
         rows = self.submissions()
         landed = {row["content_sha256"] for row in rows}
         not_landed = sum(sha not in landed for sha in self.dropped)

@@ -11,6 +11,7 @@ admin needs.
 
 from __future__ import annotations
 
+import html
 import re
 
 MASK = "[redacted]"
@@ -25,9 +26,24 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Swedish phone numbers: +46 or 0, then 7-12 more digits, optionally split by spaces or hyphens.
 _PHONE = re.compile(r"(?<![\w+-])(?:\+46|0046|0)[ -]?\(?\d{1,4}\)?(?:[ -]?\d){5,10}(?![\w-])")
 _SPACES = re.compile(r"\s+")
-# Markup in a fault is the request quoted back: every element's text goes, the tags stay (attribute values are
-# quoted values, below).
-_ELEMENT_TEXT = re.compile(r"(?<=>)[^<>]+(?=</)")
+# Markup in a fault is the request quoted back, whole or cut off, maybe escaped: from its first tag on, every text
+# and every attribute value goes, the tags stay.
+_FIRST_TAG = re.compile(r"<[A-Za-z_!?/]")
+_CDATA = re.compile(r"<!\[CDATA\[.*?(?:\]\]>|$)", re.DOTALL)
+_TEXT_AFTER_TAG = re.compile(r"(?<=>)[^<>]+")
+_ATTRIBUTE_VALUE = re.compile(r"""=\s*("[^"]*"|'[^']*')""")
+
+
+def _mask_markup(text: str) -> str:
+    text = html.unescape(text) if "&lt;" in text else text
+    first = _FIRST_TAG.search(text)
+    # "element <fbetNr> is missing" names an element; "</", "/>", "><" or CDATA is a document quoted back.
+    if first is None or not any(sign in text for sign in ("</", "/>", "><", "<![CDATA[")):
+        return text
+    markup = _CDATA.sub(f"<![CDATA[{MASK}]]>", text[first.start():])
+    markup = _TEXT_AFTER_TAG.sub(MASK, markup)
+    markup = _ATTRIBUTE_VALUE.sub(lambda m: f"={m.group(1)[0]}{MASK}{m.group(1)[0]}", markup)
+    return text[: first.start()] + markup
 # A quoted value ('Anna Svensson', "Storgatan 1", 'Svensson', 'ritning.pdf') is masked unless it looks like a
 # name in a schema (an element, a field, an operation: externRef, SaveNewArende, ns:fbetNr): those help an admin
 # and are not personal data. A single capitalised word or a file name is taken for a value.
@@ -51,7 +67,7 @@ def redact(text: str | None, limit: int = DEFAULT_LIMIT) -> str:
     # half of a number escapes the masks. Then mask, then cap again.
     head = text if len(text) <= limit * 4 else text[: limit * 4].rsplit(None, 1)[0]
     cleaned = _SPACES.sub(" ", head).strip()
-    cleaned = _ELEMENT_TEXT.sub(MASK, cleaned)
+    cleaned = _mask_markup(cleaned)
     cleaned = _QUOTED.sub(_mask_quoted, cleaned)
     for pattern in (_EMAIL, _ID_NUMBER, _PHONE):
         cleaned = pattern.sub(MASK, cleaned)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import re
 import shutil
+import time
 import uuid
 from pathlib import Path
 from typing import Any, ClassVar
@@ -15,6 +16,18 @@ from typing import Any, ClassVar
 from brygga.connections import Connection
 from brygga.plugins import configure
 from brygga_adapters.file.paths import resolve_config_path
+
+# A copy under way this long was interrupted (its worker killed): its documents must not stay behind.
+STALE_COPY_SECONDS = 6 * 3600
+
+
+def _sweep_stale_copies(root: Path) -> None:
+    for entry in root.glob(".incoming-*"):
+        try:
+            if time.time() - entry.stat().st_mtime > STALE_COPY_SECONDS:
+                shutil.rmtree(entry, ignore_errors=True)
+        except FileNotFoundError:
+            continue
 
 
 def _copy_failure(root: Path, exc: OSError) -> OSError:
@@ -42,6 +55,7 @@ class ArchiveFolderTarget:
 
     def deliver_package(self, package: Path) -> str:
         self.root.mkdir(parents=True, exist_ok=True)
+        _sweep_stale_copies(self.root)
         final = self.root / package.name
         if final.exists():
             return str(final)  # packages are named by a stable id: already delivered

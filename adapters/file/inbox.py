@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, BinaryIO, ClassVar
 
 from brygga.connections import Connection
 from brygga.plugins import IncomingItem, configure
@@ -21,6 +22,10 @@ from brygga_adapters.file.paths import resolve_config_path
 log = logging.getLogger("brygga.adapters.file")
 
 _IN_PROGRESS_SUFFIXES = (".part", ".tmp", ".partial")
+
+
+def _identity(stat: os.stat_result) -> tuple[int, int, int, int]:
+    return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
 def _takeable(path: Path) -> bool:
@@ -43,6 +48,7 @@ class FileInboxSource:
         config = configure("file-inbox", self.config_spec, config)
         self.root = resolve_config_path(config["path"])
         self.pattern = config["pattern"]
+        self._read: dict[str, tuple[int, int, int, int]] = {}  # what was read, by location: see acknowledge
 
     def _waiting(self) -> list[Path]:
         if not self.root.is_dir():
@@ -68,7 +74,21 @@ class FileInboxSource:
                 size = path.stat().st_size
             except FileNotFoundError:
                 continue  # another run took it in since the listing
-            yield IncomingItem(name=path.name, location=str(path), open=functools.partial(path.open, "rb"), size=size)
+            yield IncomingItem(name=path.name, location=str(path), open=functools.partial(self._open, path), size=size)
+
+    def _open(self, path: Path) -> BinaryIO:
+        reader = path.open("rb")
+        self._read[str(path)] = _identity(os.fstat(reader.fileno()))
+        return reader
 
     def acknowledge(self, item: IncomingItem) -> None:
-        Path(item.location).unlink(missing_ok=True)
+        """Remove the file that was read, and only that one: a new export renamed in under the same name since
+        (another run took the first) is left for the next run."""
+        read = self._read.pop(item.location, None)
+        try:
+            if read is not None and _identity(os.stat(item.location)) != read:
+                log.info("inbox %s: a new file arrived under a name just taken in; left for the next run", self.root)
+                return
+            Path(item.location).unlink()
+        except FileNotFoundError:
+            pass  # another run took it in and removed it

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, delete, event, func, or_, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from brygga.errors import ConfigError
@@ -123,9 +123,9 @@ def _create_or_upgrade(engine: Engine) -> None:
         try:
             upgrade(engine)
             return
-        except OperationalError:
-            # Two workers starting on a fresh ledger: the other created a table between check and create. Each
-            # retry finds at least one more table made.
+        except DBAPIError:
+            # Two workers starting on a fresh ledger: the other created a table (SQLite: OperationalError;
+            # PostgreSQL: a duplicate table or type) between check and create. Each retry finds more made.
             if attempt == len(Base.metadata.tables) - 1:
                 raise
 

@@ -3,14 +3,18 @@
 An amendment gets a package of its own, with the full new case and the documents no earlier package of the case
 holds, which refers to the package of the version that created the case.
 
-The hand-over is claimed like a delivery (``@archive``): two runs at once never build the same package, and an
-archive target's transient faults are retried by time. Each package is built in a staging folder of its own run.
+The hand-over is claimed like a delivery (``@archive``): two runs at once do not hand the same package over at
+the same time, and an archive target's transient faults are retried by time. A package has a stable name, and an
+archive target finds it by that name, so a second hand-over (a run that listed the submission before another
+archived it) delivers nothing new. Each run builds its packages in a staging folder of its own, which a killed
+run leaves behind for the next run to sweep.
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 from dataclasses import replace
 from datetime import timedelta
 from functools import partial
@@ -21,6 +25,7 @@ from brygga import __version__
 from brygga.archive import Agent, build_sip, package_objid
 from brygga.canonical.serialize import loads_case
 from brygga.ledger import State, Submission
+from brygga.ledger.workers import Liveness, liveness, worker_id
 from brygga.pipeline.attempts import CallSite, attempt, call_site_key
 from brygga.pipeline.context import PipelineContext
 from brygga.pipeline.deliver import stored_documents
@@ -54,12 +59,33 @@ def _hand_over(ctx: PipelineContext, submission: Submission, case: dict[str, Any
                                                   if first_package else "")
 
 
+# Staging folders of runs that were killed hold cases and documents: they go once their run is known to be gone,
+# or after a day (their run may be on another host).
+STALE_STAGING = timedelta(days=1)
+
+
+def _staging_prefix() -> str:
+    return "run-" + worker_id().replace(":", "~").replace("/", "+") + "-"
+
+
+def _sweep_stale_staging(root: Path) -> None:
+    for entry in root.iterdir():
+        owner = entry.name.removeprefix("run-").rsplit("-", 1)[0].replace("~", ":").replace("+", "/")
+        try:
+            old = time.time() - entry.stat().st_mtime > STALE_STAGING.total_seconds()
+        except FileNotFoundError:
+            continue
+        if old or (entry.name.startswith("run-") and liveness(owner) is Liveness.GONE):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
 def archive(ctx: PipelineContext, ids: list[str]) -> list[str]:
     done: list[str] = []
     route = ctx.route
     staging_root = ctx.settings.home / "archive-staging"
     staging_root.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=staging_root) as run_staging:
+    _sweep_stale_staging(staging_root)
+    with tempfile.TemporaryDirectory(dir=staging_root, prefix=_staging_prefix()) as run_staging:
         for sid in ctx.ledger.in_state(ids, State.DELIVERED):
             with per_submission(ctx, sid, "archive") as step:
                 if route.archive is None:

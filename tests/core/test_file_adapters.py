@@ -77,3 +77,22 @@ def test_a_copy_that_fails_leaves_no_half_package_and_says_why(tmp_path, monkeyp
     with pytest.raises(OSError, match="No space left on device") as raised:
         ArchiveFolderTarget({"path": str(out)}).deliver_package(package)
     assert raised.value.errno == errno.ENOSPC and list(out.iterdir()) == []
+
+
+def test_acknowledging_removes_the_file_read_never_a_new_one_under_its_name(tmp_path):
+    (tmp_path / "FlowInstance-7.xml").write_bytes(b"<first/>")
+    source = FileInboxSource({"path": str(tmp_path)})
+    (item,) = source.poll()
+    with item.open() as reader:
+        assert reader.read() == b"<first/>"
+    # Meanwhile another run took that file in, and the e-service exported again under the same name.
+    (tmp_path / "FlowInstance-7.xml").unlink()
+    (tmp_path / "new.part").write_bytes(b"<second export/>")
+    (tmp_path / "new.part").rename(tmp_path / "FlowInstance-7.xml")
+    source.acknowledge(item)
+    assert (tmp_path / "FlowInstance-7.xml").read_bytes() == b"<second export/>"
+    (again,) = source.poll()
+    with again.open():
+        pass
+    source.acknowledge(again)
+    assert list(tmp_path.iterdir()) == []

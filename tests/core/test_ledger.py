@@ -119,9 +119,21 @@ def test_a_ledger_made_by_an_older_brygga_is_upgraded_in_place(tmp_path, caplog)
             db.execute(f"ALTER TABLE deliveries DROP COLUMN {column}")
         db.execute("ALTER TABLE submissions DROP COLUMN purged_at")
         db.execute("DROP TABLE audit")
+        # As v0 made it: no revision, so no unique key on it either. SQLite drops a constraint by rebuilding.
+        (sql,) = db.execute("SELECT sql FROM sqlite_master WHERE name = 'submissions'").fetchone()
+        v0 = sql.replace("revision INTEGER, ", "").replace(
+            ", \n\tCONSTRAINT uq_submission_revision UNIQUE (route_id, source_reference, revision)", "")
+        assert "revision" not in v0
+        columns = ", ".join(r[1] for r in db.execute("PRAGMA table_info(submissions)") if r[1] != "revision")
+        db.execute("PRAGMA foreign_keys=OFF")
+        db.execute(v0.replace("CREATE TABLE submissions", "CREATE TABLE submissions_v0"))
+        db.execute(f"INSERT INTO submissions_v0 ({columns}) SELECT {columns} FROM submissions")
+        db.execute("DROP TABLE submissions")
+        db.execute("ALTER TABLE submissions_v0 RENAME TO submissions")
     with caplog.at_level(logging.WARNING):
         upgraded = Ledger(f"sqlite:///{path}")
-    assert "added submissions.purged_at, deliveries.lease_token" in caplog.text
+    assert "added submissions.revision, submissions.purged_at" in caplog.text
+    assert "submissions.uq_submission_revision" in caplog.text and "deliveries.lease_token" in caplog.text
     assert upgraded.get(sid).purged_at is None
     (row,) = upgraded.deliveries(sid)
     assert row.lease_token == 0, "existing rows take the column's default"
@@ -129,6 +141,11 @@ def test_a_ledger_made_by_an_older_brygga_is_upgraded_in_place(tmp_path, caplog)
     assert again.outcome == "go" and again.token == 1, "the old row's expired lease is taken with the fencing token"
     upgraded.audit("admin", "replay", sid)
     assert [e.action for e in upgraded.audit_log(sid)] == ["replay"]
+    # The unique key two runs translating at once rely on is back: the second claim of revision 2 loses.
+    for sha in ("x" * 64, "y" * 64):
+        other = _land(upgraded, sha=sha).submission_id
+        won = upgraded.advance(other, State.LANDED, state=State.TRANSLATED, source_reference="1001", revision=2)
+        assert won == (sha == "x" * 64)
 
 
 def test_a_column_existing_rows_cannot_take_is_refused_with_a_plain_reason(tmp_path):

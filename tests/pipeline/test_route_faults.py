@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import shutil
+import subprocess
+import sys
 import threading
+import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from routing import local
@@ -19,6 +24,7 @@ from sqlalchemy import update
 from brygga.admin import describe
 from brygga.ledger import Delivery, State
 from brygga.ledger.models import utcnow
+from brygga.ledger.workers import host_id, process_start, worker_id
 from brygga.pipeline import archive, check, deliver, intake, notify, translate
 
 SAMPLE = "bygglov-person.xml"
@@ -246,3 +252,30 @@ def test_two_whole_runs_at_once_lose_nothing_and_do_everything_once(route, byggr
         assert route.submission(name).state == State.COMPLETED
     assert len(byggr.app.cases) == 2 and len(callback.app.calls_for("addMessage")) == 2
     assert len(list((route.home / "archive-out").iterdir())) == 2
+
+
+def test_what_a_killed_run_left_in_staging_and_the_drop_folder_is_swept(route):
+    staging, drop = route.home / "archive-staging", route.home / "archive-out"
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    dead_owner = f"{host_id()}:{child.pid}:{process_start(child.pid)}"
+    child.kill()
+    child.wait()
+
+    def left(folder: Path, name: str, *, days_old: float = 0) -> Path:
+        path = folder / name
+        (path / "metadata").mkdir(parents=True)
+        (path / "metadata" / "case.json").write_text("{}")
+        stamp = time.time() - days_old * 86400
+        os.utime(path, (stamp, stamp))
+        return path
+
+    killed = left(staging, "run-" + dead_owner.replace(":", "~").replace("/", "+") + "-abc123")
+    running = left(staging, "run-" + worker_id().replace(":", "~").replace("/", "+") + "-def456")
+    legacy = left(staging, "brygga-old-package", days_old=2)
+    interrupted_copy = left(drop, ".incoming-brygga-x-0123456789ab", days_old=1)
+    copy_under_way = left(drop, ".incoming-brygga-y-0123456789ab")
+    route.drop(SAMPLE)
+    route.run()
+    assert route.submission(SAMPLE).state == State.COMPLETED
+    assert not killed.exists() and not legacy.exists() and not interrupted_copy.exists()
+    assert running.exists() and copy_under_way.exists()

@@ -77,3 +77,37 @@ def test_an_older_ledger_is_upgraded_in_place_on_postgresql(postgres_url):
     upgraded = Ledger(postgres_url)
     (row,) = [d for d in upgraded.deliveries(sid) if d.idempotency_key == "key-upgrade"]
     assert row.lease_token == 0 and row.next_attempt_at is None
+
+
+def _open(url: str, start, results) -> None:  # type: ignore[no-untyped-def]
+    start.wait()
+    try:
+        Ledger(url)
+        results.put("ok")
+    except Exception as exc:  # reported to the parent, which asserts there was none
+        results.put(type(exc).__name__)
+
+
+def test_workers_starting_on_a_fresh_postgresql_ledger_at_once_all_start():
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    for _ in range(3):
+        name = f"brygga_fresh_{uuid.uuid4().hex[:10]}"
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        except OperationalError as exc:
+            pytest.skip(f"no PostgreSQL at {ADMIN_URL}: {exc.orig}")
+        url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        ctx = multiprocessing.get_context("spawn")
+        start, results = ctx.Event(), ctx.Queue()
+        workers = [ctx.Process(target=_open, args=(url, start, results)) for _ in range(4)]
+        for w in workers:
+            w.start()
+        start.set()
+        for w in workers:
+            w.join(timeout=120)
+        outcomes = [results.get(timeout=5) for _ in workers]
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        assert outcomes == ["ok"] * 4
+    admin.dispose()
