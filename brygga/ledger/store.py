@@ -349,43 +349,53 @@ class Ledger:
         """
         now = now or utcnow()
         owner = owner or worker_id()
-        try:
+        for _ in range(5):
+            try:
+                with self.session() as s:
+                    s.add(Delivery(idempotency_key=idempotency_key, submission_id=submission_id, target=target,
+                                   state="pending", attempts=1, lease_owner=owner, lease_until=now + lease,
+                                   lease_token=1, first_attempt_at=now, last_attempt_at=now))
+                return Claim("go", attempts=1, token=1, first_attempt_at=now)
+            except IntegrityError:
+                pass
             with self.session() as s:
-                s.add(Delivery(idempotency_key=idempotency_key, submission_id=submission_id, target=target,
-                               state="pending", attempts=1, lease_owner=owner, lease_until=now + lease,
-                               lease_token=1, first_attempt_at=now, last_attempt_at=now))
-            return Claim("go", attempts=1, token=1, first_attempt_at=now)
-        except IntegrityError:
-            pass
-        with self.session() as s:
-            row = s.scalars(select(Delivery).where(Delivery.idempotency_key == idempotency_key)).one()
-            if row.state == "delivered":
-                return Claim("done", external_ref=row.external_ref, attempts=row.attempts, token=row.lease_token)
-            in_doubt = row.state == "in_doubt"
-            if row.state == "pending" and _still_held(row, now):
-                return Claim("busy", attempts=row.attempts, token=row.lease_token)
-            if row.state == "pending":  # its worker died or its lease ran out mid-call: the outcome is unknown
-                in_doubt = True
-                not_before = _aware(row.last_attempt_at) + settle if row.last_attempt_at else now
-            else:
-                not_before = _aware(row.next_attempt_at) if row.next_attempt_at else now
-            first = _aware(row.first_attempt_at) if row.first_attempt_at else now
-            if not_before > now:
-                return Claim("wait", attempts=row.attempts, token=row.lease_token, next_attempt_at=not_before,
-                             first_attempt_at=first, in_doubt=in_doubt)
-            taken = s.execute(
-                update(Delivery)
-                .where(Delivery.idempotency_key == idempotency_key, Delivery.lease_token == row.lease_token,
-                       Delivery.state != "delivered")  # another worker may have finished it since the read
-                .values(lease_owner=owner, lease_until=now + lease, attempts=Delivery.attempts + 1,
-                        lease_token=Delivery.lease_token + 1, state="pending", last_attempt_at=now,
-                        first_attempt_at=first)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if taken != 1:
-                return Claim("busy", attempts=row.attempts, token=row.lease_token)
-            return Claim("go", attempts=row.attempts + 1, token=row.lease_token + 1, first_attempt_at=first,
-                         in_doubt=in_doubt)
+                row = s.scalars(select(Delivery).where(Delivery.idempotency_key == idempotency_key)).one_or_none()
+                if row is None:
+                    continue  # the other worker's call site was done and forgotten (a lookup) meanwhile: insert again
+                return self._claim_existing(s, row, owner=owner, lease=lease, settle=settle, now=now)
+        return Claim("busy")  # other workers keep taking and finishing it: leave it to them this run
+
+    @staticmethod
+    def _claim_existing(s: Session, row: Delivery, *, owner: str, lease: timedelta, settle: timedelta,
+                        now: datetime) -> Claim:
+        idempotency_key = row.idempotency_key
+        if row.state == "delivered":
+            return Claim("done", external_ref=row.external_ref, attempts=row.attempts, token=row.lease_token)
+        in_doubt = row.state == "in_doubt"
+        if row.state == "pending" and _still_held(row, now):
+            return Claim("busy", attempts=row.attempts, token=row.lease_token)
+        if row.state == "pending":  # its worker died or its lease ran out mid-call: the outcome is unknown
+            in_doubt = True
+            not_before = _aware(row.last_attempt_at) + settle if row.last_attempt_at else now
+        else:
+            not_before = _aware(row.next_attempt_at) if row.next_attempt_at else now
+        first = _aware(row.first_attempt_at) if row.first_attempt_at else now
+        if not_before > now:
+            return Claim("wait", attempts=row.attempts, token=row.lease_token, next_attempt_at=not_before,
+                         first_attempt_at=first, in_doubt=in_doubt)
+        taken = s.execute(
+            update(Delivery)
+            .where(Delivery.idempotency_key == idempotency_key, Delivery.lease_token == row.lease_token,
+                   Delivery.state != "delivered")  # another worker may have finished it since the read
+            .values(lease_owner=owner, lease_until=now + lease, attempts=Delivery.attempts + 1,
+                    lease_token=Delivery.lease_token + 1, state="pending", last_attempt_at=now,
+                    first_attempt_at=first)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if taken != 1:
+            return Claim("busy", attempts=row.attempts, token=row.lease_token)
+        return Claim("go", attempts=row.attempts + 1, token=row.lease_token + 1, first_attempt_at=first,
+                     in_doubt=in_doubt)
 
     def complete_delivery(self, idempotency_key: str, external_ref: str | None) -> None:
         """Record the target's answer. Not fenced: a case that exists is a fact, whoever saw it first."""

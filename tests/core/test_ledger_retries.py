@@ -161,3 +161,19 @@ def test_a_release_with_a_settle_time_leaves_the_call_in_doubt(ledger, sid):
     (row,) = ledger.deliveries(sid)
     assert row.state == "in_doubt" and row.lease_owner is None
     assert _claim(ledger, sid, "w2").outcome == "wait"
+
+
+def test_a_call_site_forgotten_between_the_insert_and_the_read_is_claimed_afresh(ledger, sid, monkeypatch):
+    first = _claim(ledger, sid)
+    real_session = ledger.session
+    calls = []
+
+    def session():  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 2:  # right after this worker's insert failed, the other worker forgets its row
+            ledger.forget_delivery("k")
+        return real_session()
+
+    monkeypatch.setattr(ledger, "session", session)
+    again = _claim(ledger, sid, "w2")
+    assert first.outcome == "go" and again.outcome == "go" and again.attempts == 1
