@@ -32,6 +32,25 @@ PERSONNUMMER = "19121212-1212"
 QUOTING_FAULT = f"Personnummer {PERSONNUMMER} (tolvan@example.se, 070-123 45 67) är redan sökande i ett ärende"
 
 
+def _twice_at_once(work) -> list[Exception]:  # type: ignore[no-untyped-def]
+    """Run ``work`` in two threads released together; their exceptions, which would otherwise vanish."""
+    start, failures = threading.Barrier(2), []
+
+    def run() -> None:
+        start.wait()
+        try:
+            work()
+        except Exception as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return failures
+
+
 def _deliveries(route, sid, target="byggr"):  # type: ignore[no-untyped-def]
     return [d for d in route.context().ledger.deliveries(sid) if d.target == target]
 
@@ -148,21 +167,7 @@ def test_two_runs_at_once_send_each_callback_once(route, byggr, callback):
     for step in (translate, deliver, archive):
         step(ctx, batch)
     callback.app.faults.set([{"operation": "setStatus", "action": "delay", "seconds": 1}])
-    start, failures = threading.Barrier(2), []
-
-    def run() -> None:
-        start.wait()
-        try:
-            notify(route.context(), batch)
-        except Exception as exc:  # a thread's exception would otherwise vanish and the test pass without it
-            failures.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert failures == []
+    assert _twice_at_once(lambda: notify(route.context(), batch)) == []
     assert [c.operation for c in callback.app.calls] == ["setStatus", "addMessage", "confirmDelivery"]
     notify(route.context(), batch)
     assert route.submission(SAMPLE).state == State.COMPLETED and len(callback.app.calls) == 3
@@ -232,22 +237,12 @@ def test_two_whole_runs_at_once_lose_nothing_and_do_everything_once(route, byggr
     for name in (SAMPLE, "bygglov-organisation.xml"):
         route.drop(name)
     byggr.app.faults.set([{"operation": "SaveNewArende", "action": "delay", "seconds": 0.5}])
-    start, failures = threading.Barrier(2), []
 
-    def run() -> None:
-        start.wait()
-        try:
-            route.run()
-            route.run()  # the one that deferred to the other carries on in its next run
-        except Exception as exc:
-            failures.append(exc)
+    def two_runs() -> None:
+        route.run()
+        route.run()  # the one that deferred to the other carries on in its next run
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert failures == []
+    assert _twice_at_once(two_runs) == []
     for name in (SAMPLE, "bygglov-organisation.xml"):
         assert route.submission(name).state == State.COMPLETED
     assert len(byggr.app.cases) == 2 and len(callback.app.calls_for("addMessage")) == 2

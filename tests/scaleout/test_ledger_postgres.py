@@ -9,6 +9,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -19,19 +21,28 @@ from brygga.ledger import Ledger
 ADMIN_URL = os.environ.get("BRYGGA_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 
 
-@pytest.fixture(scope="module")
-def postgres_url():
+@contextmanager
+def throwaway_database(prefix: str) -> Iterator[str]:
+    """A database of its own on the local server, dropped afterwards; the test is skipped when none answers."""
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"brygga_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except OperationalError as exc:
         pytest.skip(f"no PostgreSQL at {ADMIN_URL}: {exc.orig}")
-    yield ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    with throwaway_database("brygga_test") as url:
+        yield url
 
 
 def _claim(url: str, submission_id: str, start, results) -> None:  # type: ignore[no-untyped-def]
@@ -89,25 +100,14 @@ def _open(url: str, start, results) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_workers_starting_on_a_fresh_postgresql_ledger_at_once_all_start():
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     for _ in range(3):
-        name = f"brygga_fresh_{uuid.uuid4().hex[:10]}"
-        try:
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-        except OperationalError as exc:
-            pytest.skip(f"no PostgreSQL at {ADMIN_URL}: {exc.orig}")
-        url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-        ctx = multiprocessing.get_context("spawn")
-        start, results = ctx.Event(), ctx.Queue()
-        workers = [ctx.Process(target=_open, args=(url, start, results)) for _ in range(4)]
-        for w in workers:
-            w.start()
-        start.set()
-        for w in workers:
-            w.join(timeout=120)
-        outcomes = [results.get(timeout=5) for _ in workers]
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        assert outcomes == ["ok"] * 4
-    admin.dispose()
+        with throwaway_database("brygga_fresh") as url:
+            ctx = multiprocessing.get_context("spawn")
+            start, results = ctx.Event(), ctx.Queue()
+            workers = [ctx.Process(target=_open, args=(url, start, results)) for _ in range(4)]
+            for w in workers:
+                w.start()
+            start.set()
+            for w in workers:
+                w.join(timeout=120)
+            assert [results.get(timeout=5) for _ in workers] == ["ok"] * 4
