@@ -78,6 +78,7 @@ class _StreamingTarget:
         self._nested = 0
         self._path: list[str] = []  # local names of the open elements: the depth, and where a limit was met
         self._started = False
+        self._root: etree._Element | None = None
         self.refused: str | None = None
 
     def _refuse(self, reason: str) -> None:
@@ -112,6 +113,8 @@ class _StreamingTarget:
         except ValueError:  # libxml2 accepts some names and namespace URIs that lxml will not build a tree with
             self._refuse("not well-formed XML: an element name or namespace URI with characters lxml does not "
                          "allow (e.g. control characters in a namespace URI)")
+        if self._root is None:
+            self._root = element
         if self._decoder is not None:
             self._nested += 1
             self._decoder.feed("!")  # markup inside a binary element is never base64
@@ -158,7 +161,10 @@ class _StreamingTarget:
             # No element, or elements still open: libxml2 stopped at an error. Returning lets lxml raise that
             # error; the tree builder's own complaint ("missing end tags") would hide it.
             return None
-        return self._builder.close()
+        self._builder.close()
+        # The document element, not the builder's last top-level node (a comment or a processing instruction after
+        # the document element would be that).
+        return self._root
 
 
 def _stream(reader: BinaryIO, binary_names: frozenset[str], sink: BlobSink, max_attachment_bytes: int,

@@ -206,3 +206,13 @@ def test_lxml_never_processes_xinclude_on_its_own() -> None:
     root = etree.fromstring(b'<a xmlns:xi="http://www.w3.org/2001/XInclude"><xi:include href="/etc/passwd" '
                             b'parse="text"/></a>')
     assert len(root) == 1 and root.text is None
+
+
+@pytest.mark.parametrize("after", [b"<?xml-stylesheet href='x'?>", b"<!-- a comment -->"])
+def test_a_node_after_the_document_element_never_takes_its_place(after, monkeypatch):
+    """Found by the fuzzer: on the streaming path a processing instruction after the root came back as the root."""
+    data = b"<?xml version='1.0'?><FlowInstance><Header/></FlowInstance>" + after
+    for threshold in (xmlread.STREAM_ABOVE_BYTES, 16):
+        monkeypatch.setattr(xmlread, "STREAM_ABOVE_BYTES", threshold)
+        root = read_xml(io.BytesIO(data), sink=DiscardingSink(), source_name="after.xml")
+        assert root.tag == "FlowInstance"
