@@ -6,6 +6,7 @@ processes, and the count of what came out of it, read from the simulators' and t
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -419,8 +420,9 @@ def random_killer(rng: random.Random, kills: list[int], low: float = 1.2, high: 
             return 0
         moment = rng.uniform(low, high)
         deadline = time.monotonic() + moment
-        while time.monotonic() < deadline and any(child.poll() is None for child in children):
-            time.sleep(0.02)
+        for child in children:  # until the moment comes, or every child has exited by itself
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(timeout=max(0.0, deadline - time.monotonic()))
         killed = sigkill(children)
         if killed:
             kills[0] -= 1

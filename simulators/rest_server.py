@@ -3,9 +3,9 @@
 What every REST simulator gets from ``RestSimulator``:
 - optional HTTP Basic auth (``basic_auth="user:password"``) and/or a bearer token (``bearer_token=...``), answered
   with 401 and a ``WWW-Authenticate`` challenge like a real gateway;
-- test knobs that act in front of the service, as a proxy or gateway would: ``delay_seconds``,
-  ``forced_http_status`` (a bare error, no JSON) and ``maintenance_page`` (an HTML page with HTTP 200);
-- a fault plan (``faults``, ``brygga_simulators.faults``) matched by request path, set at ``/_sim/faults``;
+- a fault plan (``faults``, ``brygga_simulators.faults``) matched by request path, set at ``/_sim/faults``: what a
+  proxy or gateway in front of the service does wrong (a bare error, an HTML maintenance page with HTTP 200, a slow
+  answer, a reset) and when;
 - ``/_sim/<view>`` JSON inspection views (``requests`` is built in; subclasses add more through ``inspect``);
 - a record of every request in ``recorded`` for tests. The ``/_sim/requests`` view shows parameter names only:
   query values (designations, names) may be personal data.
@@ -20,7 +20,6 @@ import abc
 import hmac
 import json
 import threading
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
@@ -33,9 +32,7 @@ from brygga_simulators.faults import (
     MAINTENANCE_HTML,
     FaultPlan,
     answer_instead,
-    bare_status,
     drop_connection,
-    maintenance_page,
     wait,
 )
 from brygga_simulators.serving import inspection_response
@@ -79,10 +76,6 @@ class RestSimulator(abc.ABC):
         if self.basic_auth is not None and len(self.basic_auth) != 2:
             raise ValueError("basic_auth must be 'user:password'")
         self.bearer_token = bearer_token
-        # Test knobs, acting in front of the service like a gateway or proxy would.
-        self.delay_seconds: float = 0.0
-        self.forced_http_status: int | None = None
-        self.maintenance_page = False
         self._recorded: list[RecordedRequest] = []
         # What to do wrong, and when (brygga_simulators.faults), matched by request path; also at /_sim/faults.
         self.faults = FaultPlan()
@@ -117,12 +110,6 @@ class RestSimulator(abc.ABC):
         return response
 
     def _service(self, request: Request) -> Response:
-        if self.delay_seconds:
-            time.sleep(self.delay_seconds)
-        if self.forced_http_status is not None:
-            return bare_status(self.forced_http_status)
-        if self.maintenance_page:
-            return maintenance_page()
         if not self._under_path(request.path):
             return self.outside_path(request)
         challenge = self._auth_challenge(request)
@@ -173,7 +160,7 @@ class RestSimulator(abc.ABC):
 
     @abc.abstractmethod
     def handle(self, request: Request) -> Response:
-        """Answer a request under ``path``, after auth and the test knobs."""
+        """Answer a request under ``path``, after auth and the fault plan."""
 
     def outside_path(self, request: Request) -> Response:
         """Answer for a path the service does not serve; subclasses may serve e.g. an OpenAPI document here."""
@@ -193,9 +180,6 @@ class RestSimulator(abc.ABC):
     def reset(self) -> None:
         with self.lock:
             self._recorded.clear()
-        self.delay_seconds = 0.0
-        self.forced_http_status = None
-        self.maintenance_page = False
         self.faults.reset()
 
 

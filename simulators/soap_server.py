@@ -32,7 +32,6 @@ from brygga_simulators.faults import (
     FaultPlan,
     FaultRule,
     answer_instead,
-    bare_status,
     drop_connection,
     wait,
 )
@@ -51,10 +50,6 @@ _VALUE_PATTERNS = (
     (re.compile(r"[Tt]he value '[^']*'"), "The value"),
     (re.compile(r"'[^']*' is not accepted by the pattern"), "the value is not accepted by the pattern"),
 )
-
-
-class _LostReply(Exception):
-    """The operation was carried out, but its reply is "lost" (see ``SoapSimulator.lose_next_reply``)."""
 
 
 class SoapFault(Exception):
@@ -144,13 +139,8 @@ class SoapSimulator:
         # Every request body received, raw, for interop tests that validate what a client really sent.
         self.captured_requests: list[bytes] = []
         self.validate_responses = True
-        # Tests set this to answer every SOAP POST with a bare HTTP error (no SOAP fault), e.g. 503.
-        self.forced_http_status: int | None = None
         # User names of HTTP basic auth seen on SOAP POSTs (never the passwords).
         self.auth_users: list[str | None] = []
-        # Operations whose next reply is lost after the work is done (HTTP 503 instead): a crash, a timeout or
-        # a dropped connection after the target acted, the case at-least-once delivery must survive.
-        self.lose_next_reply: set[str] = set()
         # What to do wrong, and when (brygga_simulators.faults); also at /_sim/faults.
         self.faults = FaultPlan()
 
@@ -173,8 +163,6 @@ class SoapSimulator:
             return Response(self.served_wsdl(request.host_url.rstrip("/") + self.path), mimetype="text/xml")
         if request.method != "POST":
             return Response("POST a SOAP 1.1 envelope, or GET ?wsdl", status=405, mimetype="text/plain")
-        if self.forced_http_status is not None:
-            return bare_status(self.forced_http_status)
         rule: FaultRule | None = None
         try:
             data = request.get_data(cache=False)
@@ -194,8 +182,6 @@ class SoapSimulator:
             if rule is not None and rule.action in DROPPING:  # refused, but the answer is lost all the same
                 return drop_connection(request.environ)
             return Response(_fault_envelope(fault), status=500, content_type="text/xml; charset=utf-8")
-        except _LostReply:
-            return Response("simulated lost reply", status=503, mimetype="text/plain")
         if rule is not None:
             if rule.action in DROPPING:
                 return drop_connection(request.environ)
@@ -241,11 +227,6 @@ class SoapSimulator:
         answer = handler(payload)
         if self.validate_responses:
             self._check_response(answer, operation)
-        with self.lock:
-            lost = operation in self.lose_next_reply
-            self.lose_next_reply.discard(operation)
-        if lost:
-            raise _LostReply(operation)
         return answer
 
     def check_schema(self, payload: etree._Element, operation: str) -> None:
@@ -276,7 +257,6 @@ class SoapSimulator:
         with self.lock:
             self.captured_requests.clear()
             self.auth_users.clear()
-            self.lose_next_reply.clear()
         self.faults.reset()
 
 

@@ -12,8 +12,9 @@ Two independent choices, e.g. ``start_simulator(ByggrSimulator(reply_style="real
 - ``reply_style``: ``"contract"`` (default; replies are checked against the WSDL) or ``"real"`` (replies
   shaped like real ByggR's, off-contract; see render.py).
 
-For tests of at-least-once delivery: ``lose_next_reply`` (in the base) loses a reply after the work is done, and
-``seed_case`` registers a case the way a case officer would, on a property Brygga's submissions also concern.
+For tests of at-least-once delivery: a fault plan (in the base, ``brygga_simulators.faults``) loses a reply after
+the work is done (``lose_reply``), and ``seed_case`` registers a case the way a case officer would, on a property
+Brygga's submissions also concern.
 """
 
 from __future__ import annotations

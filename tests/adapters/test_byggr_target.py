@@ -98,7 +98,7 @@ def test_retry_returns_same_dnr_and_adds_nothing(target, request_, sim):
 
 
 def test_retry_after_a_lost_save_new_arende_reply_creates_no_second_case(target, request_, sim):
-    sim.app.lose_next_reply.add("SaveNewArende")
+    sim.app.faults.set([{"operation": "SaveNewArende", "action": "lose_reply", "nth": 1}])
     with pytest.raises(TargetUnavailable):
         target.deliver(request_)
     (dnr,) = sim.app.cases  # ByggR created the case; only its answer was lost
@@ -179,7 +179,7 @@ def test_each_revision_is_added_once(target, request_, sim):
 
 def test_retry_after_a_lost_amendment_reply_adds_it_once(target, request_, sim):
     dnr = target.deliver(request_).external_ref
-    sim.app.lose_next_reply.add("SaveNewHandelse")
+    sim.app.faults.set([{"operation": "SaveNewHandelse", "action": "lose_reply", "nth": 1}])
     amendment = _amendment(request_, dnr, 2)
     with pytest.raises(TargetUnavailable):
         target.deliver(amendment)
@@ -365,7 +365,7 @@ def test_target_down_is_unavailable(canonical_case, documents, make_request, fre
 
 
 def test_target_answering_503_is_unavailable(v8_target, request_, byggr_sim):
-    byggr_sim.app.forced_http_status = 503
+    byggr_sim.app.faults.set([{"operation": "Get*", "action": "http_status", "status": 503}])
     with pytest.raises(TargetUnavailable, match="HTTP 503"):
         v8_target.deliver(request_)
 

@@ -195,7 +195,7 @@ def test_plain_http_is_refused_without_allow_http(register):
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504, 429])
 def test_server_errors_and_throttling_are_temporary(lookup, register, status):
-    register.app.forced_http_status = status
+    register.app.faults.set([{"action": "http_status", "status": status}])
 
     with pytest.raises(TargetUnavailable, match=f"HTTP {status}") as raised:
         lookup.lookup("KUMLA STENEN 1:23")
@@ -211,28 +211,29 @@ def test_other_client_errors_are_rejected(register, connect):
 
 
 def test_a_redirect_is_not_followed(lookup, register):
-    register.app.forced_http_status = 302
+    register.app.faults.set([{"action": "http_status", "status": 302}])
 
     with pytest.raises(TargetRejected, match="redirects are not followed"):
         lookup.lookup("KUMLA STENEN 1:23")
 
 
 def test_html_maintenance_page_is_temporary(lookup, register):
-    register.app.maintenance_page = True
+    register.app.faults.set([{"action": "html_200"}])
 
     with pytest.raises(TargetUnavailable, match="HTML"):
         lookup.lookup("KUMLA STENEN 1:23")
 
 
 def test_a_non_json_answer_is_temporary(lookup, register):
-    register.app.forced_http_status = 200  # a bare text/plain body with 200, as a misbehaving proxy sends
+    # A bare text/plain body with 200, as a misbehaving proxy sends.
+    register.app.faults.set([{"action": "http_status", "status": 200}])
 
     with pytest.raises(TargetUnavailable, match="not JSON"):
         lookup.lookup("KUMLA STENEN 1:23")
 
 
 def test_a_slow_register_times_out(register, connect):
-    register.app.delay_seconds = 1.0
+    register.app.faults.set([{"action": "delay", "seconds": 1.0}])
     slow = PropertyRegisterLookup({}, connect(register, "register", read_timeout="0.2"))
 
     with pytest.raises(TargetUnavailable, match="timed out"):
@@ -250,7 +251,7 @@ def test_logs_name_no_designation(lookup, register, caplog):
     caplog.set_level(logging.DEBUG)
     lookup.lookup("KUMLA STENEN 1:23")
     lookup.lookup("KUMLA STENEN 1:23")
-    register.app.forced_http_status = 503
+    register.app.faults.set([{"action": "http_status", "status": 503}])
     with pytest.raises(TargetUnavailable):
         lookup.lookup("KUMLA KÅTORP 5:8")
 
@@ -289,10 +290,10 @@ def test_cache_off_asks_every_time(register, connect):
 
 
 def test_failures_are_not_cached(lookup, register):
-    register.app.forced_http_status = 503
+    register.app.faults.set([{"action": "http_status", "status": 503}])
     with pytest.raises(TargetUnavailable):
         lookup.lookup("KUMLA STENEN 1:23")
-    register.app.forced_http_status = None
+    register.app.faults.clear()
 
     assert lookup.lookup("KUMLA STENEN 1:23") == STENEN
 

@@ -54,7 +54,7 @@ def test_down_server_is_target_unavailable(free_port):
 
 def test_http_503_without_fault_is_target_unavailable(byggr_connection, byggr_sim):
     service = soap_service(byggr_connection)
-    byggr_sim.app.forced_http_status = 503
+    byggr_sim.app.faults.set([{"operation": "GetArende", "action": "http_status", "status": 503}])
 
     with pytest.raises(TargetUnavailable, match="HTTP 503"):
         service.call("GetArende", dnr="BN 2026-000001")
@@ -62,7 +62,7 @@ def test_http_503_without_fault_is_target_unavailable(byggr_connection, byggr_si
 
 def test_http_401_is_the_connections_problem_not_the_submissions(byggr_connection, byggr_sim):
     service = soap_service(byggr_connection)
-    byggr_sim.app.forced_http_status = 401
+    byggr_sim.app.faults.set([{"operation": "GetArende", "action": "http_status", "status": 401}])
 
     with pytest.raises(CredentialsRefused, match="HTTP 401: the target refused the connection's credentials"):
         service.call("GetArende", dnr="BN 2026-000001")

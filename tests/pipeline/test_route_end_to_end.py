@@ -203,14 +203,14 @@ def test_without_a_property_register_the_route_works_as_before(route, byggr):
 
 def test_an_unreachable_property_register_makes_the_submission_wait(route, byggr, register):
     route.retry(first_delay="0s", max_delay="0s")
-    register.app.forced_http_status = 503
+    register.app.faults.set([{"action": "http_status", "status": 503}])
     route.drop("bygglov-person.xml")
     route.run()
     submission = route.submission("bygglov-person.xml")
     assert submission.state == State.LANDED
     assert route.context().ledger.steps(submission.id)[-1].outcome == "retry"
     assert byggr.app.cases == {}
-    register.app.forced_http_status = None
+    register.app.faults.clear()
     route.run()
     assert route.context().ledger.get(submission.id).state == State.COMPLETED
 

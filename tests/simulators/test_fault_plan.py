@@ -204,14 +204,6 @@ def test_fault_plan_over_http(byggr, post_soap):
     assert post_soap(byggr, ARENDE.format(ref="a")).status_code == 200
 
 
-def test_old_knobs_still_work_beside_the_plan(byggr, post_soap):
-    byggr.app.forced_http_status = 502
-    assert post_soap(byggr, ARENDE.format(ref="a")).status_code == 502
-    byggr.app.forced_http_status = None
-    byggr.app.lose_next_reply.add("SaveNewArende")
-    assert post_soap(byggr, ARENDE.format(ref="a")).status_code == 503
-
-
 def test_callbacks_per_flow_instance(callback, post_soap):
     callback.app.faults.set([{"operation": "addMessage", "action": "lose_reply", "nth": 1}])
     with pytest.raises(requests.ConnectionError):

@@ -129,11 +129,11 @@ def test_no_auth_unless_configured():
         assert _search(register, auth=None, beteckning="KUMLA STENEN 1:23").status_code == 200
 
 
-# --- test knobs ------------------------------------------------------------------------------------------------
+# --- faults in front of the service -----------------------------------------------------------------------------------
 
 
 def test_forced_status_is_a_bare_error(register):
-    register.app.forced_http_status = 503
+    register.app.faults.set([{"action": "http_status", "status": 503}])
 
     response = _search(register, beteckning="KUMLA STENEN 1:23")
     assert response.status_code == 503
@@ -141,7 +141,7 @@ def test_forced_status_is_a_bare_error(register):
 
 
 def test_maintenance_page_is_html_with_200(register):
-    register.app.maintenance_page = True
+    register.app.faults.set([{"action": "html_200"}])
 
     response = _search(register, beteckning="KUMLA STENEN 1:23")
     assert response.status_code == 200
@@ -150,15 +150,15 @@ def test_maintenance_page_is_html_with_200(register):
 
 
 def test_delay(register):
-    register.app.delay_seconds = 0.3
+    register.app.faults.set([{"action": "delay", "seconds": 0.3}])
     started = time.monotonic()
 
     assert _search(register, beteckning="KUMLA STENEN 1:23").status_code == 200
     assert time.monotonic() - started >= 0.3
 
 
-def test_reset_clears_knobs_and_requests(register):
-    register.app.maintenance_page = True
+def test_reset_clears_the_fault_plan_and_requests(register):
+    register.app.faults.set([{"action": "html_200"}])
     _search(register, beteckning="KUMLA STENEN 1:23")
     register.app.reset()
 

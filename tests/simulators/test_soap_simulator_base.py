@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import requests
 from lxml import etree
 
@@ -134,7 +135,7 @@ def test_a_request_over_the_cap_is_refused(byggr, post_soap, monkeypatch):
     assert response.status_code == 413
 
 
-def test_lose_next_reply_does_the_work_then_answers_503_once(byggr, post_soap):
+def test_a_lost_reply_does_the_work_then_drops_the_connection_once(byggr, post_soap):
     save = (
         '<SaveNewArende xmlns="www.tekis.se/ServiceContract"><message><Arende arendegrupp="LOV" arendetyp="BL">'
         '<ankomstDatum xmlns="www.tekis.se/arende">2026-01-01</ankomstDatum>'
@@ -142,10 +143,11 @@ def test_lose_next_reply_does_the_work_then_answers_503_once(byggr, post_soap):
         "</intressent></intressentLista></Arende><AnkomststamplaHandlingar>false</AnkomststamplaHandlingar>"
         "</message></SaveNewArende>"
     )
-    byggr.app.lose_next_reply.add("SaveNewArende")
+    byggr.app.faults.set([{"operation": "SaveNewArende", "action": "lose_reply", "nth": 1}])
 
-    lost = post_soap(byggr, save)
+    with pytest.raises(requests.ConnectionError):
+        post_soap(byggr, save)
     answered = post_soap(byggr, save)
 
-    assert lost.status_code == 503 and answered.status_code == 200
+    assert answered.status_code == 200
     assert len(byggr.app.cases) == 2  # the lost reply's case was created all the same
