@@ -35,7 +35,7 @@ from brygga_simulators.faults import (
     drop_connection,
     wait,
 )
-from brygga_simulators.serving import inspection_response
+from brygga_simulators.serving import sim_view
 
 MAX_REQUEST_BYTES = 1024 * 1024
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -92,10 +92,7 @@ class RestSimulator(abc.ABC):
 
     def _respond(self, request: Request) -> Response:
         if request.path.startswith("/_sim/"):
-            answered = self.faults.endpoint(request)
-            if answered is not None:
-                return answered
-            return inspection_response(self.inspect, request.path.removeprefix("/_sim/"))
+            return sim_view(request, self.faults, self.inspect)
         relative = request.path.removeprefix(self.path) if self.path != "/" else request.path
         rule = self.faults.match(request.path, relative or "/")
         if rule is not None and rule.action in INSTEAD:

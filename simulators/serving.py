@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Request, Response
+
+from brygga_simulators.faults import FaultPlan
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -68,6 +70,14 @@ def serve(app: Any, host: str = "127.0.0.1", port: int = 0, ssl_context: ssl.SSL
                               name=f"simulator-{name or getattr(app, 'name', 'app')}", daemon=True)
     thread.start()
     return RunningSimulator(app=app, server=server, thread=thread)
+
+
+def sim_view(request: Request, faults: FaultPlan, inspect: Callable[[str], Any]) -> Response:
+    """A request under ``/_sim/``: the fault plan's endpoint, else the simulator's JSON view."""
+    answered = faults.endpoint(request)
+    if answered is not None:
+        return answered
+    return inspection_response(inspect, request.path.removeprefix("/_sim/"))
 
 
 def inspection_response(inspect: Callable[[str], Any], what: str) -> Response:

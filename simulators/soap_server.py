@@ -35,7 +35,7 @@ from brygga_simulators.faults import (
     drop_connection,
     wait,
 )
-from brygga_simulators.serving import inspection_response
+from brygga_simulators.serving import sim_view
 from brygga_simulators.wsdl_schema import compile_wsdl_schema
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -153,10 +153,7 @@ class SoapSimulator:
 
     def _respond(self, request: Request) -> Response:
         if request.path.startswith("/_sim/"):
-            answered = self.faults.endpoint(request)
-            if answered is not None:
-                return answered
-            return inspection_response(self.inspect, request.path.removeprefix("/_sim/"))
+            return sim_view(request, self.faults, self.inspect)
         if request.path.rstrip("/") != self.path.rstrip("/"):
             return Response("not found", status=404, mimetype="text/plain")
         if request.method == "GET" and "wsdl" in {key.lower() for key in request.args}:
