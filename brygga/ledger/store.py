@@ -294,11 +294,14 @@ class Ledger:
 
     # --- quarantine (dead letter channel) ---------------------------------------------------------
 
-    def quarantine(self, submission_id: str, step: str, reasons: list[str]) -> None:
+    def quarantine(self, submission_id: str, step: str, reasons: list[str]) -> list[str]:
+        """Quarantine with ``reasons``, redacted here, where they are stored; the reasons as stored."""
+        stored = [redact(r, 500) for r in reasons]
         with self.session() as s:
-            s.add(Quarantine(submission_id=submission_id, step=step, reasons=[redact(r, 500) for r in reasons]))
+            s.add(Quarantine(submission_id=submission_id, step=step, reasons=stored))
             s.execute(update(Submission).where(Submission.id == submission_id)
                       .values(state=State.QUARANTINED, updated_at=utcnow()))
+        return stored
 
     def quarantine_reasons(self, submission_id: str) -> list[str]:
         with self.session() as s:

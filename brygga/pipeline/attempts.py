@@ -81,7 +81,7 @@ def attempt(ctx: PipelineContext, step: StepHandle, site: CallSite, call: Callab
         _transient(ctx, step, site, claim.token, claim.attempts, claim.first_attempt_at or utcnow(), exc)
         return None
     except TargetRejected as exc:
-        reason = f"{site.what} refused: {redact(str(exc), 500)}"
+        reason = f"{site.what} refused: {exc}"  # redacted where it is stored and logged
         if ledger.fail_delivery(site.key, claim.token, reason):
             step.quarantine([reason])
         else:

@@ -23,11 +23,10 @@ class StepHandle:
     result: dict[str, str | None]
 
     def quarantine(self, reasons: list[str]) -> None:
-        reasons = [redact(reason, 500) for reason in reasons]
-        self.ledger.quarantine(self.submission_id, self.step, reasons)
+        stored = self.ledger.quarantine(self.submission_id, self.step, reasons)  # redacted there
         self.result["outcome"] = "quarantined"
-        self.result["detail"] = f"{len(reasons)} reason(s)"
-        log.warning("submission %s quarantined at %s: %s", self.submission_id, self.step, " | ".join(reasons))
+        self.result["detail"] = f"{len(stored)} reason(s)"
+        log.warning("submission %s quarantined at %s: %s", self.submission_id, self.step, " | ".join(stored))
 
     def note(self, outcome: str, detail: str | None = None) -> None:
         self.result["outcome"], self.result["detail"] = outcome, detail
@@ -53,8 +52,9 @@ def per_submission(ctx, submission_id: str, step: str) -> Iterator[StepHandle]: 
                             "task fails and is retried", submission_id, step, type(exc).__name__, redact(str(exc)))
                 raise
             if kind is Fault.TRANSIENT:
-                handle.note("retry", f"{type(exc).__name__}: {redact(str(exc))}; retried next run")
-                log.warning("submission %s: transient fault in step %s: %s", submission_id, step, redact(str(exc)))
+                message = redact(str(exc))
+                handle.note("retry", f"{type(exc).__name__}: {message}; retried next run")
+                log.warning("submission %s: transient fault in step %s: %s", submission_id, step, message)
                 return
             if kind is Fault.PERMANENT:
                 handle.quarantine([f"{step}: {exc}"])
