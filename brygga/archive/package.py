@@ -46,6 +46,7 @@ from brygga.archive.mets import (
 from brygga.archive.naming import ArchiveInputError, attachment_file_name, clean_media_type, package_objid
 from brygga.archive.premis import PremisEvent, build_premis, organisation_agent, software_agent
 from brygga.archive.verify import verify_package
+from brygga.canonical.types import CaseTypeRegistry
 from brygga.plugins import StoredDocument
 from brygga.resources import resource
 
@@ -161,15 +162,40 @@ def _attachment_ids(case: dict[str, Any]) -> dict[str, str]:
             if isinstance(a, dict) and a.get("sha256") and a.get("sourceId") is not None}
 
 
-def _schema_files() -> list[tuple[str, bytes]]:
+def _case_types(case_types: CaseTypeRegistry | None) -> CaseTypeRegistry:
+    if case_types is not None:
+        return case_types
+    from brygga.canonical.validation import default_case_types
+
+    return default_case_types()
+
+
+def _schema_files(case: dict[str, Any], case_types: CaseTypeRegistry | None) -> list[tuple[str, bytes]]:
+    """(name under schemas/, bytes): the core case schema, then the schema file of the case's own type.
+
+    The type file keeps its repository name (``bygglov.v1.schema.json``; the registry reserves the name ``case``)
+    and is the bytes that were registered when the package was built: only the case's type, never the others.
+    """
     if CASE_SCHEMA.is_file():
-        return [(CASE_SCHEMA.name, CASE_SCHEMA.read_bytes())]
-    return [(_FALLBACK_SCHEMA_NAME, (json.dumps(_FALLBACK_SCHEMA, indent=2) + "\n").encode())]
+        files = [(CASE_SCHEMA.name, CASE_SCHEMA.read_bytes())]
+    else:
+        files = [(_FALLBACK_SCHEMA_NAME, (json.dumps(_FALLBACK_SCHEMA, indent=2) + "\n").encode())]
+    case_type = case.get("caseType")
+    registry = _case_types(case_types)
+    if isinstance(case_type, str) and case_type in registry:
+        registered = registry.get(case_type)
+        files.append((registered.path.name, registered.text.encode("utf-8")))
+    elif case.get("details"):
+        # The details would be archived without the schema that says what they mean.
+        raise ArchiveInputError("the case's type is not a registered case type: its details schema cannot be "
+                                "archived with it")
+    return files
 
 
 def _write_package(root: Path, objid: str, case: dict[str, Any], case_bytes: bytes,
                    documents: Sequence[StoredDocument], diarienummer: str | None, archival_creator: Agent,
-                   submitter: Agent, software: tuple[str, str], references: _References) -> None:
+                   submitter: Agent, software: tuple[str, str], references: _References,
+                   case_types: CaseTypeRegistry | None = None) -> None:
     created = now_timestamp()
     w = _Writer(root, created)
     brygga = software_agent(*software)
@@ -237,11 +263,11 @@ def _write_package(root: Path, objid: str, case: dict[str, Any], case_bytes: byt
                           build_premis(representations=[REPRESENTATION], events=[event]), "text/xml")
 
     # 4. Schemas and documentation; both folders must be non-empty.
-    schemas = [w.write(f"schemas/{name}", body, "application/json") for name, body in _schema_files()]
+    schemas = [w.write(f"schemas/{name}", body, "application/json") for name, body in _schema_files(case, case_types)]
     readme = w.write("documentation/README.txt", readme_text(
         objid=objid, case=case, diarienummer=diarienummer, archival_creator=archival_creator,
         submitter=submitter, software=software, created=created, data_files=data,
-        schema_names=[s.rel_path.rsplit("/", 1)[-1] for s in schemas], revision=references.revision,
+        schema_names=[s.rel_path.removeprefix("schemas/") for s in schemas], revision=references.revision,
         previous_package=references.previous_package,
         submission_agreement=references.submission_agreement).encode("utf-8"), "text/plain")
 
@@ -282,12 +308,14 @@ def _accept_existing(final: Path, planned: PackageFacts) -> Path:
 def build_sip(case: dict[str, Any], documents: list[StoredDocument], *, out_dir: Path, diarienummer: str | None,
               archival_creator: Agent, submitter: Agent, software: tuple[str, str] = ("Brygga", __version__),
               revision: int = 1, previous_package: str | None = None,
-              submission_agreement: str | None = None) -> Path:
+              submission_agreement: str | None = None, case_types: CaseTypeRegistry | None = None) -> Path:
     """Write ``out_dir/<OBJID>/`` for the case and return its path (see the module docstring).
 
     ``revision`` > 1 builds a komplettering: ``previous_package`` (required then) is the OBJID of the package it
     amends, ``documents`` are the new documents only, and case.json is the whole new case.
     ``submission_agreement`` is the tenant's reference to its submission agreement (leveransöverenskommelse).
+    ``case_types``: the registry whose file for the case's type goes into ``schemas/`` beside the core
+    schema; None means the environment's (`brygga.canonical.default_case_types()`).
     """
     objid = package_objid(case, revision)
     references = _references(objid, revision, previous_package, submission_agreement)
@@ -304,7 +332,7 @@ def build_sip(case: dict[str, Any], documents: list[StoredDocument], *, out_dir:
         staged = staging / objid
         staged.mkdir()
         _write_package(staged, objid, case, case_bytes, documents, diarienummer, archival_creator, submitter,
-                       software, references)
+                       software, references, case_types)
         problems = verify_package(staged)
         if problems:
             raise RuntimeError(f"built package {objid} fails its own check: {'; '.join(problems[:3])}")

@@ -1,5 +1,6 @@
-"""The canonical case: Swedish identifier formats and the validator for schemas/canonical/."""
+"""The canonical case: Swedish identifier formats, the case type registry and the validator for schemas/canonical/."""
 
+from brygga.canonical.compat import breaking_changes, check_against_release
 from brygga.canonical.formats import (
     FORMAT_CHECKERS,
     InvalidIdentifier,
@@ -13,10 +14,12 @@ from brygga.canonical.formats import (
     normalise_personnummer,
     normalise_postnummer,
 )
+from brygga.canonical.types import CASE_TYPE_NAME, CaseType, CaseTypeRegistry, composed_schema
 from brygga.canonical.validation import (
     CASE_SCHEMA_ID,
     CASE_SCHEMA_PATH,
     CaseProblem,
+    default_case_types,
     load_case_schema,
     reference_validator,
     validate_case,
@@ -25,9 +28,16 @@ from brygga.canonical.validation import (
 __all__ = [
     "CASE_SCHEMA_ID",
     "CASE_SCHEMA_PATH",
+    "CASE_TYPE_NAME",
     "FORMAT_CHECKERS",
     "CaseProblem",
+    "CaseType",
+    "CaseTypeRegistry",
     "InvalidIdentifier",
+    "breaking_changes",
+    "check_against_release",
+    "composed_schema",
+    "default_case_types",
     "is_fastighetsbeteckning",
     "is_kommunkod",
     "is_organisationsnummer",

@@ -1,20 +1,34 @@
-"""Validate a canonical case against schemas/canonical/case.v1.schema.json.
+"""Validate a canonical case against the core schema and the registered case types.
 
-The fast path is jsonschema-rs, compiled once per process: a valid case costs one `is_valid` call. Only
+The schema a case is checked against is the composed one (`brygga.canonical.types.composed_schema`): the core
+schemas/canonical/case.v1.schema.json with every case type file of a registry embedded. By default the registry
+is the environment's: the bundled schemas/canonical/types/ plus the extra folders of `Settings.case_types_dirs`.
+
+The fast path is jsonschema-rs, compiled once per registry: a valid case costs one `is_valid` call. Only
 an invalid case pays for `iter_errors`, whose errors carry the instance path and the failing keyword, from
 which we build our own messages. We never reuse the library's messages: they quote the instance value, and
 case values are personal data (personnummer, names, addresses) that must not reach logs, the ledger or
-quarantine reasons.
+quarantine reasons. (A case type name that is not registered is echoed when it has the caseType pattern: it is
+a schema name, not personal data.)
 
-`reference_validator()` gives the same schema and formats on the pure-Python `jsonschema` package. It is
-the slow, independent second opinion the tests compare against, and what a vendor can use without a Rust
+`reference_validator()` gives the same composed schema and formats on the pure-Python `jsonschema` package. It
+is the slow, independent second opinion the tests compare against, and what a vendor can use without a Rust
 wheel.
+
+The environment's registry is looked up again when BRYGGA_CASE_TYPES, BRYGGA_CONFIG or BRYGGA_HOME change, and
+its folders are looked at again at most once a second: a type file added, removed or changed there is picked up
+within that second. Pass a registry (`CaseTypeRegistry.load(...)`) to decide exactly which types apply.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -24,6 +38,8 @@ from typing import TYPE_CHECKING, Any
 import jsonschema_rs
 
 from brygga.canonical.formats import FORMAT_CHECKERS
+from brygga.canonical.types import CASE_TYPE_NAME, CaseTypeRegistry, composed_schema
+from brygga.errors import ConfigError
 from brygga.resources import resource
 
 if TYPE_CHECKING:
@@ -33,12 +49,13 @@ __all__ = [
     "CASE_SCHEMA_ID",
     "CASE_SCHEMA_PATH",
     "CaseProblem",
+    "default_case_types",
     "load_case_schema",
     "reference_validator",
     "validate_case",
 ]
 
-CASE_SCHEMA_ID = "https://schemas.brygga.se/canonical/case/1.0.0/case.schema.json"
+CASE_SCHEMA_ID = "https://schemas.brygga.se/canonical/case/1.1.0/case.schema.json"
 CASE_SCHEMA_PATH = resource("schemas", "canonical", "case.v1.schema.json")
 
 
@@ -47,9 +64,9 @@ class CaseProblem:
     """One reason a case is invalid.
 
     path: JSON pointer to the offending value, or to the missing/unexpected property ("/parties/0/givenName").
-    rule: the broken rule: a JSON Schema keyword ("required", "enum", "additionalProperties"),
-          "format:<name>", "notAllowed" (a field that does not belong to this kind of object) or "json"
-          (not JSON data at all).
+    rule: the broken rule: a JSON Schema keyword ("required", "enum", "additionalProperties",
+          "propertyNames"), "format:<name>", "notAllowed" (a field that does not belong to this kind of object),
+          "caseType" (a case type that is not registered) or "json" (not JSON data at all).
     message: readable English that never contains the offending value.
     """
 
@@ -64,7 +81,10 @@ def _schema_text(path: Path) -> str:
 
 
 def load_case_schema(path: Path | None = None) -> dict[str, Any]:
-    """Return the canonical case schema as a fresh dict (callers may change it without touching the cache)."""
+    """Return the core case schema as a fresh dict (callers may change it without touching the cache).
+
+    This is the core alone; `brygga.canonical.types.composed_schema(registry)` adds the case types.
+    """
     schema: dict[str, Any] = json.loads(_schema_text(path or CASE_SCHEMA_PATH))
     if schema.get("$id") != CASE_SCHEMA_ID:
         # A mismatch means the file and the code disagree on which contract this is: fail loudly at load time.
@@ -72,27 +92,151 @@ def load_case_schema(path: Path | None = None) -> dict[str, Any]:
     return schema
 
 
-@cache
-def _fast_validator() -> jsonschema_rs.Validator:
-    return jsonschema_rs.Draft202012Validator(
-        load_case_schema(),
-        formats=dict(FORMAT_CHECKERS),
-        validate_formats=True,
-        # The schema is self-contained: never fetch anything over the network while compiling it.
-        offline=True,
-    )
+# --- the environment's registry and the compiled validators -----------------------------------------
+
+# What the environment's case type folders depend on: Settings.from_env() is asked again when one changes.
+_ENV_KEYS = ("BRYGGA_CASE_TYPES", "BRYGGA_CONFIG", "BRYGGA_HOME")
+_RECHECK_SECONDS = 1.0
 
 
-def validate_case(doc: Any) -> list[CaseProblem]:
-    """Return the problems of a canonical case; an empty list means it is valid."""
-    validator = _fast_validator()
+def _env_reader() -> Callable[[], tuple[object, ...]]:
+    # validate_case runs for every case and costs a few µs; os.environ.get costs about 0.6 µs a key, most of it
+    # encoding the key. CPython's os.environ keeps its encoded items in `_data` (updated by every os.environ
+    # write, monkeypatch.setenv included), which is read 20 times faster; anything else takes the plain way.
+    data = getattr(os.environ, "_data", None)
+    encode = getattr(os.environ, "encodekey", None)
+    if isinstance(data, dict) and callable(encode):
+        raw = tuple(encode(key) for key in _ENV_KEYS)
+        return lambda: tuple(map(data.get, raw))
+    return lambda: tuple(os.environ.get(key) for key in _ENV_KEYS)
+
+
+_read_env = _env_reader()
+_CACHE_SIZE = 8
+
+
+@dataclass(frozen=True, slots=True)
+class _Default:
+    env: tuple[object, ...]
+    dirs: tuple[Path, ...]
+    checked: float
+    registry: CaseTypeRegistry
+
+
+_default: _Default | None = None
+_lock = threading.RLock()
+
+
+def _environment_dirs() -> tuple[Path, ...]:
+    from brygga.settings import Settings
+
+    settings = Settings.from_env()
+    # Settings.case_types_dirs: the extra case type folders of BRYGGA_CASE_TYPES / BRYGGA_CONFIG.
+    return tuple(Path(folder) for folder in getattr(settings, "case_types_dirs", ()) or ())
+
+
+def default_case_types() -> CaseTypeRegistry:
+    """The case types of the current environment: the bundled folder, then `Settings.case_types_dirs`.
+
+    Raises `ConfigError` when a configured folder or a type file in it is invalid.
+    """
+    global _default
+    env = _read_env()
+    now = time.monotonic()
+    state = _default
+    if state is not None and state.env == env and now - state.checked < _RECHECK_SECONDS:
+        return state.registry
+    with _lock:
+        state = _default
+        dirs = _environment_dirs()
+        if state is not None and state.dirs == dirs and CaseTypeRegistry.fingerprint(dirs) == state.registry.key:
+            registry = state.registry
+        else:
+            registry = CaseTypeRegistry.load(dirs)
+        _default = _Default(env, dirs, now, registry)
+        return registry
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    registry: CaseTypeRegistry
+    schema: dict[str, Any]
+    fast: jsonschema_rs.Validator
+
+
+_compiled_cache: OrderedDict[tuple[Any, ...], _Compiled] = OrderedDict()
+
+
+def _compiled(case_types: CaseTypeRegistry | None) -> _Compiled:
+    """The composed schema and its jsonschema-rs validator for a registry, compiled once per registry key."""
+    registry = default_case_types() if case_types is None else case_types
+    compiled = _compiled_cache.get(registry.key)
+    if compiled is not None:
+        return compiled
+    with _lock:
+        compiled = _compiled_cache.get(registry.key)
+        if compiled is None:
+            schema = composed_schema(registry)
+            try:
+                fast = jsonschema_rs.Draft202012Validator(
+                    schema,
+                    formats=dict(FORMAT_CHECKERS),
+                    validate_formats=True,
+                    # The schema is self-contained: never fetch anything over the network while compiling it.
+                    offline=True,
+                )
+            except (ValueError, jsonschema_rs.ReferencingError) as exc:
+                raise ConfigError(
+                    f"the case schema composed with the case types {', '.join(registry.names)} does not compile: "
+                    f"{exc}"
+                ) from None
+            compiled = _Compiled(registry, schema, fast)
+            _compiled_cache[registry.key] = compiled
+            while len(_compiled_cache) > _CACHE_SIZE:
+                _compiled_cache.popitem(last=False)
+        return compiled
+
+
+def _fast_validator(case_types: CaseTypeRegistry | None = None) -> jsonschema_rs.Validator:
+    return _compiled(case_types).fast
+
+
+def validate_case(doc: Any, case_types: CaseTypeRegistry | None = None) -> list[CaseProblem]:
+    """Return the problems of a canonical case; an empty list means it is valid.
+
+    ``case_types``: the registry to validate against; None means the environment's (`default_case_types()`).
+    """
+    compiled = _compiled(case_types)
+    validator = compiled.fast
     try:
         if validator.is_valid(doc):
             return []
-        return [problem for error in validator.iter_errors(doc) for problem in _problems_from(error)]
+        problems = [problem for error in validator.iter_errors(doc) for problem in _problems_from(error)]
     except ValueError:
         # jsonschema-rs refuses non-JSON data (a date object, an int dict key); its message may quote it.
         return [CaseProblem("", "json", "The document contains data that is not JSON (e.g. a non-text key).")]
+    case_type = doc.get("caseType") if isinstance(doc, dict) else None
+    if isinstance(case_type, str) and case_type not in compiled.registry:
+        problems = _unregistered(case_type, compiled.registry, problems)
+    return problems
+
+
+def _unregistered(case_type: str, registry: CaseTypeRegistry, problems: list[CaseProblem]) -> list[CaseProblem]:
+    """One problem for a case type that is not registered, in place of the schema's enum and pattern problems."""
+    registered = ", ".join(registry.names) or "(none)"
+    if CASE_TYPE_NAME.fullmatch(case_type):
+        # A name of the caseType pattern is a schema name, not personal data: it may be echoed.
+        message = (f"Case type '{case_type}' is not registered; registered: {registered} "
+                   f"(add schemas/canonical/types/{case_type}.v1.schema.json).")
+        # details/<that name> is refused for the same reason; the one problem says it.
+        same_cause: str | None = _child("/details", case_type)
+    else:
+        message = (f"The case type (withheld: it does not match the pattern ^{CASE_TYPE_NAME.pattern}$) is not "
+                   f"registered; registered: {registered}.")
+        same_cause = None
+    rest = [p for p in problems
+            if p.path != "/caseType" and not (p.path == same_cause and p.rule == "additionalProperties")]
+    return [CaseProblem("/caseType", "caseType", message), *rest]
 
 
 # --- messages -------------------------------------------------------------------------------------
@@ -144,7 +288,20 @@ def _problems_from(error: jsonschema_rs.ValidationError) -> list[CaseProblem]:
             else:
                 problems.append(CaseProblem(path, rule, "An unexpected property is present (name withheld)."))
         return problems
+    if isinstance(kind, jsonschema_rs.ValidationErrorKind.PropertyNames):
+        return [CaseProblem(path, rule, _property_name_message(kind.error.kind))]
     return [CaseProblem(path, *_rule_and_message(kind))]
+
+
+def _property_name_message(inner: jsonschema_rs.ValidationErrorKind) -> str:
+    # The offending name comes from the instance and is never quoted; the rule it broke comes from the schema.
+    k = jsonschema_rs.ValidationErrorKind
+    if isinstance(inner, k.Constant):
+        return (f"Only the property {_listing([inner.expected_value])} is allowed here (details hold the case's "
+                "own type only).")
+    if isinstance(inner, k.Pattern):
+        return f"A property name does not match the pattern {inner.pattern}."
+    return f"A property name breaks the schema rule '{inner.name}'."
 
 
 def _rule_and_message(kind: jsonschema_rs.ValidationErrorKind) -> tuple[str, str]:
@@ -202,8 +359,11 @@ def _is_rfc3339(value: object) -> bool:
     return True
 
 
-def reference_validator() -> jsonschema.Draft202012Validator:
-    """The case schema on pure-Python `jsonschema` with Brygga's formats. Slow; for tests and vendors."""
+def reference_validator(case_types: CaseTypeRegistry | None = None) -> jsonschema.Draft202012Validator:
+    """The composed case schema on pure-Python `jsonschema` with Brygga's formats. Slow; for tests and vendors.
+
+    ``case_types``: as for `validate_case`; None means the environment's registry.
+    """
     import jsonschema
 
     checker = jsonschema.FormatChecker()
@@ -211,4 +371,4 @@ def reference_validator() -> jsonschema.Draft202012Validator:
         # Formats only constrain strings; other types are the `type` keyword's business.
         checker.checks(name)(lambda value, check=check: not isinstance(value, str) or check(value))
     checker.checks("date-time")(_is_rfc3339)
-    return jsonschema.Draft202012Validator(load_case_schema(), format_checker=checker)
+    return jsonschema.Draft202012Validator(_compiled(case_types).schema, format_checker=checker)

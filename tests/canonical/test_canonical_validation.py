@@ -129,8 +129,35 @@ BROKEN: list[tuple[str, Callable[[dict[str, Any]], object], str, str]] = [
     ("bygglov-person", _set("details/bygglov/measure", "bygga"), "/details/bygglov/measure", "enum"),
     ("bygglov-person", _set("receivedAt", "2026-10-14T09:12:44"), "/receivedAt", "format:date-time"),
     ("bygglov-person", _set("receivedAt", "14 oktober 2026"), "/receivedAt", "format:date-time"),
-    ("bygglov-person", _set("caseType", "bygglov2"), "/caseType", "enum"),
-    ("bygglov-person", _set("schemaVersion", "2.0"), "/schemaVersion", "const"),
+    ("bygglov-person", _set("caseType", "bygglov2"), "/caseType", "caseType"),
+    ("bygglov-person", _set("caseType", "Bygglov"), "/caseType", "caseType"),
+    ("bygglov-person", _set("schemaVersion", "2.0"), "/schemaVersion", "enum"),
+    (
+        "bygglov-person",
+        _set("details", {"felanmalan": {"category": "gata", "description": "Hål i vägen"}}),
+        "/details",
+        "propertyNames",
+    ),
+    ("felanmalan", _set("details/felanmalan/category", "hål"), "/details/felanmalan/category", "enum"),
+    ("felanmalan", _set("details/felanmalan/note", "x"), "/details/felanmalan/note", "additionalProperties"),
+    (
+        "felanmalan",
+        _set("details/felanmalan/location", {"northing": 1.0, "easting": 507654.2}),
+        "/details/felanmalan/location/northing",
+        "minimum",
+    ),
+    ("felanmalan", _set("details/felanmalan/location", {}), "/details/felanmalan/location", "minProperties"),
+    ("bygglov-person", _set("formAnswers", [{"question": "hojd"}]), "/formAnswers/0/value", "required"),
+    ("bygglov-person", _set("formAnswers", [{"question": "", "value": "5"}]), "/formAnswers/0/question", "minLength"),
+    (
+        "bygglov-person",
+        _set("formAnswers", [{"question": "hojd", "value": "5", "answer": "5"}]),
+        "/formAnswers/0/answer",
+        "additionalProperties",
+    ),
+    ("bygglov-person", _set("formAnswers", [{"question": "hojd", "value": 5}]), "/formAnswers/0/value", "type"),
+    ("bygglov-person", _set("source/familyId", ""), "/source/familyId", "minLength"),
+    ("bygglov-person", _set("source/flowVersion", 3), "/source/flowVersion", "type"),
     ("bygglov-person", _delete("tenant"), "/tenant", "required"),
     ("bygglov-person", _set("tenant/kommunkod", "188"), "/tenant/kommunkod", "format:kommunkod"),
     (
@@ -201,6 +228,61 @@ def test_fardtjanst_needs_no_details_yet() -> None:
     case["caseType"] = "fardtjanst"
     del case["details"]
     assert validate_case(case) == []
+    case["details"] = {"fardtjanst": {}}
+    assert validate_case(case) == []
+
+
+def test_fardtjanst_details_are_empty_and_its_own() -> None:
+    case = _example("felanmalan")
+    case["caseType"] = "fardtjanst"
+    case["details"] = {"fardtjanst": {"resor": 12}}
+    assert [(p.path, p.rule) for p in validate_case(case)] == [("/details/fardtjanst/resor", "additionalProperties")]
+    # In 1.0 a fardtjanst case could carry another type's details; a case type's details are its own now.
+    case["details"] = {"felanmalan": _example("felanmalan")["details"]["felanmalan"]}
+    problems = validate_case(case)
+    assert [(p.path, p.rule) for p in problems] == [("/details", "propertyNames")]
+    assert problems[0].message == (
+        'Only the property "fardtjanst" is allowed here (details hold the case\'s own type only).'
+    )
+
+
+def test_schema_version_1_0_and_1_1_are_both_valid() -> None:
+    for version in ("1.0", "1.1"):
+        assert validate_case({**_example("bygglov-person"), "schemaVersion": version}) == []
+
+
+def test_form_answers_and_e_service_identity_are_valid() -> None:
+    case = _example("bygglov-person")
+    case["schemaVersion"] = "1.1"
+    case["source"].update({"familyId": "412", "flowVersion": "3"})
+    case["formAnswers"] = [
+        {"question": "hojd", "label": "Byggnadens högsta höjd (meter)", "value": "5,4"},
+        {"question": "sokande/CareOf", "value": ""},
+    ]
+    assert validate_case(case) == []
+    assert reference_validator().is_valid(case)
+    case["formAnswers"] = [{"question": "q", "value": ""}] * 2001
+    assert [(p.path, p.rule) for p in validate_case(case)] == [("/formAnswers", "maxItems")]
+
+
+def test_an_unregistered_case_type_is_one_problem_naming_the_registered_ones() -> None:
+    case = _example("bygglov-person")
+    case["caseType"] = "bygglov2"
+    case["details"] = {"bygglov2": {"measure": "nybyggnad"}}
+    problems = validate_case(case)
+    assert [(p.path, p.rule) for p in problems] == [("/caseType", "caseType")]
+    message = problems[0].message
+    assert message.startswith("Case type 'bygglov2' is not registered; registered: ")
+    assert "bygglov, fardtjanst, felanmalan" in message
+    assert message.endswith("(add schemas/canonical/types/bygglov2.v1.schema.json).")
+
+
+def test_an_unregistered_case_type_that_is_not_a_name_is_withheld() -> None:
+    for value in ("198005122380", "Anna-Karin Ström", "Q"):
+        problems = validate_case(_broken("bygglov-person", _set("caseType", value)))
+        assert [(p.path, p.rule) for p in problems] == [("/caseType", "caseType")]
+        assert value not in problems[0].message
+        assert "withheld" in problems[0].message
 
 
 def test_several_problems_are_all_reported() -> None:
@@ -226,7 +308,7 @@ def test_fast_and_reference_validators_agree_on_broken_cases(
     assert not reference_validator().is_valid(case)
 
 
-@pytest.mark.parametrize("name", ["bygglov-person", "bygglov-organisation", "felanmalan"])
+@pytest.mark.parametrize("name", ["bygglov-person", "bygglov-organisation", "felanmalan", "fardtjanst-1.1"])
 def test_fast_and_reference_validators_agree_on_examples(name: str) -> None:
     case = _example(name)
     assert validate_case(case) == []
@@ -273,6 +355,7 @@ LEAKY_VALUES = [
     ("properties/0/fastighetsbeteckning", "Kumla Stenen 1:23"),
     ("receivedAt", "2026-10-14 09:12:44"),
     ("details/bygglov/measure", "Nybyggnad av hus åt Anna-Karin"),
+    ("caseType", "198005122380"),
     ("attachments/0/sha256", "Anna-Karin Ström"),
 ]
 
@@ -287,6 +370,34 @@ def test_problems_never_contain_the_offending_value(path: str, value: Any) -> No
         assert needle not in problem.path
         # The library's own message quotes the value; ours must not be it.
         assert f"'{needle}'" not in problem.message and f'"{needle}"' not in problem.message
+
+
+FORM_ANSWER_LEAKS = [
+    ("formAnswers/0/value", "Jag har svårt att gå" * 600),
+    ("formAnswers/1/value", 194403152327),
+    ("formAnswers/2/label", "Vilka hjälpmedel använder du, Britt-Marie? " * 30),
+    ("formAnswers/3/question", "Britt-Marie Lundqvist, 194403152327 " * 10),
+]
+
+
+@pytest.mark.parametrize(("path", "value"), FORM_ANSWER_LEAKS, ids=[path for path, _ in FORM_ANSWER_LEAKS])
+def test_form_answer_problems_never_contain_the_answer(path: str, value: Any) -> None:
+    problems = validate_case(_broken("fardtjanst-1.1", _set(path, value)))
+    assert problems, "the change should make the case invalid"
+    for problem in problems:
+        assert str(value)[:20] not in problem.message and str(value)[:20] not in problem.path
+
+
+def test_form_answers_and_detail_keys_never_leak() -> None:
+    case = _example("bygglov-person")
+    case["formAnswers"] = [{"question": "198005122380", "value": "Anna-Karin", "198005122380": "x"}]
+    case["details"]["198005122380"] = {}
+    problems = validate_case(case)
+    found = {(p.path, p.rule) for p in problems}
+    assert found >= {("/formAnswers/0", "additionalProperties"), ("/details", "maxProperties")}
+    for problem in problems:
+        assert "198005122380" not in problem.message + problem.path
+        assert "Anna-Karin" not in problem.message
 
 
 def test_a_personal_value_used_as_a_key_is_withheld() -> None:

@@ -1,0 +1,378 @@
+"""Is a new version of a JSON Schema compatible with the old one? `breaking_changes` lists what is not.
+
+A minor version of the canonical case (core or a case type) may only add and loosen: every document valid under
+the old schema must stay valid under the new one. `breaking_changes(old, new)` walks both schemas side by side,
+from the root down through ``properties``, ``additionalProperties``, ``items`` and matching conditionals,
+following local ``$ref``s (``#/...``, and refs to resources embedded by ``$id`` such as the case types in the
+composed schema). It reports, each with the JSON path of the place in the schema, e.g.
+``/properties/details/properties/bygglov/properties/measure: enum value 'rivning' removed``:
+
+- a property removed;
+- a type narrowed (``integer`` is inside ``number``), or a type added where any was allowed;
+- an enum value removed, an enum or const added, a const changed;
+- ``minLength``, ``minimum``, ``exclusiveMinimum``, ``minItems``, ``minProperties`` raised or added;
+  ``maxLength``, ``maximum``, ``exclusiveMaximum``, ``maxItems``, ``maxProperties`` lowered or added;
+- ``multipleOf`` added or changed, ``uniqueItems`` turned on;
+- a ``pattern`` or ``format`` added or changed ;
+- ``additionalProperties`` made stricter (true or absent → false, or a schema made stricter), and a new property
+  where the old schema let any property in, made stricter than that;
+- a new ``required`` field or ``dependentRequired`` dependency;
+- a schema replaced by ``false``;
+- a ``$ref`` that no longer resolves (a ``$defs`` entry removed that is still referenced).
+
+Where the old schema allowed a fixed set of values (``enum`` or ``const``), the new one is checked against
+exactly those values instead: turning ``const: "1.0"`` into ``enum: ["1.0", "1.1"]``, or an enum into a
+``pattern`` every old value matches, is not breaking, and an old value the new schema refuses is reported.
+
+Loosening is never reported. Limits, on purpose (it is a recursive walk, not a prover): ``anyOf``, ``oneOf``,
+``not``, ``prefixItems``, ``contains``, ``patternProperties``, ``propertyNames``, ``dependentSchemas`` and
+``unevaluated*`` are not compared; ``allOf`` members are compared only when they are conditionals whose ``if``
+is the same in both (``then``/``else`` compared), and a conditional with a new ``if`` is not compared (it
+usually belongs to a new case type, whose cases were not valid before); ``$anchor`` and remote refs are not
+followed; a ``$ref`` with sibling keywords is read as the target with the siblings laid over it. Review changes
+of those by hand.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urldefrag, urljoin
+
+from brygga.canonical.formats import FORMAT_CHECKERS
+from brygga.resources import resource
+
+__all__ = ["RELEASED_DIR", "breaking_changes", "check_against_release", "released_schema"]
+
+RELEASED_DIR = resource("schemas", "canonical", "released")
+_LOWER_BOUNDS = ("minLength", "minimum", "exclusiveMinimum", "minItems", "minProperties")
+_UPPER_BOUNDS = ("maxLength", "maximum", "exclusiveMaximum", "maxItems", "maxProperties")
+_TYPES = ("null", "boolean", "object", "array", "number", "integer", "string")
+# The keywords a single value is checked against when the old schema allowed a fixed set of values.
+_VALUE_KEYWORDS = ("type", "enum", "const", "pattern", "format", "multipleOf", *_LOWER_BOUNDS, *_UPPER_BOUNDS)
+
+
+if TYPE_CHECKING:
+    import jsonschema
+
+
+@cache
+def _format_checker() -> jsonschema.FormatChecker:
+    import jsonschema
+
+    checker = jsonschema.FormatChecker()
+    for name, check in FORMAT_CHECKERS.items():
+        checker.checks(name)(lambda value, check=check: not isinstance(value, str) or check(value))
+    return checker
+
+
+def _value_fits(value: Any, schema: dict[str, Any]) -> bool:
+    """Whether one value passes the value keywords of a schema (type, enum/const, pattern, format, bounds)."""
+    import jsonschema
+
+    subset = {k: schema[k] for k in _VALUE_KEYWORDS if k in schema}
+    return jsonschema.Draft202012Validator(subset, format_checker=_format_checker()).is_valid(value)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return f"'{value}'"
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+@dataclass
+class _Side:
+    """One schema document: its resources by `$id`, to follow `$ref`s."""
+
+    root: Any
+    resources: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._index(self.root, "")
+
+    def _index(self, node: Any, base: str) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("$id"), str):
+                base = urldefrag(urljoin(base, node["$id"]))[0]
+                self.resources[base] = node
+            for key, value in node.items():
+                if key not in ("enum", "const", "examples", "default"):
+                    self._index(value, base)
+        elif isinstance(node, list):
+            for item in node:
+                self._index(item, base)
+
+    def base(self, resource: Any) -> str:
+        if isinstance(resource, dict) and isinstance(resource.get("$id"), str):
+            for uri, node in self.resources.items():
+                if node is resource:
+                    return uri
+        return ""
+
+    def lookup(self, ref: str, resource: Any) -> tuple[Any, Any] | None:
+        """The (node, resource) a `$ref` points at, or None when it does not resolve here."""
+        uri, fragment = urldefrag(urljoin(self.base(resource), ref))
+        if uri:
+            target = self.resources.get(uri)
+            if target is None:
+                return None
+        else:
+            target = resource
+        node, current = target, target
+        if fragment:
+            if not fragment.startswith("/"):
+                return None  # $anchor: not followed
+            for raw in fragment[1:].split("/"):
+                part = unquote(raw).replace("~1", "/").replace("~0", "~")
+                if isinstance(node, dict) and part in node:
+                    node = node[part]
+                elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                    node = node[int(part)]
+                else:
+                    return None
+                if isinstance(node, dict) and isinstance(node.get("$id"), str):
+                    current = node
+        return node, current
+
+    def deref(self, node: Any, resource: Any) -> tuple[Any, Any, str | None]:
+        """Follow `$ref` chains: (target with sibling keywords laid over it, its resource, a dangling ref)."""
+        seen: set[int] = set()
+        while isinstance(node, dict):
+            if isinstance(node.get("$id"), str):
+                resource = node
+            ref = node.get("$ref")
+            if not isinstance(ref, str) or id(node) in seen:
+                break
+            seen.add(id(node))
+            found = self.lookup(ref, resource)
+            if found is None:
+                return {k: v for k, v in node.items() if k != "$ref"}, resource, ref
+            target, resource = found
+            siblings = {k: v for k, v in node.items() if k not in ("$ref", "$id", "$schema", "$defs")}
+            node = {**target, **siblings} if siblings and isinstance(target, dict) else target
+        return node, resource, None
+
+
+class _Walk:
+    def __init__(self, old: Any, new: Any) -> None:
+        self.old = _Side(old)
+        self.new = _Side(new)
+        self.findings: list[str] = []
+        # The (old, new) schema pairs on the way down from the root: a pair met again is a recursive schema.
+        self.stack: set[tuple[int, int]] = set()
+
+    def flag(self, path: str, what: str) -> None:
+        self.findings.append(f"{path or '/'}: {what}")
+
+    def compare(self, old: Any, old_res: Any, new: Any, new_res: Any, path: str) -> None:
+        key = (id(old), id(new))
+        if key in self.stack:
+            return
+        self.stack.add(key)
+        try:
+            self._compare(old, old_res, new, new_res, path)
+        finally:
+            self.stack.discard(key)
+
+    def _compare(self, old: Any, old_res: Any, new: Any, new_res: Any, path: str) -> None:
+        old, old_res, _ = self.old.deref(old, old_res)
+        new, new_res, dangling = self.new.deref(new, new_res)
+        if dangling is not None:
+            self.flag(path, f"$ref {dangling!r} does not resolve (a $defs entry removed that is still referenced)")
+            return
+        if old is False:
+            return  # nothing was valid here: anything is looser
+        if new is False:
+            self.flag(path, "now refused (false schema)")
+            return
+        old = {} if old is True else old
+        new = {} if new is True else new
+        if not isinstance(old, dict) or not isinstance(new, dict):
+            return
+        old_allowed = self._allowed(old)
+        if old_allowed is None:
+            self._types(old, new, path)
+            self._values(old, new, path)
+            self._bounds(old, new, path)
+            self._strings(old, new, path)
+        else:
+            # The old schema allowed a fixed set of values: the new one breaks exactly those it refuses.
+            for value in old_allowed:
+                if not _value_fits(value, new):
+                    removed = self._allowed(new) is not None and not _value_fits(value, {"enum": self._allowed(new)})
+                    if removed and "const" in old and "const" in new and "enum" not in old:
+                        self.flag(path, f"const changed from {_text(old['const'])} to {_text(new['const'])}")
+                    elif removed:
+                        self.flag(path, f"enum value {_text(value)} removed")
+                    else:
+                        self.flag(path, f"value {_text(value)} no longer allowed (type, pattern, format or bounds)")
+        self._objects(old, old_res, new, new_res, path)
+        if "items" in new and new["items"] is not True:
+            self.compare(old.get("items", True), old_res, new["items"], new_res, f"{path}/items")
+        self._conditionals(old, old_res, new, new_res, path)
+
+    def _types(self, old: dict[str, Any], new: dict[str, Any], path: str) -> None:
+        if "type" not in new:
+            return
+        new_types = {new["type"]} if isinstance(new["type"], str) else set(new["type"])
+        if "type" not in old:
+            if new_types != set(_TYPES) and new_types != set(_TYPES) - {"integer"}:
+                self.flag(path, f"type {'/'.join(sorted(new_types))} added where any type was allowed")
+            return
+        old_types = {old["type"]} if isinstance(old["type"], str) else set(old["type"])
+        for lost in sorted(old_types - new_types):
+            if lost == "integer" and "number" in new_types:
+                continue
+            self.flag(path, f"type narrowed: {lost} no longer allowed")
+
+    @staticmethod
+    def _allowed(schema: dict[str, Any]) -> list[Any] | None:
+        values: list[Any] | None = None
+        if "enum" in schema:
+            values = list(schema["enum"])
+        if "const" in schema:
+            values = [v for v in (values or [schema["const"]]) if _canonical(v) == _canonical(schema["const"])]
+        return values
+
+    def _values(self, old: dict[str, Any], new: dict[str, Any], path: str) -> None:
+        new_allowed = self._allowed(new)
+        if new_allowed is None:
+            return
+        # Only called when the old schema had no enum or const.
+        self.flag(path, f"values restricted to {', '.join(_text(v) for v in new_allowed)} (enum or const added)")
+
+    def _bounds(self, old: dict[str, Any], new: dict[str, Any], path: str) -> None:
+        for keyword in _LOWER_BOUNDS:
+            if keyword in new and (keyword not in old or new[keyword] > old[keyword]):
+                before = f"from {old[keyword]}" if keyword in old else "(none before)"
+                self.flag(path, f"{keyword} raised {before} to {new[keyword]}")
+        for keyword in _UPPER_BOUNDS:
+            if keyword in new and (keyword not in old or new[keyword] < old[keyword]):
+                before = f"from {old[keyword]}" if keyword in old else "(none before)"
+                self.flag(path, f"{keyword} lowered {before} to {new[keyword]}")
+        if "multipleOf" in new and old.get("multipleOf") != new["multipleOf"]:
+            old_step = old.get("multipleOf")
+            if not (isinstance(old_step, int | float) and old_step % new["multipleOf"] == 0):
+                self.flag(path, f"multipleOf {'added' if old_step is None else 'changed'}: {new['multipleOf']}")
+        if new.get("uniqueItems") is True and old.get("uniqueItems") is not True:
+            self.flag(path, "uniqueItems turned on")
+
+    def _strings(self, old: dict[str, Any], new: dict[str, Any], path: str) -> None:
+        if "pattern" in new and new["pattern"] != old.get("pattern"):
+            self.flag(path, f"pattern {'changed' if 'pattern' in old else 'added'}: {new['pattern']}")
+        if "format" in new and new["format"] != old.get("format"):
+            self.flag(path, f"format {'changed' if 'format' in old else 'added'}: {new['format']}")
+
+    def _objects(self, old: dict[str, Any], old_res: Any, new: dict[str, Any], new_res: Any, path: str) -> None:
+        old_props = old.get("properties", {})
+        new_props = new.get("properties", {})
+        old_extra = old.get("additionalProperties", True)
+        new_extra = new.get("additionalProperties", True)
+        for name, old_sub in old_props.items():
+            where = f"{path}/properties/{_escape(name)}"
+            if name not in new_props:
+                self.flag(where, "property removed")
+            else:
+                self.compare(old_sub, old_res, new_props[name], new_res, where)
+        for name, new_sub in new_props.items():
+            if name not in old_props and old_extra is not False:
+                # A property any value was allowed for (through additionalProperties) is now described.
+                self.compare(old_extra, old_res, new_sub, new_res, f"{path}/properties/{_escape(name)}")
+        if new_extra is False and old_extra is not False:
+            self.flag(path, "additionalProperties made false: properties not listed are now refused")
+        elif isinstance(new_extra, dict) and old_extra is not False:
+            self.compare(old_extra, old_res, new_extra, new_res, f"{path}/additionalProperties")
+        for name in sorted(set(new.get("required", [])) - set(old.get("required", []))):
+            self.flag(path, f"new required field {_text(name)}")
+        old_deps = old.get("dependentRequired", {})
+        for name, needs in new.get("dependentRequired", {}).items():
+            for need in sorted(set(needs) - set(old_deps.get(name, []))):
+                self.flag(path, f"new dependentRequired: {_text(name)} needs {_text(need)}")
+
+    def _conditionals(self, old: dict[str, Any], old_res: Any, new: dict[str, Any], new_res: Any, path: str) -> None:
+        def conditionals(schema: dict[str, Any], prefix: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
+            if "if" in schema:
+                yield _canonical(schema["if"]), prefix, schema
+            for index, member in enumerate(schema.get("allOf", [])):
+                if isinstance(member, dict) and "if" in member:
+                    yield _canonical(member["if"]), f"{prefix}/allOf/{index}", member
+
+        old_by_if = {key: member for key, _, member in conditionals(old, path)}
+        for key, where, member in conditionals(new, path):
+            before = old_by_if.get(key)
+            if before is None:
+                continue  # a new conditional: not compared (see the module docstring)
+            for branch in ("then", "else"):
+                if branch in member:
+                    self.compare(before.get(branch, True), old_res, member[branch], new_res, f"{where}/{branch}")
+
+    def dangling_refs(self) -> None:
+        """Every `$ref` of the new schema resolves (also in places the walk does not reach, e.g. unused $defs)."""
+        reported = {finding.split(": $ref ", 1)[1].split(" ", 1)[0] for finding in self.findings
+                    if ": $ref " in finding}
+
+        def walk(node: Any, resource: Any, path: str) -> None:
+            if isinstance(node, dict):
+                if isinstance(node.get("$id"), str):
+                    resource = node
+                ref = node.get("$ref")
+                if isinstance(ref, str) and self.new.lookup(ref, resource) is None and repr(ref) not in reported:
+                    self.flag(path, f"$ref {ref!r} does not resolve (a $defs entry removed that is still referenced)")
+                for key, value in node.items():
+                    if key not in ("enum", "const", "examples", "default"):
+                        walk(value, resource, f"{path}/{_escape(key)}")
+            elif isinstance(node, list):
+                for index, item in enumerate(node):
+                    walk(item, resource, f"{path}/{index}")
+
+        walk(self.new.root, self.new.root, "")
+
+
+def _escape(name: str) -> str:
+    return name.replace("~", "~0").replace("/", "~1")
+
+
+def breaking_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """What in ``new`` may refuse a document ``old`` accepted; an empty list means ``new`` is compatible.
+
+    Each finding is ``<JSON path in the schema>: <what changed>``. See the module docstring for what is compared.
+    """
+    walk = _Walk(old, new)
+    walk.compare(old, old, new, new, "")
+    walk.dangling_refs()
+    return list(dict.fromkeys(walk.findings))
+
+
+# --- the released baseline ------------------------------------------------------------------------
+
+
+def released_schema(released_dir: Path | None = None) -> tuple[Path, dict[str, Any]]:
+    """The composed case schema of the last release: the file named by ``RELEASE`` (its ``file:`` line)."""
+    folder = released_dir or RELEASED_DIR
+    release = (folder / "RELEASE").read_text(encoding="utf-8")
+    names = [line.split(":", 1)[1].strip() for line in release.splitlines() if line.startswith("file:")]
+    if len(names) != 1 or "/" in names[0] or "\\" in names[0]:
+        raise ValueError(f"{folder / 'RELEASE'}: expected one line 'file: <name>' naming the released schema")
+    path = folder / names[0]
+    return path, json.loads(path.read_text(encoding="utf-8"))
+
+
+def check_against_release(case_types: Any = None) -> list[str]:
+    """Breaking changes of the current composed case schema against the released baseline; empty when compatible.
+
+    ``case_types``: a `CaseTypeRegistry`; by default the bundled case types only (what a release ships). For
+    ``brygga schemas check``: print the findings and exit non-zero when there are any.
+    """
+    from brygga.canonical.types import CaseTypeRegistry, composed_schema
+
+    registry = case_types if case_types is not None else CaseTypeRegistry.load()
+    _, released = released_schema()
+    return breaking_changes(released, composed_schema(registry))
