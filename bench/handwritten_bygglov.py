@@ -95,11 +95,62 @@ def _party(kind: str, q: dict[str, Any], number: tuple[str, str, Any], name: dic
     return party
 
 
+# What the translation below reads, per question: every other answer goes to formAnswers, so nothing is lost.
+READ = {
+    "sokande": {"Firstname", "Lastname", "SocialSecurityNumber", "Address", "ZipCode", "PostalAddress", "Email"},
+    "fastighet": {"Property/PropertyUnitDesignation", "Property/PropertyObjectIdentity", "Property/Address"},
+    "atgard": {"Value"}, "byggnadstyp": {"Value"}, "beskrivning": {"Value"},
+    "ytor": {"Byggnadsarea", "Bruttoarea"},
+}
+# The organisation question is whichever carries an OrganizationNumber.
+ORGANISATION_READ = {"OrganizationName", "OrganizationNumber", "Address", "ZipCode", "PostalAddress", "Email"}
+NOT_ANSWERS = {NS + "QueryID", NS + "Name"}
+
+
+def _leaves(element: Any, prefix: str) -> Any:
+    for child in element:
+        name = child.tag[len(NS):]
+        if child.tag == NS + "File":  # attachments are read whole
+            continue
+        if len(child):
+            yield from _leaves(child, f"{prefix}{name}/")
+        elif child.text and child.text.strip():
+            yield f"{prefix}{name}", child.text.strip()
+
+
+def _phone_read(children: dict[str, Any]) -> set[str]:
+    """The one of Phone and MobilePhone a party's phone came from."""
+    return next(({name} for name, tag in (("Phone", PHONE), ("MobilePhone", MOBILE_PHONE))
+                 if _text(children.get(tag))), set())
+
+
+def _form_answers(questions: list[tuple[Any, dict[str, Any]]]) -> list[dict[str, str]]:
+    answers = []
+    for question, children in questions:
+        tag = question.tag[len(NS):]
+        if NS + "OrganizationNumber" in children:
+            read = ORGANISATION_READ | _phone_read(children)
+        else:
+            read = READ.get(tag, set()) | (_phone_read(children) if tag == "sokande" else set())
+        label = _text(children.get(NS + "Name"))
+        for path, value in _leaves([c for c in question if c.tag not in NOT_ANSWERS], ""):
+            if path in read:
+                continue
+            answer = {"question": tag if path == "Value" else f"{tag}/{path.removesuffix('/Value')}"}
+            if label is not None:
+                answer["label"] = label
+            answer["value"] = value
+            answers.append(answer)
+    return answers
+
+
 def translate(data: bytes, tenant: dict[str, str], sink: Any = None) -> dict[str, Any]:
     root = parse_xml(data)
     top = _children(root)
     header = _children(top.get(NS + "Header"))
     flow = _children(header.get(NS + "Flow"))
+    if _text(flow.get(NS + "FamilyID")) != "412":  # the e-service this translation is for
+        raise ValueError("not the bygglov e-service")
     values_element = top.get(NS + "Values")
     # Each question once: tag -> its children. The organisation question is whichever has an OrganizationNumber.
     questions = [] if values_element is None else [(q, _children(q)) for q in values_element]
@@ -165,8 +216,12 @@ def translate(data: bytes, tenant: dict[str, str], sink: Any = None) -> dict[str
         source["flowId"] = flow_id
     if flow_name is not None:
         source["flowName"] = flow_name
+    if (family_id := _text(flow.get(NS + "FamilyID"))) is not None:
+        source["familyId"] = family_id
+    if (version := _text(flow.get(NS + "Version"))) is not None:
+        source["flowVersion"] = version
     case: dict[str, Any] = {
-        "schemaVersion": "1.0",
+        "schemaVersion": "1.1",
         "caseType": "bygglov",
         "tenant": dict(tenant),
         "source": source,
@@ -180,4 +235,6 @@ def translate(data: bytes, tenant: dict[str, str], sink: Any = None) -> dict[str
     case["details"] = {"bygglov": details}
     if attachments:
         case["attachments"] = attachments
+    if answers := _form_answers(questions):
+        case["formAnswers"] = answers
     return case

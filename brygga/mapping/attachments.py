@@ -15,6 +15,7 @@ from __future__ import annotations
 import mimetypes
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 from brygga.blobs import BLOB_ERROR, BLOB_SHA256, BLOB_SIZE, Base64Decoder, DiscardingSink
@@ -153,7 +154,61 @@ def _decoded_blob(encoded: Any, run: Any) -> tuple[str, int]:
     return str(decoder.sha256), decoder.size
 
 
-def convert_attachment(value: Any, run: Any) -> dict[str, Any]:
+# `attachment: {size: ...}`: the unit of the declared Size -> bytes per unit (None: the Size is not checked).
+SIZE_UNITS: dict[str, int | None] = {
+    "bytes": 1, "kB": 1000, "KiB": 1024, "MB": 1000 * 1000, "MiB": 1024 * 1024, "ignore": None,
+}
+
+
+_DECIMAL = re.compile(r"\d+(?:[.,]\d+)?")
+
+
+def _declared_size(text: str, unit: str) -> int | float:
+    """The declared Size as a number: an integer for bytes, a decimal (point or comma) for the larger units."""
+    if unit == "bytes":
+        if not text.isascii() or not text.isdigit():
+            raise ConversionError("File Size is not an integer (bytes)")
+        return int(text)
+    if _DECIMAL.fullmatch(text) is None or not text.isascii():
+        raise ConversionError(f"File Size is not a number ({unit})")
+    return float(text.replace(",", "."))
+
+
+def check_size(size: Any, length: int, unit: str = "bytes") -> None:
+    """Compare a declared ``Size`` with the decoded length; a blank or missing Size is not checked.
+
+    In bytes the sizes must be equal. In a larger unit the decoded size must lie within one unit of the declared
+    number times the unit, since platforms round (and truncate) differently. The problem names both sizes: a file
+    size is not personal data, and it tells an integrator at once whether the unit is wrong.
+    """
+    factor = SIZE_UNITS[unit]
+    if factor is None:
+        return
+    text = str(size).strip() if size is not None else ""
+    if not text:
+        return
+    declared = _declared_size(text, unit)
+    if unit == "bytes" and declared == length:
+        return
+    if unit != "bytes" and abs(length - declared * factor) <= factor:
+        return
+    shown = f"{declared:g}" if isinstance(declared, float) else str(declared)
+    raise ConversionError(f"File Size does not match the decoded file: declared Size {shown} ({unit}) but the "
+                          f"decoded file is {length} bytes")
+
+
+def make_attachment(size_unit: str = "bytes") -> Callable[[Any, Any], dict[str, Any]]:
+    """The converter for ``convert: attachment`` with ``attachment: {size: <unit>}``."""
+    if size_unit == "bytes":
+        return convert_attachment
+
+    def convert(value: Any, run: Any) -> dict[str, Any]:
+        return convert_attachment(value, run, size_unit)
+
+    return convert
+
+
+def convert_attachment(value: Any, run: Any, size_unit: str = "bytes") -> dict[str, Any]:
     if isinstance(value, dict):
         source_id, name, size, encoded = (value.get(k) for k in _FIELD_NAMES)
     else:
@@ -164,14 +219,7 @@ def convert_attachment(value: Any, run: Any) -> dict[str, Any]:
     if name is None:
         raise ConversionError("File has no Name")
     digest, length = _decoded_blob(encoded, run) if isinstance(value, dict) else _stored_blob(encoded)
-    size_text = str(size).strip() if size is not None else ""
-    if size_text:
-        try:
-            declared = int(size_text)
-        except ValueError:
-            raise ConversionError("File Size is not an integer") from None
-        if declared != length:
-            raise ConversionError("File Size does not match the length of the decoded EncodedData")
+    check_size(size, length, size_unit)
     ref: dict[str, Any] = {}
     if source_id is not None:
         source_id = str(source_id).strip()

@@ -20,6 +20,16 @@ from lxml import etree
 
 from brygga.blobs import DEFAULT_MAX_ATTACHMENT_BYTES, BlobSink
 from brygga.mapping import converters
+from brygga.mapping.attachments import SIZE_UNITS, make_attachment
+from brygga.mapping.dispatch import (
+    OPEN_EPLATFORM_IDENTITY,
+    OPEN_EPLATFORM_NS,
+    Accept,
+    EService,
+    Identity,
+    describe_accepts,
+    parse_accepts,
+)
 from brygga.mapping.errors import (
     ConversionError,
     InvalidSource,
@@ -27,6 +37,7 @@ from brygga.mapping.errors import (
     MappingConfigError,
     MappingFailed,
     MappingProblem,
+    NotAccepted,
 )
 from brygga.mapping.paths import JsonPaths, PathError, XmlPaths
 from brygga.mapping.spec import MappingSpec, load_spec, location
@@ -50,8 +61,8 @@ Node = Callable[[Any, "_Run"], Any]
 class _Run:
     """Mutable state of one run. Problems are kept raw and formatted only if the run fails."""
 
-    __slots__ = ("blob_sink", "children", "context", "loc", "max_attachment_bytes", "memo", "problems", "root",
-                 "trace")
+    __slots__ = ("blob_sink", "children", "claimed", "context", "loc", "max_attachment_bytes", "memo", "problems",
+                 "root", "trace")
 
     def __init__(self, root: Any, context: dict[str, Any], blob_sink: BlobSink | None,
                  max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES) -> None:
@@ -65,6 +76,9 @@ class _Run:
         self.loc: Loc = ()
         # Only in the tracing run: output rule -> source path.
         self.trace: dict[str, str] | None = None
+        # Only with `form_answers`: the elements value-reading paths returned (they and their descendants are
+        # claimed). Per run, like everything here: a compiled mapping is shared, and may be run from several threads.
+        self.claimed: set[Any] | None = None
         self.context = context
         self.blob_sink = blob_sink
         self.max_attachment_bytes = max_attachment_bytes
@@ -195,6 +209,33 @@ class CompiledMapping:
     _tracer: Node | None = field(repr=False)
     # XML only: local names of the elements whose base64 text goes to the blob sink while reading.
     _binary_names: frozenset[str] = field(default=DEFAULT_BINARY_ELEMENTS, repr=False)
+    # `accepts` (None: every e-service) and where the source names its e-service (brygga.mapping.dispatch).
+    _accepts: tuple[Accept, ...] | None = field(default=None, repr=False)
+    _identity: Identity | None = field(default=None, repr=False)
+    # `form_answers`: (document element, run) -> the unclaimed answers, or None when the mapping has none.
+    _form_answers: Callable[[Any, _Run], list[dict[str, str]]] | None = field(default=None, repr=False)
+
+    @property
+    def identity(self) -> Identity | None:
+        """Where this mapping reads the e-service's identity; None for a JSON mapping without ``identity``."""
+        return self._identity
+
+    @property
+    def accepts_any(self) -> bool:
+        """True for a mapping without ``accepts``: it accepts every e-service."""
+        return self._accepts is None
+
+    @property
+    def accept_entries(self) -> tuple[Accept, ...]:
+        return self._accepts or ()
+
+    def accepts(self, eservice: EService) -> bool:
+        """Whether the mapping is for this e-service: some entry of ``accepts`` matches (always, without one)."""
+        return self._accepts is None or any(entry.matches(eservice) for entry in self._accepts)
+
+    def describe_accepts(self) -> str:
+        """``FamilyID 412, versions >=3``; entries joined by ``; or ``; ``any e-service`` without ``accepts``."""
+        return describe_accepts(self._accepts)
 
     def run(
         self,
@@ -217,7 +258,19 @@ class CompiledMapping:
             raise MappingFailed([
                 MappingProblem(self.file, "(document)", "/", f"the document element is not {self._root_name}")
             ])
-        out = self._build(root, state) or {}
+        if self._accepts is not None and self._identity is not None:
+            eservice = self._identity.from_tree(root, state.children)
+            if not self.accepts(eservice):
+                raise NotAccepted(f"mapping {self.file} does not accept {eservice.describe()}; it accepts "
+                                  f"{self.describe_accepts()}", eservice)
+        if self._form_answers is None:
+            out = self._build(root, state) or {}
+        else:
+            state.claimed = set()
+            out = self._build(root, state) or {}
+            answers = self._form_answers(root, state)
+            if answers:
+                out["formAnswers"] = answers
         if state.problems:
             raise MappingFailed([self._problem(*raw) for raw in state.problems])
         if self._validate is not None:
@@ -290,12 +343,17 @@ class _Compiler:
             raise MappingConfigError(self.file, "timezone", "unknown IANA time zone") from None
         self.value_maps = doc.get("value_maps", {})
         self._converter_cache: dict[str, converters.Converter] = {}
+        # With `form_answers`, value-reading paths record the element they read (run.claimed); without, the
+        # getters are exactly the plain ones, at no cost. The tracing twin never claims.
+        self.claims = self.kind == "xml" and "form_answers" in doc and not trace
 
     # -- helpers ---------------------------------------------------------------------------------------
     def error(self, where: tuple[str | int, ...], message: str) -> MappingConfigError:
         return MappingConfigError(self.file, location(list(where)), message)
 
     def _path(self, kind: str, expr: str, where: tuple[str | int, ...]) -> Any:
+        if self.claims and kind in ("text", "node"):
+            kind = f"claiming_{kind}"
         try:
             return getattr(self.paths, kind)(expr)
         except PathError as exc:
@@ -463,6 +521,13 @@ class _Compiler:
         names = spec.get("convert", [])
         names = [names] if isinstance(names, str) else list(names)
         steps = [self._converter(n, (*where, "convert")) for n in names]
+        if "attachment" in spec:
+            if "attachment" not in names:
+                self._raise((*where, "attachment"), "`attachment` options need `convert: attachment`")
+            size = spec["attachment"].get("size", "bytes")
+            if size not in SIZE_UNITS:
+                self._raise((*where, "attachment", "size"), f"unknown size unit {size!r}")
+            steps[names.index("attachment")] = make_attachment(size)
         structural = any(n in converters.STRUCTURAL for n in names)
         if structural and names[0] not in converters.STRUCTURAL:
             self._raise((*where, "convert"), "a structural converter (attachment) must come first")
@@ -761,11 +826,81 @@ class _Compiler:
     def output(self) -> Node:
         return self.fields(self.spec.doc["output"], _Scope("", "", 0, ("output",)))
 
+    def accepts(self) -> tuple[Accept, ...] | None:
+        if "accepts" not in self.spec.doc:
+            return None
+        return parse_accepts(self.spec.doc["accepts"], self.error)
+
+    def identity(self, root_tag: str | None, has_accepts: bool) -> Identity | None:
+        """The mapping's ``identity``, or the default: Open ePlatform's Header/Flow for XML."""
+        spec = self.spec.doc.get("identity")
+        if spec is None:
+            if self.kind == "json":
+                if has_accepts:
+                    self._raise(("accepts",), "a JSON source needs `identity`: the JSON paths where the document "
+                                              "names its e-service (family_id, flow_id, version, name)")
+                return None
+            if root_tag is not None and root_tag != OPEN_EPLATFORM_IDENTITY.root_tag:
+                if has_accepts:
+                    self._raise(("accepts",), "`identity` is needed: the default identity is for Open ePlatform "
+                                              f"FlowInstance documents ({{{OPEN_EPLATFORM_NS}}}FlowInstance)")
+                return None
+            return OPEN_EPLATFORM_IDENTITY
+        fields: list[tuple[str, tuple[str | int, ...]]] = []
+        for name in ("family_id", "flow_id", "version", "name"):
+            if name not in spec:
+                continue
+            where = ("identity", name)
+            if self.kind == "xml":
+                tags = self.paths._simple(spec[name]) if isinstance(self.paths, XmlPaths) else None
+                if tags is None:
+                    self._raise(where, "an XML identity path is child steps with declared prefixes "
+                                       "(fi:Header/fi:Flow/fi:FamilyID): it is read while the document streams")
+                fields.append((name, tuple(tags or ())))
+            else:
+                try:
+                    fields.append((name, JsonPaths.steps(spec[name])[1]))
+                except PathError as exc:
+                    self._raise(where, str(exc))
+        return Identity(self.kind, spec.get("system"), tuple(fields), None)
+
+    def form_answers(self) -> Callable[[Any, _Run], list[dict[str, str]]] | None:
+        """``form_answers``: every answer (a leaf element with text) of each question that no rule claimed."""
+        spec = self.spec.doc.get("form_answers")
+        if spec is None or self.trace:
+            return None
+        where: tuple[str | int, ...] = ("form_answers",)
+        if self.kind != "xml":
+            self._raise(where, "`form_answers` applies to XML sources only")
+        if "formAnswers" in self.spec.doc["output"]:
+            self._raise(("output", "formAnswers"), "formAnswers is written by `form_answers`; do not map it too")
+        select = self._path("nodes", spec["each"], (*where, "each"))
+        label = None
+        if "label" in spec:
+            try:
+                label = self.paths.text(spec["label"])  # reading the label claims nothing
+            except PathError as exc:
+                self._raise((*where, "label"), str(exc))
+        paths: set[tuple[str, ...]] = set()
+        ignores = []
+        for i, expr in enumerate(spec.get("ignore", ())):
+            node_getter = self._path("nodes", expr, (*where, "ignore", i))  # checks the XPath in any case
+            tags = self.paths._simple(expr) if isinstance(self.paths, XmlPaths) else None
+            if tags is not None:
+                paths.add(tags)  # child steps: every element at that relative tag path, as the XPath selects
+            else:
+                ignores.append(node_getter)
+        binary = frozenset(self.spec.doc.get("binary_elements", DEFAULT_BINARY_ELEMENTS))
+        return _form_answer_collector(select, label, frozenset(paths), tuple(ignores), binary)
+
     def compile(self) -> CompiledMapping:
         if self.kind == "json" and self.spec.doc.get("namespaces"):
             self._raise(("namespaces",), "`namespaces` applies to XML sources only")
         build = self.output()
         root_tag, root_name = self.root_tag()
+        accepts = self.accepts()
+        identity = self.identity(root_tag, accepts is not None)
+        form_answers = self.form_answers()
         validate = self.validator()
         tracer = _Compiler(self.spec, trace=True).output() if validate is not None else None
         return CompiledMapping(
@@ -779,7 +914,83 @@ class _Compiler:
             _validate=validate,
             _tracer=tracer,
             _binary_names=frozenset(self.spec.doc.get("binary_elements", DEFAULT_BINARY_ELEMENTS)),
+            _accepts=accepts,
+            _identity=identity,
+            _form_answers=form_answers,
         )
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _form_answer_collector(select: Callable[[Any, Any], list[Any]], label: Callable[[Any, Any], Any] | None,
+                           ignored_paths: frozenset[tuple[str, ...]],
+                           ignores: tuple[Callable[[Any, Any], list[Any]], ...],
+                           binary: frozenset[str]) -> Callable[[Any, _Run], list[dict[str, str]]]:
+    """The answers no rule read, in document order: ``{question, label, value}`` per unclaimed leaf element.
+
+    A leaf is an element without element children and with text that is not blank. It is unclaimed when neither
+    it nor an ancestor is in ``run.claimed``, and it is skipped under an ``ignore`` match and in binary elements.
+    ``question`` is the path of local names from the question element to the leaf, without a last ``Value`` step.
+    ``ignored_paths``: the ``ignore`` paths made of child steps, as Clark tags relative to the question (checked
+    during the walk, no XPath); ``ignores``: the others, evaluated per question.
+    The values are the resident's answers: they go into the output only, never into a problem or a log.
+    """
+
+    def collect(root: Any, run: _Run) -> list[dict[str, str]]:
+        claimed = run.claimed or set()
+        seen: set[Any] = set()  # a leaf under two matched questions (`fi:Values//*`) is kept once
+        clear: dict[Any, bool] = {}  # parent -> no claimed ancestor-or-self (questions share their parent)
+        out: list[dict[str, str]] = []
+        for question in select(root, run):
+            if not isinstance(question, etree._Element) or not isinstance(question.tag, str) or question in claimed:
+                continue
+            parent = question.getparent()
+            unclaimed = clear.get(parent)
+            if unclaimed is None:
+                unclaimed = clear[parent] = parent is None or (
+                    parent not in claimed and not any(a in claimed for a in parent.iterancestors()))
+            if not unclaimed:
+                continue
+            ignored = {n for get in ignores for n in get(question, run)} if ignores else ()
+            title: str | None = None
+            titled = False
+            stack: list[tuple[Any, tuple[str, ...], tuple[str, ...]]] = [(question, (), (_local(question.tag),))]
+            while stack:
+                element, rel, steps = stack.pop()
+                if element in claimed or rel in ignored_paths or steps[-1] in binary or (
+                        ignored and element in ignored):
+                    continue
+                if len(element):
+                    children = [child for child in element if isinstance(child.tag, str)]
+                    if children:
+                        for child in reversed(children):
+                            tag = child.tag
+                            stack.append((child, (*rel, tag), (*steps, tag.rpartition("}")[2])))
+                        continue
+                    text = "".join(element.itertext())
+                else:
+                    text = element.text
+                if not text or element in seen:
+                    continue
+                text = text.strip()
+                if not text:
+                    continue
+                seen.add(element)
+                if not titled:  # the label is read only for a question that has an unclaimed answer
+                    title = label(question, run) if label is not None else None
+                    titled = True
+                if len(steps) > 1 and steps[-1] == "Value":
+                    steps = steps[:-1]
+                entry = {"question": "/".join(steps)}
+                if title:
+                    entry["label"] = title
+                entry["value"] = text
+                out.append(entry)
+        return out
+
+    return collect
 
 
 def compile_mapping(path: Path | str, *, file: str | None = None) -> CompiledMapping:

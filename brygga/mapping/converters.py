@@ -8,6 +8,7 @@ the input, so every built-in error is caught here and replaced.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -52,18 +53,38 @@ def to_integer(value: Any, run: Any) -> int:
         raise ConversionError("value is not an integer") from None
 
 
+# A number as Swedish forms write it: a decimal comma or point, and groups of three digits separated by a space,
+# a no-break space (U+00A0) or a narrow no-break space (U+202F) as thousands separators; an exponent is allowed.
+_NUMBER = re.compile(r"[+-]?(?:\d+|\d{1,3}(?:[ \u00a0\u202f]\d{3})+)(?:[.,]\d+)?(?:[eE][+-]?\d+)?")
+_THOUSANDS = str.maketrans("", "", " \u00a0\u202f")
+
+
 def to_number(value: Any, run: Any) -> int | float:
-    """Accepts a decimal comma (Swedish forms write 142,5); integral text stays an int (142 -> 142)."""
+    """Text to a number: ``142`` -> 142, ``128,5`` -> 128.5, ``1 234,5`` -> 1234.5, ``4,0`` -> 4.
+
+    A whole value becomes an int, whatever its notation (``4,0``, ``4.0``, ``1e3``); a fraction a float. Thousands
+    separators are a space, U+00A0 or U+202F between groups of three digits. Text with both a point and a comma
+    (``1.234,5``) is refused: the point may be a thousands separator or a decimal sign, and a guess would be wrong
+    for someone. So are a trailing sign (``12,``) and a lone one (``,5``). JSON numbers pass through unchanged.
+    """
     if isinstance(value, bool):
         raise ConversionError("value is a boolean, not a number")
     if isinstance(value, (int, float)):
         number: int | float = value
     else:
-        text = str(value).strip().replace(",", ".").replace("\u00a0", "").replace(" ", "")
-        try:
-            number = int(text) if text.lstrip("+-").isdigit() else float(text)
-        except ValueError:
-            raise ConversionError("value is not a number") from None
+        text = str(value).strip()
+        if "," in text and "." in text:
+            raise ConversionError("value has both a decimal point and a decimal comma: it is ambiguous which one "
+                                  "separates thousands, so it is not read as a number")
+        if _NUMBER.fullmatch(text) is None:
+            raise ConversionError("value is not a number (digits, one decimal comma or point, thousands "
+                                  "separated by spaces)")
+        text = text.translate(_THOUSANDS).replace(",", ".")
+        if text.lstrip("+-").isdigit():
+            return int(text)
+        number = float(text)
+        if math.isfinite(number) and number.is_integer():
+            return int(number)
     if isinstance(number, float) and not math.isfinite(number):
         raise ConversionError("value is not a finite number")
     return number

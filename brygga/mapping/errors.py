@@ -11,6 +11,7 @@ messages end up in logs, quarantine reasons and terminals.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from brygga.errors import BryggaError, ConfigError
 from brygga.xmlsafe import UnsafeOrMalformedXml
@@ -60,6 +61,20 @@ class InvalidSource(BryggaError, ValueError):
 
 class InvalidXmlSource(InvalidSource, UnsafeOrMalformedXml):
     """Malformed or unsafe XML; also an ``UnsafeOrMalformedXml``, so callers of ``parse_xml`` catch it too."""
+
+
+class NotAccepted(InvalidSource):
+    """The document is an e-service no (or more than one) mapping accepts (``accepts``, brygga.mapping.dispatch).
+
+    An ``InvalidSource``, so every caller that quarantines unreadable input quarantines this too. The message
+    names the e-service by its ids, version and name (``EService.describe()``), never an answer from the form.
+    ``eservice`` is the ``EService`` that was read; ``routes`` the other routes that accept it, when known.
+    """
+
+    def __init__(self, message: str, eservice: Any = None, routes: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.eservice = eservice
+        self.routes = routes
 
 
 class ConversionError(ValueError):

@@ -100,8 +100,13 @@ def load_suite(path: Path) -> list[FixtureCase]:
     name = str(path)
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+    except OSError as exc:
         raise MappingConfigError(name, "(file)", f"cannot read the test suite: {exc.__class__.__name__}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "(file)"
+        problem = getattr(exc, "problem", None) or exc.__class__.__name__
+        raise MappingConfigError(name, where, f"not valid YAML: {problem}") from None
     error = best_match(Draft202012Validator(SUITE_SCHEMA).iter_errors(doc))
     if error is not None:
         raise MappingConfigError(name, location(list(error.absolute_path)), error.message)

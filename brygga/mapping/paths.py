@@ -308,6 +308,96 @@ class XmlPaths:
 
         return get
 
+    # -- claiming getters: for mappings with `form_answers` (compiler.py), which keep what no rule read -------
+    def claiming_text(self, expr: str) -> Getter:
+        """``text``, plus: the element the value came from goes into ``run.claimed`` (it and its descendants are
+        read, so not an unclaimed form answer). The same value as ``text``; only a mapping with ``form_answers``
+        pays for the bookkeeping. An expression that gives a string (``concat()``, ``count()``) or an attribute
+        claims nothing."""
+        if expr == ".":
+
+            def get_self(node: Any, run: Any) -> str | None:
+                run.claimed.add(node)
+                return _text_of(node)
+
+            return get_self
+        tags = self._simple(expr)
+        if tags is not None:
+            walk = _first_walker(tags, self._compile(expr))[0]  # the fast child walk, returning the element
+            if len(tags) == 1:
+                (only,) = tags
+
+                def get_child(node: Any, run: Any) -> str | None:  # inlined: the most common path by far
+                    cache = run.children
+                    index = cache.get(node)
+                    if index is None:
+                        index = cache[node] = _child_index(node)
+                    element = index.get(only)
+                    if element is None:
+                        return None
+                    run.claimed.add(element)
+                    text = element.text if len(element) == 0 else "".join(element.itertext())
+                    return (text.strip() or None) if text is not None else None
+
+                return get_child
+
+            def get_walked(node: Any, run: Any) -> str | None:
+                element = walk(node, run)
+                if element is None:
+                    return None
+                run.claimed.add(element)
+                text = element.text if len(element) == 0 else "".join(element.itertext())
+                return (text.strip() or None) if text is not None else None
+
+            return get_walked
+        evaluate = self._structural(expr)
+        if evaluate is not None:
+            self._compile(expr)
+        as_string = self._compile(f"string({expr})")
+        try:
+            # smart strings: a text() result knows its element
+            matches = etree.XPath(expr, namespaces=self.namespaces, smart_strings=True)
+        except etree.XPathError as exc:
+            raise PathError(f"invalid XPath {expr!r}: {exc}") from None
+
+        def get(node: Any, run: Any) -> str | None:
+            if evaluate is not None:
+                found = evaluate(node, run)
+                if found is not _FALLBACK:
+                    if not found:
+                        return None
+                    run.claimed.add(found[0])
+                    return _text_of(found[0])
+            result = matches(node)
+            if not isinstance(result, list):  # a string, number or boolean: XPath's own string() of it
+                return as_string(node).strip() or None
+            if not result:
+                return None
+            first = result[0]
+            if isinstance(first, etree._Element):
+                run.claimed.add(first)
+                return _text_of(first)
+            owner = first.getparent() if isinstance(first, etree._ElementUnicodeResult) else None
+            if owner is not None and first.is_tail:
+                owner = owner.getparent()
+            if owner is not None and (first.is_text or first.is_tail):
+                run.claimed.add(owner)
+            return str(first).strip() or None
+
+        return get
+
+    def claiming_node(self, expr: str) -> Getter:
+        """``node``, plus: the element returned goes into ``run.claimed``."""
+        base = self.node(expr)
+
+        def get(node: Any, run: Any) -> Any:
+            found = base(node, run)
+            if isinstance(found, etree._Element):
+                run.claimed.add(found)
+            return found
+
+        return get
+
     def nodes(self, expr: str) -> Callable[[Any, Any], list[Any]]:
         xpath = self._compile(expr)
         evaluate = self._structural(expr)  # a simple path is structural too

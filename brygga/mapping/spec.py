@@ -80,5 +80,8 @@ def load_spec(path: Path, file: str | None = None) -> MappingSpec:
     _check_keys(doc, [], name)
     error = best_match(_validator().iter_errors(doc))
     if error is not None:
-        raise MappingConfigError(name, location(list(error.absolute_path)), error.message)
+        message = error.message
+        if error.validator == "not" and isinstance(error.schema, dict) and error.schema.get("description"):
+            message = error.schema["description"]  # "should not be valid under {}" says nothing; the schema does
+        raise MappingConfigError(name, location(list(error.absolute_path)), message)
     return MappingSpec(file=name, path=path, doc=doc)
