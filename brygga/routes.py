@@ -1,4 +1,4 @@
-"""Routes: tenant + source + inbound mapping + a content-based router over targets.
+"""Routes: tenant + source + inbound mappings (dispatch by e-service) + a content-based router over targets.
 
 The routes file is validated against ``schemas/config/routes.schema.json``, and each adapter's own
 config against the adapter's ``config_spec``, before anything runs.
@@ -7,6 +7,7 @@ config against the adapter's ``config_spec``, before anything runs.
 from __future__ import annotations
 
 import json
+import string
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
@@ -42,8 +43,15 @@ class AdapterRef:
 @dataclass(frozen=True)
 class TargetSpec(AdapterRef):
     id: str = ""
-    mapping: Path = Path()
-    case_types: tuple[str, ...] = ()
+    # Case type -> the outbound mapping that decides how this target registers that type.
+    mappings: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def case_types(self) -> tuple[str, ...]:
+        return tuple(self.mappings)
+
+    def mapping_for(self, case_type: str) -> Path:
+        return self.mappings[case_type]
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,31 @@ class NotifySpec(AdapterRef):
     message: str = "Ditt ärende har tagits emot och registrerats med diarienummer {diarienummer}."
     amendment_status: str = "Komplettering mottagen"
     amendment_message: str = "Din komplettering har tagits emot och lagts till ärende {diarienummer}."
+
+
+# A route without targets has no diarienummer to tell the resident about.
+NOTIFY_TEXTS_WITHOUT_TARGET = {
+    "message": "Ditt ärende har tagits emot.",
+    "amendment_message": "Din komplettering har tagits emot.",
+}
+
+
+def _notify_texts(file: Path, where: str, raw: dict[str, Any], has_targets: bool) -> dict[str, str]:
+    texts = {k: raw[k] for k in ("status", "message", "amendment_status", "amendment_message") if k in raw}
+    if not has_targets:
+        texts = {**NOTIFY_TEXTS_WITHOUT_TARGET, **texts}
+    allowed = {"diarienummer"} if has_targets else set()
+    for key, text in texts.items():
+        try:
+            fields = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+        except ValueError as exc:
+            raise ConfigError(f"{file}: {where}/{key}: {exc} (write a literal brace as {{{{ or }}}})") from None
+        unknown = fields - allowed
+        if unknown:
+            can = "{diarienummer} is the only placeholder" if has_targets else \
+                "a route without targets has no diarienummer, so no placeholder"
+            raise ConfigError(f"{file}: {where}/{key}: unknown placeholder {{{sorted(unknown)[0]}}}: {can}")
+    return texts
 
 
 @dataclass(frozen=True)
@@ -70,8 +103,8 @@ class Route:
     id: str
     tenant: Tenant
     source: AdapterRef
-    mapping: Path
-    targets: tuple[TargetSpec, ...]
+    mappings: tuple[Path, ...]  # inbound, one per e-service the source carries; dispatch picks one per submission
+    targets: tuple[TargetSpec, ...] = ()  # none: the route archives and notifies only
     archive: ArchiveSpec | None = None
     notify: NotifySpec | None = None
     property_lookup: AdapterRef | None = None
@@ -120,6 +153,21 @@ def _resolve_mapping(file: Path, where: str, mappings_dir: Path, relative: str) 
     return path
 
 
+def _inbound_mappings(file: Path, where: str, mappings_dir: Path, raw: dict[str, Any]) -> tuple[Path, ...]:
+    if "mappings" in raw:
+        return tuple(_resolve_mapping(file, f"{where}/mappings/{k}", mappings_dir, relative)
+                     for k, relative in enumerate(raw["mappings"]))
+    return (_resolve_mapping(file, f"{where}/mapping", mappings_dir, raw["mapping"]),)
+
+
+def _target_mappings(file: Path, where: str, mappings_dir: Path, raw: dict[str, Any]) -> dict[str, Path]:
+    if "mappings" in raw:
+        return {case_type: _resolve_mapping(file, f"{where}/mappings/{case_type}", mappings_dir, relative)
+                for case_type, relative in raw["mappings"].items()}
+    path = _resolve_mapping(file, f"{where}/mapping", mappings_dir, raw["mapping"])
+    return dict.fromkeys(raw["case_types"], path)
+
+
 # Keys of earlier versions, with what replaced them.
 _REPLACED_KEYS = {"max_delivery_attempts": "retry.budget (a time, e.g. 24h; docs/reliability.md, 'Retry by time')"}
 
@@ -130,6 +178,9 @@ def _schema_problem(file: Path, error: jsonschema.ValidationError) -> str:
         replaced = [f"{key} was replaced by {_REPLACED_KEYS[key]}" for key in error.instance if key in _REPLACED_KEYS]
         if replaced:
             return f"{file}: {where}: {'; '.join(replaced)} (rule: additionalProperties)"
+    if error.validator == "oneOf":  # the library's "is not valid under any of the given schemas" helps nobody
+        choices = " or ".join(" + ".join(branch["required"]) for branch in error.validator_value)
+        return f"{file}: {where}: give {choices}, not both and not neither (rule: oneOf)"
     return f"{file}: {where}: {error.message} (rule: {error.validator})"
 
 
@@ -148,13 +199,11 @@ def parse_routes(document: Any, *, file: Path, mappings_dir: Path) -> list[Route
         _check_adapter(file, f"{where}/source", raw["source"])
         retry = RetryPolicy().merged(raw.get("retry"))
         targets = []
-        for j, t in enumerate(raw["targets"]):
+        for j, t in enumerate(raw.get("targets", [])):
             _check_adapter(file, f"{where}/targets/{j}", t)
             targets.append(TargetSpec(adapter=t["adapter"], connection=t.get("connection"),
                                       config=t.get("config", {}), retry=retry.merged(t.get("retry")), id=t["id"],
-                                      mapping=_resolve_mapping(file, f"{where}/targets/{j}/mapping",
-                                                               mappings_dir, t["mapping"]),
-                                      case_types=tuple(t["case_types"])))
+                                      mappings=_target_mappings(file, f"{where}/targets/{j}", mappings_dir, t)))
         archive = notify = property_lookup = None
         if "archive" in raw:
             a = raw["archive"]
@@ -165,9 +214,9 @@ def parse_routes(document: Any, *, file: Path, mappings_dir: Path) -> list[Route
         if "notify" in raw:
             n = raw["notify"]
             _check_adapter(file, f"{where}/notify", n)
-            texts = ("status", "message", "amendment_status", "amendment_message")
             notify = NotifySpec(adapter=n["adapter"], connection=n.get("connection"), config=n.get("config", {}),
-                                retry=retry.merged(n.get("retry")), **{k: n[k] for k in texts if k in n})
+                                retry=retry.merged(n.get("retry")),
+                                **_notify_texts(file, f"{where}/notify", n, has_targets=bool(targets)))
         if "property_lookup" in raw:
             lookup = raw["property_lookup"]
             _check_adapter(file, f"{where}/property_lookup", lookup)
@@ -177,7 +226,7 @@ def parse_routes(document: Any, *, file: Path, mappings_dir: Path) -> list[Route
             id=raw["id"], tenant=Tenant(**raw["tenant"]), description=raw.get("description", ""),
             source=AdapterRef(raw["source"]["adapter"], raw["source"].get("connection"),
                               raw["source"].get("config", {})),
-            mapping=_resolve_mapping(file, f"{where}/mapping", mappings_dir, raw["mapping"]),
+            mappings=_inbound_mappings(file, where, mappings_dir, raw),
             targets=tuple(targets), archive=archive, notify=notify, property_lookup=property_lookup,
             limits=Limits(**raw.get("limits", {})),
             retention=parse_duration(raw["retention"]["keep_for"]) if "retention" in raw else None,

@@ -12,6 +12,7 @@ from brygga.connections import ConnectionResolver, EnvConnectionResolver
 from brygga.errors import ConfigError
 from brygga.ledger import Ledger
 from brygga.mapping import CompiledMapping, compile_mapping
+from brygga.mapping.dispatch import EService, choose_mapping
 from brygga.plugins import adapter_class
 from brygga.routes import AdapterRef, Route, load_routes
 from brygga.settings import Settings
@@ -57,11 +58,27 @@ class PipelineContext:
     def mapping(self, path: Path) -> CompiledMapping:
         """Mappings are compiled once per context and run many times."""
         if path not in self._mappings:
-            # Problems name the mapping as an integrator sees it: relative to the mappings folder's parent.
-            root = self.settings.mappings_dir.resolve().parent
-            shown = path.relative_to(root) if path.resolve().is_relative_to(root) else path
-            self._mappings[path] = compile_mapping(path, file=str(shown))
+            self._mappings[path] = compile_mapping(path, file=self.settings.shown(path))
         return self._mappings[path]
+
+    def inbound_mappings(self) -> list[CompiledMapping]:
+        return [self.mapping(path) for path in self.route.mappings]
+
+    def choose_mapping(self, source: Path, source_name: str) -> CompiledMapping:
+        """Dispatch by e-service: the one inbound mapping of this route that accepts the source, or NotAccepted
+        (an InvalidSource) saying which e-service it is and which other routes would take it."""
+        mapping, _ = choose_mapping(self.inbound_mappings(), source, route=self.route.id,
+                                    elsewhere=self.routes_accepting, source_name=source_name)
+        return mapping
+
+    def routes_accepting(self, eservice: EService) -> list[str]:
+        """The other routes with a mapping that accepts this e-service (only asked when this route has none)."""
+        try:
+            routes = load_routes(self.settings.routes_file, self.settings.mappings_dir)
+        except ConfigError:
+            return []
+        return [route.id for route in routes if route.id != self.route.id
+                and any(self.mapping(path).accepts(eservice) for path in route.mappings)]
 
     def adapter(self, ref: AdapterRef) -> Any:
         key = id(ref)

@@ -73,7 +73,7 @@ def _request(ctx: PipelineContext, submission: Submission, case: dict[str, Any],
         amendment = Amendment(external_ref=base.external_ref, revision=submission.revision or 1,
                               changed_fields=changed_fields(base.delivered_cases[-1], case))
         attachments = new_attachments(base.delivered_cases, case)
-    payload = ctx.mapping(target.mapping).run(case, context=ctx.route.mapping_context)
+    payload = ctx.mapping(target.mapping_for(case["caseType"])).run(case, context=ctx.route.mapping_context)
     return DeliveryRequest(submission_id=submission.id, idempotency_key=key, extern_ref=extern_ref(case, tenant),
                            payload=payload, case=case, documents=stored_documents(ctx, attachments),
                            amendment=amendment)
@@ -99,6 +99,19 @@ def _deliver_one(ctx: PipelineContext, step: StepHandle, submission: Submission,
     return done.external_ref
 
 
+def _pass_without_target(ctx: PipelineContext, step: StepHandle, sid: str, earlier: list[Submission],
+                         done: list[str]) -> None:
+    """A route with no case system: the submission goes on to the archive and the resident without a diarienummer."""
+    passed = [v for v in earlier if v.state in (State.DELIVERED, State.ARCHIVED, State.COMPLETED)]
+    amends = passed[0].id if passed else None
+    if not ctx.ledger.advance(sid, State.TRANSLATED, state=State.DELIVERED, amends=amends):
+        step.note("deferred", "another run took it meanwhile")
+        return
+    step.note("skipped", "the route has no case system: archive and notify only"
+              + (f" (revision, amending {amends})" if amends else ""))
+    done.append(sid)
+
+
 def deliver(ctx: PipelineContext, ids: list[str]) -> list[str]:
     done: list[str] = []
     for sid in ctx.ledger.in_state(ids, State.TRANSLATED):
@@ -109,6 +122,9 @@ def deliver(ctx: PipelineContext, ids: list[str]) -> list[str]:
                 continue
             case = ctx.case(sid)
             targets = ctx.route.targets_for(case["caseType"])
+            if not targets:  # translate lets a case through without a target only on a route that has none
+                _pass_without_target(ctx, step, sid, earlier, done)
+                continue
             bases = [_base(ctx, earlier, target) for target in targets]
             refs: list[str] = []
             for target, base in zip(targets, bases, strict=True):

@@ -28,7 +28,7 @@ def preflight(ctx: PipelineContext, case: dict[str, Any]) -> list[str]:
     problems: list[str] = []
     for target in ctx.route.targets_for(case["caseType"]):
         try:
-            payload = ctx.mapping(target.mapping).run(case, context=ctx.route.mapping_context)
+            payload = ctx.mapping(target.mapping_for(case["caseType"])).run(case, context=ctx.route.mapping_context)
         except MappingFailed as failed:
             problems += [f"target {target.id}: {problem}" for problem in failed.problems]
             continue

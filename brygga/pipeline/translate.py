@@ -31,10 +31,11 @@ LOOKUP = "@property_lookup"
 
 def _map(ctx: PipelineContext, step: StepHandle, sid: str) -> dict[str, Any] | None:
     submission = ctx.ledger.get(sid)
+    landed = ctx.landing.path_for(submission.content_sha256)
     try:
         # Read from the landed file as a stream: attachments go straight into the content store.
-        return ctx.mapping(ctx.route.mapping).run(
-            ctx.landing.path_for(submission.content_sha256), context=ctx.route.mapping_context,
+        return ctx.choose_mapping(landed, submission.source_name).run(
+            landed, context=ctx.route.mapping_context,
             source_name=submission.source_name, blob_sink=ctx.content,
             max_attachment_bytes=ctx.route.limits.max_attachment_bytes)
     except MappingFailed as failed:
@@ -62,10 +63,10 @@ def _enrich(ctx: PipelineContext, step: StepHandle, sid: str, case: dict[str, An
 
 
 def translate(ctx: PipelineContext, ids: list[str]) -> list[str]:
-    mapping = ctx.mapping(ctx.route.mapping)
-    if mapping.output_schema != CANONICAL:
-        # The mapping validates its own output; requiring it here means no case skips validation.
-        raise ConfigError(f"{ctx.route.mapping}: an inbound mapping must declare output_schema: {CANONICAL}")
+    for path, mapping in zip(ctx.route.mappings, ctx.inbound_mappings(), strict=True):
+        if mapping.output_schema != CANONICAL:
+            # The mapping validates its own output; requiring it here means no case skips validation.
+            raise ConfigError(f"{path}: an inbound mapping must declare output_schema: {CANONICAL}")
     done: list[str] = []
     for sid in ctx.ledger.in_state(ids, State.LANDED):
         with per_submission(ctx, sid, "translate") as step:
@@ -73,8 +74,10 @@ def translate(ctx: PipelineContext, ids: list[str]) -> list[str]:
             if case is None:
                 continue
             case_type = case["caseType"]
-            if not ctx.route.targets_for(case_type):
-                step.quarantine([f"route {ctx.route.id!r} has no target for case type {case_type!r}"])
+            if ctx.route.targets and not ctx.route.targets_for(case_type):
+                taken = sorted({t for target in ctx.route.targets for t in target.case_types})
+                step.quarantine([f"route {ctx.route.id} has no target for case type {case_type} "
+                                 f"(its targets take: {', '.join(taken)})"])
                 continue
             # What the resident sent decides the version, not what a register later adds to it.
             content = fingerprint(case)

@@ -42,14 +42,28 @@ def test_valid_routes_parse_and_route_by_case_type(mappings):
 
 def _broken(mutate):
     doc = copy.deepcopy(VALID)
-    mutate(doc["routes"][0])
+    route = doc["routes"][0]
+    mutate(route)
+    for parent in (route, *route.get("targets", [])):  # None marks a key the mutation takes away
+        for key in [k for k, v in parent.items() if v is None]:
+            del parent[key]
     return doc
 
 
 @pytest.mark.parametrize(("mutate", "expected"), [
     (lambda r: r["tenant"].update(kommunkod="18"), r"/routes/0/tenant/kommunkod: .*rule: pattern"),
     (lambda r: r.update(password="hunter2"), r"/routes/0: .*password.*rule: additionalProperties"),
-    (lambda r: r["targets"][0].pop("case_types"), r"/routes/0/targets/0: .*case_types.*rule: required"),
+    (lambda r: r["targets"][0].pop("case_types"),
+     r"/routes/0/targets/0: give mapping \+ case_types or mappings, not both and not neither \(rule: oneOf\)"),
+    (lambda r: r.update(mappings=["in.yaml"]), r"/routes/0: give mapping or mappings, not both"),
+    (lambda r: r.update(mapping=None, mappings=["in.yaml", "gone.yaml"]),
+     r"/routes/0/mappings/1: mapping file 'gone.yaml' not found"),
+    (lambda r: r["targets"][0].update(mapping=None, case_types=None, mappings={"Bygglov": "out.yaml"}),
+     r"/routes/0/targets/0/mappings: .*rule: pattern"),
+    (lambda r: r["notify"].update(message="Ärende {arendenummer} mottaget"),
+     r"/routes/0/notify/message: unknown placeholder \{arendenummer\}: \{diarienummer\} is the only placeholder"),
+    (lambda r: r.update(targets=[]) or r["notify"].update(message="Diarienummer {diarienummer}"),
+     r"/routes/0/notify/message: unknown placeholder \{diarienummer\}: a route without targets has no diarienummer"),
     (lambda r: r["source"].update(adapter="ftp-magic"), r"/routes/0/source/adapter: unknown adapter 'ftp-magic'"),
     (lambda r: r["source"]["config"].update(colour="red"), r"/routes/0/source/config: .*colour"),
     (lambda r: r.update(mapping="missing.yaml"), r"/routes/0/mapping: mapping file 'missing.yaml' not found"),
@@ -66,3 +80,27 @@ def test_duplicate_route_ids_are_refused(mappings):
     doc["routes"].append(copy.deepcopy(doc["routes"][0]))
     with pytest.raises(ConfigError, match="used twice"):
         _parse(doc, mappings)
+
+
+def test_a_route_takes_several_inbound_mappings_and_a_target_one_mapping_per_case_type(mappings):
+    (mappings / "attefall.yaml").write_text("x: 1")
+    (mappings / "anm.yaml").write_text("x: 1")
+    doc = copy.deepcopy(VALID)
+    route = doc["routes"][0]
+    del route["mapping"], route["targets"][0]["mapping"], route["targets"][0]["case_types"]
+    route["mappings"] = ["in.yaml", "attefall.yaml"]
+    route["targets"][0]["mappings"] = {"bygglov": "out.yaml", "attefall": "anm.yaml"}
+    (parsed,) = _parse(doc, mappings)
+    assert [p.name for p in parsed.mappings] == ["in.yaml", "attefall.yaml"]
+    (byggr,) = parsed.targets_for("attefall")
+    assert byggr.case_types == ("bygglov", "attefall")
+    assert byggr.mapping_for("attefall").name == "anm.yaml" and byggr.mapping_for("bygglov").name == "out.yaml"
+
+
+def test_a_route_without_targets_archives_and_notifies_without_a_diarienummer(mappings):
+    doc = copy.deepcopy(VALID)
+    del doc["routes"][0]["targets"]
+    (route,) = _parse(doc, mappings)
+    assert route.targets == () and route.targets_for("bygglov") == []
+    assert route.notify is not None
+    assert "{" not in route.notify.message + route.notify.amendment_message

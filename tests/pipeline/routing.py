@@ -37,13 +37,18 @@ RETRY_LINE = "retry: {" + ", ".join(f"{k}: {v}" for k, v in BUNDLED_RETRY.items(
 class RouteRun:
     home: Path
     monkeypatch: pytest.MonkeyPatch
+    route_id: str = ROUTE
+
+    def other(self, route_id: str) -> RouteRun:
+        """Another route of the same routes file, home and connections."""
+        return RouteRun(self.home, self.monkeypatch, route_id)
 
     @property
     def inbox(self) -> Path:
-        return self.home / "inbox" / ROUTE
+        return self.home / "inbox" / self.route_id
 
     def context(self) -> PipelineContext:
-        return PipelineContext.for_route(ROUTE, settings=Settings.from_env())
+        return PipelineContext.for_route(self.route_id, settings=Settings.from_env())
 
     def run(self) -> list[str]:
         return run_route(self.context())
@@ -60,7 +65,7 @@ class RouteRun:
     def submission(self, data: bytes | str) -> Submission:
         """The submission of a sample file (by name) or of dropped bytes."""
         raw = (SAMPLES / data).read_bytes() if isinstance(data, str) else data
-        found = self.context().ledger.by_content(ROUTE, hashlib.sha256(raw).hexdigest())
+        found = self.context().ledger.by_content(self.route_id, hashlib.sha256(raw).hexdigest())
         assert found is not None, "no submission holds those bytes"
         return found
 

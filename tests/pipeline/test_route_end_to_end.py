@@ -125,18 +125,18 @@ def test_no_personal_data_in_any_log_record_step_detail_or_reason(route, caplog)
 
 
 def test_a_case_type_no_target_takes_is_quarantined(route, byggr):
-    route.variant("case_types: [bygglov]", "case_types: [felanmalan]")
+    route.variant("bygglov: byggr/bygglov.yaml", "felanmalan: byggr/bygglov.yaml")
     route.drop("bygglov-person.xml")
     route.run()
     submission = route.submission("bygglov-person.xml")
     assert submission.state == State.QUARANTINED
     assert route.context().ledger.quarantine_reasons(submission.id) == [
-        "route 'kumla-bygglov' has no target for case type 'bygglov'"]
+        "route kumla-bygglov has no target for case type bygglov (its targets take: attefall, felanmalan)"]
     assert byggr.app.cases == {}
 
 
 def test_replay_after_the_cause_is_fixed(route, byggr):
-    variant = route.variant("case_types: [bygglov]", "case_types: [felanmalan]")
+    variant = route.variant("bygglov: byggr/bygglov.yaml", "felanmalan: byggr/bygglov.yaml")
     route.drop("bygglov-person.xml")
     route.run()
     submission = route.submission("bygglov-person.xml")

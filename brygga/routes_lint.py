@@ -1,0 +1,65 @@
+"""`brygga lint` for the routes file: what the schema cannot see, found before anything runs.
+
+Every inbound mapping declares the canonical output and the e-services it accepts, no two of a route's mappings
+accept the same e-service, every case type the route's mappings produce has a target (unless the route has none:
+archive and notify only), and every case type named anywhere is registered.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from brygga.canonical import default_case_types
+from brygga.errors import ConfigError
+from brygga.mapping import MappingConfigError, compile_mapping
+from brygga.mapping.dispatch import overlapping
+from brygga.mapping.spec import load_spec
+from brygga.routes import Route, load_routes
+from brygga.settings import Settings
+
+CANONICAL = "canonical/case.v1"
+
+
+def produced_case_type(path: Path) -> str | None:
+    """The caseType an inbound mapping writes, when it is a constant (it always is in practice)."""
+    node: Any = load_spec(path).doc.get("output", {}).get("caseType")
+    return node.get("const") if isinstance(node, dict) and isinstance(node.get("const"), str) else None
+
+
+def _route_problems(route: Route, registered: set[str]) -> list[str]:
+    problems = []
+    try:
+        mappings = [compile_mapping(path) for path in route.mappings]
+    except MappingConfigError as exc:
+        return [str(exc)]
+    for path, mapping in zip(route.mappings, mappings, strict=True):
+        if mapping.output_schema != CANONICAL:
+            problems.append(f"inbound mapping {path} must declare output_schema: {CANONICAL}")
+    if len(mappings) > 1:
+        problems += [f"inbound mappings overlap: {overlap}" for overlap in overlapping(mappings)]
+        problems += [f"inbound mapping {path} declares no accepts: with several mappings each must say which "
+                     "e-services it is for" for path, m in zip(route.mappings, mappings, strict=True)
+                     if m.accepts_any]
+    produced = {path: produced_case_type(path) for path in route.mappings}
+    targeted = {case_type for target in route.targets for case_type in target.case_types}
+    for path, case_type in produced.items():
+        if case_type is not None and case_type not in registered:
+            problems.append(f"inbound mapping {path} writes caseType {case_type}, which is not registered "
+                            f"(registered: {', '.join(sorted(registered))})")
+        elif case_type is not None and route.targets and case_type not in targeted:
+            problems.append(f"inbound mapping {path} writes caseType {case_type}, which no target takes "
+                            f"(targets take: {', '.join(sorted(targeted))})")
+    for case_type in sorted(targeted - registered):
+        problems.append(f"a target takes caseType {case_type}, which is not registered")
+    return problems
+
+
+def lint_routes(settings: Settings) -> list[str]:
+    try:
+        routes = load_routes(settings.routes_file, settings.mappings_dir)
+        registered = set(default_case_types().names)
+    except ConfigError as exc:
+        return [str(exc)]
+    return [f"{settings.routes_file}: route {route.id}: {problem}"
+            for route in routes for problem in _route_problems(route, registered)]
