@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from importlib.metadata import entry_points
@@ -14,8 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from brygga.errors import ConfigError
-from brygga.mapping import InvalidSource, MappingConfigError, MappingFailed, compile_mapping
+from brygga.mapping import CompiledMapping, InvalidSource, MappingConfigError, MappingFailed, compile_mapping
+from brygga.mapping.dispatch import EService, choose_mapping
 from brygga.mapping.lint import lint_mappings
+from brygga.routes import load_routes
+from brygga.routes_lint import lint_routes
 from brygga.settings import Settings
 
 # Commands that live outside the core (e.g. `demo`, which runs Airflow) register under this group.
@@ -48,6 +52,39 @@ def _mapping_path(given: Path) -> Path:
     return in_mappings if in_mappings.exists() else given
 
 
+def _translation_mapping(args: argparse.Namespace, context: dict[str, Any]) -> tuple[CompiledMapping, dict[str, Any]]:
+    """The mapping named by --mapping, or the one that accepts the input among --route's mappings (or every
+    route's): the same dispatch by e-service as a route run. The route's context goes under --context."""
+    if args.mapping is not None:
+        return compile_mapping(_mapping_path(args.mapping)), context
+    settings = Settings.from_env()
+    routes = load_routes(settings.routes_file, settings.mappings_dir)
+    if args.route is not None:
+        chosen = [r for r in routes if r.id == args.route]
+        if not chosen:
+            raise ConfigError(f"{settings.routes_file}: no route {args.route}; known: "
+                              f"{', '.join(r.id for r in routes)}")
+        context = _deep_merge(chosen[0].mapping_context, context)
+    compiled = {path: compile_mapping(path, file=settings.shown(path))
+                for path in dict.fromkeys(p for route in routes for p in route.mappings)}
+
+    def elsewhere(eservice: EService) -> list[str]:
+        return [r.id for r in routes if r.id != args.route and any(compiled[p].accepts(eservice) for p in r.mappings)]
+
+    candidates = dict.fromkeys(p for route in routes if args.route in (None, route.id) for p in route.mappings)
+    mapping, _ = choose_mapping([compiled[p] for p in candidates], Path(args.input), route=args.route,
+                                elsewhere=elsewhere if args.route else None, source_name=f"input {args.input}")
+    return mapping, context
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        merged[key] = _deep_merge(merged[key], value) if isinstance(value, dict) and isinstance(
+            merged.get(key), dict) else value
+    return merged
+
+
 def cmd_translate(args: argparse.Namespace) -> int:
     try:
         context = parse_context(args.context)
@@ -55,12 +92,11 @@ def cmd_translate(args: argparse.Namespace) -> int:
         print(f"brygga translate: {exc}", file=sys.stderr)
         return 2
     try:
-        mapping = compile_mapping(_mapping_path(args.mapping))
-    except MappingConfigError as exc:
+        mapping, context = _translation_mapping(args, context)
+        case = mapping.run(Path(args.input), context=context or None, source_name=f"input {args.input}")
+    except (MappingConfigError, ConfigError) as exc:
         print(exc, file=sys.stderr)
         return 1
-    try:
-        case = mapping.run(Path(args.input), context=context or None, source_name=f"input {args.input}")
     except OSError as exc:
         print(f"input {args.input}: cannot read: {exc.strerror or exc.__class__.__name__}", file=sys.stderr)
         return 1
@@ -73,22 +109,6 @@ def cmd_translate(args: argparse.Namespace) -> int:
         return 1
     print(json.dumps(case, ensure_ascii=False, indent=2))
     return 0
-
-
-def lint_routes(settings: Settings) -> list[str]:
-    from brygga.routes import load_routes
-
-    try:
-        routes = load_routes(settings.routes_file, settings.mappings_dir)
-    except ConfigError as exc:
-        return [str(exc)]
-    errors = []
-    for route in routes:
-        mapping = compile_mapping(route.mapping)
-        if mapping.output_schema != "canonical/case.v1":
-            errors.append(f"{settings.routes_file}: route {route.id}: inbound mapping {route.mapping} must declare "
-                          "output_schema: canonical/case.v1")
-    return errors
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
@@ -104,10 +124,50 @@ def cmd_lint(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_test(args: argparse.Namespace) -> int:
+    from brygga.mapping.fixtures import load_suite, run_case
+    from brygga.mapping.lint import mapping_files
+
+    _, suites, errors = mapping_files(args.paths or [Settings.from_env().mappings_dir])
+    passed = failed = 0
+    for suite in suites:
+        try:
+            cases = load_suite(suite)
+        except MappingConfigError as exc:
+            errors.append(str(exc))
+            continue
+        for case in cases:
+            failures = run_case(case)
+            passed, failed = passed + (not failures), failed + bool(failures)
+            print(f"{'FAIL' if failures else 'ok  '}  {suite} :: {case.name}")
+            for failure in failures:
+                print(f"        {failure}")
+    for error in errors:
+        print(error, file=sys.stderr)
+    print(f"{passed} passed, {failed} failed, {len(suites)} suite(s)")
+    return 1 if failed or errors or not suites else 0
+
+
+def _add_test(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("test", help="run mapping fixture suites (*_test.yaml) and print each case's result",
+                       description="Runs every fixture suite (name_test.yaml beside name.yaml, see "
+                                   "mappings/README.md) under the given files or folders, default the mappings "
+                                   "folder (BRYGGA_MAPPINGS or BRYGGA_CONFIG/mappings). Exit 0 when every case "
+                                   "passed, 1 when one failed, a suite is broken, or no suite was found.")
+    p.add_argument("paths", nargs="*", type=Path, help="suite files or folders (default: the mappings folder)")
+    p.set_defaults(func=cmd_test)
+
+
 def _add_translate(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("translate", help="run one mapping on one input file and print the result as JSON")
-    p.add_argument("--mapping", required=True, type=Path,
-                   help="the mapping file (YAML), or its path under the mappings folder (BRYGGA_MAPPINGS)")
+    p = sub.add_parser("translate", help="run one mapping on one input file and print the result as JSON",
+                       description="Translates one input file and prints the result. With --mapping, that mapping "
+                                   "(it still refuses an e-service it does not accept). Without it, the mapping is "
+                                   "chosen as a route run chooses it: the one that accepts the input's e-service, "
+                                   "among --route's inbound mappings or every route's.")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--mapping", type=Path,
+                       help="the mapping file (YAML), or its path under the mappings folder (BRYGGA_MAPPINGS)")
+    which.add_argument("--route", metavar="ID", help="choose among this route's inbound mappings, with its tenant")
     p.add_argument("--context", action="append", default=[], metavar="KEY=VALUE",
                    help="run-time context, e.g. tenant.kommunkod=1881 (repeatable; over the mapping's defaults)")
     p.add_argument("input", type=Path, help="the input document (XML or JSON, as the mapping declares)")
@@ -176,7 +236,6 @@ def _os_user() -> str:
 
 def cmd_purge(args: argparse.Namespace) -> int:
     from brygga.retention import format_duration, purge
-    from brygga.routes import load_routes
 
     settings = Settings.from_env()
     try:
@@ -232,14 +291,106 @@ def _add_purge(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_purge)
 
 
+def _ref(ref: Any) -> str:
+    if ref is None:
+        return "-"
+    where = f"connection {ref.connection}" if ref.connection else ", ".join(f"{k} {v}" for k, v in ref.config.items())
+    return f"{ref.adapter} ({where})" if where else ref.adapter
+
+
+def route_summary(settings: Settings, route: Any) -> dict[str, Any]:
+    """One route as `brygga routes list` shows it: no secrets, only names."""
+    return {
+        "route": route.id,
+        "tenant": f"{route.tenant.name} ({route.tenant.kommunkod})",
+        "source": _ref(route.source),
+        "e-services": {settings.shown(path): compile_mapping(path).describe_accepts() for path in route.mappings},
+        "targets": {t.id: {"adapter": _ref(t), "case_types": {k: settings.shown(v) for k, v in t.mappings.items()}}
+                    for t in route.targets},
+        "archive": _ref(route.archive),
+        "notify": _ref(route.notify),
+        "schedule": route.schedule,
+    }
+
+
+def cmd_routes(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    try:
+        summaries = [route_summary(settings, r) for r in load_routes(settings.routes_file, settings.mappings_dir)]
+    except (ConfigError, MappingConfigError) as exc:
+        print(f"brygga routes: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(summaries, ensure_ascii=False, indent=2))
+        return 0
+    print(f"routes file: {settings.routes_file}")
+    for summary in summaries:
+        print(f"\n{summary['route']}  {summary['tenant']}  schedule {summary['schedule'] or 'none (triggered)'}")
+        print(f"  source:     {summary['source']}")
+        for path, accepts in summary["e-services"].items():
+            print(f"  e-service:  {accepts}  ->  {path}")
+        if not summary["targets"]:
+            print("  targets:    none (archive and notify only)")
+        for target_id, target in summary["targets"].items():
+            types = ", ".join(f"{k} -> {v}" for k, v in target["case_types"].items())
+            print(f"  target:     {target_id}: {target['adapter']}: {types}")
+        print(f"  archive:    {summary['archive']}")
+        print(f"  notify:     {summary['notify']}")
+    return 0
+
+
+def cmd_schemas(args: argparse.Namespace) -> int:
+    from brygga.canonical import check_against_release
+
+    try:
+        findings = check_against_release()
+    except ConfigError as exc:
+        print(f"brygga schemas check: {exc}", file=sys.stderr)
+        return 1
+    for finding in findings:
+        print(finding)
+    if findings:
+        print(f"{len(findings)} breaking change(s) against the last release (docs/schemas.md)", file=sys.stderr)
+        return 1
+    print("ok: no breaking change against the last release")
+    return 0
+
+
+def _add_schemas(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("schemas", help="check the canonical schemas for breaking changes against the last release",
+                       description="Compares the composed canonical case schema (the core and every registered "
+                                   "case type, including BRYGGA_CONFIG/case-types) with the last release's copy "
+                                   "in schemas/canonical/released/, and lists every breaking change: a removed "
+                                   "field, a tightened type or limit, a new required field. Rules: "
+                                   "docs/schemas.md.")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser("check", help="list breaking changes; exit 1 when there are any").set_defaults(
+        func=cmd_schemas)
+
+
+def _add_routes(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("routes", help="list the routes: tenant, source, e-services, targets and schedule",
+                       description="Reads the routes file (BRYGGA_ROUTES, or BRYGGA_CONFIG/routes.yaml, or the "
+                                   "bundled example) and lists each route: its tenant, its source, the e-services "
+                                   "its inbound mappings accept, its targets with the case types each takes, and "
+                                   "its schedule. Connections are shown by id, never resolved.")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="list every route")
+    listing.add_argument("--json", action="store_true", help="print JSON instead of text")
+    listing.set_defaults(func=cmd_routes)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="brygga", description="Brygga: e-service submissions into case systems.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_translate(sub)
     _add_lint(sub)
+    _add_test(sub)
     _add_find(sub)
     _add_replay(sub)
     _add_purge(sub)
+    _add_routes(sub)
+    _add_schemas(sub)
     for plugin in entry_points(group=COMMAND_GROUP):
         plugin.load()(sub)
     return parser
@@ -247,7 +398,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except BrokenPipeError:  # `brygga find … | head -1`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -1,15 +1,21 @@
-"""Airflow's own DagBag loads dags/ without import errors and finds one DAG per route, steps in order."""
+"""Airflow's own DagBag loads dags/ without import errors and finds one DAG per route, steps in order, from any
+routes file: the bundled one and one with more routes than it."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
 import sys
 
 import pytest
+import yaml
 
+from brygga.routes import load_routes
 from brygga.settings import REPO_ROOT
+from brygga_airflow.dag_factory import dag_id_for
+from brygga_airflow.retention_dag import retention_dag_id_for
 
 pytestmark = pytest.mark.airflow
 
@@ -17,12 +23,12 @@ PROBE = """
 import json
 from airflow.dag_processing.dagbag import DagBag
 bag = DagBag(dag_folder={dags!r})
-dag = bag.dags.get("brygga_route_kumla_bygglov")
+routes = {{k: d for k, d in bag.dags.items() if k.startswith("brygga_route_")}}
 print(json.dumps({{
     "errors": {{k: v[-300:] for k, v in bag.import_errors.items()}},
     "dags": sorted(bag.dags),
-    "order": [t.task_id for t in dag.topological_sort()] if dag else [],
-    "max_active_runs": dag.max_active_runs if dag else None,
+    "order": {{k: [t.task_id for t in d.topological_sort()] for k, d in routes.items()}},
+    "max_active_runs": {{k: d.max_active_runs for k, d in routes.items()}},
 }}))
 """
 
@@ -39,12 +45,38 @@ def _load(tmp_path, routes: str | None = None) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+STEPS = ["intake", "translate", "deliver", "archive", "notify", "check"]
+
+
+def _expected_dags(routes_file) -> list[str]:
+    routes = load_routes(routes_file, REPO_ROOT / "mappings")
+    return sorted([dag_id_for(r) for r in routes] + [retention_dag_id_for(r) for r in routes if r.retention])
+
+
 def test_dag_folder_loads_one_dag_per_route_with_steps_in_order(tmp_path):
     found = _load(tmp_path)
     assert found["errors"] == {}
-    assert found["dags"] == ["brygga_retention_kumla_bygglov", "brygga_route_kumla_bygglov"]
-    assert found["order"] == ["intake", "translate", "deliver", "archive", "notify", "check"]
-    assert found["max_active_runs"] == 1
+    bundled = REPO_ROOT / "routes" / "routes.yaml"
+    assert found["dags"] == _expected_dags(bundled) and len(found["order"]) == len(load_routes(
+        bundled, REPO_ROOT / "mappings"))
+    assert set(map(tuple, found["order"].values())) == {tuple(STEPS)}
+    assert set(found["max_active_runs"].values()) == {1}
+
+
+def test_a_routes_file_with_more_routes_gives_a_dag_for_each(tmp_path):
+    document = yaml.safe_load((REPO_ROOT / "routes" / "routes.yaml").read_text(encoding="utf-8"))
+    first = document["routes"][0]
+    for kommun in ("1880", "1882"):  # two more kommuner with the first route's shape, without retention
+        document["routes"].append({**copy.deepcopy(first), "id": f"k{kommun}-bygglov",
+                                   "tenant": {**first["tenant"], "kommunkod": kommun}})
+        del document["routes"][-1]["retention"]
+    routes_file = tmp_path / "many.yaml"
+    routes_file.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    found = _load(tmp_path, routes=str(routes_file))
+    assert found["errors"] == {}
+    assert found["dags"] == _expected_dags(routes_file)
+    assert {"brygga_route_k1880_bygglov", "brygga_route_k1882_bygglov"} <= set(found["order"])
+    assert "brygga_retention_k1880_bygglov" not in found["dags"]
 
 
 def test_an_invalid_routes_file_is_an_import_error_that_names_the_rule(tmp_path):

@@ -22,7 +22,8 @@ SAMPLES = REPO_ROOT / "samples" / "open-eplatform"
 
 
 def test_demo_json_runs_the_dag_end_to_end(tmp_path):
-    files = [SAMPLES / n for n in ("bygglov-person.xml", "bygglov-person.xml", "bygglov-malformed.xml")]
+    files = [SAMPLES / n for n in ("bygglov-person.xml", "bygglov-person.xml", "attefall-latin1.xml",
+                                   "bygglov-malformed.xml")]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "BRYGGA"))}
     env["BRYGGA_VAR"] = str(tmp_path)
     done = subprocess.run([sys.executable, "-m", "brygga.cli", "demo", "--json", *map(str, files)],
@@ -31,10 +32,14 @@ def test_demo_json_runs_the_dag_end_to_end(tmp_path):
     output = json.loads(done.stdout)
     results = output["files"]
     assert [r["file"] for r in results] == [str(f) for f in files]
-    first, again, malformed = results
-    assert set(first) == {"file", "state", "diarienummer", "archive_package", "reasons"}
+    first, again, attefall, malformed = results
+    assert output["route"] == "kumla-bygglov"
+    assert set(first) == {"file", "state", "case_type", "diarienummer", "archive_package", "reasons"}
     assert first["state"] == "delivered" and re.match(r"^BN \d{4}-\d{6}$", first["diarienummer"])
     assert again == first, "the same file twice is one submission and one case"
+    # Another e-service through the same inbox: dispatched to its own mapping, registered in the same case system.
+    assert (first["case_type"], attefall["case_type"]) == ("bygglov", "attefall")
+    assert attefall["state"] == "delivered" and attefall["diarienummer"] != first["diarienummer"]
     package = Path(first["archive_package"])
     assert package.is_relative_to(tmp_path) and verify_package(package) == []
     assert malformed["state"] == "quarantined" and malformed["diarienummer"] is None

@@ -1,0 +1,309 @@
+"""`brygga run ROUTE [FILES…]`: run one route's real DAG once, here, with ``dag.test()``.
+
+The files (if any) are copied into the route's inbox first. The DAG runs on whatever connections are configured
+(Airflow Connections, ``AIRFLOW_CONN_<ID>``), or, with ``--simulators``, on local simulators started for every
+adapter of the route that has one (the simulators are named after the adapters they stand in for). State goes to
+``BRYGGA_HOME`` like any other run, so ``brygga find`` sees it afterwards. ``brygga demo`` is this, on a fresh home.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from brygga.errors import ConfigError
+from brygga.resources import resource
+from brygga.routes import AdapterRef, Route, load_routes
+from brygga.settings import Settings
+
+STATE_NAMES = {"completed": "delivered", "quarantined": "quarantined"}
+
+
+@dataclass(frozen=True)
+class RouteRun:
+    route: Route
+    results: list[dict[str, Any]]  # one per file given, in order
+    airflow: dict[str, Any]  # the run's state and each task's, as the Airflow UI shows them
+    log_file: Path
+
+
+def use_airflow_home(default: Path) -> Path:
+    """AIRFLOW_HOME when it is set (the kommun's own Airflow), else ``default``; dags/ is Brygga's."""
+    airflow_home = Path(os.environ.get("AIRFLOW_HOME") or default)
+    airflow_home.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("AIRFLOW_HOME", str(airflow_home))
+    os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(resource("dags")))
+    os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+    os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
+    return airflow_home
+
+
+def migrate_airflow_db(airflow_home: Path) -> None:
+    stamp = airflow_home / ".brygga-migrated"
+    if stamp.exists():
+        return
+    airflow = Path(sys.executable).with_name("airflow")
+    result = subprocess.run([str(airflow), "db", "migrate"], capture_output=True, text=True, env=os.environ.copy())
+    if result.returncode != 0:
+        raise RuntimeError(f"airflow db migrate failed:\n{result.stderr[-2000:]}")
+    stamp.touch()
+
+
+@contextlib.contextmanager
+def _output_to(log_file: Path) -> Iterator[None]:
+    """Send everything written to fd 1 and 2 (Airflow's own logging included) to a file."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(log_file, "ab") as handle:
+        os.dup2(handle.fileno(), 1)
+        os.dup2(handle.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+def remote_refs(route: Route) -> list[tuple[str, AdapterRef]]:
+    """What the route calls over a connection, named as in the routes file."""
+    refs: list[tuple[str, AdapterRef | None]] = [(f"target {t.id}", t) for t in route.targets]
+    refs += [("notify", route.notify), ("property_lookup", route.property_lookup), ("archive", route.archive),
+             ("source", route.source)]
+    return [(what, ref) for what, ref in refs if ref is not None and ref.connection]
+
+
+def connection_env(conn_id: str) -> str:
+    return f"AIRFLOW_CONN_{conn_id.upper()}"
+
+
+@contextlib.contextmanager
+def route_simulators(route: Route, fault_plans: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
+    """Start a simulator for every connection the route uses and point the connection at it. By adapter name."""
+    from brygga_simulators import SIMULATORS, start_simulator
+
+    fault_plans = fault_plans or {}
+    unknown = sorted(set(fault_plans) - set(SIMULATORS))
+    if unknown:
+        raise ConfigError(f"no simulator named {unknown[0]}; known: {', '.join(sorted(SIMULATORS))}")
+    started: dict[str, Any] = {}
+    with contextlib.ExitStack() as stack:
+        for what, ref in remote_refs(route):
+            if ref.adapter not in SIMULATORS:
+                raise ConfigError(f"route {route.id}: {what} uses adapter {ref.adapter}, which has no simulator; "
+                                  f"configure connection {ref.connection} instead of --simulators")
+            if ref.connection in started:
+                continue
+            options = {"fault_plan": fault_plans[ref.adapter]} if ref.adapter in fault_plans else {}
+            sim = stack.enter_context(start_simulator(ref.adapter, **options))
+            # Local simulators speak plain HTTP, which a connection must allow explicitly.
+            os.environ[connection_env(ref.connection)] = f"{sim.url}?allow_http=true"
+            started[ref.connection] = sim
+        yield started
+
+
+def missing_connections(route: Route) -> list[str]:
+    """Connections Airflow cannot resolve from here, each with who needs it."""
+    from brygga.connections import ConnectionNotFound
+    from brygga_airflow.connections import AirflowConnectionResolver
+
+    resolver, missing = AirflowConnectionResolver(), []
+    for what, ref in remote_refs(route):
+        try:
+            resolver.get(str(ref.connection))
+        except ConnectionNotFound:
+            missing.append(f"{ref.connection} ({what}; e.g. {connection_env(str(ref.connection))})")
+    return missing
+
+
+def _airflow_outcome(dag: Any, dag_run: Any) -> dict[str, Any]:
+    states = {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
+    return {"run": str(dag_run.state), "tasks": {task_id: states.get(task_id) for task_id in dag.task_ids}}
+
+
+def _result(ctx: Any, route: Route, path: Path) -> dict[str, Any]:
+    submission = ctx.ledger.by_content(route.id, hashlib.sha256(path.read_bytes()).hexdigest())
+    if submission is None:
+        return {"file": str(path), "state": "not_taken_in", "diarienummer": None, "archive_package": None,
+                "reasons": ["the file was not picked up from the inbox"]}
+    return {
+        "file": str(path),
+        "state": STATE_NAMES.get(submission.state, submission.state),
+        "case_type": submission.case_type,
+        "diarienummer": submission.external_ref,
+        "archive_package": submission.archive_location,
+        "reasons": ctx.ledger.quarantine_reasons(submission.id),
+        "submission_id": submission.id,
+    }
+
+
+def run_route(route_id: str, files: list[Path], *, simulators: bool = False,
+              fault_plans: dict[str, str] | None = None) -> RouteRun:
+    """Copy ``files`` into the route's inbox and run the route's DAG once with ``dag.test()``."""
+    from brygga.pipeline import PipelineContext
+    from brygga_airflow.dag_factory import build_route_dag
+
+    settings = Settings.from_env()
+    routes = {r.id: r for r in load_routes(settings.routes_file, settings.mappings_dir)}
+    if route_id not in routes:
+        raise ConfigError(f"{settings.routes_file}: no route {route_id}; known: {', '.join(sorted(routes))}")
+    route = routes[route_id]
+    settings.ensure_dirs()
+    migrate_airflow_db(use_airflow_home(settings.home / "airflow"))
+    log_file = settings.home / "airflow-run.log"
+    with route_simulators(route, fault_plans) if simulators else contextlib.nullcontext({}) as started:
+        if files and route.source.adapter == "file-inbox":
+            inbox = settings.home / route.source.config["path"]
+            inbox.mkdir(parents=True, exist_ok=True)
+            for i, path in enumerate(files):
+                # Each file gets its own inbox name, so the same file twice really arrives twice.
+                shutil.copyfile(path, inbox / f"{i:03d}-{path.name}")
+        elif files:
+            raise ConfigError(f"route {route_id} takes submissions from {route.source.adapter}, not from files given "
+                              "here; run it without files")
+        dag = build_route_dag(route)
+        with _output_to(log_file):
+            airflow = _airflow_outcome(dag, dag.test())
+        ctx = PipelineContext.for_route(route_id, settings=settings)
+        results = [_result(ctx, route, path) for path in files]
+        # What the resident saw, when the status callback is a simulator here.
+        callback = started.get(route.notify.connection) if route.notify is not None else None
+        for result in results:
+            if callback is not None and "submission_id" in result:
+                reference = ctx.ledger.get(result["submission_id"]).source_reference
+                result["callback_calls"] = [c.operation for c in callback.app.calls
+                                            if str(c.fields.get("flowInstanceID")) == reference]
+    return RouteRun(route, results, airflow, log_file)
+
+
+def print_trace(run: RouteRun) -> None:
+    from brygga.pipeline import PipelineContext
+
+    ctx = PipelineContext.for_route(run.route.id)
+    shown: set[str] = set()
+    for result in run.results:
+        kind = f"  ({result['case_type']})" if result.get("case_type") else ""
+        print(f"\n{Path(result['file']).name}  ->  {result['state'].upper()}{kind}")
+        if "submission_id" not in result:
+            continue
+        if result["submission_id"] in shown:
+            print("   the same bytes as a file above: one submission, one case (idempotent intake)")
+            continue
+        shown.add(result["submission_id"])
+        for step in ctx.ledger.steps(result["submission_id"]):
+            detail = f"  {step.detail}" if step.detail else ""
+            print(f"   {step.step:<10} {step.outcome:<12} {step.duration_ms:8.1f} ms{detail}")
+        if result["diarienummer"]:
+            print(f"   diarienummer: {result['diarienummer']}")
+        if result["archive_package"]:
+            print(f"   archive package: {result['archive_package']}")
+        if result.get("callback_calls"):
+            print(f"   Open ePlatform callbacks: {', '.join(result['callback_calls'])}")
+        for reason in result["reasons"]:
+            print(f"   reason: {reason}")
+
+
+def print_airflow(run: RouteRun) -> None:
+    tasks = ", ".join(f"{task} {state}" for task, state in run.airflow["tasks"].items())
+    print(f"\nAirflow run: {run.airflow['run']} ({tasks})")
+    if run.airflow["run"] != "success":
+        print(f"   a red run is how Brygga shows quarantines and long outages; the check task's log says why: "
+              f"{run.log_file}")
+
+
+def print_summary(run: RouteRun, ledger_hint: str) -> None:
+    ok = sum(r["state"] == "delivered" for r in run.results)
+    quarantined = sum(r["state"] == "quarantined" for r in run.results)
+    print(f"\n{ok} delivered, {quarantined} quarantined, {len(run.results)} file(s). Ledger: {ledger_hint}")
+
+
+def as_json(run: RouteRun) -> str:
+    public = ("file", "state", "case_type", "diarienummer", "archive_package", "reasons")
+    files = [{k: r.get(k) for k in public} for r in run.results]
+    return json.dumps({"route": run.route.id, "airflow": run.airflow, "files": files}, ensure_ascii=False, indent=2)
+
+
+def parse_fault_plans(pairs: list[str]) -> dict[str, str]:
+    """``["byggr=[{...}]"]`` -> ``{"byggr": "[{...}]"}``."""
+    plans = {}
+    for pair in pairs:
+        name, sep, plan = pair.partition("=")
+        if not sep:
+            raise ValueError(f"--fault-plan expects SIMULATOR=JSON, got {pair!r}")
+        plans[name.strip()] = plan
+    return plans
+
+
+def check_files(files: list[str]) -> list[Path]:
+    paths = [Path(f).resolve() for f in files]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise FileNotFoundError(f"no such file: {', '.join(missing)}")
+    return paths
+
+
+def main(args: argparse.Namespace) -> int:
+    try:
+        paths = check_files(args.files)
+        plans = parse_fault_plans(args.fault_plan)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"brygga run: {exc}", file=sys.stderr)
+        return 2
+    try:
+        settings = Settings.from_env()
+        routes = {r.id: r for r in load_routes(settings.routes_file, settings.mappings_dir)}
+        if args.route not in routes:
+            raise ConfigError(f"{settings.routes_file}: no route {args.route}; known: {', '.join(sorted(routes))}")
+        missing = [] if args.simulators else missing_connections(routes[args.route])
+        if missing:
+            print("brygga run: these connections are not configured: " + "; ".join(missing)
+                  + ". Configure them (docs/connections.md) or run with --simulators.", file=sys.stderr)
+            return 2
+        if not args.json:
+            print(f"brygga run: route {args.route!r}, {len(paths)} file(s), Airflow dag.test() ...", flush=True)
+        run = run_route(args.route, paths, simulators=args.simulators, fault_plans=plans)
+    except ConfigError as exc:
+        print(f"brygga run: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(as_json(run))
+    else:
+        print_trace(run)
+        print_airflow(run)
+        print_summary(run, str(Settings.from_env().database_url))
+    return 0 if run.airflow["run"] == "success" else 1
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Adds `brygga run` to the core CLI through the `brygga.commands` entry point."""
+    p = subparsers.add_parser(
+        "run", help="run one route's DAG here, once (dag.test()), on its connections or on local simulators",
+        description="Copies FILES (if any) into the route's inbox and runs the route's real Airflow DAG once with "
+                    "dag.test(). Without --simulators every connection the route uses must be configured "
+                    "(Airflow Connections or AIRFLOW_CONN_<ID>). State goes to BRYGGA_HOME; the routes file is "
+                    "BRYGGA_ROUTES or BRYGGA_CONFIG/routes.yaml. `brygga routes list` shows the routes. Exit 0 when "
+                    "the Airflow run succeeded, 1 when it is red (a quarantine or a long outage), 2 on a usage or "
+                    "configuration error.")
+    p.add_argument("route", help="the route id (see `brygga routes list`)")
+    p.add_argument("files", nargs="*", help="submission files to drop into the route's inbox first")
+    p.add_argument("--simulators", action="store_true",
+                   help="start a local simulator for every connection of the route and use it")
+    p.add_argument("--fault-plan", action="append", default=[], metavar="SIMULATOR=JSON",
+                   help="with --simulators: make one simulator fail, e.g. "
+                        "'byggr=[{\"action\": \"http_status\", \"status\": 503}]' (rules: brygga_simulators.faults)")
+    p.add_argument("--json", action="store_true", help="print a JSON report instead of a trace")
+    p.set_defaults(func=main)
