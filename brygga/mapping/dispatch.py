@@ -24,6 +24,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from brygga.mapping.errors import InvalidSource, InvalidXmlSource, NotAccepted
+from brygga.mapping.paths import json_walk
 from brygga.xmlsafe import MAX_DEPTH, doctype_reason, first_parse_error, safe_parser
 
 if TYPE_CHECKING:
@@ -115,16 +116,7 @@ class Identity:
                     if element is not None else None
         else:
             for name, steps in self.fields:
-                value: Any = root
-                for step in steps:
-                    if isinstance(value, dict):
-                        value = value.get(step)
-                    elif isinstance(value, list) and isinstance(step, int) and -len(value) <= step < len(value):
-                        value = value[step]
-                    else:
-                        value = None
-                        break
-                found[name] = _json_text(value)
+                found[name] = _json_text(json_walk(root, steps))
         return EService(system=self.system, **found)
 
     def read(self, source: bytes | Path | BinaryIO, source_name: str) -> EService:

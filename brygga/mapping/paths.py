@@ -28,7 +28,7 @@ structural paths); ``None`` means "nothing there"
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from lxml import etree
@@ -538,16 +538,7 @@ class JsonPaths:
         from_root, steps = self.steps(expr)
 
         def get(node: Any, run: Any) -> Any:
-            value = run.root if from_root else node
-            for step in steps:
-                # Only dicts and lists are containers: a string is indexable too, but "abc"[0] is no field.
-                if isinstance(value, dict):
-                    value = value.get(step)
-                elif isinstance(value, list) and isinstance(step, int) and -len(value) <= step < len(value):
-                    value = value[step]
-                else:
-                    return None
-            return value
+            return json_walk(run.root if from_root else node, steps)
 
         return get
 
@@ -581,3 +572,16 @@ class JsonPaths:
             return value is not False and not _is_empty(value)
 
         return test
+
+
+def json_walk(value: Any, steps: Sequence[str | int]) -> Any:
+    """Follow parsed JSON-path steps from ``value``; None where a step finds nothing."""
+    for step in steps:
+        # Only dicts and lists are containers: a string is indexable too, but "abc"[0] is no field.
+        if isinstance(value, dict):
+            value = value.get(step)
+        elif isinstance(value, list) and isinstance(step, int) and -len(value) <= step < len(value):
+            value = value[step]
+        else:
+            return None
+    return value
