@@ -23,6 +23,8 @@ from brygga.resources import resource
 from brygga.retry import RetryPolicy, parse_duration
 
 ROUTES_SCHEMA = resource("schemas", "config", "routes.schema.json")
+# What every inbound mapping must declare as its output_schema, so that no case skips validation.
+INBOUND_OUTPUT_SCHEMA = "canonical/case.v1"
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,11 @@ class Route:
         return {"tenant": tenant, "route": self.id}
 
 
+def no_target_reason(route: Route, case_type: str) -> str:
+    taken = sorted({t for target in route.targets for t in target.case_types})
+    return f"route {route.id} has no target for case type {case_type} (its targets take: {', '.join(taken)})"
+
+
 @cache
 def _routes_validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(json.loads(ROUTES_SCHEMA.read_text(encoding="utf-8")))
@@ -154,10 +161,16 @@ def _resolve_mapping(file: Path, where: str, mappings_dir: Path, relative: str) 
 
 
 def _inbound_mappings(file: Path, where: str, mappings_dir: Path, raw: dict[str, Any]) -> tuple[Path, ...]:
-    if "mappings" in raw:
-        return tuple(_resolve_mapping(file, f"{where}/mappings/{k}", mappings_dir, relative)
-                     for k, relative in enumerate(raw["mappings"]))
-    return (_resolve_mapping(file, f"{where}/mapping", mappings_dir, raw["mapping"]),)
+    if "mapping" in raw:
+        return (_resolve_mapping(file, f"{where}/mapping", mappings_dir, raw["mapping"]),)
+    paths: list[Path] = []
+    for k, relative in enumerate(raw["mappings"]):
+        path = _resolve_mapping(file, f"{where}/mappings/{k}", mappings_dir, relative)
+        if path in paths:
+            raise ConfigError(f"{file}: {where}/mappings/{k}: {relative!r} is the same file as mappings/"
+                              f"{paths.index(path)}")
+        paths.append(path)
+    return tuple(paths)
 
 
 def _target_mappings(file: Path, where: str, mappings_dir: Path, raw: dict[str, Any]) -> dict[str, Path]:
@@ -172,6 +185,24 @@ def _target_mappings(file: Path, where: str, mappings_dir: Path, raw: dict[str, 
 _REPLACED_KEYS = {"max_delivery_attempts": "retry.budget (a time, e.g. 24h; docs/reliability.md, 'Retry by time')"}
 
 
+def _one_of_keys(instance: dict[str, Any], branches: list[dict[str, Any]]) -> str | None:
+    """For a choice between sets of keys (mapping + case_types, or mappings): what is missing or too much.
+    None for other kinds of oneOf, whose library message is then shown."""
+    if not all(isinstance(b.get("required"), list) for b in branches):
+        return None
+    sets = [b["required"] for b in branches]
+    choices = " or ".join(" + ".join(keys) for keys in sets)
+    given = [keys for keys in sets if any(key in instance for key in keys)]
+    if len(given) > 1:
+        return f"give {choices}, not both"
+    if not given:
+        return f"give {choices}"
+    missing = [key for key in given[0] if key not in instance]
+    others = " or ".join(" + ".join(keys) for keys in sets if keys is not given[0])
+    return f"{', '.join(missing)} missing: give it with {', '.join(k for k in given[0] if k in instance)}, " \
+           f"or use {others} instead"
+
+
 def _schema_problem(file: Path, error: jsonschema.ValidationError) -> str:
     where = _json_path(error.absolute_path) or "/"
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
@@ -179,8 +210,11 @@ def _schema_problem(file: Path, error: jsonschema.ValidationError) -> str:
         if replaced:
             return f"{file}: {where}: {'; '.join(replaced)} (rule: additionalProperties)"
     if error.validator == "oneOf":  # the library's "is not valid under any of the given schemas" helps nobody
-        choices = " or ".join(" + ".join(branch["required"]) for branch in error.validator_value)
-        return f"{file}: {where}: give {choices}, not both and not neither (rule: oneOf)"
+        message = _one_of_keys(error.instance, error.validator_value) if isinstance(error.instance, dict) else None
+        if message is None and error.schema.get("description"):
+            message = f"expected {error.schema['description'][0].lower()}{error.schema['description'][1:]}"
+        if message:
+            return f"{file}: {where}: {message} (rule: oneOf)"
     return f"{file}: {where}: {error.message} (rule: {error.validator})"
 
 

@@ -2,11 +2,12 @@
 
 Every inbound mapping declares the canonical output and the e-services it accepts, no two of a route's mappings
 accept the same e-service, every case type the route's mappings produce has a target (unless the route has none:
-archive and notify only), and every case type named anywhere is registered.
+archive and notify only), every case type named anywhere is registered, and no two routes share an inbox folder.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +16,8 @@ from brygga.errors import ConfigError
 from brygga.mapping import MappingConfigError, compile_mapping
 from brygga.mapping.dispatch import overlapping
 from brygga.mapping.spec import load_spec
-from brygga.routes import Route, load_routes
+from brygga.routes import INBOUND_OUTPUT_SCHEMA, Route, load_routes
 from brygga.settings import Settings
-
-CANONICAL = "canonical/case.v1"
 
 
 def produced_case_type(path: Path) -> str | None:
@@ -27,21 +26,20 @@ def produced_case_type(path: Path) -> str | None:
     return node.get("const") if isinstance(node, dict) and isinstance(node.get("const"), str) else None
 
 
-def _route_problems(route: Route, registered: set[str]) -> list[str]:
+def _route_problems(settings: Settings, route: Route, registered: set[str]) -> list[str]:
     problems = []
     try:
-        mappings = [compile_mapping(path) for path in route.mappings]
+        mappings = [compile_mapping(path, file=settings.shown(path)) for path in route.mappings]
     except MappingConfigError as exc:
         return [str(exc)]
-    for path, mapping in zip(route.mappings, mappings, strict=True):
-        if mapping.output_schema != CANONICAL:
-            problems.append(f"inbound mapping {path} must declare output_schema: {CANONICAL}")
+    for mapping in mappings:
+        if mapping.output_schema != INBOUND_OUTPUT_SCHEMA:
+            problems.append(f"inbound mapping {mapping.file} must declare output_schema: {INBOUND_OUTPUT_SCHEMA}")
     if len(mappings) > 1:
         problems += [f"inbound mappings overlap: {overlap}" for overlap in overlapping(mappings)]
-        problems += [f"inbound mapping {path} declares no accepts: with several mappings each must say which "
-                     "e-services it is for" for path, m in zip(route.mappings, mappings, strict=True)
-                     if m.accepts_any]
-    produced = {path: produced_case_type(path) for path in route.mappings}
+        problems += [f"inbound mapping {m.file} declares no accepts: with several mappings each must say which "
+                     "e-services it is for" for m in mappings if m.accepts_any]
+    produced = {settings.shown(path): produced_case_type(path) for path in route.mappings}
     targeted = {case_type for target in route.targets for case_type in target.case_types}
     for path, case_type in produced.items():
         if case_type is not None and case_type not in registered:
@@ -55,11 +53,27 @@ def _route_problems(route: Route, registered: set[str]) -> list[str]:
     return problems
 
 
+def _shared_inboxes(routes: list[Route]) -> list[str]:
+    """Two routes on one inbox folder race for each file: whichever reads it first takes it."""
+    owners: dict[str, str] = {}
+    problems = []
+    for route in routes:
+        if route.source.adapter != "file-inbox":
+            continue
+        inbox = os.path.normpath(str(route.source.config.get("path", "")))
+        if inbox in owners:
+            problems.append(f"routes {owners[inbox]} and {route.id} take files from the same inbox {inbox}: each "
+                            "file goes to whichever runs first; give one route both mappings instead")
+        owners.setdefault(inbox, route.id)
+    return problems
+
+
 def lint_routes(settings: Settings) -> list[str]:
     try:
         routes = load_routes(settings.routes_file, settings.mappings_dir)
         registered = set(default_case_types().names)
     except ConfigError as exc:
         return [str(exc)]
-    return [f"{settings.routes_file}: route {route.id}: {problem}"
-            for route in routes for problem in _route_problems(route, registered)]
+    problems = [f"route {route.id}: {problem}"
+                for route in routes for problem in _route_problems(settings, route, registered)]
+    return [f"{settings.routes_file}: {problem}" for problem in problems + _shared_inboxes(routes)]

@@ -241,7 +241,7 @@ class Ledger:
             s.execute(update(Submission).where(Submission.id == submission_id, Submission.state == State.QUARANTINED)
                       .values(state=State.SUPERSEDED, updated_at=utcnow()))
             s.add(Step(submission_id=submission_id, step="deliver", outcome="superseded", started_at=utcnow(),
-                       duration_ms=0.0, detail=f"replaced by the later version {by}, which reached the targets"))
+                       duration_ms=0.0, detail=f"replaced by the later version {by}, which went on"))
 
     def delivered_anywhere(self, submission_id: str) -> bool:
         with self.session() as s:

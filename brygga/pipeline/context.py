@@ -72,13 +72,20 @@ class PipelineContext:
         return mapping
 
     def routes_accepting(self, eservice: EService) -> list[str]:
-        """The other routes with a mapping that accepts this e-service (only asked when this route has none)."""
+        """The other routes with a mapping that accepts this e-service: a hint in a quarantine reason, so another
+        route's broken file leaves it out rather than failing this route."""
         try:
             routes = load_routes(self.settings.routes_file, self.settings.mappings_dir)
         except ConfigError:
             return []
         return [route.id for route in routes if route.id != self.route.id
-                and any(self.mapping(path).accepts(eservice) for path in route.mappings)]
+                and any(self._accepts(path, eservice) for path in route.mappings)]
+
+    def _accepts(self, path: Path, eservice: EService) -> bool:
+        try:
+            return self.mapping(path).accepts(eservice)
+        except ConfigError:
+            return False
 
     def adapter(self, ref: AdapterRef) -> Any:
         key = id(ref)

@@ -25,7 +25,7 @@ from brygga.pipeline.guard import StepHandle, per_submission
 from brygga.pipeline.keys import extern_ref, idempotency_key
 from brygga.pipeline.revisions import changed_fields, new_attachments
 from brygga.plugins import Amendment, DeliveryRequest, StoredDocument
-from brygga.routes import TargetSpec
+from brygga.routes import TargetSpec, no_target_reason
 
 log = logging.getLogger(__name__)
 
@@ -101,14 +101,23 @@ def _deliver_one(ctx: PipelineContext, step: StepHandle, submission: Submission,
 
 def _pass_without_target(ctx: PipelineContext, step: StepHandle, sid: str, earlier: list[Submission],
                          done: list[str]) -> None:
-    """A route with no case system: the submission goes on to the archive and the resident without a diarienummer."""
-    passed = [v for v in earlier if v.state in (State.DELIVERED, State.ARCHIVED, State.COMPLETED)]
+    """A route with no case system: the submission goes on to the archive and the resident without a diarienummer.
+
+    A later version amends the first version that got past this step (its package is the one the new package
+    refers to), and takes the place of earlier versions that never did.
+    """
+    passed = [v for v in earlier
+              if v.archive_location is not None or v.state in (State.DELIVERED, State.ARCHIVED, State.COMPLETED)]
     amends = passed[0].id if passed else None
     if not ctx.ledger.advance(sid, State.TRANSLATED, state=State.DELIVERED, amends=amends):
         step.note("deferred", "another run took it meanwhile")
         return
     step.note("skipped", "the route has no case system: archive and notify only"
               + (f" (revision, amending {amends})" if amends else ""))
+    went_on = {v.id for v in passed}
+    for version in earlier:
+        if version.state == State.QUARANTINED and version.id not in went_on:
+            ctx.ledger.supersede(version.id, by=sid)
     done.append(sid)
 
 
@@ -121,9 +130,12 @@ def deliver(ctx: PipelineContext, ids: list[str]) -> list[str]:
             if earlier is None:
                 continue
             case = ctx.case(sid)
-            targets = ctx.route.targets_for(case["caseType"])
-            if not targets:  # translate lets a case through without a target only on a route that has none
+            if not ctx.route.targets:
                 _pass_without_target(ctx, step, sid, earlier, done)
+                continue
+            targets = ctx.route.targets_for(case["caseType"])
+            if not targets:  # the routes file changed since translate let it through
+                step.quarantine([no_target_reason(ctx.route, case["caseType"])])
                 continue
             bases = [_base(ctx, earlier, target) for target in targets]
             refs: list[str] = []

@@ -22,10 +22,10 @@ from brygga.pipeline.enrich import enrich_properties
 from brygga.pipeline.guard import StepHandle, per_submission
 from brygga.pipeline.preflight import preflight
 from brygga.pipeline.revisions import classify, fingerprint
+from brygga.routes import INBOUND_OUTPUT_SCHEMA, no_target_reason
 
 log = logging.getLogger(__name__)
 
-CANONICAL = "canonical/case.v1"
 LOOKUP = "@property_lookup"
 
 
@@ -64,9 +64,9 @@ def _enrich(ctx: PipelineContext, step: StepHandle, sid: str, case: dict[str, An
 
 def translate(ctx: PipelineContext, ids: list[str]) -> list[str]:
     for path, mapping in zip(ctx.route.mappings, ctx.inbound_mappings(), strict=True):
-        if mapping.output_schema != CANONICAL:
+        if mapping.output_schema != INBOUND_OUTPUT_SCHEMA:
             # The mapping validates its own output; requiring it here means no case skips validation.
-            raise ConfigError(f"{path}: an inbound mapping must declare output_schema: {CANONICAL}")
+            raise ConfigError(f"{path}: an inbound mapping must declare output_schema: {INBOUND_OUTPUT_SCHEMA}")
     done: list[str] = []
     for sid in ctx.ledger.in_state(ids, State.LANDED):
         with per_submission(ctx, sid, "translate") as step:
@@ -75,9 +75,7 @@ def translate(ctx: PipelineContext, ids: list[str]) -> list[str]:
                 continue
             case_type = case["caseType"]
             if ctx.route.targets and not ctx.route.targets_for(case_type):
-                taken = sorted({t for target in ctx.route.targets for t in target.case_types})
-                step.quarantine([f"route {ctx.route.id} has no target for case type {case_type} "
-                                 f"(its targets take: {', '.join(taken)})"])
+                step.quarantine([no_target_reason(ctx.route, case_type)])
                 continue
             # What the resident sent decides the version, not what a register later adds to it.
             content = fingerprint(case)

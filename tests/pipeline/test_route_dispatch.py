@@ -5,10 +5,19 @@ answers the resident only."""
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
+
+from routing import SAMPLES, dead_url, local
 
 from brygga.archive import verify_package
 from brygga.ledger import State
+from brygga.settings import REPO_ROOT
+
+# An answer added in a second export of the same FlowInstance: a revision.
+REVISED_ANSWER = (b"<tillagg><QueryID>31099</QueryID><Name>Till\xc3\xa4gg</Name>"
+                  b"<Value>Lampan blinkar nu ocks\xc3\xa5.</Value></tillagg></Values>")
 
 
 def test_one_inbox_two_e_services_each_registered_as_its_own_kind(route, byggr):
@@ -51,3 +60,50 @@ def test_a_route_without_a_case_system_archives_and_tells_the_resident(route, by
     assert verify_package(package) == [] and (package / "schemas" / "felanmalan.v1.schema.json").is_file()
     (message,) = callback.app.calls_for("addMessage")
     assert "Tack för din felanmälan" in str(message.fields) and "None" not in str(message.fields)
+
+
+def test_a_case_type_whose_target_was_taken_away_after_translate_is_quarantined_not_passed(route, byggr, callback):
+    route.connect("byggr_kumla", dead_url("byggr"))
+    route.drop("bygglov-person.xml")
+    route.run()
+    assert route.submission("bygglov-person.xml").state == State.TRANSLATED  # waiting for ByggR
+    route.variant("          bygglov: byggr/bygglov.yaml\n", "")  # the routes file changes meanwhile
+    route.connect("byggr_kumla", local(byggr))
+    route.run()
+    submission = route.submission("bygglov-person.xml")
+    assert submission.state == State.QUARANTINED and submission.external_ref is None
+    assert route.context().ledger.quarantine_reasons(submission.id) == [
+        "route kumla-bygglov has no target for case type bygglov (its targets take: attefall)"]
+    assert callback.app.calls == [], "the resident is never told of a diarienummer that does not exist"
+
+
+def test_a_revision_on_a_route_without_a_case_system_gets_a_package_of_its_own(route, callback):
+    felanmalan = route.other("kumla-felanmalan")
+    callback.app.faults.set([{"action": "soap_fault", "faultcode": "Client", "faultstring": "refused"}])
+    felanmalan.drop("felanmalan-gatlykta.xml")
+    felanmalan.run()
+    first = felanmalan.submission("felanmalan-gatlykta.xml")
+    assert first.state == State.QUARANTINED and first.archive_location is not None  # archived, then notify refused
+    callback.app.faults.clear()
+    revised = (SAMPLES / "felanmalan-gatlykta.xml").read_bytes().replace(b"</Values>", REVISED_ANSWER)
+    felanmalan.drop("felanmalan-gatlykta.xml", as_name="revision.xml", data=revised)
+    felanmalan.run()
+    second = felanmalan.submission(revised)
+    assert second.state == State.COMPLETED and (second.revision, second.amends) == (2, first.id)
+    assert second.archive_location != first.archive_location
+    archived = json.loads((Path(second.archive_location) / "representations" / "rep1" / "data" / "case.json")
+                          .read_text(encoding="utf-8"))
+    assert {"question": "tillagg", "label": "Tillägg", "value": "Lampan blinkar nu också."} in archived["formAnswers"]
+
+
+def test_another_routes_broken_mapping_only_narrows_the_hint(route, byggr, monkeypatch):
+    mappings = route.home / "mappings"
+    shutil.copytree(REPO_ROOT / "mappings", mappings)
+    (mappings / "open-eplatform" / "felanmalan.yaml").write_text("source: xml\noutput: {requird: true}\n")
+    monkeypatch.setenv("BRYGGA_MAPPINGS", str(mappings))
+    route.drop("felanmalan-gatlykta.xml")
+    route.run()  # kumla-bygglov's run is not stopped by kumla-felanmalan's mapping
+    submission = route.submission("felanmalan-gatlykta.xml")
+    assert submission.state == State.QUARANTINED
+    (reason,) = route.context().ledger.quarantine_reasons(submission.id)
+    assert reason.startswith("no mapping accepts Open ePlatform FamilyID 301") and "routes that accept" not in reason
