@@ -65,14 +65,25 @@ def _translation_mapping(args: argparse.Namespace, context: dict[str, Any]) -> t
             raise ConfigError(f"{settings.routes_file}: no route {args.route}; known: "
                               f"{', '.join(r.id for r in routes)}")
         context = _deep_merge(chosen[0].mapping_context, context)
-    compiled = {path: compile_mapping(path, file=settings.shown(path))
-                for path in dict.fromkeys(p for route in routes for p in route.mappings)}
+    compiled: dict[Path, CompiledMapping | None] = {}
+
+    def mapping_at(path: Path, *, strict: bool) -> CompiledMapping | None:
+        if path not in compiled:
+            try:
+                compiled[path] = compile_mapping(path, file=settings.shown(path))
+            except MappingConfigError:
+                if strict:  # one of the mappings this input is chosen among: its error is the answer
+                    raise
+                compiled[path] = None  # another route's broken mapping only narrows the hint
+        return compiled[path]
 
     def elsewhere(eservice: EService) -> list[str]:
-        return [r.id for r in routes if r.id != args.route and any(compiled[p].accepts(eservice) for p in r.mappings)]
+        return [r.id for r in routes if r.id != args.route and any(
+            (m := mapping_at(p, strict=False)) is not None and m.accepts(eservice) for p in r.mappings)]
 
     candidates = dict.fromkeys(p for route in routes if args.route in (None, route.id) for p in route.mappings)
-    mapping, _ = choose_mapping([compiled[p] for p in candidates], Path(args.input), route=args.route,
+    chosen_from = [mapping_at(p, strict=True) for p in candidates]
+    mapping, _ = choose_mapping([m for m in chosen_from if m is not None], Path(args.input), route=args.route,
                                 elsewhere=elsewhere if args.route else None, source_name=f"input {args.input}")
     return mapping, context
 
@@ -177,7 +188,8 @@ def _add_translate(sub: argparse._SubParsersAction) -> None:
 def _add_lint(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("lint", help="check the routes file, every mapping (schema + compile) and fixture suite")
     p.add_argument("paths", nargs="*", type=Path, help="mapping files or folders (default: the routes file and "
-                   "every mapping under BRYGGA_MAPPINGS, ./mappings)")
+                   "every mapping in the mappings folder: BRYGGA_MAPPINGS, else BRYGGA_CONFIG/mappings, else the "
+                   "bundled examples)")
     p.set_defaults(func=cmd_lint)
 
 
@@ -339,12 +351,42 @@ def cmd_routes(args: argparse.Namespace) -> int:
     return 0
 
 
+RELEASED = "released"  # beside a kommun's case types: the copies its last release shipped
+
+
+def _kommun_type_findings(settings: Settings) -> list[str]:
+    """Breaking changes of the kommun's own case types against the copies in ``case-types/released/``."""
+    from brygga.canonical import breaking_changes
+
+    findings = []
+    for folder in settings.case_types_dirs:
+        for old in sorted((folder / RELEASED).glob("*.v1.json")):
+            current = folder / old.name.replace(".v1.json", ".v1.schema.json")
+            if not current.is_file():
+                findings.append(f"{current}: released as {old}, and gone")
+                continue
+            released, now = (json.loads(p.read_text(encoding="utf-8")) for p in (old, current))
+            findings += [f"{current}: {finding}" for finding in breaking_changes(released, now)]
+    return findings
+
+
 def cmd_schemas(args: argparse.Namespace) -> int:
     from brygga.canonical import check_against_release
 
+    settings = Settings.from_env()
+    if args.action == "release":
+        for folder in settings.case_types_dirs:
+            (folder / RELEASED).mkdir(exist_ok=True)
+            for current in sorted(folder.glob("*.v1.schema.json")):
+                copy = folder / RELEASED / current.name.replace(".v1.schema.json", ".v1.json")
+                copy.write_bytes(current.read_bytes())
+                print(f"{current} -> {copy}")
+        if not settings.case_types_dirs:
+            print("no case types of the kommun's own (BRYGGA_CONFIG/case-types or BRYGGA_CASE_TYPES): nothing to do")
+        return 0
     try:
-        findings = check_against_release()
-    except ConfigError as exc:
+        findings = check_against_release() + _kommun_type_findings(settings)
+    except (ConfigError, ValueError) as exc:
         print(f"brygga schemas check: {exc}", file=sys.stderr)
         return 1
     for finding in findings:
@@ -358,13 +400,17 @@ def cmd_schemas(args: argparse.Namespace) -> int:
 
 def _add_schemas(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("schemas", help="check the canonical schemas for breaking changes against the last release",
-                       description="Compares the composed canonical case schema (the core and every registered "
-                                   "case type, including BRYGGA_CONFIG/case-types) with the last release's copy "
-                                   "in schemas/canonical/released/, and lists every breaking change: a removed "
-                                   "field, a tightened type or limit, a new required field. Rules: "
-                                   "docs/schemas.md.")
+                       description="check: compares the composed canonical case schema (the core and the bundled "
+                                   "case types) with the last Brygga release's copy in schemas/canonical/released/, "
+                                   "and each of the kommun's own case types (BRYGGA_CONFIG/case-types) with its "
+                                   "copy in case-types/released/, and lists every breaking change: a removed "
+                                   "field, a tightened type or limit, a new required field (docs/schemas.md). "
+                                   "release: copies the kommun's case types into case-types/released/, the "
+                                   "baseline of the next check; run it when a change ships, and commit the copies.")
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     actions.add_parser("check", help="list breaking changes; exit 1 when there are any").set_defaults(
+        func=cmd_schemas)
+    actions.add_parser("release", help="record the kommun's case types as released").set_defaults(
         func=cmd_schemas)
 
 

@@ -30,11 +30,17 @@ def default_samples() -> list[Path]:
     return [SAMPLES / name for name in DEFAULT_SAMPLES]
 
 
+# The demo runs the bundled routes on a ledger of its own, whatever the shell has set up for real work.
+OWN_SETTINGS = ("BRYGGA_CONFIG", "BRYGGA_ROUTES", "BRYGGA_MAPPINGS", "BRYGGA_CASE_TYPES", "BRYGGA_DATABASE_URL")
+
+
 def _prepare_environment(var: Path) -> Path:
     """Fresh Brygga state for every demo; the Airflow DB beside it is migrated once and kept."""
     brygga_home = var / "demo"
     shutil.rmtree(brygga_home, ignore_errors=True)
     brygga_home.mkdir(parents=True)
+    for name in OWN_SETTINGS:
+        os.environ.pop(name, None)
     os.environ.update({
         "BRYGGA_HOME": str(brygga_home),
         "AIRFLOW_HOME": str(var / "airflow"),

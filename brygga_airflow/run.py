@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,8 @@ from brygga.resources import resource
 from brygga.routes import AdapterRef, Route, load_routes
 from brygga.settings import Settings
 
-STATE_NAMES = {"completed": "delivered", "quarantined": "quarantined"}
+# A completed submission of a route with a case system was delivered; one of a route without is just completed.
+DELIVERED = "delivered"
 
 
 @dataclass(frozen=True)
@@ -38,11 +40,12 @@ class RouteRun:
 
 
 def use_airflow_home(default: Path) -> Path:
-    """AIRFLOW_HOME when it is set (the kommun's own Airflow), else ``default``; dags/ is Brygga's."""
+    """AIRFLOW_HOME when it is set (the kommun's own Airflow), else ``default``. Must come before anything imports
+    Airflow, which reads its settings once. The DAG file is Brygga's: ``dag.test()`` runs the DAG it parsed."""
     airflow_home = Path(os.environ.get("AIRFLOW_HOME") or default)
     airflow_home.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("AIRFLOW_HOME", str(airflow_home))
-    os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(resource("dags")))
+    os.environ["AIRFLOW_HOME"] = str(airflow_home)
+    os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(resource("dags"))
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
     return airflow_home
@@ -110,10 +113,19 @@ def route_simulators(route: Route, fault_plans: dict[str, str] | None = None) ->
                 continue
             options = {"fault_plan": fault_plans[ref.adapter]} if ref.adapter in fault_plans else {}
             sim = stack.enter_context(start_simulator(ref.adapter, **options))
+            name = connection_env(ref.connection)
+            stack.callback(_restore, name, os.environ.get(name))  # a connection of the user's own comes back
             # Local simulators speak plain HTTP, which a connection must allow explicitly.
-            os.environ[connection_env(ref.connection)] = f"{sim.url}?allow_http=true"
+            os.environ[name] = f"{sim.url}?allow_http=true"
             started[ref.connection] = sim
         yield started
+
+
+def _restore(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
 
 
 def missing_connections(route: Route) -> list[str]:
@@ -142,7 +154,7 @@ def _result(ctx: Any, route: Route, path: Path) -> dict[str, Any]:
                 "reasons": ["the file was not picked up from the inbox"]}
     return {
         "file": str(path),
-        "state": STATE_NAMES.get(submission.state, submission.state),
+        "state": DELIVERED if submission.state == "completed" and route.targets else submission.state,
         "case_type": submission.case_type,
         "diarienummer": submission.external_ref,
         "archive_package": submission.archive_location,
@@ -151,30 +163,37 @@ def _result(ctx: Any, route: Route, path: Path) -> dict[str, Any]:
     }
 
 
-def run_route(route_id: str, files: list[Path], *, simulators: bool = False,
-              fault_plans: dict[str, str] | None = None) -> RouteRun:
-    """Copy ``files`` into the route's inbox and run the route's DAG once with ``dag.test()``."""
-    from brygga.pipeline import PipelineContext
-    from brygga_airflow.dag_factory import build_route_dag
-
-    settings = Settings.from_env()
+def find_route(settings: Settings, route_id: str, files: list[Path]) -> Route:
+    """The route, when it exists and can take the files given."""
     routes = {r.id: r for r in load_routes(settings.routes_file, settings.mappings_dir)}
     if route_id not in routes:
         raise ConfigError(f"{settings.routes_file}: no route {route_id}; known: {', '.join(sorted(routes))}")
     route = routes[route_id]
+    if files and route.source.adapter != "file-inbox":
+        raise ConfigError(f"route {route_id} takes submissions from {route.source.adapter}, not from files given "
+                          "here; run it without files")
+    return route
+
+
+def run_route(route_id: str, files: list[Path], *, simulators: bool = False,
+              fault_plans: dict[str, str] | None = None) -> RouteRun:
+    """Copy ``files`` into the route's inbox and run the route's DAG once with ``dag.test()``."""
+    settings = Settings.from_env()
+    airflow_home = use_airflow_home(settings.home / "airflow")
+    route = find_route(settings, route_id, files)
     settings.ensure_dirs()
-    migrate_airflow_db(use_airflow_home(settings.home / "airflow"))
+    migrate_airflow_db(airflow_home)
+
+    from brygga.pipeline import PipelineContext
+    from brygga_airflow.dag_factory import build_route_dag
+
     log_file = settings.home / "airflow-run.log"
     with route_simulators(route, fault_plans) if simulators else contextlib.nullcontext({}) as started:
-        if files and route.source.adapter == "file-inbox":
-            inbox = settings.home / route.source.config["path"]
+        inbox = settings.home / route.source.config.get("path", "")
+        for i, path in enumerate(files):
             inbox.mkdir(parents=True, exist_ok=True)
-            for i, path in enumerate(files):
-                # Each file gets its own inbox name, so the same file twice really arrives twice.
-                shutil.copyfile(path, inbox / f"{i:03d}-{path.name}")
-        elif files:
-            raise ConfigError(f"route {route_id} takes submissions from {route.source.adapter}, not from files given "
-                              "here; run it without files")
+            # Each file gets its own inbox name, so the same file twice really arrives twice.
+            shutil.copyfile(path, inbox / f"{i:03d}-{path.name}")
         dag = build_route_dag(route)
         with _output_to(log_file):
             airflow = _airflow_outcome(dag, dag.test())
@@ -226,9 +245,15 @@ def print_airflow(run: RouteRun) -> None:
 
 
 def print_summary(run: RouteRun, ledger_hint: str) -> None:
-    ok = sum(r["state"] == "delivered" for r in run.results)
-    quarantined = sum(r["state"] == "quarantined" for r in run.results)
-    print(f"\n{ok} delivered, {quarantined} quarantined, {len(run.results)} file(s). Ledger: {ledger_hint}")
+    counts = Counter(r["state"] for r in run.results)
+    states = ", ".join(f"{n} {state}" for state, n in counts.items()) or "nothing"
+    print(f"\n{states}; {len(run.results)} file(s). Ledger: {ledger_hint}")
+
+
+def ledger_shown(database_url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(database_url).render_as_string(hide_password=True)
 
 
 def as_json(run: RouteRun) -> str:
@@ -265,10 +290,13 @@ def main(args: argparse.Namespace) -> int:
         return 2
     try:
         settings = Settings.from_env()
-        routes = {r.id: r for r in load_routes(settings.routes_file, settings.mappings_dir)}
-        if args.route not in routes:
-            raise ConfigError(f"{settings.routes_file}: no route {args.route}; known: {', '.join(sorted(routes))}")
-        missing = [] if args.simulators else missing_connections(routes[args.route])
+        use_airflow_home(settings.home / "airflow")  # before the connection check imports Airflow
+        route = find_route(settings, args.route, paths)
+        missing = []
+        if not args.simulators:
+            settings.ensure_dirs()
+            with _output_to(settings.home / "airflow-run.log"):  # Airflow logs to stdout as it resolves them
+                missing = missing_connections(route)
         if missing:
             print("brygga run: these connections are not configured: " + "; ".join(missing)
                   + ". Configure them (docs/connections.md) or run with --simulators.", file=sys.stderr)
@@ -284,7 +312,7 @@ def main(args: argparse.Namespace) -> int:
     else:
         print_trace(run)
         print_airflow(run)
-        print_summary(run, str(Settings.from_env().database_url))
+        print_summary(run, ledger_shown(Settings.from_env().database_url))
     return 0 if run.airflow["run"] == "success" else 1
 
 

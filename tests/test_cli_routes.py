@@ -65,12 +65,14 @@ def test_schemas_check_finds_no_breaking_change_against_the_last_release(capsys)
 
 @pytest.mark.parametrize(("edit", "expected"), [
     (lambda r: r["targets"][0]["mappings"].pop("attefall"),
-     "route kumla-bygglov: inbound mapping {mappings}/open-eplatform/attefall.yaml writes caseType attefall, "
+     "route kumla-bygglov: inbound mapping mappings/open-eplatform/attefall.yaml writes caseType attefall, "
      "which no target takes (targets take: bygglov)"),
     (lambda r: r["mappings"].append("open-eplatform/bygglov_copy.yaml"),
      "route kumla-bygglov: inbound mappings overlap:"),
     (lambda r: r["targets"][0]["mappings"].update(eldstad="byggr/bygglov.yaml"),
      "route kumla-bygglov: a target takes caseType eldstad, which is not registered"),
+    (lambda r: r["source"]["config"].update(path="inbox/kumla-felanmalan/"),
+     "routes kumla-bygglov and kumla-felanmalan take files from the same inbox inbox/kumla-felanmalan"),
 ])
 def test_lint_finds_what_the_routes_schema_cannot_see(tmp_path, monkeypatch, capsys, edit, expected):
     mappings = tmp_path / "mappings"
@@ -83,7 +85,7 @@ def test_lint_finds_what_the_routes_schema_cannot_see(tmp_path, monkeypatch, cap
     monkeypatch.setenv("BRYGGA_ROUTES", str(path))
     monkeypatch.setenv("BRYGGA_MAPPINGS", str(mappings))
     assert main(["lint"]) == 1
-    assert expected.format(mappings=mappings) in capsys.readouterr().err
+    assert expected in capsys.readouterr().err
 
 
 def test_a_config_folder_holds_routes_mappings_and_case_types(tmp_path):
@@ -96,3 +98,26 @@ def test_a_config_folder_holds_routes_mappings_and_case_types(tmp_path):
     assert override.routes_file == Path("/etc/brygga/routes.yaml") and override.mappings_dir == tmp_path / "mappings"
     (tmp_path / "case-types").rmdir()  # a config folder without case types of its own
     assert Settings.from_env({"BRYGGA_CONFIG": str(tmp_path)}).case_types_dirs == ()
+
+
+def test_schemas_check_compares_the_kommuns_own_case_types_with_their_release(tmp_path, monkeypatch, capsys):
+    types = tmp_path / "case-types"
+    types.mkdir()
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+              "$id": "https://schemas.brygga.se/canonical/types/eldstad/1.0.0/eldstad.schema.json",
+              "title": "Eldstad / Fireplace, v1", "description": "Eldstad / Fireplace: test.", "type": "object",
+              "additionalProperties": False,
+              "properties": {"fuel": {"type": "string", "enum": ["ved", "pellets"]}, "height": {"type": "number"}}}
+    current = types / "eldstad.v1.schema.json"
+    current.write_text(json.dumps(schema), encoding="utf-8")
+    monkeypatch.setenv("BRYGGA_CONFIG", str(tmp_path))
+    assert main(["schemas", "release"]) == 0
+    assert (types / "released" / "eldstad.v1.json").is_file()
+    assert main(["schemas", "check"]) == 0
+    capsys.readouterr()
+    del schema["properties"]["height"]
+    schema["properties"]["fuel"]["enum"] = ["ved"]
+    current.write_text(json.dumps(schema), encoding="utf-8")
+    assert main(["schemas", "check"]) == 1
+    out = capsys.readouterr().out
+    assert f"{current}: /properties/height" in out and "pellets" in out

@@ -1,20 +1,28 @@
-"""`brygga run` refuses what it cannot run before it starts anything: an unknown route, and connections that are not
-configured (each named with who needs it and the variable that would set it)."""
+"""`brygga run` refuses what it cannot run before it starts anything (an unknown route, connections that are not
+configured, each named with who needs it and the variable that would set it), and runs a route on the connections
+that are configured."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 
 import pytest
 
+from brygga.routes import load_routes
+from brygga.settings import REPO_ROOT
+from brygga_airflow.run import ledger_shown, route_simulators
+from brygga_simulators import start_simulator
+
 pytestmark = pytest.mark.airflow
 
 
 def _brygga(tmp_path, *args, **env):
+    """`brygga run ARGS` in a shell with only BRYGGA_HOME and ``env`` set (AIRFLOW_HOME unset: Brygga's default)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "BRYGGA"))}
-    clean.update(BRYGGA_HOME=str(tmp_path / "home"), AIRFLOW_HOME=str(tmp_path / "airflow"), **env)
+    clean.update(BRYGGA_HOME=str(tmp_path / "home"), **env)
     return subprocess.run([sys.executable, "-m", "brygga.cli", "run", *args], capture_output=True, text=True,
                           env=clean, timeout=300, check=False)
 
@@ -33,3 +41,34 @@ def test_connections_that_are_not_configured_are_named_before_anything_runs(tmp_
     assert "fastighetsregister_kumla (property_lookup; e.g. AIRFLOW_CONN_FASTIGHETSREGISTER_KUMLA)" in done.stderr
     assert "--simulators" in done.stderr
     assert not (tmp_path / "home" / "inbox").exists(), "nothing was dropped or run"
+
+
+def test_a_route_runs_on_configured_connections_and_airflow_stays_in_brygga_home(tmp_path):
+    sample = REPO_ROOT / "samples" / "open-eplatform" / "felanmalan-gatlykta.xml"
+    with start_simulator("oep-callback") as callback:  # the kommun's callback, as far as this run knows
+        done = _brygga(tmp_path, "kumla-felanmalan", str(sample), "--json", HOME=str(tmp_path / "user"),
+                       AIRFLOW_CONN_OEP_KUMLA=f"{callback.url}?allow_http=true")
+        operations = [c.operation for c in callback.app.calls]
+    assert done.returncode == 0, done.stderr[-3000:]
+    (result,) = json.loads(done.stdout)["files"]
+    assert result["state"] == "completed" and result["case_type"] == "felanmalan" and result["diarienummer"] is None
+    assert operations == ["setStatus", "addMessage"]
+    assert (tmp_path / "home" / "airflow" / "airflow.db").is_file()
+    assert not (tmp_path / "user" / "airflow").exists(), "no Airflow home of its own in the user's HOME"
+
+
+def test_the_ledger_is_named_without_its_password():
+    shown = ledger_shown("postgresql+psycopg2://brygga:S3cretPw@postgres/brygga")
+    assert "S3cretPw" not in shown and shown.startswith("postgresql+psycopg2://brygga:")
+
+
+def test_simulators_stand_in_for_connections_only_while_they_run(monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_OEP_KUMLA", "https://etjanster.kumla.example/callback")
+    monkeypatch.delenv("AIRFLOW_CONN_BYGGR_KUMLA", raising=False)
+    route = next(r for r in load_routes(REPO_ROOT / "routes" / "routes.yaml", REPO_ROOT / "mappings")
+                 if r.id == "kumla-bygglov")
+    with route_simulators(route) as started:
+        assert set(started) == {"byggr_kumla", "oep_kumla", "fastighetsregister_kumla"}
+        assert os.environ["AIRFLOW_CONN_OEP_KUMLA"] == f"{started['oep_kumla'].url}?allow_http=true"
+    assert os.environ["AIRFLOW_CONN_OEP_KUMLA"] == "https://etjanster.kumla.example/callback"
+    assert "AIRFLOW_CONN_BYGGR_KUMLA" not in os.environ
