@@ -9,9 +9,17 @@ shape and `details` holds at most one object. What a case type's details look li
 - ``$id`` is ``https://schemas.brygga.se/canonical/types/<name>/<major>.<minor>.<patch>/<name>.schema.json``,
   with the file's major;
 - ``type`` is ``object``;
-- every ``$ref`` is local (``#...``): a type schema is self-contained and nothing is ever fetched;
+- it is one resource: no ``$id`` (or ``$schema``) below the root, which would be a resource of its own in the
+  composed schema and could stand in for another type's schema or the core's;
+- every ``$ref``, ``$dynamicRef`` and ``$recursiveRef`` is local (``#...``) and resolves to a schema in the file
+  (a JSON pointer or an ``$anchor``/``$dynamicAnchor`` of the file): a type schema is self-contained and nothing
+  is ever fetched; values of ``const``, ``enum``, ``examples`` and ``default`` are data and not read;
+- it compiles on its own with jsonschema-rs, offline;
 - one file per name across all folders (a second one is a `ConfigError` naming both);
 - any other ``*.schema.json`` in a case types folder is refused (a file that would be ignored without a word).
+
+Anchors are allowed: with one resource per file they belong to the type's own ``$id`` and cannot shadow
+another schema's. `CaseTypeRegistry.load` also compiles the composed schema, so a registry that loads validates.
 
 The bundled folder comes first, then the extra folders of the environment (`Settings.case_types_dirs`). A
 registry for core major 1 reads only ``*.v1.schema.json``; files of another major belong to that core major.
@@ -32,6 +40,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from brygga.errors import ConfigError
 from brygga.resources import resource
@@ -84,16 +93,80 @@ def _problem(path: Path, rule: str, explanation: str) -> ConfigError:
     return ConfigError(f"case type file {path}: {rule}: {explanation}")
 
 
-def _refs(node: Any) -> Iterator[str]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "$ref" and isinstance(value, str):
-                yield value
+# Keywords whose value is data, not schemas: never read as keywords (`const: {"$ref": "http://x"}` is a value).
+_DATA_KEYWORDS = frozenset({"const", "enum", "examples", "default"})
+# Keywords whose value maps names to schemas: the names are not keywords.
+_SCHEMA_MAPS = frozenset({"$defs", "definitions", "properties", "patternProperties", "dependentSchemas"})
+_REF_KEYWORDS = ("$ref", "$dynamicRef", "$recursiveRef")
+
+
+def _escape(name: str) -> str:
+    return name.replace("~", "~0").replace("/", "~1")
+
+
+def _schemas(node: Any, pointer: str = "") -> Iterator[tuple[str, Any]]:
+    """Every schema of a type file with its JSON pointer, the root first; any other keyword's object is read as
+    a schema too (so nothing can hide there), data keywords never."""
+    if isinstance(node, bool):
+        yield pointer, node
+    if not isinstance(node, dict):
+        return
+    yield pointer, node
+    for key, value in node.items():
+        where = f"{pointer}/{_escape(key)}"
+        if key in _DATA_KEYWORDS:
+            continue
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            for name, sub in value.items():
+                yield from _schemas(sub, f"{where}/{_escape(name)}")
+        elif isinstance(value, dict):
+            yield from _schemas(value, where)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                yield from _schemas(item, f"{where}/{index}")
+
+
+def _check_structure(path: Path, schema: dict[str, Any]) -> None:
+    """One resource, only local references, and every reference resolves inside the file."""
+    nodes = dict(_schemas(schema))
+    anchors = {node[key] for node in nodes.values() if isinstance(node, dict)
+               for key in ("$anchor", "$dynamicAnchor") if isinstance(node.get(key), str)}
+    for pointer, node in nodes.items():
+        if not isinstance(node, dict) or not pointer:
+            continue
+        if "$id" in node:
+            raise _problem(path, "$id", f"only the root may declare $id (found at {pointer}): a nested $id is a "
+                           "resource of its own in the composed schema and could stand in for another schema")
+        if "$schema" in node:
+            raise _problem(path, "$schema", f"only the root may declare $schema (found at {pointer})")
+    for pointer, node in nodes.items():
+        for keyword in _REF_KEYWORDS:
+            ref = node.get(keyword) if isinstance(node, dict) else None
+            if ref is None:
+                continue
+            if not isinstance(ref, str) or not ref.startswith("#"):
+                raise _problem(path, keyword, f"only local references (#/...) are allowed (at {pointer or '/'}): "
+                               "a type schema is self-contained")
+            fragment = unquote(ref[1:])
+            if fragment.startswith("/"):
+                target = "".join("/" + _escape(part.replace("~1", "/").replace("~0", "~"))
+                                 for part in fragment[1:].split("/"))
+                resolves = target in nodes
             else:
-                yield from _refs(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _refs(item)
+                resolves = fragment == "" or fragment in anchors
+            if not resolves:
+                raise _problem(path, keyword, f"{ref!r} at {pointer or '/'} does not resolve to a schema in this "
+                               "file")
+    import jsonschema_rs
+
+    from brygga.canonical.formats import FORMAT_CHECKERS
+
+    try:
+        jsonschema_rs.Draft202012Validator(schema, formats=dict(FORMAT_CHECKERS), validate_formats=True,
+                                           offline=True)
+    except (ValueError, jsonschema_rs.ReferencingError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise _problem(path, "schema", f"does not compile on its own (jsonschema-rs, offline): {first}") from None
 
 
 def _scan(
@@ -161,9 +234,7 @@ def _read_type(path: Path, name: str, major: int) -> CaseType:
         raise _problem(path, "$id", f"must be {type_schema_id(name, f'{major}.<minor>.<patch>')}")
     if schema.get("type") != "object":
         raise _problem(path, "type", 'the schema must have "type": "object" (details.<name> is an object)')
-    for ref in _refs(schema):
-        if not ref.startswith("#"):
-            raise _problem(path, "$ref", "only local references (#/...) are allowed: a type schema is self-contained")
+    _check_structure(path, schema)
     return CaseType(name=name, major=major, path=path, id=declared, text=text)
 
 
@@ -194,7 +265,13 @@ class CaseTypeRegistry:
                     f"case type {name!r} is defined twice: {found[name].path} and {path}; keep one file per case type"
                 )
             found[name] = _read_type(path, name, major)
-        return cls(found.values(), folders, key)
+        registry = cls(found.values(), folders, key)
+        # Compile the composed schema now (once: validate_case reuses it), so that whatever error is left shows
+        # when the registry is loaded, not on every case.
+        from brygga.canonical.validation import _compiled
+
+        _compiled(registry)
+        return registry
 
     @staticmethod
     def fingerprint(dirs: Sequence[Path] = (), *, bundled: bool = True, major: int = CORE_MAJOR) -> tuple[Any, ...]:

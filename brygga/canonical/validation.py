@@ -187,8 +187,8 @@ def _compiled(case_types: CaseTypeRegistry | None) -> _Compiled:
                 )
             except (ValueError, jsonschema_rs.ReferencingError) as exc:
                 raise ConfigError(
-                    f"the case schema composed with the case types {', '.join(registry.names)} does not compile: "
-                    f"{exc}"
+                    f"the case schema composed with the case types {', '.join(registry.names)} (folders "
+                    f"{', '.join(str(folder) for folder in registry.dirs)}) does not compile: {exc}"
                 ) from None
             compiled = _Compiled(registry, schema, fast)
             _compiled_cache[registry.key] = compiled

@@ -69,12 +69,12 @@ def test_the_core_is_open_and_knows_no_case_type() -> None:
 
 def test_form_answers_and_the_e_service_identity() -> None:
     schema = load_case_schema()
-    assert schema["properties"]["formAnswers"]["maxItems"] == 2000
+    assert schema["properties"]["formAnswers"]["maxItems"] == 10000
     answer = schema["$defs"]["formAnswer"]
     assert answer["additionalProperties"] is False
     assert answer["required"] == ["question", "value"]
     limits = {name: (sub.get("minLength"), sub.get("maxLength")) for name, sub in answer["properties"].items()}
-    assert limits == {"question": (1, 200), "label": (1, 1000), "value": (0, 10000)}
+    assert limits == {"question": (1, 500), "label": (1, 2000), "value": (0, 100000)}
     source = schema["$defs"]["source"]["properties"]
     for name in ("familyId", "flowVersion"):
         assert (source[name]["type"], source[name]["minLength"], source[name]["maxLength"]) == ("string", 1, 100)
@@ -230,3 +230,14 @@ def test_example_cases_cover_both_party_kinds_and_samordningsnummer() -> None:
     ]
     assert organisation_cases
     assert any(p["kind"] == "person" and "contact" in p["roles"] for p in organisation_cases[0]["parties"])
+
+
+def test_a_long_answer_fits_whole() -> None:
+    # One long free-text answer no rule claims must not quarantine the case: it is kept whole.
+    from brygga.canonical import validate_case
+
+    case = json.loads((CASE_SCHEMA_PATH.parent / "examples" / "felanmalan.json").read_text(encoding="utf-8"))
+    case["formAnswers"] = [{"question": "q" * 500, "label": "L" * 2000, "value": "a" * 100_000}] * 10_000
+    assert validate_case(case) == []
+    case["formAnswers"] = [{"question": "ovrigt", "value": "a" * 100_001}]
+    assert [(p.path, p.rule) for p in validate_case(case)] == [("/formAnswers/0/value", "maxLength")]

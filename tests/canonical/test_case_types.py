@@ -24,7 +24,7 @@ from brygga.canonical import (
     validate_case,
 )
 from brygga.canonical.types import TYPES_DIR, type_schema_id
-from brygga.canonical.validation import _fast_validator
+from brygga.canonical.validation import CASE_SCHEMA_ID, _fast_validator
 from brygga.errors import ConfigError
 
 EXAMPLES_DIR = CASE_SCHEMA_PATH.parent / "examples"
@@ -204,6 +204,31 @@ BAD_FILES: list[tuple[str, str, Any, str]] = [
     ("not an object type", "eldstad.v1.schema.json", _type_schema("eldstad", type="array"), "type"),
     ("remote $ref", "eldstad.v1.schema.json",
      _type_schema("eldstad", properties={"kind": {"$ref": "https://example.org/kind.json"}}), "$ref"),
+    # A nested $id would be a resource of its own in the composed schema: here it would stand in for bygglov's.
+    ("nested $id of another type", "eldstad.v1.schema.json",
+     _type_schema("eldstad", **{"$defs": {"x": {"$id": type_schema_id("bygglov"), "type": "object"}}}), "$id"),
+    ("nested $id of the core", "eldstad.v1.schema.json",
+     _type_schema("eldstad", **{"$defs": {"x": {"$id": CASE_SCHEMA_ID}}}), "$id"),
+    ("nested $id anywhere", "eldstad.v1.schema.json",
+     _type_schema("eldstad", properties={"kind": {"items": {"$id": "https://example.org/y.json"}}}), "$id"),
+    ("nested $schema", "eldstad.v1.schema.json",
+     _type_schema("eldstad", properties={"kind": {"$schema": "https://json-schema.org/draft/2020-12/schema"}}),
+     "$schema"),
+    ("remote $dynamicRef", "eldstad.v1.schema.json",
+     _type_schema("eldstad", properties={"kind": {"$dynamicRef": "https://example.org/x.json#meta"}}),
+     "$dynamicRef"),
+    ("remote $recursiveRef", "eldstad.v1.schema.json",
+     _type_schema("eldstad", properties={"kind": {"$recursiveRef": "https://example.org/x.json"}}),
+     "$recursiveRef"),
+    ("$ref that does not resolve", "eldstad.v1.schema.json",
+     _type_schema("eldstad", properties={"kind": {"$ref": "#/$defs/missing"}}), "$ref"),
+    ("$ref to an anchor that is not there", "eldstad.v1.schema.json",
+     _type_schema("eldstad", properties={"kind": {"$ref": "#nowhere"}}), "$ref"),
+    ("$ref into a value", "eldstad.v1.schema.json",
+     _type_schema("eldstad", properties={"kind": {"$ref": "#/properties/power/const"},
+                                         "power": {"const": {"type": "string"}}}), "$ref"),
+    ("does not compile", "eldstad.v1.schema.json",
+     _type_schema("eldstad", properties={"kind": {"type": "string", "pattern": "(?<x"}}), "schema"),
 ]
 
 
@@ -327,3 +352,56 @@ def test_fast_and_reference_validators_agree(tmp_path: Path, label: str, case: d
     registry = CaseTypeRegistry.load([tmp_path])
     assert (validate_case(case, registry) == []) is valid
     assert reference_validator(registry).is_valid(case) is valid
+
+
+def test_a_type_file_cannot_stand_in_for_a_bundled_type(tmp_path: Path) -> None:
+    shadow = _type_schema("eldstad", **{"$defs": {"x": {"$id": type_schema_id("bygglov"), "type": "object"}}})
+    path = _write(tmp_path, "eldstad", shadow)
+    with pytest.raises(ConfigError, match=f"^case type file {path}: \\$id: only the root may declare \\$id"):
+        CaseTypeRegistry.load([tmp_path])
+
+
+def test_refs_anchors_and_values_that_look_like_refs(tmp_path: Path) -> None:
+    schema = _type_schema("eldstad")
+    schema["properties"]["note"] = {"const": {"$ref": "http://example.org/x", "$id": "http://example.org/y"},
+                                    "examples": [{"$ref": "http://example.org/z"}]}
+    schema["properties"]["alias"] = {"$ref": "#power"}
+    schema["properties"]["same"] = {"$ref": "#/properties/kind"}
+    schema["$defs"]["kilowatt"]["$anchor"] = "power"
+    schema["properties"]["a~b/c"] = {"type": "string"}
+    schema["properties"]["escaped"] = {"$ref": "#/properties/a~0b~1c"}
+    _write(tmp_path, "eldstad", schema)
+    registry = CaseTypeRegistry.load([tmp_path])
+    ok = {"kind": "kamin", "note": {"$ref": "http://example.org/x", "$id": "http://example.org/y"}, "alias": 5}
+    assert validate_case(_case("eldstad", {"eldstad": ok}), registry) == []
+    problems = validate_case(_case("eldstad", {"eldstad": {**ok, "alias": 500}}), registry)
+    assert [(p.path, p.rule) for p in problems] == [("/details/eldstad/alias", "maximum")]
+
+
+def test_a_bad_type_file_in_the_environment_fails_every_validation_naming_file_and_rule(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write(tmp_path, "eldstad", _type_schema("eldstad", properties={"kind": {"$ref": "#/$defs/gone"}}))
+    monkeypatch.setenv("BRYGGA_CASE_TYPES", str(tmp_path))
+    monkeypatch.setattr("brygga.canonical.validation._environment_dirs", lambda: (tmp_path,))
+    for _ in range(2):  # every case, not only the first: the task fails visibly until the file is fixed
+        with pytest.raises(ConfigError) as caught:
+            validate_case(_example("felanmalan"))
+        assert str(caught.value).startswith(f"case type file {path}: $ref: '#/$defs/gone' at /properties/kind "
+                                            "does not resolve"), str(caught.value)
+
+
+def test_the_composed_schema_is_compiled_when_the_registry_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write(tmp_path, "eldstad", _type_schema("eldstad"))
+    registry = CaseTypeRegistry.load([tmp_path])
+    compiled = _fast_validator(registry)
+    monkeypatch.setattr("brygga.canonical.validation.composed_schema",
+                        lambda registry: pytest.fail("compiled again"))
+    assert _fast_validator(registry) is compiled
+    broken = {"$defs": {"caseType": {}, "details": {"description": ""}}, "$ref": "#/$defs/nowhere"}
+    monkeypatch.setattr("brygga.canonical.validation.composed_schema", lambda registry: broken)
+    _write(tmp_path, "kamin", _type_schema("kamin"))
+    with pytest.raises(ConfigError, match="does not compile"):
+        CaseTypeRegistry.load([tmp_path])
