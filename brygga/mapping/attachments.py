@@ -160,26 +160,33 @@ SIZE_UNITS: dict[str, int | None] = {
 }
 
 
-_DECIMAL = re.compile(r"\d+(?:[.,]\d+)?")
+_DECIMAL = re.compile(r"([0-9]+)(?:[.,]([0-9]+))?")
+# Longer is no file size (and Python refuses to read an int of over 4300 digits).
+_MAX_SIZE_CHARS = 30
 
 
-def _declared_size(text: str, unit: str) -> int | float:
-    """The declared Size as a number: an integer for bytes, a decimal (point or comma) for the larger units."""
+def _declared_size(text: str, unit: str) -> tuple[int, int]:
+    """The declared Size as (digits, decimals): ``1,5`` -> (15, 1), ``2`` -> (2, 0). An integer for bytes, a decimal
+    (point or comma) for the larger units."""
     if unit == "bytes":
-        if not text.isascii() or not text.isdigit():
+        if len(text) > _MAX_SIZE_CHARS or not text.isascii() or not text.isdigit():
             raise ConversionError("File Size is not an integer (bytes)")
-        return int(text)
-    if _DECIMAL.fullmatch(text) is None or not text.isascii():
+        return int(text), 0
+    match = _DECIMAL.fullmatch(text)
+    if match is None or len(text) > _MAX_SIZE_CHARS:
         raise ConversionError(f"File Size is not a number ({unit})")
-    return float(text.replace(",", "."))
+    whole, fraction = match.group(1), match.group(2) or ""
+    return int(whole + fraction), len(fraction)
 
 
 def check_size(size: Any, length: int, unit: str = "bytes") -> None:
     """Compare a declared ``Size`` with the decoded length; a blank or missing Size is not checked.
 
-    In bytes the sizes must be equal. In a larger unit the decoded size must lie within one unit of the declared
-    number times the unit, since platforms round (and truncate) differently. The problem names both sizes: a file
-    size is not personal data, and it tells an integrator at once whether the unit is wrong.
+    In bytes the sizes must be equal. In a larger unit the declared number is rounded (or truncated: platforms
+    differ) to the precision it is written with, so the decoded size must lie *less than* one step of that
+    precision away from declared × unit: ``2`` kB matches 1001-2999 bytes, ``1,5`` MB 1,400,001-1,599,999. Computed
+    in integers, so no rounding of our own moves a boundary. The problem names both sizes: a file size is not
+    personal data, and it tells an integrator at once whether the unit is wrong.
     """
     factor = SIZE_UNITS[unit]
     if factor is None:
@@ -187,12 +194,15 @@ def check_size(size: Any, length: int, unit: str = "bytes") -> None:
     text = str(size).strip() if size is not None else ""
     if not text:
         return
-    declared = _declared_size(text, unit)
-    if unit == "bytes" and declared == length:
-        return
-    if unit != "bytes" and abs(length - declared * factor) <= factor:
-        return
-    shown = f"{declared:g}" if isinstance(declared, float) else str(declared)
+    digits, decimals = _declared_size(text, unit)
+    if unit == "bytes":
+        if digits == length:
+            return
+    else:
+        # |length - digits / 10**decimals * factor| < factor / 10**decimals, times 10**decimals:
+        if abs(length * 10**decimals - digits * factor) < factor:
+            return
+    shown = f"{digits}" if not decimals else f"{digits / 10**decimals:g}"
     raise ConversionError(f"File Size does not match the decoded file: declared Size {shown} ({unit}) but the "
                           f"decoded file is {length} bytes")
 

@@ -48,6 +48,8 @@ DEFAULT_TIMEZONE = "Europe/Stockholm"
 
 # The keys that make a node a value: exactly one of them is its source.
 VALUE_SOURCES = ("const", "path", "context", "template", "first_of", "position")
+# What a value map's lookup gives instead of the map's default when claims are logged (see _Compiler.value).
+_MAP_DEFAULT = object()
 # `{name}` placeholders; `{{` and `}}` are literal braces. A lone brace is a config error.
 _TEMPLATE_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 
@@ -76,9 +78,12 @@ class _Run:
         self.loc: Loc = ()
         # Only in the tracing run: output rule -> source path.
         self.trace: dict[str, str] | None = None
-        # Only with `form_answers`: the elements value-reading paths returned (they and their descendants are
-        # claimed). Per run, like everything here: a compiled mapping is shared, and may be run from several threads.
-        self.claimed: set[Any] | None = None
+        # Only with `form_answers`: the claim log, the elements value-reading paths read (a leaf for a text value,
+        # the whole element for `attachment`), in the order read. A value node that does not use what it read (a
+        # default, `unmatched: empty`, a discarded `first_of` alternative) cuts its own claims off the end again,
+        # so the log holds only what the output used. Per run, like everything here: a compiled mapping is shared,
+        # and may be run from several threads.
+        self.claimed: list[Any] | None = None
         self.context = context
         self.blob_sink = blob_sink
         self.max_attachment_bytes = max_attachment_bytes
@@ -266,7 +271,7 @@ class CompiledMapping:
         if self._form_answers is None:
             out = self._build(root, state) or {}
         else:
-            state.claimed = set()
+            state.claimed = []
             out = self._build(root, state) or {}
             answers = self._form_answers(root, state)
             if answers:
@@ -343,8 +348,9 @@ class _Compiler:
             raise MappingConfigError(self.file, "timezone", "unknown IANA time zone") from None
         self.value_maps = doc.get("value_maps", {})
         self._converter_cache: dict[str, converters.Converter] = {}
-        # With `form_answers`, value-reading paths record the element they read (run.claimed); without, the
-        # getters are exactly the plain ones, at no cost. The tracing twin never claims.
+        # With `form_answers`, value-reading paths log the element they read (run.claimed) and value nodes take
+        # back the claims of a value they do not use; without, the getters and nodes are exactly the plain ones,
+        # at no cost. The tracing twin never claims.
         self.claims = self.kind == "xml" and "form_answers" in doc and not trace
 
     # -- helpers ---------------------------------------------------------------------------------------
@@ -533,8 +539,14 @@ class _Compiler:
             self._raise((*where, "convert"), "a structural converter (attachment) must come first")
         if "extract" in spec:
             steps.append(self._extract(spec["extract"], (*where, "extract")))
+        map_default: Callable[[], Any] | None = None
         if "map" in spec:
             steps.append(self._value_map(spec["map"], (*where, "map")))
+            if self.claims and "default" in self.value_maps.get(spec["map"], {}):
+                # The map's default is no reading of the answer: the step says so with _MAP_DEFAULT, and the node
+                # gives the default and takes its claims back, so the answer stays in formAnswers.
+                map_default = _fresh(self.value_maps[spec["map"]]["default"])
+                steps[-1] = self._value_map(spec["map"], (*where, "map"), defaulted=_MAP_DEFAULT)
         conditions = self._conditions(spec, scope)
 
         if "const" in spec and not steps:
@@ -579,8 +591,11 @@ class _Compiler:
         default = _fresh(spec.get("default"))
         rule_t = scope.rule
         sources = tuple(getters)
+        claims = self.claims
 
-        def finish(value: Any, source_t: str, run: _Run) -> Any:
+        def finish(value: Any, source_t: str, run: _Run, mark: int) -> Any:
+            # ``mark``: the length of the claim log before this node read anything. Whenever the result is not the
+            # value read (nothing usable, a default), the claims made since are taken back (with `form_answers`).
             if value is not None:
                 try:
                     for step in convert:
@@ -591,7 +606,14 @@ class _Compiler:
                     run.problems.append((rule_t, source_t, run.loc, str(exc)))
                     return None
                 if value is not None and value != "":
-                    return value
+                    if value is not _MAP_DEFAULT:
+                        return value
+                    del run.claimed[mark:]  # type: ignore[index]
+                    value = map_default()  # type: ignore[misc]
+                    if value is not None and value != "":
+                        return value
+            if claims:
+                del run.claimed[mark:]  # type: ignore[index]
             if has_default:
                 return default()
             if required:
@@ -603,17 +625,19 @@ class _Compiler:
             get, source_t = sources[0]
 
             def build_one(node: Any, run: _Run) -> Any:
+                mark = len(run.claimed) if claims else 0  # type: ignore[arg-type]
                 try:
                     value = get(node, run)  # a template getter can raise
                 except ConversionError as exc:
                     run.problems.append((rule_t, source_t, run.loc, str(exc)))
                     return None
-                return finish(value, source_t, run)
+                return finish(value, source_t, run, mark)
 
             return self._guard(build_one, *conditions)
 
         def build_first(node: Any, run: _Run) -> Any:
             before = len(run.problems)
+            mark = len(run.claimed) if claims else 0  # type: ignore[arg-type]
             for get, source_t in sources:
                 try:
                     value = get(node, run)
@@ -621,10 +645,10 @@ class _Compiler:
                     run.problems.append((rule_t, source_t, run.loc, str(exc)))
                     return None
                 if value is not None:
-                    return finish(value, source_t, run)
+                    return finish(value, source_t, run, mark)
             if len(run.problems) > before:
                 return None  # a `first_of` alternative already said what is wrong; "missing" would only add noise
-            return finish(None, all_sources, run)
+            return finish(None, all_sources, run, mark)
 
         return self._guard(build_first, *conditions)
 
@@ -774,7 +798,9 @@ class _Compiler:
 
         return get
 
-    def _value_map(self, name: str, where: tuple[str | int, ...]) -> converters.Converter:
+    def _value_map(self, name: str, where: tuple[str | int, ...], defaulted: Any = None) -> converters.Converter:
+        """The lookup of value map ``name``; it gives ``defaulted`` rather than the map's default when that is set
+        (the node then gives the default, see ``value``)."""
         if name not in self.value_maps:
             self._raise(where, f"unknown value map {name!r}")
         table = dict(self.value_maps[name].get("values", {}))
@@ -783,7 +809,7 @@ class _Compiler:
             for i, entry in enumerate(self.value_maps[name].get("patterns", ()))
         )
         has_default = "default" in self.value_maps[name]
-        default = self.value_maps[name].get("default")
+        default = self.value_maps[name].get("default") if defaulted is None else defaulted
         message = f"value is not a code in value map {name!r}, which has no default"
 
         def lookup(value: Any, run: _Run) -> Any:
@@ -939,7 +965,7 @@ def _form_answer_collector(select: Callable[[Any, Any], list[Any]], label: Calla
     """
 
     def collect(root: Any, run: _Run) -> list[dict[str, str]]:
-        claimed = run.claimed or set()
+        claimed = set(run.claimed or ())  # the claim log holds only the claims of values the output used
         seen: set[Any] = set()  # a leaf under two matched questions (`fi:Values//*`) is kept once
         clear: dict[Any, bool] = {}  # parent -> no claimed ancestor-or-self (questions share their parent)
         out: list[dict[str, str]] = []

@@ -53,19 +53,28 @@ def to_integer(value: Any, run: Any) -> int:
         raise ConversionError("value is not an integer") from None
 
 
-# A number as Swedish forms write it: a decimal comma or point, and groups of three digits separated by a space,
-# a no-break space (U+00A0) or a narrow no-break space (U+202F) as thousands separators; an exponent is allowed.
-_NUMBER = re.compile(r"[+-]?(?:\d+|\d{1,3}(?:[ \u00a0\u202f]\d{3})+)(?:[.,]\d+)?(?:[eE][+-]?\d+)?")
-_THOUSANDS = str.maketrans("", "", " \u00a0\u202f")
+# A number as Swedish forms write it: an optional sign (U+2212 MINUS SIGN is read as "-"), a decimal comma or point,
+# and groups of three digits separated by a space, a no-break space (U+00A0) or a narrow no-break space (U+202F) as
+# thousands separators. ASCII digits only ([0-9], not \d, which takes full-width and Arabic-Indic digits too), no
+# exponent: a form field holds no "0,5e3".
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+|[0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3})+)(?:[.,][0-9]+)?")
+# A point that may as well be a thousands separator: one to three digits (not a leading zero), a point and exactly
+# three digits, nothing else. 1.500 is 1500 to some and 1,5 to others.
+_POINT_THOUSANDS = re.compile(r"[+-]?[1-9][0-9]{0,2}\.[0-9]{3}")
+_THOUSANDS = str.maketrans({" ": None, "\u00a0": None, "\u202f": None, ",": ".", "\u2212": "-"})
+# Longer text is no number a form asks for (and Python refuses to read an int of over 4300 digits).
+MAX_NUMBER_CHARS = 40
 
 
 def to_number(value: Any, run: Any) -> int | float:
     """Text to a number: ``142`` -> 142, ``128,5`` -> 128.5, ``1 234,5`` -> 1234.5, ``4,0`` -> 4.
 
-    A whole value becomes an int, whatever its notation (``4,0``, ``4.0``, ``1e3``); a fraction a float. Thousands
-    separators are a space, U+00A0 or U+202F between groups of three digits. Text with both a point and a comma
-    (``1.234,5``) is refused: the point may be a thousands separator or a decimal sign, and a guess would be wrong
-    for someone. So are a trailing sign (``12,``) and a lone one (``,5``). JSON numbers pass through unchanged.
+    A whole value becomes an int, whatever its notation (``4,0``, ``4.0``); a fraction a float. Thousands separators
+    are a space, U+00A0 or U+202F between groups of three digits. Refused rather than guessed: text with both a point
+    and a comma (``1.234,5``), and a point followed by exactly three digits after one to three digits (``1.500``,
+    ``12.345``), since the point may separate thousands or decimals; a trailing or lone separator (``12,``, ``,5``);
+    an exponent (``0,5e3``); digits other than 0-9; text over ``MAX_NUMBER_CHARS`` characters. U+2212 is a minus.
+    JSON numbers pass through unchanged.
     """
     if isinstance(value, bool):
         raise ConversionError("value is a boolean, not a number")
@@ -73,16 +82,27 @@ def to_number(value: Any, run: Any) -> int | float:
         number: int | float = value
     else:
         text = str(value).strip()
+        if len(text) > MAX_NUMBER_CHARS:
+            raise ConversionError(f"value is longer than {MAX_NUMBER_CHARS} characters, the limit for a number")
+        text = text.replace("\u2212", "-")
         if "," in text and "." in text:
             raise ConversionError("value has both a decimal point and a decimal comma: it is ambiguous which one "
-                                  "separates thousands, so it is not read as a number")
+                                  "separates thousands, so it is not read as a number; write the number without "
+                                  "a thousands separator, or with spaces between thousands (1 234,5)")
         if _NUMBER.fullmatch(text) is None:
-            raise ConversionError("value is not a number (digits, one decimal comma or point, thousands "
-                                  "separated by spaces)")
-        text = text.translate(_THOUSANDS).replace(",", ".")
-        if text.lstrip("+-").isdigit():
-            return int(text)
-        number = float(text)
+            raise ConversionError("value is not a number (digits 0-9, one decimal comma or point, thousands "
+                                  "separated by spaces, no exponent)")
+        if _POINT_THOUSANDS.fullmatch(text) is not None:
+            raise ConversionError("value has a point followed by exactly three digits: it is ambiguous whether the "
+                                  "point separates thousands or decimals, so it is not read as a number; write "
+                                  "the number without a thousands separator (1500), or with a decimal comma (1,5)")
+        text = text.translate(_THOUSANDS)
+        try:
+            if "." not in text:
+                return int(text)
+            number = float(text)
+        except ValueError:  # not reached: the pattern and the length limit leave nothing int() or float() refuse
+            raise ConversionError("value is not a number") from None
         if math.isfinite(number) and number.is_integer():
             return int(number)
     if isinstance(number, float) and not math.isfinite(number):

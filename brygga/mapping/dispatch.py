@@ -13,6 +13,7 @@ from the form (the name is the municipality's title of the e-service, not someth
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -24,8 +25,20 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from brygga.mapping.errors import InvalidSource, InvalidXmlSource, NotAccepted
-from brygga.mapping.paths import json_walk
-from brygga.xmlsafe import MAX_DEPTH, doctype_reason, first_parse_error, safe_parser
+from brygga.mapping.paths import _child_index, _text_of, json_walk
+from brygga.xmlsafe import (
+    MAX_DEPTH,
+    XINCLUDE_NAMESPACES,
+    XINCLUDE_REASON,
+    MislabelledUtf8,
+    UnsafeOrMalformedXml,
+    declared_single_byte_encoding,
+    doctype_reason,
+    first_parse_error,
+    mislabelled_utf8_reason,
+    parse_xml,
+    safe_parser,
+)
 
 if TYPE_CHECKING:
     from brygga.mapping.compiler import CompiledMapping
@@ -49,6 +62,11 @@ FIELDS = ("family_id", "flow_id", "version", "name")
 _LABELS = {"family_id": "FamilyID", "flow_id": "FlowID", "version": "version"}
 # Bytes fed to the parser at a time while looking for the header: the header is in the first one.
 _CHUNK = 64 * 1024
+# Text kept of one identity field: a 40 MB FamilyID must not become a 40 MB message (or be held while streaming).
+MAX_IDENTITY_CHARS = 200
+# What describe() shows: an id only when it looks like one, the name shortened.
+_ID = re.compile(r"[0-9A-Za-z._-]{1,40}")
+_NAME_CHARS = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,16 +81,21 @@ class EService:
 
     def describe(self) -> str:
         """``Open ePlatform FamilyID 127, FlowID 2290, version 1 (Anmälan om attefallsåtgärd)``; missing fields
-        are left out. The name is in parentheses, not quotes (brygga.redact masks quoted text)."""
+        are left out. The name is in parentheses, not quotes (brygga.redact masks quoted text), on one line and
+        shortened to 120 characters; an id that does not look like one (``[0-9A-Za-z._-]{1,40}``) is shown as
+        ``(not an id)``: whatever a document puts there, the message stays short and names no answer."""
         system = SYSTEM_NAMES.get(self.system or "", self.system)
-        ids = ", ".join(f"{_LABELS[f]} {value}" for f in ("family_id", "flow_id", "version")
-                        if (value := getattr(self, f)) is not None)
+        ids = ", ".join(f"{_LABELS[f]} {value if _ID.fullmatch(value) else '(not an id)'}"
+                        for f in ("family_id", "flow_id", "version") if (value := getattr(self, f)) is not None)
         if not ids and self.name is None:
             return f"a document from {system} without an e-service identity" if system else \
                 "a document without an e-service identity"
         text = " ".join(part for part in (system, ids) if part)
         if self.name is not None:
-            text = f"{text} ({self.name})" if text else f"({self.name})"
+            name = " ".join(self.name.split())  # one line in a log, whatever the document holds
+            if len(name) > _NAME_CHARS:
+                name = name[:_NAME_CHARS - 1].rstrip() + "…"
+            text = f"{text} ({name})" if text else f"({name})"
         return text
 
 
@@ -94,8 +117,9 @@ class Identity:
     def from_tree(self, root: Any, indexes: dict[Any, Any] | None = None) -> EService:
         """The identity of an already parsed document (an lxml element or a dict).
 
-        ``indexes``: the run's child index (``_Run.children``, same shape), so the rules that read the header
-        later find it built."""
+        ``indexes``: the run's child index (``_Run.children``, built by the same ``paths._child_index``), so the
+        rules that read the header later find it built. Each field is cut to ``MAX_IDENTITY_CHARS``, as ``read``
+        cuts it."""
         found: dict[str, str | None] = {}
         if self.kind == "xml":
             if self.root_tag is not None and root.tag != self.root_tag:
@@ -108,12 +132,12 @@ class Identity:
                 for tag in tags:
                     index = indexes.get(element)
                     if index is None:
-                        index = indexes[element] = {child.tag: child for child in element[::-1]}
+                        index = indexes[element] = _child_index(element)
                     element = index.get(tag)
                     if element is None:
                         break
-                found[name] = _stripped(element.text if len(element) == 0 else "".join(element.itertext())) \
-                    if element is not None else None
+                text = _text_of(element) if element is not None else None
+                found[name] = text[:MAX_IDENTITY_CHARS].rstrip() if text is not None else None
         else:
             for name, steps in self.fields:
                 found[name] = _json_text(json_walk(root, steps))
@@ -131,9 +155,13 @@ class Identity:
     def _stream(self, reader: BinaryIO, source_name: str) -> EService:
         target = _HeaderTarget(self)
         parser = safe_parser(target=target)
+        empty = True
         try:
             for chunk in iter(lambda: reader.read(_CHUNK), b""):
+                empty = False
                 parser.feed(chunk)
+            if empty:
+                _read_as_the_run(b"", source_name)  # the run's own words for an empty document
             parser.close()
         except _Done:
             pass
@@ -145,6 +173,40 @@ class Identity:
         if not target.applies:
             return EService()
         return EService(system=self.system, **{name: target.values.get(name) for name, _ in self.fields})
+
+
+def _read_as_the_run(data: bytes, source_name: str) -> None:
+    """Parse ``data`` as the mapping run does (brygga.xmlsafe.parse_xml), raising what the run would raise."""
+    try:
+        parse_xml(data, source=source_name)
+    except UnsafeOrMalformedXml as exc:
+        raise InvalidXmlSource(str(exc)) from None
+
+
+def _encoding_reason(source: Any) -> str | None:
+    """Why the mapping run refuses ``source`` for its encoding (brygga.xmlread: it declares ISO-8859-1 or kin but its
+    bytes are UTF-8), or None. Reads the whole source, bytes only, no parsing; used only on the way to a refusal,
+    where a header read as declared would show a garbled name."""
+    if isinstance(source, Path):
+        with source.open("rb") as reader:
+            return _encoding_reason_of(reader)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return _encoding_reason_of(io.BytesIO(bytes(source)))
+    if hasattr(source, "read") and hasattr(source, "seek"):
+        return _rewound(source, lambda: _encoding_reason_of(source))
+    return None  # an lxml tree: already read
+
+
+def _encoding_reason_of(reader: BinaryIO) -> str | None:
+    head = reader.read(_CHUNK)
+    declared = declared_single_byte_encoding(head)
+    if declared is None:
+        return None
+    check = MislabelledUtf8()
+    check.feed(head)
+    for chunk in iter(lambda: reader.read(1 << 20), b""):
+        check.feed(chunk)
+    return mislabelled_utf8_reason(declared) if check.is_utf8() else None
 
 
 def _stripped(text: str | None) -> str | None:
@@ -186,7 +248,9 @@ class _HeaderTarget:
     """Parser target that keeps only the text of the identity fields and stops when they are all known.
 
     A field is known when its element ended, or when the first element of one of its steps ended without it (the
-    first element of each step counts, as in ``Identity.from_tree``).
+    first element of each step counts, as in ``Identity.from_tree``). Of a field's text, leading white space is
+    skipped and at most ``MAX_IDENTITY_CHARS`` characters are kept. An XInclude element is refused, as the run
+    refuses it (brygga.xmlread).
     """
 
     def __init__(self, identity: Identity) -> None:
@@ -195,6 +259,7 @@ class _HeaderTarget:
         self._path: list[Any] = []  # tags of the open elements below the document element
         self._capturing: dict[str, int] = {}  # field -> depth of its element, while inside it
         self._text: dict[str, list[str]] = {}
+        self._kept: dict[str, int] = {}  # field -> characters in _text
         self.values: dict[str, str | None] = {}
         self.root_seen = False
         self.applies = True
@@ -217,15 +282,25 @@ class _HeaderTarget:
         depth = len(self._path)
         if depth >= MAX_DEPTH:
             self._refuse(f"not well-formed XML: elements nested deeper than {MAX_DEPTH} levels")
+        if tag[:1] == "{" and tag[1:].partition("}")[0] in XINCLUDE_NAMESPACES:
+            self._refuse(XINCLUDE_REASON)
         for name, tags in self._pending.items():
             if len(tags) == depth and name not in self._capturing and tags[-1] == tag \
                     and tuple(self._path) == tags:
                 self._capturing[name] = depth
                 self._text[name] = []
+                self._kept[name] = 0
 
     def data(self, text: str) -> None:
         for name in self._capturing:
-            self._text[name].append(text)
+            kept = self._kept[name]
+            if kept >= MAX_IDENTITY_CHARS:
+                continue
+            piece = text if kept else text.lstrip()  # leading white space is not kept, so it does not count
+            if piece:
+                piece = piece[:MAX_IDENTITY_CHARS - kept]
+                self._text[name].append(piece)
+                self._kept[name] = kept + len(piece)
 
     def end(self, tag: str) -> None:
         if not self._path:  # the document element
@@ -239,6 +314,7 @@ class _HeaderTarget:
         for name in done:
             if self._capturing.pop(name, None) == depth:
                 self.values[name] = _stripped("".join(self._text.pop(name)))
+                del self._kept[name]
             else:
                 self.values[name] = None
             del self._pending[name]
@@ -395,7 +471,8 @@ def choose_mapping(mappings: Sequence[CompiledMapping], source: bytes | Path | B
     Raises ``NotAccepted`` (an ``InvalidSource``) when none accepts it, naming the e-service and what the route
     has, plus the routes ``elsewhere(eservice)`` names that would accept it; or when more than one does (the
     route's mappings overlap: a config error shown on the document that found it). An unreadable header raises
-    the ``InvalidSource`` the mapping run would raise.
+    the ``InvalidSource`` the mapping run would raise; so does, instead of ``NotAccepted``, a document the run
+    would refuse for its encoding (declared ISO-8859-1, bytes UTF-8), which is checked only then.
     """
     if not mappings:
         raise ValueError("choose_mapping needs at least one mapping")
@@ -416,6 +493,12 @@ def choose_mapping(mappings: Sequence[CompiledMapping], source: bytes | Path | B
     where = f"route {route}" if route else "the route"
     if len(accepting) == 1:
         return accepting[0], read[accepting[0].identity]
+    if any(m.identity is not None and m.identity.kind == "xml" for m in mappings):
+        # Refusing: a document that declares ISO-8859-1 but is UTF-8 would show a garbled name here; the run
+        # refuses it for its encoding whichever mapping it gets, so that is the reason to give.
+        reason = _encoding_reason(source)
+        if reason is not None:
+            raise InvalidXmlSource(f"{source_name}: {reason}")
     if not accepting:
         message = f"no mapping accepts {shown.describe()}; {where} has: {_names(mappings)}"
         routes = tuple(elsewhere(shown)) if elsewhere is not None else ()

@@ -350,7 +350,8 @@ def test_size_mismatch_names_both_sizes(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("4,0", 4), ("4.0", 4), ("142", 142), ("128,5", 128.5), ("1 234,5", 1234.5), ("1\u00a0234,5", 1234.5),
-    ("1\u202f234\u202f567", 1234567), ("-0,5", -0.5), ("+3", 3), ("1e3", 1000), (" 7 ", 7), ("1,234", 1.234),
+    ("1\u202f234\u202f567", 1234567), ("-0,5", -0.5), ("+3", 3), (" 7 ", 7), ("1,234", 1.234),
+    ("4.5", 4.5), ("4.50", 4.5), ("0.500", 0.5), ("1234.567", 1234.567), ("\u22123,5", -3.5), ("\u22122", -2),
 ])
 def test_number_reads_swedish_notation(text: str, expected: float) -> None:
     value = to_number(text, None)
@@ -360,7 +361,12 @@ def test_number_reads_swedish_notation(text: str, expected: float) -> None:
 
 @pytest.mark.parametrize(("text", "message"), [
     ("1.234,5", "ambiguous"), ("12,", "not a number"), (",5", "not a number"), ("1 23", "not a number"),
-    ("12 345 6", "not a number"), ("abc", "not a number"), ("1e999", "finite"), ("", "not a number"),
+    ("12 345 6", "not a number"), ("abc", "not a number"), ("", "not a number"),
+    # a point and exactly three digits: thousands or decimals?
+    ("1.500", "ambiguous.*write"), ("12.345", "ambiguous.*write"), ("-1.500", "ambiguous"),
+    ("0,5e3", "not a number"), ("1e3", "not a number"), ("1e999", "not a number"),  # no exponents
+    ("\uff11\uff12", "not a number"), ("\u0663", "not a number"),  # digits 0-9 only
+    ("6" * 5000, "longer than 40 characters"), ("1" * 41, "longer than 40 characters"),
 ])
 def test_number_refuses_what_it_would_have_to_guess(text: str, message: str) -> None:
     with pytest.raises(ConversionError, match=message) as exc:
