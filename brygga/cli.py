@@ -319,6 +319,7 @@ def route_summary(settings: Settings, route: Any) -> dict[str, Any]:
         "e-services": {settings.shown(path): compile_mapping(path).describe_accepts() for path in route.mappings},
         "targets": {t.id: {"adapter": _ref(t), "case_types": {k: settings.shown(v) for k, v in t.mappings.items()}}
                     for t in route.targets},
+        "without_case_system": list(route.without_case_system),
         "archive": _ref(route.archive),
         "notify": _ref(route.notify),
         "schedule": route.schedule,
@@ -343,6 +344,8 @@ def cmd_routes(args: argparse.Namespace) -> int:
             print(f"  e-service:  {accepts}  ->  {path}")
         if not summary["targets"]:
             print("  targets:    none (archive and notify only)")
+        elif summary["without_case_system"]:
+            print(f"  no target:  {', '.join(summary['without_case_system'])} (archive and notify only)")
         for target_id, target in summary["targets"].items():
             types = ", ".join(f"{k} -> {v}" for k, v in target["case_types"].items())
             print(f"  target:     {target_id}: {target['adapter']}: {types}")

@@ -56,26 +56,34 @@ class TargetSpec(AdapterRef):
         return self.mappings[case_type]
 
 
+TEXT_KEYS = ("status", "message", "amendment_status", "amendment_message")
+
+
 @dataclass(frozen=True)
 class NotifySpec(AdapterRef):
     status: str = "Under handläggning"
     message: str = "Ditt ärende har tagits emot och registrerats med diarienummer {diarienummer}."
     amendment_status: str = "Komplettering mottagen"
     amendment_message: str = "Din komplettering har tagits emot och lagts till ärende {diarienummer}."
+    # Case type -> its own full set of texts, where they differ from the ones above (notify.case_types, or a case
+    # type without a case system, which has no diarienummer to tell).
+    by_case_type: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def texts(self, case_type: str | None) -> dict[str, str]:
+        own = self.by_case_type.get(case_type or "")
+        return own if own is not None else {key: getattr(self, key) for key in TEXT_KEYS}
 
 
-# A route without targets has no diarienummer to tell the resident about.
+# A submission without a case system has no diarienummer to tell the resident about.
 NOTIFY_TEXTS_WITHOUT_TARGET = {
     "message": "Ditt ärende har tagits emot.",
     "amendment_message": "Din komplettering har tagits emot.",
 }
+DIARIENUMMER = "{diarienummer}"
 
 
-def _notify_texts(file: Path, where: str, raw: dict[str, Any], has_targets: bool) -> dict[str, str]:
-    texts = {k: raw[k] for k in ("status", "message", "amendment_status", "amendment_message") if k in raw}
-    if not has_targets:
-        texts = {**NOTIFY_TEXTS_WITHOUT_TARGET, **texts}
-    allowed = {"diarienummer"} if has_targets else set()
+def _check_placeholders(file: Path, where: str, texts: dict[str, str], has_case_system: bool) -> None:
+    allowed = {"diarienummer"} if has_case_system else set()
     for key, text in texts.items():
         try:
             fields = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
@@ -83,10 +91,28 @@ def _notify_texts(file: Path, where: str, raw: dict[str, Any], has_targets: bool
             raise ConfigError(f"{file}: {where}/{key}: {exc} (write a literal brace as {{{{ or }}}})") from None
         unknown = fields - allowed
         if unknown:
-            can = "{diarienummer} is the only placeholder" if has_targets else \
-                "a route without targets has no diarienummer, so no placeholder"
+            can = "{diarienummer} is the only placeholder" if has_case_system else \
+                "without a case system there is no diarienummer, so no placeholder"
             raise ConfigError(f"{file}: {where}/{key}: unknown placeholder {{{sorted(unknown)[0]}}}: {can}")
-    return texts
+
+
+def _notify_texts(file: Path, where: str, raw: dict[str, Any], targeted: set[str],
+                  without_case_system: set[str]) -> dict[str, Any]:
+    """The route's texts and, per case type where they differ, the case type's own (NotifySpec fields)."""
+    given = {k: raw[k] for k in TEXT_KEYS if k in raw}
+    defaults = {k: getattr(NotifySpec, k) for k in TEXT_KEYS}
+    route_level = {**defaults, **({**NOTIFY_TEXTS_WITHOUT_TARGET, **given} if not targeted else given)}
+    _check_placeholders(file, where, route_level, has_case_system=bool(targeted))
+    by_case_type = {}
+    for case_type in sorted(without_case_system | set(raw.get("case_types", {}))):
+        own = dict(route_level)
+        if case_type in without_case_system:  # never a placeholder it cannot fill
+            own.update({k: v for k, v in NOTIFY_TEXTS_WITHOUT_TARGET.items() if DIARIENUMMER in own[k]})
+        own.update(raw.get("case_types", {}).get(case_type, {}))
+        _check_placeholders(file, f"{where}/case_types/{case_type}", own,
+                            has_case_system=case_type in targeted)
+        by_case_type[case_type] = own
+    return {**route_level, "by_case_type": by_case_type}
 
 
 @dataclass(frozen=True)
@@ -107,6 +133,8 @@ class Route:
     source: AdapterRef
     mappings: tuple[Path, ...]  # inbound, one per e-service the source carries; dispatch picks one per submission
     targets: tuple[TargetSpec, ...] = ()  # none: the route archives and notifies only
+    # Case types a route with targets takes in with no case system yet: archived and answered only.
+    without_case_system: tuple[str, ...] = ()
     archive: ArchiveSpec | None = None
     notify: NotifySpec | None = None
     property_lookup: AdapterRef | None = None
@@ -119,6 +147,10 @@ class Route:
     def targets_for(self, case_type: str) -> list[TargetSpec]:
         """Content-based router: the targets that take this case type."""
         return [t for t in self.targets if case_type in t.case_types]
+
+    def has_case_system(self, case_type: str) -> bool:
+        """False when the case type goes to the archive and the resident only (by design, not by mistake)."""
+        return bool(self.targets) and case_type not in self.without_case_system
 
     @property
     def mapping_context(self) -> dict[str, Any]:
@@ -238,6 +270,11 @@ def parse_routes(document: Any, *, file: Path, mappings_dir: Path) -> list[Route
             targets.append(TargetSpec(adapter=t["adapter"], connection=t.get("connection"),
                                       config=t.get("config", {}), retry=retry.merged(t.get("retry")), id=t["id"],
                                       mappings=_target_mappings(file, f"{where}/targets/{j}", mappings_dir, t)))
+        without_case_system = set(raw.get("without_case_system", []))
+        both = sorted(without_case_system & {t for target in targets for t in target.case_types})
+        if both:
+            raise ConfigError(f"{file}: {where}/without_case_system: {both[0]} also has a target; take it out of "
+                              "one of them")
         archive = notify = property_lookup = None
         if "archive" in raw:
             a = raw["archive"]
@@ -248,9 +285,10 @@ def parse_routes(document: Any, *, file: Path, mappings_dir: Path) -> list[Route
         if "notify" in raw:
             n = raw["notify"]
             _check_adapter(file, f"{where}/notify", n)
+            targeted = {case_type for target in targets for case_type in target.case_types}
             notify = NotifySpec(adapter=n["adapter"], connection=n.get("connection"), config=n.get("config", {}),
                                 retry=retry.merged(n.get("retry")),
-                                **_notify_texts(file, f"{where}/notify", n, has_targets=bool(targets)))
+                                **_notify_texts(file, f"{where}/notify", n, targeted, without_case_system))
         if "property_lookup" in raw:
             lookup = raw["property_lookup"]
             _check_adapter(file, f"{where}/property_lookup", lookup)
@@ -261,7 +299,8 @@ def parse_routes(document: Any, *, file: Path, mappings_dir: Path) -> list[Route
             source=AdapterRef(raw["source"]["adapter"], raw["source"].get("connection"),
                               raw["source"].get("config", {})),
             mappings=_inbound_mappings(file, where, mappings_dir, raw),
-            targets=tuple(targets), archive=archive, notify=notify, property_lookup=property_lookup,
+            targets=tuple(targets), without_case_system=tuple(sorted(without_case_system)), archive=archive,
+            notify=notify, property_lookup=property_lookup,
             limits=Limits(**raw.get("limits", {})),
             retention=parse_duration(raw["retention"]["keep_for"]) if "retention" in raw else None,
             batch_size=raw.get("batch_size", 500),

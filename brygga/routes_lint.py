@@ -45,11 +45,12 @@ def _route_problems(settings: Settings, route: Route, registered: set[str]) -> l
         if case_type is not None and case_type not in registered:
             problems.append(f"inbound mapping {path} writes caseType {case_type}, which is not registered "
                             f"(registered: {', '.join(sorted(registered))})")
-        elif case_type is not None and route.targets and case_type not in targeted:
+        elif case_type is not None and route.has_case_system(case_type) and case_type not in targeted:
             problems.append(f"inbound mapping {path} writes caseType {case_type}, which no target takes "
-                            f"(targets take: {', '.join(sorted(targeted))})")
-    for case_type in sorted(targeted - registered):
-        problems.append(f"a target takes caseType {case_type}, which is not registered")
+                            f"(targets take: {', '.join(sorted(targeted))}); give it a target, or list it under "
+                            "without_case_system")
+    for case_type in sorted((targeted | set(route.without_case_system)) - registered):
+        problems.append(f"caseType {case_type} is routed but not registered")
     return problems
 
 

@@ -101,7 +101,8 @@ def _deliver_one(ctx: PipelineContext, step: StepHandle, submission: Submission,
 
 def _pass_without_target(ctx: PipelineContext, step: StepHandle, sid: str, earlier: list[Submission],
                          done: list[str]) -> None:
-    """A route with no case system: the submission goes on to the archive and the resident without a diarienummer.
+    """No case system for this case type: the submission goes on to the archive and the resident without a
+    diarienummer.
 
     A later version amends the first version that got past this step (its package is the one the new package
     refers to), and takes the place of earlier versions that never did.
@@ -112,7 +113,7 @@ def _pass_without_target(ctx: PipelineContext, step: StepHandle, sid: str, earli
     if not ctx.ledger.advance(sid, State.TRANSLATED, state=State.DELIVERED, amends=amends):
         step.note("deferred", "another run took it meanwhile")
         return
-    step.note("skipped", "the route has no case system: archive and notify only"
+    step.note("skipped", "no case system for this case type: archive and notify only"
               + (f" (revision, amending {amends})" if amends else ""))
     went_on = {v.id for v in passed}
     for version in earlier:
@@ -130,7 +131,7 @@ def deliver(ctx: PipelineContext, ids: list[str]) -> list[str]:
             if earlier is None:
                 continue
             case = ctx.case(sid)
-            if not ctx.route.targets:
+            if not ctx.route.has_case_system(case["caseType"]):
                 _pass_without_target(ctx, step, sid, earlier, done)
                 continue
             targets = ctx.route.targets_for(case["caseType"])

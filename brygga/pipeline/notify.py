@@ -59,8 +59,9 @@ def notify(ctx: PipelineContext, ids: list[str]) -> list[str]:
                 submission = ctx.ledger.get(sid)
                 reference = submission.external_ref
                 amended = submission.amends is not None  # a komplettering: the resident hears of it once
-                status = spec.amendment_status if amended else spec.status
-                message = (spec.amendment_message if amended else spec.message).format(diarienummer=reference)
+                texts = spec.texts(submission.case_type)
+                status = texts["amendment_status" if amended else "status"]
+                message = texts["amendment_message" if amended else "message"].format(diarienummer=reference)
                 update = StatusUpdate(source_reference=submission.source_reference or "", status=status,
                                       message=message, external_ref=reference)
                 site = CallSite(sid, NOTIFY, call_site_key(sid, NOTIFY), spec.retry, "the status callback")

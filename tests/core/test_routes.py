@@ -69,7 +69,7 @@ def _broken(mutate):
     (lambda r: r["notify"].update(message="Ärende {arendenummer} mottaget"),
      r"/routes/0/notify/message: unknown placeholder \{arendenummer\}: \{diarienummer\} is the only placeholder"),
     (lambda r: r.update(targets=[]) or r["notify"].update(message="Diarienummer {diarienummer}"),
-     r"/routes/0/notify/message: unknown placeholder \{diarienummer\}: a route without targets has no diarienummer"),
+     r"/routes/0/notify/message: unknown placeholder \{diarienummer\}: without a case system there is no"),
     (lambda r: r["source"].update(adapter="ftp-magic"), r"/routes/0/source/adapter: unknown adapter 'ftp-magic'"),
     (lambda r: r["source"]["config"].update(colour="red"), r"/routes/0/source/config: .*colour"),
     (lambda r: r.update(mapping="missing.yaml"), r"/routes/0/mapping: mapping file 'missing.yaml' not found"),
@@ -110,3 +110,31 @@ def test_a_route_without_targets_archives_and_notifies_without_a_diarienummer(ma
     assert route.targets == () and route.targets_for("bygglov") == []
     assert route.notify is not None
     assert "{" not in route.notify.message + route.notify.amendment_message
+
+
+def test_case_types_without_a_case_system_beside_targets_get_texts_without_a_diarienummer(mappings):
+    doc = copy.deepcopy(VALID)
+    route = doc["routes"][0]
+    route["without_case_system"] = ["felanmalan", "varmepump"]
+    route["notify"]["case_types"] = {"varmepump": {"message": "Miljöenheten har fått din anmälan."},
+                                     "bygglov": {"status": "Registrerad"}}
+    (parsed,) = _parse(doc, mappings)
+    assert parsed.has_case_system("bygglov") and not parsed.has_case_system("felanmalan")
+    notify = parsed.notify
+    assert notify.texts("bygglov")["status"] == "Registrerad"
+    assert "{diarienummer}" in notify.texts("bygglov")["message"] == notify.texts("attefall")["message"]
+    assert notify.texts("felanmalan")["message"] == "Ditt ärende har tagits emot."
+    assert notify.texts("felanmalan")["amendment_message"] == "Din komplettering har tagits emot."
+    assert notify.texts("varmepump")["message"] == "Miljöenheten har fått din anmälan."
+
+
+@pytest.mark.parametrize(("mutate", "expected"), [
+    (lambda r: r.update(without_case_system=["bygglov"]),
+     r"/routes/0/without_case_system: bygglov also has a target"),
+    (lambda r: r.update(without_case_system=["felanmalan"]) or r["notify"].update(
+        case_types={"felanmalan": {"message": "Diarienummer {diarienummer}"}}),
+     r"/routes/0/notify/case_types/felanmalan/message: unknown placeholder \{diarienummer\}: without a case system"),
+])
+def test_a_case_type_without_a_case_system_is_checked(mappings, mutate, expected):
+    with pytest.raises(ConfigError, match=expected):
+        _parse(_broken(mutate), mappings)

@@ -107,3 +107,25 @@ def test_another_routes_broken_mapping_only_narrows_the_hint(route, byggr, monke
     assert submission.state == State.QUARANTINED
     (reason,) = route.context().ledger.quarantine_reasons(submission.id)
     assert reason.startswith("no mapping accepts Open ePlatform FamilyID 301") and "routes that accept" not in reason
+
+
+def test_one_inbox_with_a_case_system_for_one_e_service_and_none_for_another(route, byggr, callback):
+    # Open ePlatform exports every e-service to one integration: the felanmälan comes through the bygglov inbox.
+    route.variant("open-eplatform/attefall.yaml]",
+                  "open-eplatform/attefall.yaml, open-eplatform/felanmalan.yaml]\n"
+                  "    without_case_system: [felanmalan]")
+    route.variant("      connection: oep_kumla\n      status: Under handläggning\n",
+                  "      connection: oep_kumla\n      status: Under handläggning\n      case_types:\n"
+                  "        felanmalan: {status: Mottagen, message: Tack för din felanmälan.}\n")
+    route.drop("bygglov-person.xml")
+    route.drop("felanmalan-gatlykta.xml")
+    route.run()
+    bygglov, felanmalan = route.submission("bygglov-person.xml"), route.submission("felanmalan-gatlykta.xml")
+    assert (bygglov.state, felanmalan.state) == (State.COMPLETED, State.COMPLETED)
+    assert bygglov.external_ref and felanmalan.external_ref is None
+    assert [case.dnr for case in byggr.app.cases.values()] == [bygglov.external_ref]
+    statuses = [str(c.fields) for c in callback.app.calls_for("setStatus")]
+    messages = [str(c.fields) for c in callback.app.calls_for("addMessage")]
+    assert any("Mottagen" in s for s in statuses) and any("Under handläggning" in s for s in statuses)
+    assert any("Tack för din felanmälan." in m for m in messages)
+    assert any(bygglov.external_ref in m for m in messages) and not any("None" in m for m in messages)
