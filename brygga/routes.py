@@ -103,6 +103,10 @@ def _notify_texts(file: Path, where: str, raw: dict[str, Any], targeted: set[str
     defaults = {k: getattr(NotifySpec, k) for k in TEXT_KEYS}
     route_level = {**defaults, **({**NOTIFY_TEXTS_WITHOUT_TARGET, **given} if not targeted else given)}
     _check_placeholders(file, where, route_level, has_case_system=bool(targeted))
+    unrouted = sorted(set(raw.get("case_types", {})) - targeted - without_case_system) if targeted else []
+    if unrouted:
+        raise ConfigError(f"{file}: {where}/case_types/{unrouted[0]}: this route has no target for that case type and "
+                          "does not list it under without_case_system")
     by_case_type = {}
     for case_type in sorted(without_case_system | set(raw.get("case_types", {}))):
         own = dict(route_level)
