@@ -368,16 +368,33 @@ def _kommun_type_findings(settings: Settings) -> list[str]:
             if not current.is_file():
                 findings.append(f"{current}: released as {old}, and gone")
                 continue
-            released, now = (json.loads(p.read_text(encoding="utf-8")) for p in (old, current))
-            findings += [f"{current}: {finding}" for finding in breaking_changes(released, now)]
+            findings += [f"{current}: {finding}" for finding in breaking_changes(_json(old), _json(current))]
     return findings
 
 
+def _json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: not readable as JSON: {exc}") from None
+
+
 def cmd_schemas(args: argparse.Namespace) -> int:
-    from brygga.canonical import check_against_release
+    from brygga.canonical import check_against_release, default_case_types
 
     settings = Settings.from_env()
     if args.action == "release":
+        try:
+            default_case_types()  # every file loads and is a valid case type
+            findings = _kommun_type_findings(settings)
+        except ConfigError as exc:
+            print(f"brygga schemas release: {exc}", file=sys.stderr)
+            return 1
+        if findings and not args.accept_breaking:
+            print("\n".join(findings))
+            print("brygga schemas release: these are breaking changes against the last release; make them "
+                  "compatible, or release a new major type file, or pass --accept-breaking", file=sys.stderr)
+            return 1
         for folder in settings.case_types_dirs:
             (folder / RELEASED).mkdir(exist_ok=True)
             for current in sorted(folder.glob("*.v1.schema.json")):
@@ -413,8 +430,11 @@ def _add_schemas(sub: argparse._SubParsersAction) -> None:
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     actions.add_parser("check", help="list breaking changes; exit 1 when there are any").set_defaults(
         func=cmd_schemas)
-    actions.add_parser("release", help="record the kommun's case types as released").set_defaults(
-        func=cmd_schemas)
+    release = actions.add_parser("release", help="record the kommun's case types as released (refused while "
+                                                 "check finds a breaking change)")
+    release.add_argument("--accept-breaking", action="store_true",
+                         help="release even so: every system that reads these cases must be ready for the change")
+    release.set_defaults(func=cmd_schemas)
 
 
 def _add_routes(sub: argparse._SubParsersAction) -> None:

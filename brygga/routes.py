@@ -110,9 +110,14 @@ def _notify_texts(file: Path, where: str, raw: dict[str, Any], targeted: set[str
     by_case_type = {}
     for case_type in sorted(without_case_system | set(raw.get("case_types", {}))):
         own = dict(route_level)
+        given_here = raw.get("case_types", {}).get(case_type, {})
         if case_type in without_case_system:  # never a placeholder it cannot fill
             own.update({k: v for k, v in NOTIFY_TEXTS_WITHOUT_TARGET.items() if DIARIENUMMER in own[k]})
-        own.update(raw.get("case_types", {}).get(case_type, {}))
+            inherited = [k for k in TEXT_KEYS if DIARIENUMMER in own[k] and k not in given_here]
+            if inherited:
+                raise ConfigError(f"{file}: {where}/{inherited[0]}: has {DIARIENUMMER}, which {case_type} (without a "
+                                  f"case system) would inherit; give {where}/case_types/{case_type}/{inherited[0]}")
+        own.update(given_here)
         _check_placeholders(file, f"{where}/case_types/{case_type}", own,
                             has_case_system=case_type in targeted)
         by_case_type[case_type] = own

@@ -49,6 +49,9 @@ def _route_problems(settings: Settings, route: Route, registered: set[str]) -> l
             problems.append(f"inbound mapping {path} writes caseType {case_type}, which no target takes "
                             f"(targets take: {', '.join(sorted(targeted))}); give it a target, or list it under "
                             "without_case_system")
+    texts_for = set(route.notify.by_case_type) if route.notify else set()
+    for case_type in sorted(texts_for - set(produced.values()) - set(route.without_case_system)):
+        problems.append(f"notify/case_types/{case_type}: none of this route's mappings writes caseType {case_type}")
     for case_type in sorted((targeted | set(route.without_case_system)) - registered):
         problems.append(f"caseType {case_type} is routed but not registered")
     return problems

@@ -71,6 +71,9 @@ def test_schemas_check_finds_no_breaking_change_against_the_last_release(capsys)
      "route kumla-bygglov: inbound mappings overlap:"),
     (lambda r: r["targets"][0]["mappings"].update(eldstad="byggr/bygglov.yaml"),
      "route kumla-bygglov: caseType eldstad is routed but not registered"),
+    (lambda r: r["notify"].update(case_types={"felanmalning": {"status": "Mottagen"}}) or r["targets"][0].update(
+        mappings={"felanmalning": "byggr/bygglov.yaml", **r["targets"][0]["mappings"]}),
+     "route kumla-bygglov: notify/case_types/felanmalning: none of this route's mappings writes caseType felanmalning"),
     (lambda r: r["source"]["config"].update(path="inbox/kumla-felanmalan/"),
      "routes kumla-bygglov and kumla-felanmalan take files from the same inbox inbox/kumla-felanmalan"),
 ])
@@ -121,3 +124,9 @@ def test_schemas_check_compares_the_kommuns_own_case_types_with_their_release(tm
     assert main(["schemas", "check"]) == 1
     out = capsys.readouterr().out
     assert f"{current}: /properties/height" in out and "pellets" in out
+    assert main(["schemas", "release"]) == 1, "a breaking change is not released away"
+    assert "--accept-breaking" in capsys.readouterr().err
+    assert main(["schemas", "release", "--accept-breaking"]) == 0 and main(["schemas", "check"]) == 0
+    current.write_text("{not json", encoding="utf-8")
+    assert main(["schemas", "check"]) == 1
+    assert str(current) in capsys.readouterr().err

@@ -244,9 +244,11 @@ class Ledger:
                        duration_ms=0.0, detail=f"replaced by the later version {by}, which went on"))
 
     def delivered_anywhere(self, submission_id: str) -> bool:
+        """Whether the submission reached a target (a case system); Brygga's own call sites (``@...``) do not count."""
         with self.session() as s:
             return s.scalar(select(func.count()).select_from(Delivery).where(
-                Delivery.submission_id == submission_id, Delivery.state == "delivered")) > 0
+                Delivery.submission_id == submission_id, Delivery.state == "delivered",
+                Delivery.target.not_like("@%"))) > 0
 
     def delivered_ref(self, submission_id: str, target: str) -> str | None:
         with self.session() as s:

@@ -40,12 +40,12 @@ def _hand_over(ctx: PipelineContext, submission: Submission, case: dict[str, Any
     route = ctx.route
     assert route.archive is not None
     attachments, revision, first_package = case.get("attachments", []), 1, None
-    if submission.amends is not None:
-        # The documents the case's packages already hold are not archived again.
-        archived = [loads_case(v.canonical_json or "{}") for v in ctx.ledger.earlier_versions(submission)
-                    if v.archive_location is not None]
-        attachments, revision = new_attachments(archived, case), submission.revision or 1
-        first_package = package_objid(case)  # the package of the version that created the case
+    archived = [v for v in ctx.ledger.earlier_versions(submission) if v.archive_location is not None]
+    if submission.amends is not None or archived:
+        # A package per version: a later one refers to the first and holds only the documents none of them has.
+        archived_cases = [loads_case(v.canonical_json or "{}") for v in archived]
+        attachments, revision = new_attachments(archived_cases, case), submission.revision or 1
+        first_package = package_objid(case)
     tenant = Agent(name=route.tenant.name, identification_code=route.tenant.organisationsnummer)
     package = build_sip(case, stored_documents(ctx, attachments), out_dir=staging,
                         diarienummer=submission.external_ref, archival_creator=tenant, submitter=tenant,

@@ -99,14 +99,20 @@ def _deliver_one(ctx: PipelineContext, step: StepHandle, submission: Submission,
     return done.external_ref
 
 
-def _pass_without_target(ctx: PipelineContext, step: StepHandle, sid: str, earlier: list[Submission],
-                         done: list[str]) -> None:
+def _pass_without_target(ctx: PipelineContext, step: StepHandle, sid: str, case_type: str,
+                         earlier: list[Submission], done: list[str]) -> None:
     """No case system for this case type: the submission goes on to the archive and the resident without a
     diarienummer.
 
     A later version amends the first version that got past this step (its package is the one the new package
     refers to), and takes the place of earlier versions that never did.
     """
+    in_a_case = [v for v in earlier if ctx.ledger.delivered_anywhere(v.id)]
+    if in_a_case:  # the case lives in a case system that this case type no longer goes to
+        step.quarantine([f"an earlier version (submission {in_a_case[0].id}) reached a case system, but case type "
+                         f"{case_type} has none on route {ctx.route.id} now: this komplettering "
+                         "would not reach the case; give the case type its target back, then replay"])
+        return
     passed = [v for v in earlier
               if v.archive_location is not None or v.state in (State.DELIVERED, State.ARCHIVED, State.COMPLETED)]
     amends = passed[0].id if passed else None
@@ -132,7 +138,7 @@ def deliver(ctx: PipelineContext, ids: list[str]) -> list[str]:
                 continue
             case = ctx.case(sid)
             if not ctx.route.has_case_system(case["caseType"]):
-                _pass_without_target(ctx, step, sid, earlier, done)
+                _pass_without_target(ctx, step, sid, case["caseType"], earlier, done)
                 continue
             targets = ctx.route.targets_for(case["caseType"])
             if not targets:  # the routes file changed since translate let it through
@@ -147,7 +153,7 @@ def deliver(ctx: PipelineContext, ids: list[str]) -> list[str]:
                 refs.append(ref)
             if len(refs) < len(targets):
                 continue
-            amends = bases[0].submission.id if bases[0] is not None else None
+            amends = next((base.submission.id for base in bases if base is not None), None)
             kind = f"revision {submission.revision}, amending {amends}: " if amends else ""
             step.note("ok", kind + ", ".join(f"{t.id}={ref}" for t, ref in zip(targets, refs, strict=True)))
             if not ctx.ledger.advance(sid, State.TRANSLATED, state=State.DELIVERED, external_ref=refs[0],

@@ -134,6 +134,9 @@ def test_case_types_without_a_case_system_beside_targets_get_texts_without_a_dia
     (lambda r: r.update(without_case_system=["felanmalan"]) or r["notify"].update(
         case_types={"felanmalan": {"message": "Diarienummer {diarienummer}"}}),
      r"/routes/0/notify/case_types/felanmalan/message: unknown placeholder \{diarienummer\}: without a case system"),
+    (lambda r: r.update(without_case_system=["felanmalan"]) or r["notify"].update(status="Registrerad {diarienummer}"),
+     r"/routes/0/notify/status: has \{diarienummer\}, which felanmalan \(without a case system\) would inherit; "
+     r"give /routes/0/notify/case_types/felanmalan/status"),
     (lambda r: r["notify"].update(case_types={"bygglv": {"status": "Mottagen"}}),
      r"/routes/0/notify/case_types/bygglv: this route has no target for that case type"),
 ])

@@ -85,7 +85,7 @@ def test_a_revision_on_a_route_without_a_case_system_gets_a_package_of_its_own(r
     first = felanmalan.submission("felanmalan-gatlykta.xml")
     assert first.state == State.QUARANTINED and first.archive_location is not None  # archived, then notify refused
     callback.app.faults.clear()
-    revised = (SAMPLES / "felanmalan-gatlykta.xml").read_bytes().replace(b"</Values>", REVISED_ANSWER)
+    revised = _revised("felanmalan-gatlykta.xml")
     felanmalan.drop("felanmalan-gatlykta.xml", as_name="revision.xml", data=revised)
     felanmalan.run()
     second = felanmalan.submission(revised)
@@ -129,3 +129,40 @@ def test_one_inbox_with_a_case_system_for_one_e_service_and_none_for_another(rou
     assert any("Mottagen" in s for s in statuses) and any("Under handläggning" in s for s in statuses)
     assert any("Tack för din felanmälan." in m for m in messages)
     assert any(bygglov.external_ref in m for m in messages) and not any("None" in m for m in messages)
+
+
+def _revised(sample: str) -> bytes:
+    """The sample exported again with one more answer: revision 2 of the same reference."""
+    return (SAMPLES / sample).read_bytes().replace(b"</Values>", REVISED_ANSWER)
+
+
+def test_a_revision_after_its_case_type_got_a_case_system_still_gets_a_package_of_its_own(route, byggr):
+    route.variant("open-eplatform/attefall.yaml]", "open-eplatform/attefall.yaml]\n    without_case_system: [bygglov]")
+    route.variant("          bygglov: byggr/bygglov.yaml\n", "")
+    route.drop("bygglov-person.xml")
+    route.run()
+    first = route.submission("bygglov-person.xml")
+    assert first.state == State.COMPLETED and first.external_ref is None
+    bundled = (REPO_ROOT / "routes" / "routes.yaml").read_text(encoding="utf-8")
+    (route.home / "routes.yaml").write_text(bundled, encoding="utf-8")  # bygglov goes to ByggR again
+    route.drop("bygglov-person.xml", as_name="revision.xml", data=_revised("bygglov-person.xml"))
+    route.run()
+    second = route.submission(_revised("bygglov-person.xml"))
+    assert second.state == State.COMPLETED and second.revision == 2 and second.external_ref
+    assert second.archive_location != first.archive_location, "the new content is in a package of its own"
+
+
+def test_a_komplettering_of_a_case_whose_case_system_was_taken_away_is_quarantined(route, byggr, callback):
+    route.drop("bygglov-person.xml")
+    route.run()
+    first = route.submission("bygglov-person.xml")
+    assert first.state == State.COMPLETED and first.external_ref
+    route.variant("open-eplatform/attefall.yaml]", "open-eplatform/attefall.yaml]\n    without_case_system: [bygglov]")
+    route.variant("          bygglov: byggr/bygglov.yaml\n", "")
+    route.drop("bygglov-person.xml", as_name="revision.xml", data=_revised("bygglov-person.xml"))
+    route.run()
+    second = route.submission(_revised("bygglov-person.xml"))
+    assert second.state == State.QUARANTINED
+    (reason,) = route.context().ledger.quarantine_reasons(second.id)
+    assert "reached a case system, but case type bygglov has none on route kumla-bygglov now" in reason
+    assert len(callback.app.calls_for("addMessage")) == 1, "the resident is not told of a komplettering nobody got"
