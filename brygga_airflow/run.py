@@ -27,7 +27,7 @@ from brygga.resources import resource
 from brygga.routes import AdapterRef, Route, load_routes
 from brygga.settings import Settings
 
-# A completed submission of a route with a case system was delivered; one of a route without is just completed.
+# A completed submission that went to a case system was delivered; one without a case system is just completed.
 DELIVERED = "delivered"
 
 
@@ -154,7 +154,8 @@ def _result(ctx: Any, route: Route, path: Path) -> dict[str, Any]:
                 "reasons": ["the file was not picked up from the inbox"]}
     return {
         "file": str(path),
-        "state": DELIVERED if submission.state == "completed" and route.targets else submission.state,
+        "state": DELIVERED if submission.state == "completed" and route.has_case_system(submission.case_type or "")
+        else submission.state,
         "case_type": submission.case_type,
         "diarienummer": submission.external_ref,
         "archive_package": submission.archive_location,
