@@ -10,6 +10,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from functools import partial
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from brygga.errors import ConfigError
 from brygga.mapping import CompiledMapping, InvalidSource, MappingConfigError, MappingFailed, compile_mapping
 from brygga.mapping.dispatch import EService, choose_mapping
 from brygga.mapping.lint import lint_mappings
-from brygga.routes import load_routes
+from brygga.routes import load_routes, routes_accepting
 from brygga.routes_lint import lint_routes
 from brygga.settings import Settings
 
@@ -78,8 +79,7 @@ def _translation_mapping(args: argparse.Namespace, context: dict[str, Any]) -> t
         return compiled[path]
 
     def elsewhere(eservice: EService) -> list[str]:
-        return [r.id for r in routes if r.id != args.route and any(
-            (m := mapping_at(p, strict=False)) is not None and m.accepts(eservice) for p in r.mappings)]
+        return routes_accepting(routes, eservice, partial(mapping_at, strict=False), besides=args.route)
 
     candidates = dict.fromkeys(p for route in routes if args.route in (None, route.id) for p in route.mappings)
     chosen_from = [mapping_at(p, strict=True) for p in candidates]

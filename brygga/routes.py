@@ -167,6 +167,13 @@ class Route:
         return {"tenant": tenant, "route": self.id}
 
 
+def routes_accepting(routes: list[Route], eservice: Any, mapping_at: Any, besides: str | None) -> list[str]:
+    """The routes (other than ``besides``) with an inbound mapping that accepts ``eservice``: a hint in a refusal.
+    ``mapping_at(path)`` gives the compiled mapping, or None where it is broken (a hint never fails on it)."""
+    return [route.id for route in routes if route.id != besides
+            and any((m := mapping_at(path)) is not None and m.accepts(eservice) for path in route.mappings)]
+
+
 def no_target_reason(route: Route, case_type: str) -> str:
     taken = sorted({t for target in route.targets for t in target.case_types})
     return f"route {route.id} has no target for case type {case_type} (its targets take: {', '.join(taken)})"

@@ -25,7 +25,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from brygga.mapping.errors import InvalidSource, InvalidXmlSource, NotAccepted
-from brygga.mapping.paths import _child_index, _text_of, json_walk
+from brygga.mapping.paths import _text_of, child_walk, json_walk
 from brygga.xmlsafe import (
     MAX_DEPTH,
     XINCLUDE_NAMESPACES,
@@ -128,14 +128,7 @@ class Identity:
             if indexes is None:
                 indexes = {}
             for name, tags in self.fields:
-                element = root
-                for tag in tags:
-                    index = indexes.get(element)
-                    if index is None:
-                        index = indexes[element] = _child_index(element)
-                    element = index.get(tag)
-                    if element is None:
-                        break
+                element = child_walk(indexes, root, tags)
                 text = _text_of(element) if element is not None else None
                 found[name] = text[:MAX_IDENTITY_CHARS].rstrip() if text is not None else None
         else:
@@ -145,12 +138,7 @@ class Identity:
 
     def read(self, source: bytes | Path | BinaryIO, source_name: str) -> EService:
         """Read the identity of an XML document, streaming only as far as the identity fields."""
-        if isinstance(source, Path):
-            with source.open("rb") as reader:  # an OSError goes to the caller, as from the mapping run
-                return self._stream(reader, source_name)
-        if isinstance(source, (bytes, bytearray, memoryview)):
-            return self._stream(io.BytesIO(bytes(source)), source_name)
-        return _rewound(source, lambda: self._stream(source, source_name))
+        return _reading(source, lambda reader: self._stream(reader, source_name))
 
     def _stream(self, reader: BinaryIO, source_name: str) -> EService:
         target = _HeaderTarget(self)
@@ -187,14 +175,9 @@ def _encoding_reason(source: Any) -> str | None:
     """Why the mapping run refuses ``source`` for its encoding (brygga.xmlread: it declares ISO-8859-1 or kin but its
     bytes are UTF-8), or None. Reads the whole source, bytes only, no parsing; used only on the way to a refusal,
     where a header read as declared would show a garbled name."""
-    if isinstance(source, Path):
-        with source.open("rb") as reader:
-            return _encoding_reason_of(reader)
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return _encoding_reason_of(io.BytesIO(bytes(source)))
-    if hasattr(source, "read") and hasattr(source, "seek"):
-        return _rewound(source, lambda: _encoding_reason_of(source))
-    return None  # an lxml tree: already read
+    if not isinstance(source, Path | bytes | bytearray | memoryview) and not hasattr(source, "seek"):
+        return None  # an lxml tree: already read
+    return _reading(source, _encoding_reason_of)
 
 
 def _encoding_reason_of(reader: BinaryIO) -> str | None:
@@ -217,6 +200,17 @@ def _json_text(value: Any) -> str | None:
     if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
         return None
     return _stripped(str(value))
+
+
+def _reading(source: Any, read: Callable[[BinaryIO], Any]) -> Any:
+    """``read`` on a binary reader of ``source``: a path (opened; an OSError goes to the caller, as from the mapping
+    run), bytes, or a stream (put back where it was afterwards)."""
+    if isinstance(source, Path):
+        with source.open("rb") as reader:
+            return read(reader)
+    if isinstance(source, bytes | bytearray | memoryview):
+        return read(io.BytesIO(bytes(source)))
+    return _rewound(source, lambda: read(source))
 
 
 def _rewound(stream: Any, read: Callable[[], Any]) -> Any:

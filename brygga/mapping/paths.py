@@ -63,6 +63,19 @@ def _child_index(node: Any) -> dict[Any, Any]:
     return {child.tag: child for child in node[::-1]}
 
 
+def child_walk(cache: dict[Any, Any], node: Any, tags: Sequence[str]) -> Any:
+    """Follow child steps by tag (the first child with each tag), building the per-run child index ``cache`` as it
+    goes; None when a step finds nothing."""
+    for tag in tags:
+        index = cache.get(node)
+        if index is None:
+            index = cache[node] = _child_index(node)
+        node = index.get(tag)
+        if node is None:
+            return None
+    return node
+
+
 def _index(node: Any, run: Any) -> dict[Any, Any]:
     cache = run.children
     index = cache.get(node)
@@ -142,16 +155,8 @@ def _first_walker(tags: tuple[str, ...], fallback: etree.XPath) -> tuple[Getter,
         return walk1, text1
 
     def walk(node: Any, run: Any) -> Any:
-        cache = run.children
-        current = node
-        for tag in tags:
-            index = cache.get(current)
-            if index is None:
-                index = cache[current] = _child_index(current)
-            current = index.get(tag)
-            if current is None:
-                return missed(node, run)
-        return current
+        current = child_walk(run.children, node, tags)
+        return current if current is not None else missed(node, run)
 
     def text(node: Any, run: Any) -> str | None:
         cache = run.children

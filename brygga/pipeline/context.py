@@ -14,7 +14,7 @@ from brygga.ledger import Ledger
 from brygga.mapping import CompiledMapping, compile_mapping
 from brygga.mapping.dispatch import EService, choose_mapping
 from brygga.plugins import adapter_class
-from brygga.routes import AdapterRef, Route, load_routes
+from brygga.routes import AdapterRef, Route, load_routes, routes_accepting
 from brygga.settings import Settings
 from brygga.storage import ContentStore
 
@@ -72,20 +72,18 @@ class PipelineContext:
         return mapping
 
     def routes_accepting(self, eservice: EService) -> list[str]:
-        """The other routes with a mapping that accepts this e-service: a hint in a quarantine reason, so another
-        route's broken file leaves it out rather than failing this route."""
+        """The other routes with a mapping that accepts this e-service (only asked when this route has none)."""
         try:
             routes = load_routes(self.settings.routes_file, self.settings.mappings_dir)
         except ConfigError:
             return []
-        return [route.id for route in routes if route.id != self.route.id
-                and any(self._accepts(path, eservice) for path in route.mappings)]
+        return routes_accepting(routes, eservice, self._mapping_or_none, besides=self.route.id)
 
-    def _accepts(self, path: Path, eservice: EService) -> bool:
+    def _mapping_or_none(self, path: Path) -> CompiledMapping | None:
         try:
-            return self.mapping(path).accepts(eservice)
-        except ConfigError:
-            return False
+            return self.mapping(path)
+        except ConfigError:  # another route's broken mapping only narrows the hint
+            return None
 
     def adapter(self, ref: AdapterRef) -> Any:
         key = id(ref)

@@ -13,14 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from byggr_delivery import deliver_twice
 
 from brygga.canonical import validate_case
-from brygga.connections import Connection
 from brygga.mapping import compile_mapping
 from brygga.plugins import DeliveryRequest, StoredDocument
 from brygga.storage import ContentStore
-from brygga_adapters.byggr import ByggrTarget
-from brygga_simulators import start_simulator
 
 REPO = Path(__file__).resolve().parents[2]
 INBOUND = REPO / "mappings" / "open-eplatform" / "attefall.yaml"
@@ -79,12 +77,8 @@ def test_the_attefall_sample_is_registered_in_byggr_as_an_anmalan(inbound: Any, 
         documents=documents,
     )
 
-    with start_simulator("byggr") as sim:
-        target = ByggrTarget({}, Connection.from_uri("byggr", f"{sim.url}?allow_http=true"))
-        receipt = target.deliver(request)  # a SOAP fault (schema or business rule) would raise TargetRejected
-        again = target.deliver(request)
-        record = sim.app.cases[receipt.external_ref]
-        registered = len(sim.app.cases)
+    delivered = deliver_twice(request)
+    receipt, again, record, registered = delivered.first, delivered.again, delivered.record, delivered.cases
 
     assert receipt.created is True
     assert receipt.external_ref.startswith("BN ")

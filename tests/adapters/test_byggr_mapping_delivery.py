@@ -19,14 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from byggr_delivery import deliver_twice
 from byggr_example_payload import example_payload_from_case
 from lxml import etree
 
-from brygga.connections import Connection
 from brygga.mapping import compile_mapping
 from brygga.plugins import DeliveryRequest, StoredDocument
-from brygga_adapters.byggr import ByggrTarget
-from brygga_simulators import start_simulator
 
 REPO = Path(__file__).resolve().parents[2]
 MAPPING = REPO / "mappings" / "byggr" / "bygglov.yaml"
@@ -115,11 +113,8 @@ def test_mapped_payload_is_delivered_to_the_simulator(mapping: Any, example: Pat
         documents=documents,
     )
 
-    with start_simulator("byggr") as sim:
-        target = ByggrTarget({}, Connection.from_uri("byggr", f"{sim.url}?allow_http=true"))
-        receipt = target.deliver(request)  # a SOAP fault (schema or business rule) would raise TargetRejected
-        again = target.deliver(request)
-        record = sim.app.cases[receipt.external_ref]
+    delivered = deliver_twice(request)
+    receipt, again, record = delivered.first, delivered.again, delivered.record
 
     assert receipt.created is True
     assert DNR.match(receipt.external_ref)
@@ -148,12 +143,9 @@ def test_a_property_key_is_mapped_as_fnr_and_searched_by(mapping: Any, tmp_path:
         documents=[_document(tmp_path, "Situationsplan.pdf", b"%PDF-1.4 fnr")],
     )
 
-    with start_simulator("byggr") as sim:
-        target = ByggrTarget({}, Connection.from_uri("byggr", f"{sim.url}?allow_http=true"))
-        receipt = target.deliver(request)
-        again = target.deliver(request)
-        searches = [_search_keys(raw) for raw in sim.app.captured_requests if b"GetRelateradeArendenBy" in raw]
-        record = sim.app.cases[receipt.external_ref]
+    delivered = deliver_twice(request)
+    receipt, again, record = delivered.first, delivered.again, delivered.record
+    searches = [_search_keys(raw) for raw in delivered.requests if b"GetRelateradeArendenBy" in raw]
 
     assert (again.external_ref, again.created) == (receipt.external_ref, False)
     first, second = (fastighet.get("fnr") for _, fastighet in record.fastigheter())
