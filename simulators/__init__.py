@@ -26,8 +26,10 @@ from brygga_simulators.soap_server import SoapFault, SoapSimulator
 # name -> "module:Class", imported on demand so one simulator never pays for another.
 SIMULATORS: dict[str, str] = {
     "byggr": "brygga_simulators.byggr:ByggrSimulator",
+    "ecos": "brygga_simulators.ecos:EcosSimulator",
     "oep-callback": "brygga_simulators.oep_callback:OepCallbackSimulator",
     "property-register": "brygga_simulators.property_register:PropertyRegisterSimulator",
+    "work-order": "brygga_simulators.workorder:WorkOrderSimulator",
 }
 
 Simulator: TypeAlias = SoapSimulator | RestSimulator
