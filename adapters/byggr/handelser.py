@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from brygga_adapters.byggr.documents import VerifiedDocument
+from brygga_adapters.documents import VerifiedDocument
 
 
 @dataclass(frozen=True)

@@ -3,28 +3,18 @@
 ``brygga-ref:<extern_ref>`` marks the handelse that carries a submission's documents (on the v4 contract it is
 also the only way to find the case again). ``brygga-ref:<extern_ref>#<revision>`` marks an amendment's
 handelse. A marker is one whitespace-free token and is matched as a whole token: ``brygga-ref:X`` must not
-match ``brygga-ref:X#2`` or ``brygga-ref:X2``.
+match ``brygga-ref:X#2`` or ``brygga-ref:X2``. The text before an amendment's marker is
+``brygga_adapters.documents.amendment_note``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 from brygga_adapters.byggr.replies import ArendeSummary
 
 MARKER_PREFIX = "brygga-ref:"
 _WHITESPACE = re.compile(r"\s")
-
-# Canonical field names in an amendment, as the case officer reads them in ByggR; unknown names are shown as they are.
-_FIELD_LABELS = {
-    "parties": "parter",
-    "properties": "fastigheter",
-    "attachments": "bilagor",
-    "title": "rubrik",
-    "details": "ärendeuppgifter",
-    "details.bygglov": "uppgifter om åtgärden",
-}
 
 
 def _token(extern_ref: str) -> str:
@@ -46,11 +36,3 @@ def carries_marker(anteckning: str | None, marker: str) -> bool:
 
 def marked_handelse_exists(arende: ArendeSummary, marker: str) -> bool:
     return any(carries_marker(handelse.anteckning, marker) for handelse in arende.handelser)
-
-
-def amendment_note(marker: str, revision: int, changed_fields: Iterable[str]) -> str:
-    """The anteckning of an amendment's handelse: what changed (names, never values), then the marker."""
-    # The Swedish label for the case officer, the canonical name for whoever traces it back to the form.
-    labels = [f"{_FIELD_LABELS[name]} ({name})" if name in _FIELD_LABELS else name for name in changed_fields]
-    changed = f" Ändrade uppgifter: {', '.join(labels)}." if labels else ""
-    return f"Komplettering via e-tjänst, version {revision}.{changed}\n{marker}"

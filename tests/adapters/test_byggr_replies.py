@@ -18,7 +18,6 @@ from brygga.errors import TargetRejected, TargetUnavailable
 from brygga_adapters.byggr.contracts import V4, V8, arende_for, unsupported_fields, version_in_actions
 from brygga_adapters.byggr.markers import (
     amendment_marker,
-    amendment_note,
     carries_marker,
     creation_marker,
 )
@@ -31,6 +30,7 @@ from brygga_adapters.byggr.replies import (
     read_save_new_handelse,
     read_updated_arenden,
 )
+from brygga_adapters.documents import amendment_note
 from brygga_adapters.soap.raw import call_raw, reply_payload
 
 SC = "www.tekis.se/ServiceContract"

@@ -301,7 +301,7 @@ def test_a_document_that_is_gone_is_refused_without_its_name(
 
 
 def test_documents_are_verified_in_chunks(v8_target, canonical_case, store_document, make_request, monkeypatch):
-    from brygga_adapters.byggr import documents
+    from brygga_adapters import documents
 
     stored = store_document("Ritning.pdf", b"x" * (3 * documents.CHUNK_BYTES + 5))
     reads: list[int] = []
