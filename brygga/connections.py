@@ -19,6 +19,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from brygga.errors import ConfigError
 
 WEB_SCHEMES = ("http", "https")
+# Not a web endpoint, but named the same way: an SFTP server (brygga_adapters.sftp), Airflow's conn_type ``sftp``.
+SFTP_SCHEME = "sftp"
 # With no scheme anywhere in the fields, a connection means https: plain http must be said explicitly.
 DEFAULT_SCHEME = "https"
 
@@ -91,7 +93,7 @@ class Connection:
         """A connection from Airflow-style fields, read as Airflow's own HTTP connections read them.
 
         - scheme: the scheme the host carries (``https://byggr.kommun.local``), else ``schema`` when it is
-          http/https, else ``conn_type`` when it is http/https (the URI form ``https://host/path``), else https;
+          http/https, else ``conn_type`` when it is http/https/sftp (the URI form ``https://host/path``), else https;
         - host and port: the host field (which may carry a port) and the port field;
         - path: the ``path`` extra, else the path the host carries, else ``schema`` when it is not a scheme
           (an ``AIRFLOW_CONN_`` URI's path lands there, without its leading ``/``).
@@ -108,7 +110,8 @@ class Connection:
         }
         scheme = _agree(conn_id, "scheme", schemes)
         if not scheme:
-            scheme = conn_type.lower() if (conn_type or "").lower() in WEB_SCHEMES else DEFAULT_SCHEME
+            given = (conn_type or "").lower()
+            scheme = given if given in (*WEB_SCHEMES, SFTP_SCHEME) else DEFAULT_SCHEME
 
         paths = {
             "extra 'path'": _normalise_path(extras.pop("path", "")),
@@ -154,8 +157,8 @@ def _split_host(conn_id: str, host: str) -> _HostParts:
     except ValueError:
         raise InvalidConnection(f"connection {conn_id!r}: the port in field 'host' is not a number") from None
     scheme = parts.scheme.lower() if has_scheme else ""
-    if scheme and scheme not in WEB_SCHEMES:
-        raise InvalidConnection(f"connection {conn_id!r}: field 'host' carries a scheme other than http/https")
+    if scheme and scheme not in (*WEB_SCHEMES, SFTP_SCHEME):
+        raise InvalidConnection(f"connection {conn_id!r}: field 'host' carries a scheme other than http/https/sftp")
     return _HostParts(scheme, parts.hostname or "", port, parts.path)
 
 
