@@ -317,7 +317,10 @@ def route_summary(settings: Settings, route: Any) -> dict[str, Any]:
         "tenant": f"{route.tenant.name} ({route.tenant.kommunkod})",
         "source": _ref(route.source),
         "e-services": {settings.shown(path): compile_mapping(path).describe_accepts() for path in route.mappings},
-        "targets": {t.id: {"adapter": _ref(t), "case_types": {k: settings.shown(v) for k, v in t.mappings.items()}}
+        "targets": {t.id: {"adapter": _ref(t), "case_types": {k: settings.shown(v) for k, v in t.mappings.items()},
+                           **({"tenant": f"{t.tenant.name} ({t.tenant.kommunkod})"} if t.tenant else {}),
+                           **({"when": t.when} if t.when else {}),
+                           **({"archive": _ref(t.archive)} if t.archive else {})}
                     for t in route.targets},
         "without_case_system": list(route.without_case_system),
         "archive": _ref(route.archive),
@@ -349,6 +352,9 @@ def cmd_routes(args: argparse.Namespace) -> int:
         for target_id, target in summary["targets"].items():
             types = ", ".join(f"{k} -> {v}" for k, v in target["case_types"].items())
             print(f"  target:     {target_id}: {target['adapter']}: {types}")
+            for key in ("tenant", "when", "archive"):
+                if key in target:
+                    print(f"                {key}: {target[key]}")
         print(f"  archive:    {summary['archive']}")
         print(f"  notify:     {summary['notify']}")
     return 0
@@ -449,6 +455,29 @@ def _add_routes(sub: argparse._SubParsersAction) -> None:
     listing.set_defaults(func=cmd_routes)
 
 
+def cmd_adapters(args: argparse.Namespace) -> int:
+    from brygga import adapter_catalog
+
+    adapters = adapter_catalog.installed()
+    if args.json:
+        print(json.dumps([a.as_json() for a in adapters], ensure_ascii=False, indent=2, default=str))
+    else:
+        print(adapter_catalog.render(adapters), end="")
+    return 1 if any(a.error for a in adapters) else 0
+
+
+def _add_adapters(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("adapters", help="list the installed adapters and what each needs",
+                       description="Lists every adapter registered in the brygga.adapters entry-point group: what "
+                                   "it is (source, case target, archive target, ...), its config fields from its "
+                                   "config_spec and the connection fields it reads. Exit 1 when one cannot be "
+                                   "imported. docs/adapters.md describes the contract.")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="list the installed adapters")
+    listing.add_argument("--json", action="store_true", help="print JSON instead of text")
+    listing.set_defaults(func=cmd_adapters)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="brygga", description="Brygga: e-service submissions into case systems.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -460,6 +489,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_purge(sub)
     _add_routes(sub)
     _add_schemas(sub)
+    _add_adapters(sub)
     for plugin in entry_points(group=COMMAND_GROUP):
         plugin.load()(sub)
     return parser

@@ -32,6 +32,13 @@ class Tenant:
     kommunkod: str
     name: str
     organisationsnummer: str
+    values: dict[str, Any] = field(default_factory=dict)  # for shared mappings: context tenant.<key>
+
+    @property
+    def context(self) -> dict[str, Any]:
+        """What a mapping reads as ``context: tenant.<key>``."""
+        return {**self.values, "kommunkod": self.kommunkod, "name": self.name,
+                "organisationsnummer": self.organisationsnummer}
 
 
 @dataclass(frozen=True)
@@ -43,10 +50,29 @@ class AdapterRef:
 
 
 @dataclass(frozen=True)
+class ArchiveSpec(AdapterRef):
+    submission_agreement: str | None = None
+
+
+@dataclass(frozen=True)
 class TargetSpec(AdapterRef):
     id: str = ""
     # Case type -> the outbound mapping that decides how this target registers that type.
     mappings: dict[str, Path] = field(default_factory=dict)
+    tenant: Tenant | None = None  # another kommun's system in a shared service; None: the route's tenant
+    archive: ArchiveSpec | None = None  # that tenant's own e-archive
+    when: str | None = None  # a dotted canonical path that must have a value for the target to take the case
+
+    def takes(self, case: dict[str, Any]) -> bool:
+        """Content-based router: this target's case types, and its ``when`` condition on the case."""
+        if case.get("caseType") not in self.mappings:
+            return False
+        if self.when is None:
+            return True
+        value: Any = case
+        for key in self.when.split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        return value not in (None, "", [], {})
 
     @property
     def case_types(self) -> tuple[str, ...]:
@@ -125,11 +151,6 @@ def _notify_texts(file: Path, where: str, raw: dict[str, Any], targeted: set[str
 
 
 @dataclass(frozen=True)
-class ArchiveSpec(AdapterRef):
-    submission_agreement: str | None = None
-
-
-@dataclass(frozen=True)
 class Limits:
     max_file_bytes: int = 500 * 1024 * 1024
     max_attachment_bytes: int = 200 * 1024 * 1024
@@ -153,9 +174,9 @@ class Route:
     schedule: str | None = "*/1 * * * *"
     description: str = ""
 
-    def targets_for(self, case_type: str) -> list[TargetSpec]:
-        """Content-based router: the targets that take this case type."""
-        return [t for t in self.targets if case_type in t.case_types]
+    def targets_for(self, case: dict[str, Any]) -> list[TargetSpec]:
+        """Content-based router: the targets that take this case (by its type and their ``when``)."""
+        return [t for t in self.targets if t.takes(case)]
 
     def has_case_system(self, case_type: str) -> bool:
         """False when the case type goes to the archive and the resident only (by design, not by mistake)."""
@@ -163,8 +184,23 @@ class Route:
 
     @property
     def mapping_context(self) -> dict[str, Any]:
-        tenant = {"kommunkod": self.tenant.kommunkod, "name": self.tenant.name}
-        return {"tenant": tenant, "route": self.id}
+        return {"tenant": self.tenant.context, "route": self.id}
+
+    def tenant_of(self, target: TargetSpec) -> Tenant:
+        return target.tenant or self.tenant
+
+    def target_context(self, target: TargetSpec) -> dict[str, Any]:
+        """An outbound mapping's context: the tenant the target works for, so tenants share one mapping."""
+        return {"tenant": self.tenant_of(target).context, "route": self.id}
+
+    @property
+    def tenants(self) -> list[Tenant]:
+        """The route's tenant, then each other tenant its targets work for."""
+        found = [self.tenant]
+        for target in self.targets:
+            if target.tenant is not None and target.tenant not in found:
+                found.append(target.tenant)
+        return found
 
 
 def routes_accepting(routes: list[Route], eservice: Any, mapping_at: Any, besides: str | None) -> list[str]:
@@ -174,7 +210,12 @@ def routes_accepting(routes: list[Route], eservice: Any, mapping_at: Any, beside
             and any((m := mapping_at(path)) is not None and m.accepts(eservice) for path in route.mappings)]
 
 
-def no_target_reason(route: Route, case_type: str) -> str:
+def no_target_reason(route: Route, case: dict[str, Any]) -> str:
+    case_type = case.get("caseType")
+    conditional = [f"{t.id} (when {t.when})" for t in route.targets if case_type in t.case_types and t.when]
+    if conditional:
+        return (f"route {route.id} has no target for this {case_type} case: its targets for {case_type} take a case "
+                f"only when the path has a value: {', '.join(conditional)}")
     taken = sorted({t for target in route.targets for t in target.case_types})
     return f"route {route.id} has no target for case type {case_type} (its targets take: {', '.join(taken)})"
 
@@ -259,6 +300,10 @@ def _schema_problem(file: Path, error: jsonschema.ValidationError) -> str:
             return f"{file}: {where}: {'; '.join(replaced)} (rule: additionalProperties)"
     if error.validator == "oneOf":  # the library's "is not valid under any of the given schemas" helps nobody
         message = _one_of_keys(error.instance, error.validator_value) if isinstance(error.instance, dict) else None
+        depth = len(error.absolute_path)
+        of_its_kind = [e for e in error.context or () if e.validator != "type" and len(e.absolute_path) > depth]
+        if message is None and of_its_kind:  # an id or an object: a field inside the object branch tells
+            return _schema_problem(file, min(of_its_kind, key=lambda e: list(e.absolute_path)))
         if message is None and error.schema.get("description"):
             message = f"expected {error.schema['description'][0].lower()}{error.schema['description'][1:]}"
         if message:
@@ -266,11 +311,45 @@ def _schema_problem(file: Path, error: jsonschema.ValidationError) -> str:
     return f"{file}: {where}: {error.message} (rule: {error.validator})"
 
 
+def _tenant(raw: dict[str, Any]) -> Tenant:
+    return Tenant(raw["kommunkod"], raw["name"], raw["organisationsnummer"], dict(raw.get("values", {})))
+
+
+def _tenant_named(file: Path, where: str, tenants: dict[str, Tenant], ref: str | dict[str, Any]) -> Tenant:
+    if isinstance(ref, dict):
+        return _tenant(ref)
+    if ref not in tenants:
+        known = ", ".join(sorted(tenants)) or "none (add a top-level tenants: section)"
+        raise ConfigError(f"{file}: {where}: no tenant with id {ref!r}; known: {known}")
+    return tenants[ref]
+
+
+def _archive(file: Path, where: str, raw: dict[str, Any], retry: RetryPolicy) -> ArchiveSpec:
+    _check_adapter(file, where, raw)
+    return ArchiveSpec(raw["adapter"], raw.get("connection"), raw.get("config", {}),
+                       retry=retry.merged(raw.get("retry")), submission_agreement=raw.get("submission_agreement"))
+
+
+def _target(file: Path, where: str, mappings_dir: Path, raw: dict[str, Any], retry: RetryPolicy,
+            tenants: dict[str, Tenant]) -> TargetSpec:
+    _check_adapter(file, where, raw)
+    tenant = _tenant_named(file, f"{where}/tenant", tenants, raw["tenant"]) if "tenant" in raw else None
+    if "archive" in raw and tenant is None:
+        raise ConfigError(f"{file}: {where}/archive: a target's own archive is its tenant's; give the target a "
+                          "tenant, or use the route's archive")
+    return TargetSpec(adapter=raw["adapter"], connection=raw.get("connection"), config=raw.get("config", {}),
+                      retry=retry.merged(raw.get("retry")), id=raw["id"],
+                      mappings=_target_mappings(file, where, mappings_dir, raw), tenant=tenant,
+                      archive=_archive(file, f"{where}/archive", raw["archive"], retry) if "archive" in raw else None,
+                      when=raw.get("when"))
+
+
 def parse_routes(document: Any, *, file: Path, mappings_dir: Path) -> list[Route]:
     errors = sorted(_routes_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
     if errors:
         lines = [_schema_problem(file, e) for e in errors]
         raise ConfigError("invalid routes file:\n  " + "\n  ".join(lines))
+    tenants = {key: _tenant(raw) for key, raw in document.get("tenants", {}).items()}
     routes: list[Route] = []
     seen: set[str] = set()
     for i, raw in enumerate(document["routes"]):
@@ -280,12 +359,13 @@ def parse_routes(document: Any, *, file: Path, mappings_dir: Path) -> list[Route
         seen.add(raw["id"])
         _check_adapter(file, f"{where}/source", raw["source"])
         retry = RetryPolicy().merged(raw.get("retry"))
-        targets = []
-        for j, t in enumerate(raw.get("targets", [])):
-            _check_adapter(file, f"{where}/targets/{j}", t)
-            targets.append(TargetSpec(adapter=t["adapter"], connection=t.get("connection"),
-                                      config=t.get("config", {}), retry=retry.merged(t.get("retry")), id=t["id"],
-                                      mappings=_target_mappings(file, f"{where}/targets/{j}", mappings_dir, t)))
+        tenant = _tenant_named(file, f"{where}/tenant", tenants, raw["tenant"])
+        targets = [_target(file, f"{where}/targets/{j}", mappings_dir, t, retry, tenants)
+                   for j, t in enumerate(raw.get("targets", []))]
+        target_ids = [t.id for t in targets]
+        twice = sorted({i for i in target_ids if target_ids.count(i) > 1})
+        if twice:
+            raise ConfigError(f"{file}: {where}/targets: target id {twice[0]!r} is used twice")
         without_case_system = set(raw.get("without_case_system", []))
         both = sorted(without_case_system & {t for target in targets for t in target.case_types})
         if both:
@@ -293,11 +373,7 @@ def parse_routes(document: Any, *, file: Path, mappings_dir: Path) -> list[Route
                               "one of them")
         archive = notify = property_lookup = None
         if "archive" in raw:
-            a = raw["archive"]
-            _check_adapter(file, f"{where}/archive", a)
-            archive = ArchiveSpec(a["adapter"], a.get("connection"), a.get("config", {}),
-                                  retry=retry.merged(a.get("retry")),
-                                  submission_agreement=a.get("submission_agreement"))
+            archive = _archive(file, f"{where}/archive", raw["archive"], retry)
         if "notify" in raw:
             n = raw["notify"]
             _check_adapter(file, f"{where}/notify", n)
@@ -311,7 +387,7 @@ def parse_routes(document: Any, *, file: Path, mappings_dir: Path) -> list[Route
             property_lookup = AdapterRef(lookup["adapter"], lookup.get("connection"), lookup.get("config", {}),
                                          retry=retry.merged(lookup.get("retry")))
         routes.append(Route(
-            id=raw["id"], tenant=Tenant(**raw["tenant"]), description=raw.get("description", ""),
+            id=raw["id"], tenant=tenant, description=raw.get("description", ""),
             source=AdapterRef(raw["source"]["adapter"], raw["source"].get("connection"),
                               raw["source"].get("config", {})),
             mappings=_inbound_mappings(file, where, mappings_dir, raw),

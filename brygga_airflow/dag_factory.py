@@ -38,7 +38,7 @@ def build_route_dag(route: Route):  # type: ignore[no-untyped-def]
     retry = {"retries": 2, "retry_delay": timedelta(seconds=30)}
 
     @dag(dag_id=dag_id_for(route), schedule=route.schedule, start_date=datetime(2026, 1, 1), catchup=False,
-         max_active_runs=1, tags=["brygga", route.tenant.kommunkod], default_args=retry,
+         max_active_runs=1, tags=["brygga", *(t.kommunkod for t in route.tenants)], default_args=retry,
          doc_md=f"Brygga route `{route_id}` for {route.tenant.name}. {route.description}")
     def route_dag() -> None:
         @task

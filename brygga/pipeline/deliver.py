@@ -66,14 +66,14 @@ def _base(ctx: PipelineContext, earlier: list[Submission], target: TargetSpec) -
 
 def _request(ctx: PipelineContext, submission: Submission, case: dict[str, Any], target: TargetSpec,
              base: _Base | None) -> DeliveryRequest:
-    tenant = ctx.route.tenant.kommunkod
+    tenant = ctx.route.tenant_of(target).kommunkod
     key = idempotency_key(case, tenant, target.id, submission.revision or 1, submission.content_fingerprint)
     amendment, attachments = None, case.get("attachments", [])
     if base is not None:
         amendment = Amendment(external_ref=base.external_ref, revision=submission.revision or 1,
                               changed_fields=changed_fields(base.delivered_cases[-1], case))
         attachments = new_attachments(base.delivered_cases, case)
-    payload = ctx.mapping(target.mapping_for(case["caseType"])).run(case, context=ctx.route.mapping_context)
+    payload = ctx.mapping(target.mapping_for(case["caseType"])).run(case, context=ctx.route.target_context(target))
     return DeliveryRequest(submission_id=submission.id, idempotency_key=key, extern_ref=extern_ref(case, tenant),
                            payload=payload, case=case, documents=stored_documents(ctx, attachments),
                            amendment=amendment)
@@ -140,9 +140,9 @@ def deliver(ctx: PipelineContext, ids: list[str]) -> list[str]:
             if not ctx.route.has_case_system(case["caseType"]):
                 _pass_without_target(ctx, step, sid, case["caseType"], earlier, done)
                 continue
-            targets = ctx.route.targets_for(case["caseType"])
+            targets = ctx.route.targets_for(case)
             if not targets:  # the routes file changed since translate let it through
-                step.quarantine([no_target_reason(ctx.route, case["caseType"])])
+                step.quarantine([no_target_reason(ctx.route, case)])
                 continue
             bases = [_base(ctx, earlier, target) for target in targets]
             refs: list[str] = []

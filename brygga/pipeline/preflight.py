@@ -26,9 +26,10 @@ def _adapter_problems(ref: AdapterRef, case: dict[str, Any], payload: dict[str, 
 def preflight(ctx: PipelineContext, case: dict[str, Any]) -> list[str]:
     """Readable problems, each naming the target; empty when every routed target would take the case."""
     problems: list[str] = []
-    for target in ctx.route.targets_for(case["caseType"]):
+    for target in ctx.route.targets_for(case):
         try:
-            payload = ctx.mapping(target.mapping_for(case["caseType"])).run(case, context=ctx.route.mapping_context)
+            payload = ctx.mapping(target.mapping_for(case["caseType"])).run(case,
+                                                                            context=ctx.route.target_context(target))
         except MappingFailed as failed:
             problems += [f"target {target.id}: {problem}" for problem in failed.problems]
             continue

@@ -74,8 +74,8 @@ def translate(ctx: PipelineContext, ids: list[str]) -> list[str]:
             if case is None:
                 continue
             case_type = case["caseType"]
-            if ctx.route.has_case_system(case_type) and not ctx.route.targets_for(case_type):
-                step.quarantine([no_target_reason(ctx.route, case_type)])
+            if ctx.route.has_case_system(case_type) and not ctx.route.targets_for(case):
+                step.quarantine([no_target_reason(ctx.route, case)])
                 continue
             # What the resident sent decides the version, not what a register later adds to it.
             content = fingerprint(case)

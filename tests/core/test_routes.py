@@ -34,9 +34,10 @@ def _parse(doc, mappings):
 
 def test_valid_routes_parse_and_route_by_case_type(mappings):
     (route,) = _parse(VALID, mappings)
-    assert [t.id for t in route.targets_for("bygglov")] == ["byggr"]
-    assert route.targets_for("felanmalan") == []
-    assert route.mapping_context["tenant"] == {"kommunkod": "1881", "name": "Kumla kommun"}
+    assert [t.id for t in route.targets_for({"caseType": "bygglov"})] == ["byggr"]
+    assert route.targets_for({"caseType": "felanmalan"}) == []
+    assert route.mapping_context["tenant"] == {"kommunkod": "1881", "name": "Kumla kommun",
+                                               "organisationsnummer": "212000-1819"}
     assert route.notify is not None and "{diarienummer}" in route.notify.message
 
 
@@ -98,7 +99,7 @@ def test_a_route_takes_several_inbound_mappings_and_a_target_one_mapping_per_cas
     route["targets"][0]["mappings"] = {"bygglov": "out.yaml", "attefall": "anm.yaml"}
     (parsed,) = _parse(doc, mappings)
     assert [p.name for p in parsed.mappings] == ["in.yaml", "attefall.yaml"]
-    (byggr,) = parsed.targets_for("attefall")
+    (byggr,) = parsed.targets_for({"caseType": "attefall"})
     assert byggr.case_types == ("bygglov", "attefall")
     assert byggr.mapping_for("attefall").name == "anm.yaml" and byggr.mapping_for("bygglov").name == "out.yaml"
 
@@ -107,7 +108,7 @@ def test_a_route_without_targets_archives_and_notifies_without_a_diarienummer(ma
     doc = copy.deepcopy(VALID)
     del doc["routes"][0]["targets"]
     (route,) = _parse(doc, mappings)
-    assert route.targets == () and route.targets_for("bygglov") == []
+    assert route.targets == () and route.targets_for({"caseType": "bygglov"}) == []
     assert route.notify is not None
     assert "{" not in route.notify.message + route.notify.amendment_message
 
