@@ -22,7 +22,7 @@ def test_routes_list_shows_every_route_with_its_e_services_targets_and_schedule(
     routes = {r["route"]: r for r in json.loads(capsys.readouterr().out)}
     assert set(routes) == {"kumla-bygglov", "kumla-felanmalan", "kumla-varmepump"}
     bygglov = routes["kumla-bygglov"]
-    assert bygglov["e-services"] == {"mappings/open-eplatform/bygglov.yaml": "FamilyID 412",
+    assert bygglov["e-services"] == {"mappings/open-eplatform/bygglov.yaml": "FamilyID 412; or FamilyID 640",
                                      "mappings/open-eplatform/attefall.yaml": "FamilyID 127"}
     assert bygglov["targets"] == {"byggr": {"adapter": "byggr (connection byggr_kumla)", "case_types": {
         "bygglov": "mappings/byggr/bygglov.yaml", "attefall": "mappings/byggr/attefall.yaml"}}}

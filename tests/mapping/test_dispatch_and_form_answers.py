@@ -223,7 +223,7 @@ def test_run_refuses_another_e_service_before_any_rule(tmp_path: Path) -> None:
     with pytest.raises(NotAccepted) as exc:
         m.run(TESTDATA / "attefall-127.xml")
     assert str(exc.value) == ("mapping bygglov.yaml does not accept Open ePlatform FamilyID 127, FlowID 2290, "
-                              "version 1 (Anmälan om attefallsåtgärd); it accepts FamilyID 412")
+                              "version 1 (Anmälan om attefallsåtgärd); it accepts FamilyID 412; or FamilyID 640")
 
 
 # --- formAnswers --------------------------------------------------------------------------------------------------
