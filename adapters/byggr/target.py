@@ -25,10 +25,11 @@ from brygga.plugins import Amendment, DeliveryReceipt, DeliveryRequest, configur
 from brygga_adapters.byggr import preflight as preflight_rules
 from brygga_adapters.byggr.calls import ByggrCalls
 from brygga_adapters.byggr.contracts import CONTRACTS, DEFAULT_CONTRACT, arende_for, contract_named, version_in_actions
-from brygga_adapters.byggr.documents import VerifiedDocument, verify_all
 from brygga_adapters.byggr.handelser import HandelseSpec, handelse, handlingar
-from brygga_adapters.byggr.markers import amendment_marker, amendment_note, creation_marker, marked_handelse_exists
+from brygga_adapters.byggr.markers import amendment_marker, creation_marker, marked_handelse_exists
 from brygga_adapters.byggr.payload import FastighetKey, fastighet_keys
+from brygga_adapters.documents import VerifiedDocument, amendment_note, verify_all
+from brygga_adapters.http.fields import soap_connection_fields
 from brygga_adapters.soap import soap_service
 
 log = logging.getLogger("brygga.adapters.byggr")
@@ -79,7 +80,8 @@ CONFIG_SPEC: dict[str, Any] = {
             "default": "BIL",
             "description": "Handling type code (typ) given to each attached document, e.g. ANS or BIL.",
         },
-        "handling_status": {"type": "string", "default": "Inkommen"},
+        "handling_status": {"type": "string", "default": "Inkommen",
+                            "description": "Status given to each attached document (handling), e.g. Inkommen."},
         "ankomststampla_handlingar": {
             "type": "boolean",
             "default": True,
@@ -93,6 +95,9 @@ class ByggrTarget:
     """``CaseTarget`` for ByggR's ArendeExportWS. Endpoint and credentials come from the connection."""
 
     config_spec: ClassVar[dict[str, Any]] = CONFIG_SPEC
+    # What the connection holds (README.md, "Connection"; docs/connections.md): `brygga adapters list` shows it.
+    connection_fields: ClassVar[dict[str, str]] = soap_connection_fields(
+        system="ArendeExportWS", path="/TekisArende/ArendeExportWS.svc", account="the ByggR integration user")
 
     def __init__(self, config: dict[str, Any], connection: Connection | None) -> None:
         if connection is None:

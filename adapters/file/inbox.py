@@ -40,7 +40,8 @@ class FileInboxSource:
         "required": ["path"],
         "properties": {
             "path": {"type": "string", "description": "Inbox folder; relative to BRYGGA_HOME."},
-            "pattern": {"type": "string", "default": "*.xml"},
+            "pattern": {"type": "string", "default": "*.xml",
+                        "description": "Glob the file names must match; other files are left where they are."},
         },
     }
 

@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 from brygga.connections import Connection
 from brygga.errors import ConfigError, TargetRejected
 from brygga.plugins import CallProgress, NothingSentYet, StatusUpdate, configure
+from brygga_adapters.http.fields import soap_connection_fields
 from brygga_adapters.oep_callback.flow_instance import FLOW_INSTANCE_RULE, flow_instance_id, source_reference_problems
 from brygga_adapters.oep_callback.variants import VARIANTS, check_wsdl_fits, integration_message
 from brygga_adapters.soap import SoapService, soap_service
@@ -73,8 +74,11 @@ CONFIG_SPEC: dict[str, Any] = {
             "description": "addMessage's readReceiptEnabled. The sundsvall variant always sends it; upstream sends it "
             "only when true.",
         },
-        "add_message": {"type": "boolean", "default": True},
-        "confirm_delivery": {"type": "boolean", "default": True},
+        "add_message": {"type": "boolean", "default": True,
+                        "description": "Send the route's message to the resident (addMessage) with the status."},
+        "confirm_delivery": {"type": "boolean", "default": True,
+                             "description": "Tell Open ePlatform the case's reference in the case system "
+                                            "(confirmDelivery) once there is one."},
     },
 }
 
@@ -91,6 +95,9 @@ class OepCallbackNotifier:
     """``StatusNotifier`` for Open ePlatform. Endpoint and credentials come from the connection."""
 
     config_spec: ClassVar[dict[str, Any]] = CONFIG_SPEC
+    connection_fields: ClassVar[dict[str, str]] = soap_connection_fields(
+        system="IntegrationCallback", path="/api/integrationcallback/v1",
+        account="the integration user Open ePlatform gave Brygga")
 
     def __init__(self, config: dict[str, Any], connection: Connection | None) -> None:
         if connection is None:

@@ -10,6 +10,7 @@ from brygga.connections import Connection
 from brygga.errors import ConfigError, TargetRejected
 from brygga.plugins import PropertyRecord, configure
 from brygga_adapters.http import build_session, check_url, endpoint_url, timeouts
+from brygga_adapters.http.fields import http_connection_fields
 from brygga_adapters.property_register.answer import AnswerShape, hits, normalise, pick
 from brygga_adapters.property_register.cache import answers, session_for
 from brygga_adapters.property_register.config import CONFIG_SPEC, check_config
@@ -22,6 +23,8 @@ class PropertyRegisterLookup:
     """fastighetsbeteckning -> fastighetsnyckel (FNR) and object identity. Endpoint and secrets from the connection."""
 
     config_spec: ClassVar[dict[str, Any]] = CONFIG_SPEC
+    connection_fields: ClassVar[dict[str, str]] = http_connection_fields(
+        system="property register API", path="/fastighet/v1", account="the API user or OAuth2 client id")
 
     def __init__(self, config: dict[str, Any], connection: Connection | None) -> None:
         if connection is None:
