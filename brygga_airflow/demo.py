@@ -8,26 +8,60 @@ ByggR-like case system, then the e-archive and Mina sidor. It prints a trace per
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from brygga.errors import ConfigError
 from brygga.resources import resource
 from brygga.settings import default_home
-from brygga_airflow.run import RouteRun, as_json, check_files, print_airflow, print_summary, print_trace, run_route
+from brygga_airflow.run import (
+    RouteRun,
+    check_files,
+    print_airflow,
+    print_summary,
+    print_trace,
+    run_report,
+    run_route,
+)
 
 DEMO_ROUTE = "kumla-bygglov"
-SAMPLES = resource("samples", "open-eplatform")
+SAMPLES = resource("samples")
 # The person's application twice shows the idempotent intake; the attefall anmälan, in both encodings, is another
 # e-service through the same inbox; the last two show quarantine.
 DEFAULT_SAMPLES = ("bygglov-person.xml", "bygglov-person.xml", "bygglov-organisation.xml", "attefall-utf8.xml",
                    "attefall-latin1.xml", "bygglov-malformed.xml", "bygglov-bad-personnummer.xml")
 
 
+@dataclass(frozen=True)
+class Stop:
+    """One route of the tour: what it shows, and the bundled samples it runs."""
+
+    route: str
+    shows: str
+    samples: tuple[str, ...]
+
+
+TOUR = (
+    Stop(DEMO_ROUTE, "two e-services through one inbox into ByggR (SOAP); idempotent intake; quarantine",
+         tuple(f"open-eplatform/{name}" for name in DEFAULT_SAMPLES)),
+    Stop("kumla-felanmalan", "felanmälan into the work-order system (REST, OAuth2 client credentials)",
+         ("open-eplatform/felanmalan-gatlykta.xml",)),
+    Stop("kumla-varmepump", "anmälan om värmepump into Ecos (SOAP, MinutMiljoService)",
+         ("open-eplatform/varmepump-bergvarme.xml",)),
+    Stop("kumla-felanmalan-webhook", "a felanmälan pushed as signed JSON to the webhook intake",
+         ("webhook/felanmalan-gatlykta.json",)),
+    Stop("cesam-bygga-hus", "one life event across two kommuner: taken in over SFTP, a bygglov in Kinda and a VA "
+         "connection in Ydre, Ydre's package to its e-archive over SFTP",
+         ("open-eplatform/bygga-hus-va.xml",)),
+)
+
+
 def default_samples() -> list[Path]:
-    return [SAMPLES / name for name in DEFAULT_SAMPLES]
+    return [SAMPLES / name for name in TOUR[0].samples]
 
 
 # The demo runs the bundled routes on a ledger of its own, whatever the shell has set up for real work.
@@ -49,43 +83,51 @@ def _prepare_environment(var: Path) -> Path:
     return brygga_home
 
 
-def run_demo(files: list[Path], *, var: Path | None = None, byggr_fault_plan: str | None = None) -> RouteRun:
-    """Run the demo route's DAG once over ``files`` on simulators. ``byggr_fault_plan`` (JSON, see
-    brygga_simulators.faults) makes the case system fail, to see how a fault shows."""
+def run_demo(files: list[Path], *, var: Path | None = None, byggr_fault_plan: str | None = None) -> list[RouteRun]:
+    """Run the tour on simulators: every stop's route DAG once over its samples; or, with ``files``, the main route
+    over those. ``byggr_fault_plan`` (JSON, see brygga_simulators.faults) makes ByggR fail, to see how a fault shows."""
     _prepare_environment(var or Path(os.environ.get("BRYGGA_VAR") or default_home()))
     plans = {"byggr": byggr_fault_plan} if byggr_fault_plan else None
-    return run_route(DEMO_ROUTE, files, simulators=True, fault_plans=plans)
+    if files:
+        return [run_route(DEMO_ROUTE, files, simulators=True, fault_plans=plans)]
+    return [run_route(stop.route, [SAMPLES / name for name in stop.samples], simulators=True, fault_plans=plans)
+            for stop in TOUR]
 
 
 def main(files: list[str], json_output: bool, byggr_fault_plan: str | None = None) -> int:
     try:
-        paths = check_files(files) if files else default_samples()
+        paths = check_files(files)
     except FileNotFoundError as exc:
         print(f"brygga demo: {exc}", file=sys.stderr)
         return 2
     if not json_output:
-        print(f"Brygga demo: route {DEMO_ROUTE!r}, {len(paths)} file(s), Airflow dag.test() on SQLite ...")
+        what = f"route {DEMO_ROUTE!r}, {len(paths)} file(s)" if paths else f"{len(TOUR)} routes"
+        print(f"Brygga demo: {what}, Airflow dag.test() on SQLite, every outside system simulated ...", flush=True)
     try:
-        run = run_demo(paths, byggr_fault_plan=byggr_fault_plan)
+        runs = run_demo(paths, byggr_fault_plan=byggr_fault_plan)
     except ConfigError as exc:
         print(f"brygga demo: {exc}", file=sys.stderr)
         return 2
     if json_output:
-        print(as_json(run))
-    else:
+        print(json.dumps({"runs": [run_report(run) for run in runs]}, ensure_ascii=False, indent=2))
+        return 0
+    shows = {stop.route: stop.shows for stop in TOUR}
+    for run in runs:
+        print(f"\n=== {run.route.id}: {shows.get(run.route.id, 'the files given')}")
         print_trace(run)
         print_airflow(run)
-        print_summary(run, f"{os.environ['BRYGGA_HOME']}/ledger.sqlite")
+    print_summary(runs, f"{os.environ['BRYGGA_HOME']}/ledger.sqlite")
     return 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Adds `brygga demo` to the core CLI through the `brygga.commands` entry point."""
-    p = subparsers.add_parser("demo", help="run the demo route's DAG end to end on SQLite and local simulators")
+    p = subparsers.add_parser("demo", help="run the bundled routes' DAGs end to end on SQLite and local simulators")
     p.add_argument("--json", action="store_true",
-                   help="print a JSON object (the route, the Airflow run, one entry per file) instead of a trace")
+                   help="print a JSON object (per route: the Airflow run, one entry per file) instead of a trace")
     p.add_argument("--byggr-fault-plan", metavar="JSON",
                    help="make the ByggR simulator fail, e.g. '[{\"action\": \"http_status\", \"status\": 503}]' "
                         "(rules: brygga_simulators.faults), to see how a failing target shows in Airflow")
-    p.add_argument("files", nargs="*", help="Open ePlatform FlowInstance files (default: the bundled samples)")
+    p.add_argument("files", nargs="*", help="Open ePlatform FlowInstance files for the kumla-bygglov route (default: "
+                                            "the tour of every bundled route with its samples)")
     p.set_defaults(func=lambda args: main(args.files, args.json, args.byggr_fault_plan))

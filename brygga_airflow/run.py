@@ -85,6 +85,7 @@ def _output_to(log_file: Path) -> Iterator[None]:
 def remote_refs(route: Route) -> list[tuple[str, AdapterRef]]:
     """What the route calls over a connection, named as in the routes file."""
     refs: list[tuple[str, AdapterRef | None]] = [(f"target {t.id}", t) for t in route.targets]
+    refs += [(f"archive of target {t.id}", t.archive) for t in route.targets]
     refs += [("notify", route.notify), ("property_lookup", route.property_lookup), ("archive", route.archive),
              ("source", route.source)]
     return [(what, ref) for what, ref in refs if ref is not None and ref.connection]
@@ -95,9 +96,12 @@ def connection_env(conn_id: str) -> str:
 
 
 @contextlib.contextmanager
-def route_simulators(route: Route, fault_plans: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
-    """Start a simulator for every connection the route uses and point the connection at it. By adapter name."""
-    from brygga_simulators import SIMULATORS, start_simulator
+def route_simulators(route: Route, workdir: Path,
+                     fault_plans: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
+    """Start a stand-in for every connection the route uses and point the connection at it, chosen by the adapter
+    that uses it (brygga_simulators.connections). ``fault_plans`` are by simulator name."""
+    from brygga_simulators import SIMULATORS
+    from brygga_simulators.connections import simulate, simulator_name
 
     fault_plans = fault_plans or {}
     unknown = sorted(set(fault_plans) - set(SIMULATORS))
@@ -106,18 +110,18 @@ def route_simulators(route: Route, fault_plans: dict[str, str] | None = None) ->
     started: dict[str, Any] = {}
     with contextlib.ExitStack() as stack:
         for what, ref in remote_refs(route):
-            if ref.adapter not in SIMULATORS:
+            name = simulator_name(ref.adapter)
+            if name is None:
                 raise ConfigError(f"route {route.id}: {what} uses adapter {ref.adapter}, which has no simulator; "
                                   f"configure connection {ref.connection} instead of --simulators")
             if ref.connection in started:
                 continue
-            options = {"fault_plan": fault_plans[ref.adapter]} if ref.adapter in fault_plans else {}
-            sim = stack.enter_context(start_simulator(ref.adapter, **options))
-            name = connection_env(ref.connection)
-            stack.callback(_restore, name, os.environ.get(name))  # a connection of the user's own comes back
-            # Local simulators speak plain HTTP, which a connection must allow explicitly.
-            os.environ[name] = f"{sim.url}?allow_http=true"
-            started[ref.connection] = sim
+            simulated = stack.enter_context(simulate(ref.adapter, workdir / str(ref.connection),
+                                                     fault_plans.get(name)))
+            env = connection_env(str(ref.connection))
+            stack.callback(_restore, env, os.environ.get(env))  # a connection of the user's own comes back
+            os.environ[env] = simulated.uri
+            started[str(ref.connection)] = simulated
         yield started
 
 
@@ -164,16 +168,42 @@ def _result(ctx: Any, route: Route, path: Path) -> dict[str, Any]:
     }
 
 
-def find_route(settings: Settings, route_id: str, files: list[Path]) -> Route:
+# Sources that files given to `brygga run` can be handed to: dropped in the inbox, posted to the webhook, or put
+# on the (simulated) SFTP server.
+HANDS_IN = {"file-inbox": "", "webhook": "", "sftp-inbox": " (with --simulators)"}
+
+
+def find_route(settings: Settings, route_id: str, files: list[Path], *, simulators: bool = False) -> Route:
     """The route, when it exists and can take the files given."""
     routes = {r.id: r for r in load_routes(settings.routes_file, settings.mappings_dir)}
     if route_id not in routes:
         raise ConfigError(f"{settings.routes_file}: no route {route_id}; known: {', '.join(sorted(routes))}")
     route = routes[route_id]
-    if files and route.source.adapter != "file-inbox":
-        raise ConfigError(f"route {route_id} takes submissions from {route.source.adapter}, not from files given "
-                          "here; run it without files")
+    adapter = route.source.adapter
+    if files and (adapter not in HANDS_IN or (adapter == "sftp-inbox" and not simulators)):
+        can = ", ".join(name + note for name, note in HANDS_IN.items())
+        raise ConfigError(f"route {route_id} takes submissions from {adapter}, which files given here cannot be "
+                          f"handed to (only {can}); run it without files")
     return route
+
+
+def _hand_in(settings: Settings, route: Route, files: list[Path], started: dict[str, Any]) -> None:
+    """Give the files to the route's source the way they would arrive: in the inbox folder, on the partner's SFTP
+    server, or pushed to the webhook intake, signed with the connection's secret."""
+    adapter = route.source.adapter
+    if adapter == "webhook":
+        from brygga_airflow.webhook_push import push_files
+
+        push_files(route, files)
+        return
+    if adapter == "sftp-inbox":
+        inbox = started[str(route.source.connection)].running.root / route.source.config.get("path", "")
+    else:
+        inbox = settings.home / route.source.config.get("path", "")
+    inbox.mkdir(parents=True, exist_ok=True)
+    for i, path in enumerate(files):
+        # Each file gets its own name, so the same file twice really arrives twice.
+        shutil.copyfile(path, inbox / f"{i:03d}-{path.name}")
 
 
 def run_route(route_id: str, files: list[Path], *, simulators: bool = False,
@@ -181,7 +211,7 @@ def run_route(route_id: str, files: list[Path], *, simulators: bool = False,
     """Copy ``files`` into the route's inbox and run the route's DAG once with ``dag.test()``."""
     settings = Settings.from_env()
     airflow_home = use_airflow_home(settings.home / "airflow")
-    route = find_route(settings, route_id, files)
+    route = find_route(settings, route_id, files, simulators=simulators)
     settings.ensure_dirs()
     migrate_airflow_db(airflow_home)
 
@@ -189,23 +219,20 @@ def run_route(route_id: str, files: list[Path], *, simulators: bool = False,
     from brygga_airflow.dag_factory import build_route_dag
 
     log_file = settings.home / "airflow-run.log"
-    with route_simulators(route, fault_plans) if simulators else contextlib.nullcontext({}) as started:
-        inbox = settings.home / route.source.config.get("path", "")
-        for i, path in enumerate(files):
-            inbox.mkdir(parents=True, exist_ok=True)
-            # Each file gets its own inbox name, so the same file twice really arrives twice.
-            shutil.copyfile(path, inbox / f"{i:03d}-{path.name}")
+    stand_ins = settings.home / "simulated"
+    with route_simulators(route, stand_ins, fault_plans) if simulators else contextlib.nullcontext({}) as started:
+        _hand_in(settings, route, files, started)
         dag = build_route_dag(route)
         with _output_to(log_file):
             airflow = _airflow_outcome(dag, dag.test())
         ctx = PipelineContext.for_route(route_id, settings=settings)
         results = [_result(ctx, route, path) for path in files]
         # What the resident saw, when the status callback is a simulator here.
-        callback = started.get(route.notify.connection) if route.notify is not None else None
+        callback = started.get(str(route.notify.connection)) if route.notify is not None else None
         for result in results:
             if callback is not None and "submission_id" in result:
                 reference = ctx.ledger.get(result["submission_id"]).source_reference
-                result["callback_calls"] = [c.operation for c in callback.app.calls
+                result["callback_calls"] = [c.operation for c in callback.running.app.calls
                                             if str(c.fields.get("flowInstanceID")) == reference]
     return RouteRun(route, results, airflow, log_file)
 
@@ -245,10 +272,11 @@ def print_airflow(run: RouteRun) -> None:
               f"{run.log_file}")
 
 
-def print_summary(run: RouteRun, ledger_hint: str) -> None:
-    counts = Counter(r["state"] for r in run.results)
+def print_summary(runs: list[RouteRun], ledger_hint: str) -> None:
+    counts = Counter(r["state"] for run in runs for r in run.results)
     states = ", ".join(f"{n} {state}" for state, n in counts.items()) or "nothing"
-    print(f"\n{states}; {len(run.results)} file(s). Ledger: {ledger_hint}")
+    files = sum(len(run.results) for run in runs)
+    print(f"\n{states}; {files} file(s). Ledger: {ledger_hint}")
 
 
 def ledger_shown(database_url: str) -> str:
@@ -257,10 +285,14 @@ def ledger_shown(database_url: str) -> str:
     return make_url(database_url).render_as_string(hide_password=True)
 
 
-def as_json(run: RouteRun) -> str:
+def run_report(run: RouteRun) -> dict[str, Any]:
     public = ("file", "state", "case_type", "diarienummer", "archive_package", "reasons")
     files = [{k: r.get(k) for k in public} for r in run.results]
-    return json.dumps({"route": run.route.id, "airflow": run.airflow, "files": files}, ensure_ascii=False, indent=2)
+    return {"route": run.route.id, "airflow": run.airflow, "files": files}
+
+
+def as_json(run: RouteRun) -> str:
+    return json.dumps(run_report(run), ensure_ascii=False, indent=2)
 
 
 def parse_fault_plans(pairs: list[str]) -> dict[str, str]:
@@ -292,7 +324,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         settings = Settings.from_env()
         use_airflow_home(settings.home / "airflow")  # before the connection check imports Airflow
-        route = find_route(settings, args.route, paths)
+        route = find_route(settings, args.route, paths, simulators=args.simulators)
         missing = []
         if not args.simulators:
             settings.ensure_dirs()
@@ -313,7 +345,7 @@ def main(args: argparse.Namespace) -> int:
     else:
         print_trace(run)
         print_airflow(run)
-        print_summary(run, ledger_shown(Settings.from_env().database_url))
+        print_summary([run], ledger_shown(Settings.from_env().database_url))
     return 0 if run.airflow["run"] == "success" else 1
 
 

@@ -49,6 +49,7 @@ SEEDED_UNITS: tuple[RegisterUnit, ...] = (
     # The properties of the bundled Open ePlatform samples (samples/open-eplatform/), so the demo finds them.
     RegisterUnit("KUMLA", "KVARNEN", "4:12", 22047412, "5f0e4b7a-1c2d-4e3f-8a9b-0c1d2e3f4a5b", "1881"),
     RegisterUnit("KUMLA", "INDUSTRIN", "1:45", 22040145, "0a1b2c3d-4e5f-4061-8293-a4b5c6d7e8f9", "1881"),
+    RegisterUnit("KUMLA", "BLACKSTA", "1:45", 22041045, "8e7d6c5b-4a39-4821-b0c9-d8e7f6a5b4c3", "1881"),
     RegisterUnit("SUNDSVALL", "NORRMALM", "1:1", 20110011, "5d6e7f80-91a2-4b3c-8d4e-5f6a7b8c9d0e", "2281"),
     RegisterUnit(
         "SUNDSVALL", "NORRMALM", "1:1", 20110010, "0a1b2c3d-4e5f-4a6b-9c7d-8e9f0a1b2c3d", "2281", DEREGISTERED

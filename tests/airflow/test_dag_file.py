@@ -68,7 +68,7 @@ def test_a_routes_file_with_more_routes_gives_a_dag_for_each(tmp_path):
     first = document["routes"][0]
     for kommun in ("1880", "1882"):  # two more kommuner with the first route's shape, without retention
         document["routes"].append({**copy.deepcopy(first), "id": f"k{kommun}-bygglov",
-                                   "tenant": {**first["tenant"], "kommunkod": kommun},
+                                   "tenant": {**document["tenants"][first["tenant"]], "kommunkod": kommun},
                                    "source": {"adapter": "file-inbox", "config": {"path": f"inbox/k{kommun}"}}})
         del document["routes"][-1]["retention"]
     routes_file = tmp_path / "many.yaml"

@@ -1,0 +1,47 @@
+"""`brygga demo` without files: the tour of the bundled routes, each route's real DAG once on simulators."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from brygga.archive import verify_package
+
+pytestmark = pytest.mark.airflow
+
+
+def test_the_tour_reaches_every_kind_of_system(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "BRYGGA"))}
+    env["BRYGGA_VAR"] = str(tmp_path)
+    done = subprocess.run([sys.executable, "-m", "brygga.cli", "demo", "--json"], capture_output=True, text=True,
+                          env=env, timeout=900, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    runs = {run["route"]: run for run in json.loads(done.stdout)["runs"]}
+    assert list(runs) == ["kumla-bygglov", "kumla-felanmalan", "kumla-varmepump", "kumla-felanmalan-webhook",
+                          "cesam-bygga-hus"]
+
+    def only(route: str) -> dict:
+        (result,) = runs[route]["files"]
+        assert result["state"] == "delivered", result["reasons"]
+        assert runs[route]["airflow"]["run"] == "success"
+        return result
+
+    assert re.fullmatch(r"AO-\d{4}-\d{5}", only("kumla-felanmalan")["diarienummer"])  # REST with OAuth2
+    assert re.fullmatch(r"MBN-\d{4}-\d{6}", only("kumla-varmepump")["diarienummer"])  # Ecos over SOAP
+    assert re.fullmatch(r"AO-\d{4}-\d{5}", only("kumla-felanmalan-webhook")["diarienummer"])  # pushed JSON
+    life_event = only("cesam-bygga-hus")  # taken in over SFTP
+    assert re.fullmatch(r"BN \d{4}-\d{6}", life_event["diarienummer"])
+    kinda = Path(life_event["archive_package"])
+    assert kinda.parent == tmp_path / "demo" / "archive-out" / "kinda" and verify_package(kinda) == []
+    # Ydre's own package went to its e-archive's SFTP intake folder (the simulated server's files).
+    (ydre,) = (tmp_path / "demo" / "simulated" / "earkiv_ydre_sftp" / "inleverans").iterdir()
+    assert ydre.name == kinda.name and verify_package(ydre) == []
+    assert "Ydre kommun" in (ydre / "METS.xml").read_text(encoding="utf-8")
+    states = [r["state"] for r in runs["kumla-bygglov"]["files"]]
+    assert states.count("quarantined") == 2 and runs["kumla-bygglov"]["airflow"]["run"] == "failed"
