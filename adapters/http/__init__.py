@@ -2,6 +2,7 @@
 allow-list, no link-local or metadata addresses, TLS verification always on, and one configured requests session per
 connection. See docs/connections.md."""
 
+from brygga_adapters.http.auth import cache_slot, clear_tokens
 from brygga_adapters.http.errors import UnsafeUrl
 from brygga_adapters.http.session import GuardedSession, build_session, timeouts
 from brygga_adapters.http.urls import allowed_hosts, check_resolved, check_url, endpoint_url, http_allowed
@@ -11,8 +12,10 @@ __all__ = [
     "UnsafeUrl",
     "allowed_hosts",
     "build_session",
+    "cache_slot",
     "check_resolved",
     "check_url",
+    "clear_tokens",
     "endpoint_url",
     "http_allowed",
     "timeouts",

@@ -6,8 +6,8 @@
 - Connection refused, connect timeouts, 5xx, 408, 425, 429: ``TargetUnavailable`` (with the ``Retry-After`` the
   target gave, as ``retry_after`` seconds), retried later.
 - A call that may have changed something (``in_doubt``: create, upload, amend) and lost its answer - a read
-  timeout, a connection closed after the request went out, a 502/504 from a gateway - is ``TargetInDoubt``: the
-  next attempt checks before it creates.
+  timeout, a connection closed after the request went out, a 502/504 from a gateway, or a 2xx whose answer cannot
+  be read (HTML, not JSON, over the size cap) - is ``TargetInDoubt``: the next attempt checks before it creates.
 - Redirects and other 4xx: ``TargetRejected``, with the problem's ``title`` (redacted) and the fields and rules it
   names; never its ``detail``, which may quote what the resident typed.
 Messages name the connection, the operation and the rule.
@@ -47,11 +47,16 @@ class Answer:
     status: int
     headers: CaseInsensitiveDict[str]
     body: bytes
+    in_doubt: bool = False  # the call may have changed something (create, upload, amend)
 
     def json(self, where: str) -> Any:
         try:
             return json.loads(self.body)
         except ValueError:
+            if self.in_doubt and 200 <= self.status < 300:
+                # The target said yes; only its answer is unreadable: the case may well exist now.
+                raise TargetInDoubt(f"{where}: HTTP {self.status} but the answer is not JSON "
+                                    f"(rule: {_lost_rule(True)})") from None
             raise TargetUnavailable(f"{where}: the answer is not JSON (rule: non-JSON is treated as temporary)") \
                 from None
 
@@ -160,12 +165,14 @@ def _judge(where: str, response: requests.Response, in_doubt: bool, tolerate: fr
         )
     if 300 <= status < 400:
         raise TargetRejected(f"{where}: HTTP {status} redirect (rule: redirects are not followed)")
-    body = _read_capped(response, where, lost)
+    accepted = 200 <= status < 300
+    # An oversized 2xx to a create (upload, amend) still means it happened; an oversized refusal is a refusal.
+    body = _read_capped(response, where, lost, too_big=lost if accepted and in_doubt else TargetRejected)
     if status >= 400 and status not in tolerate:
         raise TargetRejected(f"{where}: {refusal(status, response.headers, body)}")
-    if 200 <= status < 300 and "html" in response.headers.get("Content-Type", "").lower():
+    if accepted and "html" in response.headers.get("Content-Type", "").lower():
         raise lost(f"{where}: answered HTML, not JSON (rule: likely a maintenance page; {_lost_rule(in_doubt)})")
-    return Answer(status=status, headers=response.headers, body=body)
+    return Answer(status=status, headers=response.headers, body=body, in_doubt=in_doubt)
 
 
 def _unavailable(where: str, status: int, headers: CaseInsensitiveDict[str]) -> TargetUnavailable:
@@ -190,14 +197,16 @@ def retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _read_capped(response: requests.Response, where: str, lost: type[TargetUnavailable]) -> bytes:
+def _read_capped(response: requests.Response, where: str, lost: type[TargetUnavailable],
+                 too_big: type[TargetRejected] | type[TargetUnavailable]) -> bytes:
     chunks: list[bytes] = []
     size = 0
     try:
         for chunk in response.iter_content(chunk_size=64 * 1024):
             size += len(chunk)
             if size > MAX_ANSWER_BYTES:
-                raise TargetRejected(f"{where}: the answer is larger than {MAX_ANSWER_BYTES} bytes (rule: answer size)")
+                rule = _lost_rule(True) if too_big is TargetInDoubt else "answer size"
+                raise too_big(f"{where}: the answer is larger than {MAX_ANSWER_BYTES} bytes (rule: {rule})")
             chunks.append(chunk)
     except requests.RequestException as exc:
         raise lost(f"{where}: the answer broke off ({type(exc).__name__})") from None

@@ -23,6 +23,7 @@ PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 REFERENCE = "reference"
 EXTERN_REF = "extern_ref"
 ATTACHMENT_MODES = ("none", "upload", "embedded")
+DEFAULT_CONFLICT = (409,)
 
 
 def _call(title: str, default_method: str = "POST") -> dict[str, Any]:
@@ -39,6 +40,20 @@ def _call(title: str, default_method: str = "POST") -> dict[str, Any]:
     }
 
 
+def _create_call() -> dict[str, Any]:
+    call = _call("The call that creates the case; the mapping's output is its JSON body.")
+    call["properties"]["conflict"] = {
+        "type": "array",
+        "items": {"type": "integer", "minimum": 400, "maximum": 499},
+        "uniqueItems": True,
+        "default": list(DEFAULT_CONFLICT),
+        "description": "Statuses that mean 'a case with this extern ref exists already' (default [409]); with "
+        "search, such an answer is followed by a search, and a case not found yet is in doubt (searched again "
+        "later). Sundsvall's casemanagement answers a taken externalCaseId with 400: [400, 409].",
+    }
+    return call
+
+
 CONFIG_SPEC: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "REST case target",
@@ -48,7 +63,7 @@ CONFIG_SPEC: dict[str, Any] = {
     "additionalProperties": False,
     "required": ["create", "reference"],
     "properties": {
-        "create": _call("The call that creates the case; the mapping's output is its JSON body."),
+        "create": _create_call(),
         "path_values": {
             "type": "object",
             "propertyNames": {"pattern": _NAME, "not": {"enum": [REFERENCE, EXTERN_REF]}},

@@ -4,8 +4,11 @@ Delivery is at-least-once, so every step is safe to repeat:
 
 - **check before create**: with ``search`` configured, a case already carrying the submission's extern ref is
   taken (``created=False``) rather than created again; the create also sends ``Idempotency-Key``, so a target that
-  honours it replays its first answer, and a 409 on create is answered by searching;
-- a create (upload, amend) whose answer was lost is ``TargetInDoubt``: the next attempt searches first;
+  honours it replays its first answer, and a conflict on create (``create.conflict``, default 409) is answered by
+  searching: a case not found yet (created asynchronously) is ``TargetInDoubt``, searched for again later;
+- a create whose answer was lost or cannot be read is ``TargetInDoubt``: the next attempt searches first (without
+  ``search`` it relies on the Idempotency-Key). An amend, and an upload to a case when ``attachments.list`` is not
+  configured, never search: their retry relies on the Idempotency-Key alone;
 - **documents** (``attachments.mode: upload``) go one POST each, with ``Idempotency-Key: <key>:<sha256>`` and
   ``Repr-Digest``; for a case that was already there, ``attachments.list`` shows which it has, and only the
   others are sent;
@@ -21,19 +24,20 @@ from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit
 
 from brygga.connections import Connection
-from brygga.errors import ConfigError, TargetRejected
+from brygga.errors import ConfigError, TargetInDoubt, TargetRejected
 from brygga.plugins import Amendment, DeliveryReceipt, DeliveryRequest, StoredDocument, configure
 from brygga_adapters.http import endpoint_url, timeouts
 from brygga_adapters.http.fields import http_connection_fields
 from brygga_adapters.rest import pointers
 from brygga_adapters.rest.calls import Answer, RestCalls
-from brygga_adapters.rest.config import CONFIG_SPEC, EXTERN_REF, REFERENCE, check_config
+from brygga_adapters.rest.config import CONFIG_SPEC, DEFAULT_CONFLICT, EXTERN_REF, REFERENCE, check_config
 from brygga_adapters.rest.documents import VerifiedDocument, embed, upload_headers, verify_all
 from brygga_adapters.rest.sessions import session_for
 
 log = logging.getLogger("brygga.adapters.rest")
 
 MAX_REFERENCE_LENGTH = 200
+IN_DOUBT_RULE = "in doubt: the create was accepted; the next attempt checks before it creates"
 
 
 class RestTarget:
@@ -161,17 +165,19 @@ class RestTarget:
 
     def create(self, request: DeliveryRequest, body: Any) -> tuple[str, bool]:
         create = self.config["create"]
-        conflict = frozenset({409}) if self.config.get("search") else frozenset()
+        conflict = frozenset(create.get("conflict", DEFAULT_CONFLICT)) if self.config.get("search") else frozenset()
         answer = self.calls.call(
             "create", create.get("method", "POST"), self.url(create["path"], request.extern_ref), json_body=body,
             headers={self.idempotency_header: request.idempotency_key}, in_doubt=True, tolerate=conflict,
         )
-        if answer.status == 409:
-            # Created meanwhile (another worker, or a search the target had not caught up with): take that one.
+        if answer.status in conflict:
+            # Created meanwhile (a create whose answer was lost, another worker): take that one. A target that
+            # creates asynchronously may not show it yet, so not finding it is in doubt, not a refusal.
             found = self.search(request.extern_ref)
             if found is None:
-                raise TargetRejected(
-                    f"{self.where}.create: HTTP 409 and no case carries the extern ref (rule: conflict)"
+                raise TargetInDoubt(
+                    f"{self.where}.create: HTTP {answer.status} (config create/conflict) and no case carries the "
+                    "extern ref yet (rule: conflict is in doubt: searched again after the in-doubt delay)"
                 )
             return found, False
         replayed = answer.headers.get("Idempotent-Replayed", "").strip().lower() == "true"
@@ -227,19 +233,23 @@ class RestTarget:
         spec = self.config["reference"]
         if spec.get("extern_ref"):
             return extern_ref
+        # The create was accepted (2xx): whatever is wrong with its answer, the case may exist, so in doubt.
         if "json" in spec:
             value = pointers.get(answer.json(where), spec["json"])
             if value is pointers.MISSING:
-                raise TargetRejected(f"{where}: the answer has nothing at config reference/json (rule: reference)")
-            return self.checked_reference(value, "config reference/json")
+                raise TargetInDoubt(f"{where}: HTTP {answer.status} but the answer has nothing at config "
+                                    f"reference/json (rule: {IN_DOUBT_RULE})")
+            return self.checked_reference(value, "config reference/json", TargetInDoubt)
         header = answer.headers.get(spec["header"], "")
         segment = unquote(urlsplit(header).path.rstrip("/").rpartition("/")[2])
-        return self.checked_reference(segment, f"config reference/header {spec['header']}")
+        return self.checked_reference(segment, f"config reference/header {spec['header']}", TargetInDoubt)
 
-    def checked_reference(self, value: Any, source: str) -> str:
+    def checked_reference(self, value: Any, source: str,
+                          error: type[TargetRejected] | type[TargetInDoubt] = TargetRejected) -> str:
         text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
         if not text.strip() or len(text) > MAX_REFERENCE_LENGTH or not text.isprintable():
-            raise TargetRejected(f"{self.where}: {source} is not a usable case reference (rule: reference)")
+            rule = IN_DOUBT_RULE if error is TargetInDoubt else "reference"
+            raise error(f"{self.where}: {source} is not a usable case reference (rule: {rule})")
         return text
 
 

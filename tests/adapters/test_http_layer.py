@@ -17,6 +17,7 @@ from brygga_adapters.http import (
     UnsafeUrl,
     allowed_hosts,
     build_session,
+    cache_slot,
     check_url,
     endpoint_url,
     timeouts,
@@ -306,3 +307,16 @@ def test_credentials_go_only_to_the_connections_own_origin(two_servers, query, s
         session.get(url, headers=headers, timeout=5).raise_for_status()
 
     assert seen == [(own, scheme), (other, None), (own, None), (other, None)]
+
+
+# --- cache keys -------------------------------------------------------------------------------------
+
+
+def test_the_cache_slot_names_the_connection_but_holds_no_secret():
+    old = _conn("https://client:old-s3cret@api.kommun.local/v1?auth=oauth2&token_url=/token")
+    rotated = _conn("https://client:new-s3cret@api.kommun.local/v1?auth=oauth2&token_url=/token")
+
+    assert cache_slot(old)[0] == cache_slot(rotated)[0] == "register-kumla"
+    assert cache_slot(old) != cache_slot(rotated)  # a rotated secret gets its own session and token
+    assert cache_slot(old) == cache_slot(_conn("https://client:old-s3cret@api.kommun.local/v1?auth=oauth2&token_url=/token"))
+    assert "s3cret" not in repr((cache_slot(old), cache_slot(rotated)))

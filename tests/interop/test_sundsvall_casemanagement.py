@@ -40,6 +40,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request, Response
 
 from brygga.connections import Connection
+from brygga.errors import TargetInDoubt
 from brygga.mapping import compile_mapping
 from brygga.plugins import DeliveryRequest, StoredDocument
 from brygga.storage import ContentStore
@@ -71,7 +72,8 @@ VARIANTS = ("CaseDTO", "ByggRCaseDTO", "EcosCaseDTO", "OtherCaseDTO", "FutureCas
 
 # The route config README.md documents, as the rest adapter reads it.
 ROUTE_CONFIG: dict[str, Any] = {
-    "create": {"path": "/{municipalityId}/cases", "method": "POST"},
+    # A taken externalCaseId is a 400 problem (CaseMappingService.validateUniqueCase), not a 409.
+    "create": {"path": "/{municipalityId}/cases", "method": "POST", "conflict": [400, 409]},
     "path_values": {"municipalityId": MUNICIPALITY},
     "extern_ref_field": "/externalCaseId",
     # The documented answer's caseId is always "Inskickat" (see README.md): later calls go by externalCaseId.
@@ -323,6 +325,12 @@ class CaseManagementCapture:
     api_calls: list[Captured] = field(default_factory=list)
     token_calls: list[dict[str, str]] = field(default_factory=list)
     mappings: dict[str, dict[str, Any]] = field(default_factory=dict)  # externalCaseId -> CaseMapping
+    # With ``asynchronous``, a POSTed case waits here (the service's queue) until ``settle()``: case-mappings
+    # answers 404 for it meanwhile, while a second POST with its externalCaseId is already a 400.
+    asynchronous: bool = False
+    queued: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # How many accepted creates the gateway answers 502 (the backend took the case, the answer was lost).
+    lose_answers: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
@@ -360,13 +368,19 @@ class CaseManagementCapture:
         if request.method == "POST" and path == f"/{MUNICIPALITY}/cases":
             case = json.loads(body)
             with self.lock:
-                if case["externalCaseId"] in self.mappings:  # CaseMappingService.validateUniqueCase
+                taken = case["externalCaseId"] in self.mappings or case["externalCaseId"] in self.queued
+                if taken:  # CaseMappingService.validateUniqueCase
                     return _problem(400, "A resources already exists with the same externalCaseId")
-                self.mappings[case["externalCaseId"]] = {
-                    "externalCaseId": case["externalCaseId"], "caseId": f"BYGG 2026-{len(self.mappings) + 1:06d}",
+                mapping = {
+                    "externalCaseId": case["externalCaseId"],
+                    "caseId": f"BYGG 2026-{len(self.mappings) + len(self.queued) + 1:06d}",
                     "municipalityId": MUNICIPALITY, "system": "BYGGR", "caseType": case["caseType"],
                     "timestamp": "2026-05-04T10:00:01+02:00",
                 }
+                (self.queued if self.asynchronous else self.mappings)[case["externalCaseId"]] = mapping
+                if self.lose_answers:
+                    self.lose_answers -= 1
+                    return _problem(502, "Upstream did not answer in time")
             return Response(json.dumps({"caseId": "Inskickat"}), 200, mimetype="application/json")
         if request.method == "GET" and path == f"/{MUNICIPALITY}/cases/case-mappings":
             found = self.mappings.get(request.args.get("external-case-id", ""))
@@ -375,9 +389,15 @@ class CaseManagementCapture:
             return Response(json.dumps([found]), 200, mimetype="application/json")
         return _problem(404, "No such resource")
 
+    def settle(self) -> None:
+        """The service's queue runs: ByggR creates the queued cases and their case mappings are written."""
+        with self.lock:
+            self.mappings.update(self.queued)
+            self.queued.clear()
+
 
 def _problem(status: int, detail: str) -> Response:
-    title = {400: "Bad Request", 404: "Not Found"}[status]
+    title = {400: "Bad Request", 404: "Not Found", 502: "Bad Gateway"}[status]
     return Response(json.dumps({"title": title, "status": status, "detail": detail}), status,
                     mimetype="application/problem+json")
 
@@ -460,3 +480,35 @@ def test_a_second_delivery_finds_the_case_by_its_external_case_id(byggr_spec: Op
     searches = [c for c in app.api_calls if c.method == "GET"]
     assert [s.query.get("external-case-id") for s in searches] == [extern_ref, extern_ref]
     assert [s.status for s in searches] == [404, 200]
+
+
+def test_a_retry_after_a_lost_create_answer_waits_for_the_queued_case(byggr_spec: OpenAPI, outbound: Any,
+                                                                      capture: RunningSimulator,
+                                                                      tmp_path: Path) -> None:
+    """The gateway loses the answer to a create the service took; the retry's POST is a 400 (externalCaseId
+    taken) while case-mappings still answers 404 (the case is queued): in doubt, not quarantined, until the case
+    shows and is taken."""
+    prepared = _from_oep_sample(OEP_SAMPLES[0], ContentStore(tmp_path / "content"), outbound)
+    extern_ref = _extern_ref(prepared.case)
+    request = DeliveryRequest(submission_id="sub-1", idempotency_key="key-1", extern_ref=extern_ref,
+                              payload=prepared.payload, case=prepared.case, documents=prepared.documents)
+    app: CaseManagementCapture = capture.app
+    app.asynchronous, app.lose_answers = True, 1
+    target = _target(capture)
+
+    with pytest.raises(TargetInDoubt, match=r"create: HTTP 502 from a gateway"):
+        target.deliver(request)
+    with pytest.raises(TargetInDoubt, match=r"create: HTTP 400 \(config create/conflict\) and no case carries"):
+        target.deliver(request)  # the pipeline's retry after the in-doubt delay; ByggR has not got to it yet
+    app.settle()
+    receipt = target.deliver(request)
+
+    # The spec's 400 answer is oneOf [Problem, ConstraintViolationProblem], which any problem matches both of (no
+    # required fields): no 400 answer can satisfy it. Its request is checked; the answer is left out.
+    conflict = [c for c in app.api_calls if c.status == 400]
+    assert len(conflict) == 1 and request_problems(byggr_spec, _as_spec_request(conflict[0])) == []
+    _checked(byggr_spec, [c for c in app.api_calls if c.status != 400])
+    assert (receipt.external_ref, receipt.created) == (extern_ref, False)
+    assert [(c.method, c.status) for c in app.api_calls] == [
+        ("GET", 404), ("POST", 502), ("GET", 404), ("POST", 400), ("GET", 404), ("GET", 200)]
+    assert list(app.mappings) == [extern_ref]

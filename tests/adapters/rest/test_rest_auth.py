@@ -14,9 +14,10 @@ from werkzeug.wrappers import Request, Response
 
 from brygga.connections import Connection
 from brygga.errors import ConfigError, CredentialsRefused, TargetUnavailable
+from brygga_adapters.http import auth as auth_module
 from brygga_adapters.http import build_session
-from brygga_adapters.http import session as session_module
 from brygga_adapters.rest import RestTarget
+from brygga_adapters.rest import sessions as rest_sessions
 from brygga_simulators.serving import serve
 
 SIMPLE = {"create": {"path": "/cases"}, "reference": {"json": "/id"}}
@@ -55,7 +56,7 @@ def test_an_expired_token_is_renewed_on_401_and_the_request_sent_again(work_orde
 def test_a_token_is_renewed_shortly_before_it_expires(work_orders, monkeypatch):
     # The simulator's tokens live an hour; the adapter renews 60 s before the end, not after a refusal.
     now = [1000.0]
-    monkeypatch.setattr(session_module, "_clock", lambda: now[0])
+    monkeypatch.setattr(auth_module, "_clock", lambda: now[0])
     target = RestTarget(WORK_ORDER_CONFIG, connection_to(work_orders))
     target.deliver(delivery(submission="sub-1"))
     now[0] += 3600 - 61
@@ -219,3 +220,39 @@ def test_the_client_secret_goes_to_the_token_endpoint_and_the_token_to_the_api_o
     expected_basic = "Basic " + base64.b64encode(b"brygga:s3cret").decode()
     assert [seen.headers.get("Authorization") for seen in idp.seen] == [expected_basic]
     assert [headers.get("Authorization") for headers in api_app_seen] == ["Bearer t0ken"]
+
+
+def test_a_token_answer_over_the_size_cap_is_refused_without_its_content(recorder):
+    idp, idp_running = recorder
+    padding = "geheim-" * (auth_module.MAX_TOKEN_ANSWER_BYTES // 7 + 1)
+    idp.answer = lambda request: json_answer({"access_token": "t0ken", "token_type": "Bearer", "note": padding})
+    connection = connection_to(idp_running, "api", token_url="/token")
+
+    with pytest.raises(ConfigError, match=r"OAuth2 token endpoint: the answer is larger than 65536 bytes") as refused:
+        RestTarget(SIMPLE, connection).deliver(delivery())
+    assert "geheim" not in str(refused.value)
+    assert [seen.path for seen in idp.seen] == ["/token"]  # nothing went to the API without a token
+
+
+def test_a_rotated_secret_leaves_one_cached_session_and_token_for_the_connection(recorder):
+    idp, idp_running = recorder
+    issued: list[str] = []
+
+    def answer(request):
+        if request.path == "/token":
+            issued.append(request.authorization.password)
+            return json_answer({"access_token": f"t{len(issued)}", "token_type": "Bearer", "expires_in": 600})
+        return json_answer({"id": f"C-{len(idp.seen)}"}, 201)
+
+    idp.answer = answer
+    for secret in ("first-secret", "second-secret", "third-secret"):
+        RestTarget(SIMPLE, connection_to(idp_running, "api", password=secret, token_url="/token")).deliver(delivery())
+
+    assert issued == ["first-secret", "second-secret", "third-secret"]
+    assert rest_sessions.cached_sessions("api") == 1
+    assert auth_module.cached_token_slots("api") == 1
+    # The caches are keyed by a digest: no secret is held as a key.
+    assert not any("secret" in repr(key) for key in [*rest_sessions._sessions, *auth_module._slots])
+    # The session built for the current secret is the one kept; the old ones are gone.
+    current = rest_sessions.session_for(connection_to(idp_running, "api", password="third-secret", token_url="/token"))
+    assert list(rest_sessions._sessions.values()) == [current]

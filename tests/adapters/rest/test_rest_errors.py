@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from brygga.connections import Connection
 from brygga.errors import CredentialsRefused, TargetInDoubt, TargetRejected, TargetUnavailable
 from brygga_adapters.rest import RestTarget
+from brygga_adapters.rest.calls import MAX_ANSWER_BYTES
 
 SIMPLE = {"create": {"path": "/cases"}, "reference": {"json": "/id"}}
 
@@ -101,11 +102,44 @@ def test_other_answers(recorder, status, error):
     assert len(app.seen) == 1  # a redirect is not followed
 
 
-def test_a_create_answer_without_the_reference_is_refused_naming_the_config(recorder):
+def test_a_create_answer_without_the_reference_is_in_doubt_naming_the_config(recorder):
+    # The target said 201: the case exists, only its id is not where the config says. Quarantine would lose it.
     app, running = recorder
     app.answer = lambda request: json_answer({"number": 7}, 201)
 
-    with pytest.raises(TargetRejected, match=r"nothing at config reference/json"):
+    with pytest.raises(TargetInDoubt, match=r"nothing at config reference/json"):
+        RestTarget(SIMPLE, _basic(running)).deliver(delivery())
+
+
+def test_a_create_answer_without_the_reference_header_is_in_doubt(recorder):
+    app, running = recorder
+    app.answer = lambda request: json_answer({}, 201)
+
+    with pytest.raises(TargetInDoubt, match=r"config reference/header Location is not a usable case reference"):
+        RestTarget({**SIMPLE, "reference": {"header": "Location"}}, _basic(running)).deliver(delivery())
+
+
+def test_a_create_answer_that_is_not_json_is_in_doubt(recorder):
+    app, running = recorder
+    app.answer = lambda request: Response("created, thanks", status=201, content_type="text/plain")
+
+    with pytest.raises(TargetInDoubt, match=r"rest api\.create: HTTP 201 but the answer is not JSON"):
+        RestTarget(SIMPLE, _basic(running)).deliver(delivery())
+
+
+def test_a_create_answer_over_the_size_cap_is_in_doubt(recorder):
+    app, running = recorder
+    app.answer = lambda request: json_answer({"id": "C-1", "echo": "x" * (MAX_ANSWER_BYTES + 1)}, 201)
+
+    with pytest.raises(TargetInDoubt, match=r"larger than \d+ bytes \(rule: in doubt"):
+        RestTarget(SIMPLE, _basic(running)).deliver(delivery())
+
+
+def test_a_refusal_over_the_size_cap_is_still_refused(recorder):
+    app, running = recorder
+    app.answer = lambda request: json_answer({"title": "x" * (MAX_ANSWER_BYTES + 1)}, 422)
+
+    with pytest.raises(TargetRejected, match=r"larger than \d+ bytes \(rule: answer size\)"):
         RestTarget(SIMPLE, _basic(running)).deliver(delivery())
 
 
@@ -138,6 +172,57 @@ def test_a_409_on_create_is_answered_by_searching(recorder):
 
     assert (receipt.external_ref, receipt.created) == ("C-9", False)
     assert searches == ["brygga:sub-0001", "brygga:sub-0001"]
+
+
+SEARCHED = {**SIMPLE, "extern_ref_field": "/ref",
+            "search": {"path": "/cases", "query": {"ref": "{extern_ref}"}, "reference": "/nr"}}
+
+
+def _conflict_then(status: int, found_after: int):
+    """Create answers ``status`` (problem+json); a search finds the case from its ``found_after``-th call on."""
+    searches: list[str | None] = []
+
+    def answer(request):
+        if request.method == "GET":
+            searches.append(request.args.get("ref"))
+            return json_answer([{"nr": "C-9", "ref": "brygga:sub-0001"}] if len(searches) >= found_after else [])
+        return json_answer({"title": "Bad Request", "status": status}, status, content_type="application/problem+json")
+
+    return answer, searches
+
+
+def test_a_conflict_the_search_does_not_find_yet_is_in_doubt_and_found_later(recorder):
+    # An API that creates asynchronously: the retry after a lost reply gets the conflict before the case shows.
+    app, running = recorder
+    app.answer, searches = _conflict_then(409, found_after=3)
+    target = RestTarget(SEARCHED, _basic(running))
+
+    with pytest.raises(TargetInDoubt, match=r"HTTP 409 \(config create/conflict\) and no case carries"):
+        target.deliver(delivery())
+    receipt = target.deliver(delivery())  # the pipeline's next attempt, after the in-doubt delay
+
+    assert (receipt.external_ref, receipt.created) == ("C-9", False)
+    assert [seen.method for seen in app.seen] == ["GET", "POST", "GET", "GET"]
+    assert len(searches) == 3
+
+
+def test_create_conflict_names_the_statuses_an_api_uses_for_a_taken_extern_ref(recorder):
+    app, running = recorder
+    app.answer, _searches = _conflict_then(400, found_after=2)
+    config = {**SEARCHED, "create": {"path": "/cases", "conflict": [400, 409]}}
+
+    receipt = RestTarget(config, _basic(running)).deliver(delivery())
+
+    assert (receipt.external_ref, receipt.created) == ("C-9", False)
+
+
+def test_a_400_outside_create_conflict_is_refused(recorder):
+    app, running = recorder
+    app.answer, searches = _conflict_then(400, found_after=2)
+
+    with pytest.raises(TargetRejected, match=r"HTTP 400 Bad Request"):
+        RestTarget(SEARCHED, _basic(running)).deliver(delivery())
+    assert len(searches) == 1  # only the check before create
 
 
 def test_search_hits_for_other_extern_refs_are_other_cases(recorder):
