@@ -26,10 +26,11 @@ from brygga_adapters.byggr import preflight as preflight_rules
 from brygga_adapters.byggr.calls import ByggrCalls
 from brygga_adapters.byggr.contracts import CONTRACTS, DEFAULT_CONTRACT, arende_for, contract_named, version_in_actions
 from brygga_adapters.byggr.handelser import HandelseSpec, handelse, handlingar
-from brygga_adapters.byggr.markers import amendment_marker, creation_marker, marked_handelse_exists
+from brygga_adapters.byggr.markers import marked_handelse_exists
 from brygga_adapters.byggr.payload import FastighetKey, fastighet_keys
 from brygga_adapters.documents import VerifiedDocument, amendment_note, verify_all
 from brygga_adapters.http.fields import soap_connection_fields
+from brygga_adapters.markers import amendment_marker, creation_marker
 from brygga_adapters.soap import soap_service
 
 log = logging.getLogger("brygga.adapters.byggr")

@@ -97,14 +97,22 @@ class EcosCalls:
         reply = call_raw(self.service, "RegisterDocument", registerDocumentCaseSvcDto=dto)
         return read_register_document(reply)
 
-    def search_cases(self, *filters: Any) -> tuple[CaseRef, ...]:
-        """SearchCase with the filters ANDed (each an instance of a ``*FilterSvcDto`` type, see ``filter``)."""
-        reply = call_raw(self.service, "SearchCase", model={"Filters": {"FilterSvcDto": list(filters)}})
+    def search_cases(self, case_filter: Any) -> tuple[CaseRef, ...]:
+        """SearchCase with one filter (see ``filter``; ``all_of`` combines several).
+
+        One filter only: the contract has AndFilterSvcDto/OrFilterSvcDto and does not say what several filters
+        side by side in ``Filters`` mean, so Brygga never relies on it.
+        """
+        reply = call_raw(self.service, "SearchCase", model={"Filters": {"FilterSvcDto": [case_filter]}})
         return read_search_case(reply)
 
     def filter(self, type_name: str, **fields: Any) -> Any:
         """A SearchCase filter of a derived type, which zeep sends as ``<FilterSvcDto xsi:type="...">``."""
         return self.service.get_type(f"{{{DATA_CONTRACTS}}}{type_name}")(**fields)
+
+    def all_of(self, *filters: Any) -> Any:
+        """The cases every one of ``filters`` matches: an AndFilterSvcDto holding them."""
+        return self.filter("AndFilterSvcDto", Filters={"FilterSvcDto": list(filters)})
 
     def get_case(self, case_id: str) -> CaseView:
         return read_get_case(call_raw(self.service, "GetCase", caseId=case_id))

@@ -6,7 +6,8 @@ Shape (README.md has an example)::
     caseSubtitle      the case's free-text subtitle (CaseSubtitleFree); Brygga appends its marker
     startDate         ISO 8601 date-time the case starts (the submission's receivedAt)
     occurrenceNote    text of the registering occurrence: a string, or a list of lines
-    parties[]         kind (person|organisation), nationalIdentificationNumber, firstName/lastName or
+    parties[]         kind (person|organisation), nationalIdentificationNumber (required: personnummer or
+                      organisationsnummer, how the party is found again), firstName/lastName or
                       organizationName, address {streetName, streetNumber, postCode, postalArea, careOfName,
                       country}, roles (canonical role names: applicant, property_owner, ...)
     estates[]         designation (fastighetsbeteckning, for messages and the case officer) and fnr (the FNR)
@@ -31,7 +32,7 @@ ADDRESS_FIELDS = ("careOfName", "country", "postCode", "postalArea", "streetName
 class Party:
     position: int
     kind: str
-    national_id: str | None = field(repr=False)
+    national_id: str = field(repr=False)  # personnummer or organisationsnummer, never empty (see problems)
     roles: tuple[str, ...]
     dto: dict[str, Any] = field(repr=False)  # PersonSvcDto / OrganizationSvcDto fields
 
@@ -126,10 +127,14 @@ def _party_problems(position: int, party: Any) -> list[str]:
         found.append(f"{where}: a person needs firstName or lastName")
     if kind == "organisation" and not _text(party.get("organizationName")):
         found.append(f"{where}.organizationName: required for an organisation")
-    if isinstance(roles, list) and APPLICANT in roles and not _text(party.get("nationalIdentificationNumber")):
+    if not _text(party.get("nationalIdentificationNumber")):
+        # Ecos's party register finds a party again only by it: without it, a retry after a lost reply would
+        # create the party a second time. And the applicant's party is how check-before-create finds the case.
+        number = {"person": "personnummer", "organisation": "organisationsnummer"}.get(
+            kind, "personnummer or organisationsnummer")
         found.append(
-            f"{where}.nationalIdentificationNumber: required for the applicant; check-before-create finds the "
-            "applicant's party by it"
+            f"{where}.nationalIdentificationNumber: required for every party (the {number}): SearchParty finds an "
+            "existing party by it, so a retry does not create the party again"
         )
     address = party.get("address")
     if address is not None and not isinstance(address, dict):
@@ -139,7 +144,7 @@ def _party_problems(position: int, party: Any) -> list[str]:
 
 def _party(position: int, party: dict[str, Any]) -> Party:
     kind = party["kind"]
-    national_id = _text(party.get("nationalIdentificationNumber"))
+    national_id = _text(party.get("nationalIdentificationNumber")) or ""
     address = {key: _text(value) for key, value in (party.get("address") or {}).items() if key in ADDRESS_FIELDS}
     address = {key: value for key, value in address.items() if value}
     dto: dict[str, Any] = {

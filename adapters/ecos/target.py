@@ -13,7 +13,8 @@ Delivery is at-least-once, so every step is safe to repeat (README.md, "Idempote
    finds it again. A lost reply is TargetInDoubt; the next attempt finds the case in step 2.
 4. The other parties: found or created as in step 1, then AddPartyToCase with the roles GetCasePartyRoles does
    not already show for them.
-5. Each estate: AddEstateToCase by FNR, unless SearchCase (CaseNumberFilter + FnrFilter) already finds the case.
+5. Each estate: AddEstateToCase by FNR, unless SearchCase (AndFilter of CaseNumberFilter and FnrFilter) already
+   finds the case.
 
 An amendment adds its documents to the existing case with AddDocumentsToCase, each noted with
 ``brygga-ref:<extern_ref>#<revision>``; GetCase first, so a retry adds them once.
@@ -32,10 +33,11 @@ from brygga_adapters.ecos import preflight as preflight_rules
 from brygga_adapters.ecos.calls import EcosCalls, OutgoingDocument, Registration
 from brygga_adapters.ecos.config import CONFIG_SPEC, check_config
 from brygga_adapters.ecos.lookups import Resolver
-from brygga_adapters.ecos.markers import amendment_marker, carries_marker, creation_marker, marked_subtitle
+from brygga_adapters.ecos.markers import marked_subtitle
 from brygga_adapters.ecos.payload import EcosPayload, Party, read_payload
 from brygga_adapters.ecos.replies import CaseRef, PartyRole
 from brygga_adapters.http.fields import soap_connection_fields
+from brygga_adapters.markers import amendment_marker, carries_marker, creation_marker
 from brygga_adapters.soap import soap_service
 
 log = logging.getLogger("brygga.adapters.ecos")
@@ -167,13 +169,15 @@ class EcosTarget:
         return None
 
     def party_ids(self, calls: EcosCalls, party: Party) -> list[str]:
-        """The party's ids in Ecos's party register, found by identity number, or the one just created."""
-        if party.national_id:
-            found = (calls.search_party(personal=party.national_id) if party.kind == "person"
-                     else calls.search_party(organisation=party.national_id))
-            if found:
-                return list(found)
-        # Without an identity number a party cannot be found again: a retry may create it once more.
+        """The party's ids in Ecos's party register, found by identity number, or the one just created.
+
+        Every party has its identity number (payload.py refuses one without), so a retry after a lost
+        CreatePersonParty/CreateOrganizationParty reply finds the party instead of creating it again.
+        """
+        found = (calls.search_party(personal=party.national_id) if party.kind == "person"
+                 else calls.search_party(organisation=party.national_id))
+        if found:
+            return list(found)
         created = calls.create_person(party.dto) if party.kind == "person" else calls.create_organisation(party.dto)
         return [created]
 
@@ -193,10 +197,10 @@ class EcosTarget:
     def add_estates(calls: EcosCalls, case: CaseRef, payload: EcosPayload) -> int:
         added = 0
         for fnr in dict.fromkeys(estate.fnr for estate in payload.estates):
-            found = calls.search_cases(
+            found = calls.search_cases(calls.all_of(
                 calls.filter("CaseNumberFilterSvcDto", CaseNumber=case.case_number),
                 calls.filter("FnrFilterSvcDto", Fnr=fnr),
-            )
+            ))
             if not any(hit.case_id == case.case_id for hit in found):
                 calls.add_estate(case.case_id, fnr)
                 added += 1

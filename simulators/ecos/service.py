@@ -9,6 +9,10 @@ occurrence types, document types, document statuses and party roles must be GUID
 existing cases only; a
 person needs a valid personnummer and an organisation a valid organisationsnummer (the faults never quote
 them); an estate is known by its FNR in the property register (the property-register simulator's units).
+Like a real register it stores what it is told: the same role of a party, or the same estate, added twice is
+two connections (``/_sim/counts`` counts them), so a client must check before it adds. SearchCase takes one
+filter at the top (AndFilterSvcDto combines several); several side by side are refused, since the contract does
+not say whether Ecos ANDs or ORs them.
 
 Case numbers run per year: ``MBN-2026-000001``; CaseId, PartyId and the other ids are GUIDs.
 ``/_sim/cases``, ``/_sim/parties``, ``/_sim/calls``, ``/_sim/counts`` and ``/_sim/reference`` show the state
@@ -22,7 +26,7 @@ import binascii
 import itertools
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -69,7 +73,8 @@ from brygga_simulators.soap_server import SoapFault, SoapSimulator
 CASE_NUMBER_PREFIX = "MBN"
 CALLS_KEPT = 2000
 ADDRESS_FIELDS = ("CareOfName", "Country", "PostCode", "PostalArea", "StreetName", "StreetNumber")
-FILTER_TYPES = ("CaseNumberFilterSvcDto", "FnrFilterSvcDto", "SinglePartyRoleFilterSvcDto", "OccurrenceFilterSvcDto")
+FILTER_TYPES = ("AndFilterSvcDto", "CaseNumberFilterSvcDto", "FnrFilterSvcDto", "SinglePartyRoleFilterSvcDto",
+                "OccurrenceFilterSvcDto")
 
 
 def _now() -> datetime:
@@ -150,17 +155,23 @@ class EcosSimulator(SoapSimulator):
 
         ``cases_per_external_case_number`` counts cases per ExternalCaseNumber (Brygga's reference, no personal
         data); ``duplicate_parties`` counts parties whose identity number an earlier party already had;
-        ``duplicate_documents`` counts, per case, documents whose content (sha256) the case already held.
+        ``duplicate_documents`` counts, per case, documents whose content (sha256) the case already held;
+        ``duplicate_role_connections`` and ``duplicate_estates`` count, per case, a party's role or an estate
+        connected again.
         """
         with self.lock:
             per_reference = Counter(c.external_case_number for c in self._cases.values() if c.external_case_number)
             identities = Counter((p.kind, p.identity_number) for p in self._parties.values())
             documents: dict[str, int] = {}
             duplicates: dict[str, int] = {}
+            duplicate_roles: dict[str, int] = {}
+            duplicate_estates: dict[str, int] = {}
             for case in self._cases.values():
                 seen = Counter(document.sha256 for document in case.documents)
                 documents[case.case_number] = sum(seen.values())
                 duplicates[case.case_number] = sum(n - 1 for n in seen.values())
+                duplicate_roles[case.case_number] = _repeats((c.party_id, c.role_id) for c in case.roles)
+                duplicate_estates[case.case_number] = _repeats(estate.fnr for estate in case.estates)
             return {
                 "cases": len(self._cases),
                 "parties": len(self._parties),
@@ -168,6 +179,8 @@ class EcosSimulator(SoapSimulator):
                 "duplicate_parties": sum(n - 1 for n in identities.values()),
                 "documents_per_case": documents,
                 "duplicate_documents": duplicates,
+                "duplicate_role_connections": duplicate_roles,
+                "duplicate_estates": duplicate_estates,
             }
 
     def reset(self) -> None:
@@ -261,24 +274,28 @@ class EcosSimulator(SoapSimulator):
             raise SoapFault("AddEstateToCase: Fnr is not an estate in the property register")
         with self.lock:
             case = self._case_or_fault("AddEstateToCase", guid(dto, dc("CaseId")))
-            estate = next((e for e in case.estates if e.fnr == fnr), None)
-            if estate is None:  # the same estate twice is one connection, as in Ecos's estate list
-                estate = EstateRecord(_new_id(), fnr, designation)
-                case.estates.append(estate)
+            # Stored as told, like a register: the same estate again is a second connection (counted in counts).
+            estate = EstateRecord(_new_id(), fnr, designation)
+            case.estates.append(estate)
         response = etree.Element(svc("AddEstateToCaseResponse"), nsmap=REPLY_NSMAP)
         add(response, svc("AddEstateToCaseResult"), estate.connection_id)
         return response
 
     def on_SearchCase(self, request: etree._Element) -> etree._Element:
-        filters = child(child(request, svc("model")), dc("Filters"))
-        conditions = [self._filter(f) for f in (filters if filters is not None else []) if isinstance(f.tag, str)]
+        conditions = self._filters(child(child(request, svc("model")), dc("Filters")))
         if not conditions:
             raise SoapFault(f"SearchCase: model/Filters needs at least one filter: {', '.join(FILTER_TYPES)}")
+        if len(conditions) > 1:
+            # The contract has AndFilterSvcDto and OrFilterSvcDto and says nothing of filters side by side: a
+            # client must not guess whether Ecos ANDs or ORs them.
+            raise SoapFault("SearchCase: model/Filters holds several filters side by side; how Ecos combines them "
+                            "is not defined: put them in one AndFilterSvcDto")
+        (condition,) = conditions
         response = etree.Element(svc("SearchCaseResponse"), nsmap=REPLY_NSMAP)
         result = add(response, svc("SearchCaseResult"))
         with self.lock:
             for case in self._cases.values():
-                if all(condition(case) for condition in conditions):  # several filters narrow the search
+                if condition(case):
                     item = add(result, dc("SearchCaseResultSvcDto"))
                     add(item, dc("CaseId"), case.case_id)
                     add(item, dc("CaseNumber"), case.case_number)
@@ -394,9 +411,8 @@ class EcosSimulator(SoapSimulator):
             party_id = self._party_or_fault("AddPartyToCase", guid(model, dc("PartyId")))
             for role_id in role_ids:
                 self._role_or_fault("AddPartyToCase", role_id)
-            for role_id in role_ids:
-                if not case.has_role(party_id, role_id):  # a party has a role on a case once
-                    case.roles.append(RoleConnection(_new_id(), party_id, role_id))
+            # Stored as told: a role the party already has is a second connection (counted in counts).
+            case.roles.extend(RoleConnection(_new_id(), party_id, role_id) for role_id in role_ids)
         return etree.Element(svc("AddPartyToCaseResponse"), nsmap=REPLY_NSMAP)
 
     def on_GetCasePartyRoles(self, request: etree._Element) -> etree._Element:
@@ -506,10 +522,18 @@ class EcosSimulator(SoapSimulator):
                 connections.append(RoleConnection(_new_id(), party_id, role_id))
         return connections
 
+    def _filters(self, filters: etree._Element | None) -> list[Callable[[CaseRecord], bool]]:
+        return [self._filter(f) for f in (filters if filters is not None else []) if isinstance(f.tag, str)]
+
     def _filter(self, element: etree._Element) -> Callable[[CaseRecord], bool]:
         namespace, kind = xsi_type(element)
         if namespace != CONTRACTS_NS or kind not in FILTER_TYPES:
             raise SoapFault(f"SearchCase: each FilterSvcDto needs an xsi:type of {', '.join(FILTER_TYPES)}")
+        if kind == "AndFilterSvcDto":
+            parts = self._filters(child(element, dc("Filters")))
+            if not parts:
+                raise SoapFault("SearchCase: AndFilterSvcDto needs at least one filter in Filters")
+            return lambda case: all(part(case) for part in parts)
         if kind == "CaseNumberFilterSvcDto":
             number = (text(element, dc("CaseNumber")) or "").upper()
             return lambda case: case.case_number.upper() == number
@@ -560,6 +584,11 @@ class EcosSimulator(SoapSimulator):
             for name in ADDRESS_FIELDS:
                 if name in address:
                     add(item, dc(name), address[name])
+
+
+def _repeats(items: Iterable[object]) -> int:
+    """How many of ``items`` an earlier one already was."""
+    return sum(n - 1 for n in Counter(items).values())
 
 
 def _decode_base64(data: str, where: str) -> bytes:

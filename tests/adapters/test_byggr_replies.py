@@ -16,11 +16,6 @@ from lxml import etree
 
 from brygga.errors import TargetRejected, TargetUnavailable
 from brygga_adapters.byggr.contracts import V4, V8, arende_for, unsupported_fields, version_in_actions
-from brygga_adapters.byggr.markers import (
-    amendment_marker,
-    carries_marker,
-    creation_marker,
-)
 from brygga_adapters.byggr.replies import (
     UnreadableReply,
     read_get_arende,
@@ -31,6 +26,7 @@ from brygga_adapters.byggr.replies import (
     read_updated_arenden,
 )
 from brygga_adapters.documents import amendment_note
+from brygga_adapters.markers import amendment_marker, carries_marker, creation_marker
 from brygga_adapters.soap.raw import call_raw, reply_payload
 
 SC = "www.tekis.se/ServiceContract"

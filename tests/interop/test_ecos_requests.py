@@ -28,6 +28,8 @@ from brygga_simulators.wsdl_schema import compile_wsdl_schema
 pytestmark = pytest.mark.interop
 
 REAL_WSDL = "vertical-systems/ecos/MinutMiljoService.wsdl"
+DC = "urn:Ecos.API.MinutMiljo.DataContracts.V1"
+XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 
 CONFIG = {
     "process_type": "Värmepump",
@@ -83,6 +85,10 @@ def _request(tmp_path: Path, amendment: Amendment | None = None) -> DeliveryRequ
     return DeliveryRequest("sub-1", "sub-1:ecos", "1881:open-eplatform:5203", PAYLOAD, {}, [document], amendment)
 
 
+def _filter_types(search_case: etree._Element) -> list[str]:
+    return [f.get(XSI_TYPE, "").split(":")[-1] for f in search_case.iter(f"{{{DC}}}FilterSvcDto")]
+
+
 def _connection(running: RunningSimulator, wsdl: Path | None) -> Connection:
     extra = f"&wsdl={wsdl}" if wsdl else ""
     return Connection.from_uri("ecos", f"{running.url}?allow_http=true{extra}")
@@ -102,6 +108,11 @@ def test_every_request_of_a_delivery_is_valid_against_the_real_wsdl(
             "CreateOrganizationParty", "SearchCase", "RegisterDocument", "GetCasePartyRoles", "AddPartyToCase",
             "AddEstateToCase"} <= set(operations)
     assert operations.count("RegisterDocument") == 1
+    # The estate check's filters travel in one AndFilterSvcDto, as the real contract combines them.
+    searches = [_filter_types(p) for p in sent_payloads(ecos.app) if etree.QName(p).localname == "SearchCase"]
+    assert ["AndFilterSvcDto", "CaseNumberFilterSvcDto", "FnrFilterSvcDto"] in searches
+    assert all(len(p.findall(f".//{{{DC}}}Filters")[0]) == 1 for p in sent_payloads(ecos.app)
+               if etree.QName(p).localname == "SearchCase")  # one filter at the top, never several side by side
     for payload in sent_payloads(ecos.app):
         assert schema_errors(real_schema, payload) == [], etree.QName(payload).localname
     assert receipt.external_ref == ecos.app.case_by_number(receipt.external_ref).case_number
@@ -130,5 +141,6 @@ def test_an_amendment_adds_its_documents_once_even_after_a_lost_reply(
     assert added.status_id == CONFIG["document_status"]
     sent = sent_payloads(ecos.app)
     assert [etree.QName(p).localname for p in sent].count("AddDocumentsToCase") == 1  # the retry saw it there
+    assert ecos.app.counts()["duplicate_documents"] == {receipt.external_ref: 0}
     for payload in sent:
         assert schema_errors(real_schema, payload) == [], etree.QName(payload).localname

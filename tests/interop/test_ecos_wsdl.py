@@ -233,12 +233,15 @@ def _drive_every_operation(ecos: RunningSimulator) -> None:
     def typed(kind: str, **values):
         return client.get_type(f"{{{DC}}}{kind}")(**values)
 
-    client.service.SearchCase(model={"Filters": {"FilterSvcDto": [
+    # Filters combine in an AndFilterSvcDto, as the real contract defines it (nested, to prove the recursion).
+    client.service.SearchCase(model={"Filters": {"FilterSvcDto": [typed("AndFilterSvcDto", Filters={"FilterSvcDto": [
         typed("SinglePartyRoleFilterSvcDto", PartyId=person, RoleId=PARTY_ROLES[0].id),
         typed("OccurrenceFilterSvcDto", OccurrenceDate=xsd.Nil, OccurrenceTypeId=OCCURRENCE_TYPES[0].id),
-        typed("FnrFilterSvcDto", Fnr=22044332),
-        typed("CaseNumberFilterSvcDto", CaseNumber=case.CaseNumber),
-    ]}})
+        typed("AndFilterSvcDto", Filters={"FilterSvcDto": [
+            typed("FnrFilterSvcDto", Fnr=22044332),
+            typed("CaseNumberFilterSvcDto", CaseNumber=case.CaseNumber),
+        ]}),
+    ]})]}})
     found = client.service.GetCase(caseId=case.CaseId)
     client.service.GetDocument(documentId=found.Documents.DocumentListItemSvcDto[0].DocumentId)
 

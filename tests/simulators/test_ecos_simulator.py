@@ -92,9 +92,13 @@ def _filter(client, kind: str, **values):
     return client.get_type(f"{{{DC}}}{kind}")(**values)
 
 
-def _search(client, *filters):
-    result = client.service.SearchCase(model={"Filters": {"FilterSvcDto": list(filters)}})
+def _search(client, case_filter):
+    result = client.service.SearchCase(model={"Filters": {"FilterSvcDto": [case_filter]}})
     return result or []  # zeep unwraps an ArrayOf result to a list, or None when empty
+
+
+def _all_of(client, *filters):
+    return _filter(client, "AndFilterSvcDto", Filters={"FilterSvcDto": list(filters)})
 
 
 def _views(ecos) -> str:
@@ -148,14 +152,26 @@ def test_a_case_is_registered_with_parties_estate_and_documents(ecos, client):
     assert record.documents[0].sha256 == hashlib.sha256(b"%PDF-1.4 anmalan").hexdigest()
 
 
-def test_adding_the_same_role_or_estate_again_adds_nothing(client):
+def test_the_same_role_or_estate_added_again_is_kept_twice_and_counted(ecos, client):
+    # As a real register would: checking before adding is the client's job, and a harness must see it fail.
     person = _person(client)
     case = _register(client, party_roles=[{"CaseRoleId": SOKANDE, "PartyId": person}])
-    client.service.AddPartyToCase(model={"CaseId": case.CaseId, "PartyId": person, "Roles": {"guid": [SOKANDE]}})
+    counts = requests.get(f"{ecos.base_url}/_sim/counts", timeout=10).json()
+    assert (counts["duplicate_role_connections"], counts["duplicate_estates"]) == (
+        {case.CaseNumber: 0}, {case.CaseNumber: 0})
+
+    client.service.AddPartyToCase(model={"CaseId": case.CaseId, "PartyId": person,
+                                         "Roles": {"guid": [SOKANDE, FASTIGHETSAGARE]}})
     first = client.service.AddEstateToCase(addEstateToCaseSvcDto={"CaseId": case.CaseId, "Fnr": KUMLA_STENEN_FNR})
     again = client.service.AddEstateToCase(addEstateToCaseSvcDto={"CaseId": case.CaseId, "Fnr": KUMLA_STENEN_FNR})
-    assert first == again
-    assert len(client.service.GetCasePartyRoles(caseId=case.CaseId)) == 1
+
+    assert first != again
+    roles = [(r.PartyId, r.RoleId) for r in client.service.GetCasePartyRoles(caseId=case.CaseId)]
+    assert sorted(roles) == sorted([(person, SOKANDE), (person, SOKANDE), (person, FASTIGHETSAGARE)])
+    assert [e.fnr for e in ecos.app.cases[case.CaseId].estates] == [KUMLA_STENEN_FNR, KUMLA_STENEN_FNR]
+    counts = requests.get(f"{ecos.base_url}/_sim/counts", timeout=10).json()
+    assert (counts["duplicate_role_connections"], counts["duplicate_estates"]) == (
+        {case.CaseNumber: 1}, {case.CaseNumber: 1})
 
 
 def test_search_case_finds_a_case_by_number_estate_party_role_and_occurrence_type(client):
@@ -166,13 +182,16 @@ def test_search_case_finds_a_case_by_number_estate_party_role_and_occurrence_typ
 
     by_number = _search(client, _filter(client, "CaseNumberFilterSvcDto", CaseNumber=mine.CaseNumber))
     by_fnr = _search(client, _filter(client, "FnrFilterSvcDto", Fnr=KUMLA_STENEN_FNR))
-    by_party = _search(
+    by_party = _search(client, _all_of(
         client,
         _filter(client, "SinglePartyRoleFilterSvcDto", PartyId=person, RoleId=SOKANDE),
         _filter(client, "OccurrenceFilterSvcDto", OccurrenceDate=xsd.Nil, OccurrenceTypeId=ANMALAN_VARMEPUMP),
-    )
+    ))
     for found in (by_number, by_fnr, by_party):
         assert [(r.CaseId, r.CaseSubtitleFree) for r in found] == [(mine.CaseId, "brygga:mine")]
+    # AndFilterSvcDto narrows: the other case's number with my estate matches nothing.
+    assert _search(client, _all_of(client, _filter(client, "CaseNumberFilterSvcDto", CaseNumber=other.CaseNumber),
+                                   _filter(client, "FnrFilterSvcDto", Fnr=KUMLA_STENEN_FNR))) == []
     by_type = _search(client, _filter(client, "OccurrenceFilterSvcDto", OccurrenceDate=xsd.Nil,
                                       OccurrenceTypeId=ANMALAN_VARMEPUMP))
     assert {r.CaseId for r in by_type} == {other.CaseId, mine.CaseId}
@@ -241,6 +260,19 @@ def test_identity_numbers_are_checked_and_never_echoed(ecos, client):
         for number in (bad_personnummer, bad_orgnr, "800512-2381"):
             assert number not in text
     assert ecos.app.parties == {}
+
+
+def test_search_case_refuses_filters_side_by_side_whose_meaning_the_contract_leaves_open(ecos, client):
+    case = _register(client)
+    by_number = _filter(client, "CaseNumberFilterSvcDto", CaseNumber=case.CaseNumber)
+    by_fnr = _filter(client, "FnrFilterSvcDto", Fnr=KUMLA_STENEN_FNR)
+
+    side_by_side = _fault(lambda: client.service.SearchCase(model={"Filters": {"FilterSvcDto": [by_number, by_fnr]}}))
+
+    assert "several filters side by side" in side_by_side and "AndFilterSvcDto" in side_by_side
+    assert "at least one filter" in _fault(lambda: client.service.SearchCase(model={"Filters": {"FilterSvcDto": [
+        _filter(client, "AndFilterSvcDto", Filters=xsd.Nil)]}}))
+    assert [r.CaseId for r in _search(client, _all_of(client, by_number))] == [case.CaseId]
 
 
 def test_search_case_needs_typed_filters(ecos, client, post_soap):

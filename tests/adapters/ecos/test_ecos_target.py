@@ -40,6 +40,15 @@ def _roles(case) -> set[tuple[str, str]]:
     return {(c.party_id, c.role_id) for c in case.roles}
 
 
+def _assert_nothing_twice(ecos, case_number: str) -> None:
+    # The simulator keeps what it is told twice, as a real Ecos would: only the adapter's checks prevent it.
+    counts = ecos.app.counts()
+    assert counts["duplicate_parties"] == 0
+    assert counts["duplicate_role_connections"] == {case_number: 0}
+    assert counts["duplicate_estates"] == {case_number: 0}
+    assert counts["duplicate_documents"] == {case_number: 0}
+
+
 def test_a_delivery_registers_one_case_with_documents_parties_and_estates(ecos, connection, make_request, tmp_path):
     drawing = stored(tmp_path, "Ritning.pdf", b"%PDF-1.4 ritning")
     request = make_request(documents=[stored(tmp_path, "Situationsplan.pdf", b"%PDF-1.4 plan"), drawing])
@@ -75,6 +84,7 @@ def test_the_same_delivery_again_finds_the_case_and_adds_nothing(ecos, connectio
     # The applicant came with RegisterDocument; the contact's AddPartyToCase and the two estates were not repeated.
     assert len(ecos.app.faults.received("AddPartyToCase")) == 1
     assert len(ecos.app.faults.received("AddEstateToCase")) == 2
+    _assert_nothing_twice(ecos, case.case_number)
 
 
 def test_a_party_already_in_the_register_is_reused(ecos, connection, make_request):
@@ -85,7 +95,8 @@ def test_a_party_already_in_the_register_is_reused(ecos, connection, make_reques
     assert len(ecos.app.parties) == 2  # the same person and organisation on both cases
 
 
-@pytest.mark.parametrize("operation", ["RegisterDocument", "AddPartyToCase", "AddEstateToCase", "CreatePersonParty"])
+@pytest.mark.parametrize("operation", ["RegisterDocument", "AddPartyToCase", "AddEstateToCase", "CreatePersonParty",
+                                       "CreateOrganizationParty"])
 def test_a_retry_after_a_lost_reply_makes_no_second_case(ecos, connection, make_request, operation):
     target = EcosTarget(CONFIG, connection)
     ecos.app.faults.set([{"operation": operation, "action": "lose_reply", "nth": 1}])
@@ -99,6 +110,7 @@ def test_a_retry_after_a_lost_reply_makes_no_second_case(ecos, connection, make_
     assert receipt.created is (operation == "CreatePersonParty")  # a lost party reply comes before the case
     assert len(case.roles) == 3 and len(case.estates) == 2 and len(case.documents) == 1
     assert len(ecos.app.parties) == 2
+    _assert_nothing_twice(ecos, case.case_number)
 
 
 def test_guids_by_name_are_looked_up_once_per_connection(ecos, connection, make_request):
@@ -236,6 +248,7 @@ def test_an_amendment_after_a_lost_reply_adds_its_documents_once(ecos, connectio
     assert [[d.filename for d in o.documents] for o in case.occurrences] == [
         ["Situationsplan borrhål.pdf"], ["Ritning v2.pdf"], ["Ritning v3.pdf"]]
     assert len(ecos.app.faults.received("AddDocumentsToCase")) == 2
+    _assert_nothing_twice(ecos, case.case_number)
 
 
 def test_an_amendment_ecos_cannot_place_is_refused(ecos, connection, make_request):
@@ -279,6 +292,24 @@ def test_preflight_names_what_ecos_would_refuse():
     assert any(p.startswith("estates[0].fnr: required") for p in problems)
     assert any(p.startswith("attachments: RegisterDocument needs at least one document") for p in problems)
     assert EcosTarget.preflight(CONFIG, {"attachments": [{}]}, payload()) == []
+
+
+@pytest.mark.parametrize("position", [0, 1])
+def test_every_party_needs_its_identity_number_or_a_retry_would_create_it_again(
+    ecos, connection, make_request, position
+):
+    body = payload()
+    del body["parties"][position]["nationalIdentificationNumber"]
+    number = ("personnummer", "organisationsnummer")[position]
+
+    problems = EcosTarget.preflight(CONFIG, {"attachments": [{}]}, body)
+    with pytest.raises(TargetRejected, match=rf"parties\[{position}\]\.nationalIdentificationNumber: required"):
+        EcosTarget(CONFIG, connection).deliver(make_request(body))
+
+    assert [p for p in problems if "nationalIdentificationNumber" in p] == [
+        f"parties[{position}].nationalIdentificationNumber: required for every party (the {number}): SearchParty "
+        "finds an existing party by it, so a retry does not create the party again"]
+    assert ecos.app.inspect("calls") == []  # refused before anything was sent
 
 
 def test_a_name_the_service_cannot_list_is_a_config_error_naming_the_key(ecos, connection, make_request):
