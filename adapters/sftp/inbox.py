@@ -3,11 +3,17 @@
 Files are listed (regular files only: no links, no folders), read as streams with a bounded read-ahead, and only
 after their raw bytes are landed deleted or moved on the server (``after``). Uploads under way are left alone: the
 ``ignore`` globs (dot files, .tmp, .part, .filepart by default) and ``min_age_seconds``, counted from the file's
-modification time on the server (so the two clocks should agree).
+modification time on the server (so the two clocks should agree); a file that changes while it is read is refused
+at its end (``reader``) and taken whole by a later run.
+
+No session outlives a step: ``poll`` lists and closes its session before it yields the first item, and each
+item's session (opened by ``open``) is closed by its ``acknowledge``. So an intake that stops early (its
+batch_size) leaves nothing open while the generator waits for garbage collection.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import functools
 import logging
@@ -24,7 +30,7 @@ from brygga.connections import Connection
 from brygga.errors import TargetRejected
 from brygga.plugins import IncomingItem, configure
 from brygga_adapters.sftp.paths import relative_remote_path
-from brygga_adapters.sftp.reader import PipelinedReader
+from brygga_adapters.sftp.reader import Identity, identity, open_reader
 from brygga_adapters.sftp.session import SftpSession, remote_faults
 from brygga_adapters.sftp.settings import CONNECTION_FIELDS, sftp_settings
 
@@ -32,10 +38,6 @@ log = logging.getLogger("brygga.adapters.sftp")
 
 ADAPTER = "sftp-inbox"
 DEFAULT_IGNORE = [".*", "*.tmp", "*.part", "*.filepart"]
-
-
-def _identity(attrs: paramiko.SFTPAttributes) -> tuple[int | None, int | None]:
-    return attrs.st_size, attrs.st_mtime
 
 
 class SftpInboxSource:
@@ -71,10 +73,10 @@ class SftpInboxSource:
         self.move_to = (self.settings.remote_path(relative_remote_path(ADAPTER, "move_to", config["move_to"]))
                         if self.after == "move" else None)
         self._session: SftpSession | None = None
-        self._read: dict[str, tuple[int | None, int | None]] = {}  # what was read, by location: see acknowledge
+        self._read: dict[str, Identity] = {}  # what was read, by location: see acknowledge
         self._remote_paths: dict[str, str] = {}  # location -> remote path
 
-    # -- the session: opened when first needed, closed when a poll is done ------------------------------------
+    # -- the session: opened when first needed, closed after the listing and after each acknowledge ----------
     def _sftp(self) -> paramiko.SFTPClient:
         if self._session is None or not self._session.active:
             self.close()
@@ -119,7 +121,11 @@ class SftpInboxSource:
 
     def poll(self) -> Iterator[IncomingItem]:
         try:
-            for entry in self._waiting():
+            waiting = self._waiting()
+        finally:
+            self.close()  # before the first yield: a consumer that stops early holds no session
+        try:
+            for entry in waiting:
                 remote = posixpath.join(self.folder, entry.filename)
                 location = self.settings.location(remote)
                 self._remote_paths[location] = remote
@@ -136,24 +142,25 @@ class SftpInboxSource:
         with remote_faults(self.settings, "read a file in", folder, sftp):
             handle = sftp.open(remote, "rb")
             try:
-                self._read[location] = _identity(handle.stat())
+                opened = identity(handle.stat())
             except BaseException:
                 handle.close()
                 raise
-        return PipelinedReader(handle, self.settings, folder)  # type: ignore[return-value]
+        self._read[location] = opened
+        return open_reader(handle, self.settings, folder, opened)  # type: ignore[return-value]
 
     def acknowledge(self, item: IncomingItem) -> None:
         """Delete or move the file that was read, and only that one: a new upload under the same name since
-        (another run took the first in) is left for the next run."""
+        (another run took the first in) is left for the next run. Closes the session: the item is done."""
         remote = self._remote_paths.pop(item.location, None)
         read = self._read.pop(item.location, None)
         if remote is None:
             return  # not listed by this source
         folder = self.settings.location(self.folder)
-        sftp = self._sftp()
         try:
+            sftp = self._sftp()
             with remote_faults(self.settings, "delete or move a file in", folder, sftp):
-                if read is not None and _identity(sftp.lstat(remote)) != read:
+                if read is not None and identity(sftp.lstat(remote)) != read:
                     log.info("SFTP inbox %s: a new file arrived under a name just taken in; left for the next run",
                              folder)
                     return
@@ -163,6 +170,8 @@ class SftpInboxSource:
                     self._move(sftp, remote, posixpath.join(self.move_to, item.name))
         except FileNotFoundError:
             pass  # another run took it in and removed it
+        finally:
+            self.close()  # the consumer may stop after any item (batch_size): the next open starts a session
 
     def _move(self, sftp: paramiko.SFTPClient, remote: str, target: str) -> None:
         assert self.move_to is not None
@@ -178,5 +187,7 @@ class SftpInboxSource:
             sftp.posix_rename(remote, target)  # replaces an earlier file of that name
         except (PermissionError, FileNotFoundError):
             raise
-        except OSError:  # a server without the posix-rename extension
+        except OSError:  # a server without the posix-rename extension, whose rename will not replace a file
+            with contextlib.suppress(FileNotFoundError):
+                sftp.remove(target)  # the older file of that name: this one was read and landed since
             sftp.rename(remote, target)

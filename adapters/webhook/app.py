@@ -1,10 +1,11 @@
 """The webhook intake: an e-service platform POSTs a JSON submission, Brygga lands it and answers 202.
 
 ``POST /routes/{route_id}/submissions`` for a route whose source adapter is ``webhook``. The caller authenticates
-with an HMAC over the timestamp and the body (``signing``), since nothing in front of this app checks it (mounted
-in Airflow's API server, a plugin's endpoints are not behind Airflow's auth). The raw bytes are landed exactly as
-the file sources land theirs (content store, ``ledger.land``, an ``intake`` step), durably, before the answer; only
-then is a run started through ``trigger``, whose failure changes nothing (the route's schedule takes the backlog).
+with an HMAC over the timestamp, the route id and the body (``signing``), since nothing in front of this app checks
+it (mounted in Airflow's API server, a plugin's endpoints are not behind Airflow's auth). The raw bytes are landed
+exactly as the file sources land theirs (content store, ``ledger.land``, an ``intake`` step), durably, before the
+answer; only then is a run started through ``trigger``, whose failure changes nothing (the route's schedule takes
+the backlog).
 
 Answers are ``application/problem+json`` (RFC 9457) naming headers, limits and rules, never the body's content.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 import uuid
@@ -78,6 +80,19 @@ _CHALLENGE = {"WWW-Authenticate": f'HMAC-SHA256 headers="{TIMESTAMP_HEADER} {SIG
 
 def _problem(status: int, detail: str, headers: dict[str, str] | None = None) -> _Refusal:
     return _Refusal(status, _TITLES[status], detail, headers)
+
+
+# What routes.schema.json allows as a route id: only such an id is named back in a 404 (never what else a URL held).
+_ROUTE_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+
+
+def _unknown_route(route_id: str) -> _Refusal:
+    if _ROUTE_ID.fullmatch(route_id):
+        return _problem(404, f"no route {route_id!r} takes pushed submissions here (a route with source adapter "
+                             f"{ADAPTER!r})")
+    return _problem(404, "the route id in the URL is not one (lower-case letters, digits, '-' and '_', at most 63 "
+                         f"characters), so no route takes pushed submissions there (a route with source adapter "
+                         f"{ADAPTER!r})")
 
 
 class _Config:
@@ -149,8 +164,8 @@ _HEADER_DOCS = [
                     "(default 300) of the server's clock.",
      "schema": {"type": "string", "pattern": "^[0-9]{1,12}$"}, "example": "1795452130"},
     {"name": SIGNATURE_HEADER, "in": "header", "required": True,
-     "description": 'sha256=<hex of HMAC-SHA256(secret, timestamp + "." + body)>, the secret being the password '
-                    "of the route's connection.",
+     "description": 'sha256=<hex of HMAC-SHA256(secret, timestamp + "." + route_id + "." + body)>, the secret '
+                    "being the password of the route's connection and route_id the one in the URL.",
      "schema": {"type": "string", "pattern": "^sha256=[0-9a-fA-F]{64}$"}},
 ]
 
@@ -177,8 +192,8 @@ def create_app(settings_factory: Callable[[], Settings] = Settings.from_env, tri
         title="Brygga webhook intake",
         version="1",
         description="E-service platforms push submissions as JSON. Each request is signed with the route's shared "
-                    "secret (HMAC-SHA256 over the timestamp and the body); the raw bytes are stored durably "
-                    "before the 202 answer, and the same body twice is one submission.",
+                    "secret (HMAC-SHA256 over the timestamp, the route id and the body); the raw bytes are stored "
+                    "durably before the 202 answer, and the same body twice is one submission.",
     )
 
     @app.exception_handler(_Refusal)
@@ -195,8 +210,7 @@ def create_app(settings_factory: Callable[[], Settings] = Settings.from_env, tri
             log.error("webhook: the routes file cannot be read: %s", exc)
             raise _problem(500, "the routes file cannot be read; the administrator's log says why") from None
         if route is None or route.source.adapter != ADAPTER:
-            raise _problem(404, f"no route {route_id!r} takes pushed submissions here (a route with source "
-                                f"adapter {ADAPTER!r})")
+            raise _unknown_route(route_id)
         try:
             connection = resolver.get(route.source.connection) if route.source.connection else None
             return settings, route, WebhookSource(dict(route.source.config), connection)
@@ -239,7 +253,7 @@ def create_app(settings_factory: Callable[[], Settings] = Settings.from_env, tri
             limit, limit_name = min((source.max_body_bytes, "the source's max_body_bytes"),
                                     (route.limits.max_file_bytes, "the route's limits.max_file_bytes"))
             body = await bodies.read_capped(request.stream(), limit, limit_name)
-            verify(source.secret, body, stamp, digest)
+            verify(source.secret, body, stamp, route.id, digest)
             await run_in_threadpool(bodies.check_json_object, body)
         except SignatureRefused as exc:
             log.info("route %s: a push was refused: %s", route_id, exc)

@@ -6,6 +6,8 @@ Problems name the rule and, for malformed JSON, the line and column: never the c
 from __future__ import annotations
 
 import json
+import math
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -60,6 +62,20 @@ def _no_constants(name: str) -> Any:
     raise _Refused(f"{name} is not a JSON number")
 
 
+def _bounded_integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:  # Python's guard against quadratic-time conversion: a bad body, not a server fault
+        raise _Refused(f"an integer has more than {sys.get_int_max_str_digits()} digits") from None
+
+
+def _finite_number(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 would be read as infinity, which JSON cannot say
+        raise _Refused("a number is too large to be a finite number (over about 1.8e308)")
+    return value
+
+
 def check_json_object(body: bytes) -> None:
     """One strict JSON object in UTF-8: 400 for what is not JSON at all, 422 for JSON that is not an object."""
     try:
@@ -67,13 +83,16 @@ def check_json_object(body: bytes) -> None:
     except UnicodeDecodeError as exc:
         raise BodyProblem(400, f"the body is not UTF-8 (at byte {exc.start})") from None
     try:
-        document = json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constants)
+        document = json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constants,
+                              parse_int=_bounded_integer, parse_float=_finite_number)
     except json.JSONDecodeError as exc:
         # The decoder's message is the rule (e.g. "Expecting ',' delimiter"), never the text it read.
         raise BodyProblem(400, f"the body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") \
             from None
     except _Refused as exc:
         raise BodyProblem(400, f"the body is not valid JSON: {exc}") from None
+    except ValueError:  # anything else the decoder cannot take is the body's fault, never a 500
+        raise BodyProblem(400, "the body is not valid JSON: a value in it cannot be read") from None
     except RecursionError:
         raise BodyProblem(400, "the body is not valid JSON here: it is nested too deeply") from None
     if not isinstance(document, dict):

@@ -1,9 +1,11 @@
 """The webhook's HMAC scheme: what a platform sends, and how Brygga checks it.
 
 ``X-Brygga-Timestamp`` is the time of sending in unix seconds; ``X-Brygga-Signature`` is
-``sha256=<hex of HMAC-SHA256(secret, f"{timestamp}.".encode() + body)>``. The timestamp is inside the signed bytes,
-so an old request cannot be given a new time, and a request outside the replay window is refused. Inside the window
-a replay is harmless: the same body is the same submission (the ledger's (route, sha256) uniqueness).
+``sha256=<hex of HMAC-SHA256(secret, f"{timestamp}.{route_id}.".encode() + body)>``. The timestamp is inside the
+signed bytes, so an old request cannot be given a new time, and a request outside the replay window is refused. The
+route id is inside too, so a request captured for one route cannot be posted to another route that shares the
+connection (and so the secret). Inside the window a replay to the same route is harmless: the same body is the same
+submission (the ledger's (route, sha256) uniqueness).
 """
 
 from __future__ import annotations
@@ -25,16 +27,18 @@ class SignatureRefused(Exception):
     """Why a request is not authenticated. The message names headers and rules, never a value."""
 
 
-def signature(secret: str | bytes, body: bytes, timestamp: str) -> str:
-    """The hex HMAC-SHA256 of ``f"{timestamp}.".encode() + body`` under ``secret``."""
+def signature(secret: str | bytes, body: bytes, timestamp: str, route_id: str) -> str:
+    """The hex HMAC-SHA256 of ``f"{timestamp}.{route_id}.".encode() + body`` under ``secret``."""
     key = secret.encode("utf-8") if isinstance(secret, str) else secret
-    return hmac.new(key, timestamp.encode("ascii") + b"." + body, hashlib.sha256).hexdigest()
+    signed = f"{timestamp}.{route_id}.".encode() + body
+    return hmac.new(key, signed, hashlib.sha256).hexdigest()
 
 
-def sign(secret: str | bytes, body: bytes, timestamp: int | None = None) -> dict[str, str]:
-    """The headers that authenticate ``body`` (for clients, tests and the demo); ``timestamp`` defaults to now."""
+def sign(secret: str | bytes, body: bytes, timestamp: int | None = None, *, route_id: str) -> dict[str, str]:
+    """The headers that authenticate ``body`` for the route ``route_id`` (for clients, tests and the demo);
+    ``timestamp`` defaults to now."""
     stamp = str(int(time.time()) if timestamp is None else timestamp)
-    return {TIMESTAMP_HEADER: stamp, SIGNATURE_HEADER: SCHEME + signature(secret, body, stamp)}
+    return {TIMESTAMP_HEADER: stamp, SIGNATURE_HEADER: SCHEME + signature(secret, body, stamp, route_id)}
 
 
 def parse_timestamp(value: str | None, window_seconds: int, now: float | None = None) -> str:
@@ -60,8 +64,8 @@ def parse_signature(value: str | None) -> str:
     return match.group(1).lower()
 
 
-def verify(secret: str | bytes, body: bytes, timestamp: str, digest: str) -> None:
+def verify(secret: str | bytes, body: bytes, timestamp: str, route_id: str, digest: str) -> None:
     """Compare in constant time; a mismatch names no digest."""
-    if not hmac.compare_digest(signature(secret, body, timestamp), digest):
-        raise SignatureRefused(f"the {SIGNATURE_HEADER} does not match the body and timestamp (HMAC-SHA256 with the "
-                               "route's shared secret)")
+    if not hmac.compare_digest(signature(secret, body, timestamp, route_id), digest):
+        raise SignatureRefused(f"the {SIGNATURE_HEADER} does not match the body, timestamp and route id "
+                               '(HMAC-SHA256 with the route\'s shared secret over "<timestamp>.<route id>." + body)')

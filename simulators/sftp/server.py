@@ -16,11 +16,38 @@ import asyncssh
 _STARTUP_SECONDS = 10.0
 
 
+class _Connections:
+    """The client connections open now; a test thread can wait for their number (they close on the loop's
+    thread, after the client has let go)."""
+
+    def __init__(self) -> None:
+        self._open: set[asyncssh.SSHServerConnection] = set()
+        self._changed = threading.Condition()
+
+    def add(self, conn: asyncssh.SSHServerConnection) -> None:
+        with self._changed:
+            self._open.add(conn)
+            self._changed.notify_all()
+
+    def discard(self, conn: asyncssh.SSHServerConnection) -> None:
+        with self._changed:
+            self._open.discard(conn)
+            self._changed.notify_all()
+
+    def snapshot(self) -> list[asyncssh.SSHServerConnection]:
+        with self._changed:
+            return list(self._open)
+
+    def wait_for(self, count: int, timeout: float) -> bool:
+        with self._changed:
+            return self._changed.wait_for(lambda: len(self._open) == count, timeout)
+
+
 class _Accounts(asyncssh.SSHServer):
     """Password and public-key logins for the configured users; one instance per client connection."""
 
     def __init__(self, passwords: Mapping[str, str], authorized_keys: Mapping[str, asyncssh.SSHAuthorizedKeys],
-                 connections: set[asyncssh.SSHServerConnection]) -> None:
+                 connections: _Connections) -> None:
         self._passwords = passwords
         self._authorized_keys = authorized_keys
         self._connections = connections
@@ -67,6 +94,17 @@ class _ReadOnlySftp(asyncssh.SFTPServer):
     mkdir = rmdir = remove = rename = posix_rename = setstat = symlink = link = _refuse  # type: ignore[assignment]
 
 
+def _without_posix_rename(base: type[asyncssh.SFTPServer]) -> type[asyncssh.SFTPServer]:
+    """Answers posix-rename@openssh.com with 'operation unsupported', as servers without the extension do; the
+    standard rename then refuses to replace an existing name."""
+
+    class NoPosixRename(base):  # type: ignore[valid-type, misc]
+        def posix_rename(self, oldpath: bytes, newpath: bytes) -> None:
+            raise asyncssh.SFTPOpUnsupported("posix-rename@openssh.com is not supported")
+
+    return NoPosixRename
+
+
 def _short_reads(base: type[asyncssh.SFTPServer], limit: int) -> type[asyncssh.SFTPServer]:
     """Answers each read with at most ``limit`` bytes, as the SFTP protocol allows any server to."""
 
@@ -81,8 +119,7 @@ class RunningSftpServer:
     """A started server: ``host``, ``port``, ``host_key_line`` (for a connection's ``host_key``) and ``root``."""
 
     def __init__(self, root: Path, host: str, port: int, host_key_line: str, loop: asyncio.AbstractEventLoop,
-                 thread: threading.Thread, acceptor: asyncssh.SSHAcceptor,
-                 connections: set[asyncssh.SSHServerConnection]) -> None:
+                 thread: threading.Thread, acceptor: asyncssh.SSHAcceptor, connections: _Connections) -> None:
         self.root = root
         self.host = host
         self.port = port
@@ -92,6 +129,15 @@ class RunningSftpServer:
         self._acceptor = acceptor
         self._connections = connections
 
+    @property
+    def open_sessions(self) -> int:
+        """How many client connections are open now."""
+        return len(self._connections.snapshot())
+
+    def wait_for_sessions(self, count: int, timeout: float = 10.0) -> bool:
+        """Wait until exactly ``count`` client connections are open; False if that did not happen in time."""
+        return self._connections.wait_for(count, timeout)
+
     def stop(self) -> None:
         """Stop listening, close the sessions still open and end the loop's thread. Safe to call twice."""
         if not self._thread.is_alive():
@@ -99,10 +145,10 @@ class RunningSftpServer:
 
         async def shut_down() -> None:
             self._acceptor.close()
-            for conn in list(self._connections):
+            for conn in self._connections.snapshot():
                 conn.close()
             await self._acceptor.wait_closed()
-            for conn in list(self._connections):
+            for conn in self._connections.snapshot():
                 await conn.wait_closed()
 
         asyncio.run_coroutine_threadsafe(shut_down(), self._loop).result(_STARTUP_SECONDS)
@@ -138,13 +184,15 @@ def start_sftp_server(
     host_key: asyncssh.SSHKey | None = None,
     read_only: bool = False,
     max_read_bytes: int | None = None,
+    posix_rename: bool = True,
 ) -> RunningSftpServer:
     """Serve SFTP over ``root`` on a real socket (port 0: a free one is picked).
 
     ``users`` maps login to password (default ``{"partner": "pw"}``; ``{}`` for key logins only),
     ``authorized_keys`` maps login to OpenSSH public key lines. A fresh ed25519 host key is made per start unless
     ``host_key`` is given. With ``read_only`` every write, rename and removal is refused as permission denied;
-    with ``max_read_bytes`` each read is answered with at most that many bytes (short reads before the end).
+    with ``max_read_bytes`` each read is answered with at most that many bytes (short reads before the end);
+    without ``posix_rename`` the posix-rename@openssh.com extension is answered as unsupported.
     """
     root = Path(root).resolve()
     root.mkdir(parents=True, exist_ok=True)
@@ -152,8 +200,10 @@ def start_sftp_server(
     keys = _authorized(authorized_keys)
     server_key = host_key or asyncssh.generate_private_key("ssh-ed25519")
     host_key_line = server_key.export_public_key("openssh").decode("ascii").split()[:2]
-    connections: set[asyncssh.SSHServerConnection] = set()
-    sftp_class = _ReadOnlySftp if read_only else asyncssh.SFTPServer
+    connections = _Connections()
+    sftp_class: type[asyncssh.SFTPServer] = _ReadOnlySftp if read_only else asyncssh.SFTPServer
+    if not posix_rename:
+        sftp_class = _without_posix_rename(sftp_class)
     if max_read_bytes is not None:
         sftp_class = _short_reads(sftp_class, max_read_bytes)
 

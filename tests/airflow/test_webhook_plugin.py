@@ -13,12 +13,18 @@ import json
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
+import requests
 
+from brygga.errors import ConfigError
 from brygga.settings import REPO_ROOT
+from brygga_airflow.webhook_push import post_file
 
 pytestmark = pytest.mark.airflow
 
@@ -51,7 +57,8 @@ def serve_and_post(app, body, signed=True):
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}); thread.start()
     try:
-        headers = {"Content-Type": "application/json", **(sign(sys.argv[1], body) if signed else {})}
+        signature = sign(sys.argv[1], body, route_id=sys.argv[3]) if signed else {}
+        headers = {"Content-Type": "application/json", **signature}
         answer = requests.post(f"http://127.0.0.1:{sock.getsockname()[1]}/brygga/webhook/routes/{sys.argv[3]}/submissions",
                                data=body, headers=headers, timeout=60)
     finally:
@@ -124,3 +131,57 @@ def test_the_plugin_is_mounted_in_the_api_server_and_its_trigger_queues_a_dag_ru
                               "triggered_by": "DagRunTriggeredByType.REST_API",
                               "conf": {"submission_id": accepted["submission_id"]}}]
     assert found["states"] == {"first": "landed", "second": "landed"}
+
+
+class _Gateway(BaseHTTPRequestHandler):
+    """A proxy in front of the intake that answers with its own pages: HTML, or a problem+json from the app."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        if self.path.startswith("/routes/html/"):
+            status, kind, body = 502, "text/html", b"<html><body>Bad gateway for Anna Svensson</body></html>"
+        else:
+            problem = {"type": "about:blank", "title": "Unauthorized\x1b[2J" + "x" * 1000, "status": 401,
+                       "detail": "the X-Brygga-Signature does not match"}
+            status, kind, body = 401, "application/problem+json", json.dumps(problem).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def gateway() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Gateway)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=30)
+
+
+def test_a_refusal_that_is_not_json_is_a_config_error_naming_the_status_only(gateway, tmp_path):
+    sample = tmp_path / "report.json"
+    sample.write_bytes(b'{"flowInstance": {"id": 1}}')
+    with requests.Session() as session, pytest.raises(ConfigError) as refused:
+        post_file(session, gateway, "html", SECRET, sample)
+    message = str(refused.value)
+    assert message.startswith("the webhook intake refused report.json: HTTP 502 Bad Gateway") and "text/html" in message
+    assert "Anna" not in message and "<html>" not in message
+
+
+def test_a_problem_is_reported_by_title_and_detail_cut_short_and_printable(gateway, tmp_path):
+    sample = tmp_path / "report.json"
+    sample.write_bytes(b'{"flowInstance": {"id": 1}}')
+    with requests.Session() as session, pytest.raises(ConfigError) as refused:
+        post_file(session, gateway, ROUTE, SECRET, sample)
+    message = str(refused.value)
+    assert "HTTP 401 Unauthorized[2J" in message and "\x1b" not in message and "x" * 301 not in message
+    assert message.endswith(": the X-Brygga-Signature does not match")

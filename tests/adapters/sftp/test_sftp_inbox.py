@@ -9,10 +9,13 @@ import time
 import tracemalloc
 from pathlib import Path
 
+import paramiko
 import pytest
 
 from brygga.errors import ConfigError, TargetRejected, TargetUnavailable
+from brygga.storage import ContentStore
 from brygga_adapters.sftp import SftpInboxSource
+from brygga_adapters.sftp import reader as sftp_reader
 from brygga_simulators.sftp import start_sftp_server
 
 MB = 1024 * 1024
@@ -176,3 +179,90 @@ def test_a_missing_inbox_folder_gives_nothing_and_a_warning(sftp_server, connect
     with caplog.at_level(logging.WARNING, logger="brygga.adapters.sftp"):
         assert list(_source(connection_to(sftp_server, "/nobody")).poll()) == []
     assert "does not exist" in caplog.text
+
+
+@pytest.mark.parametrize("reader_kind", ["pipelined", "sequential"])
+def test_a_file_written_while_it_is_read_is_not_taken_and_the_next_run_takes_it_whole(
+        server_root, connection_to, tmp_path, monkeypatch, reader_kind):
+    if reader_kind == "sequential":  # the reader used where paramiko lacks its private request layer
+        monkeypatch.setattr(sftp_reader, "MISSING_PRIVATE_APIS", ["(as if) SFTPClient._async_request"])
+        monkeypatch.setattr(sftp_reader, "_fallback_reported", True)
+    growing = _inbox(server_root) / "still-uploading.xml"
+    growing.write_bytes(os.urandom(200_000))
+    store = ContentStore(tmp_path / "landing")
+    # Short reads: the reader has to come back for the rest of each block, after the writer went on.
+    with start_sftp_server(server_root, max_read_bytes=10_000) as server:
+        source = _source(connection_to(server, "/partner"))
+        (item,) = list(source.poll())
+        with item.open() as reader:
+            assert type(reader).__name__.lower().startswith(reader_kind)
+            assert len(reader.read(5_000)) == 5_000
+            with growing.open("ab") as upload:
+                upload.write(os.urandom(100_000))
+            with pytest.raises(TargetUnavailable, match="changed while it was read") as changed:
+                store.put_stream(reader)
+        assert "still-uploading" not in str(changed.value) and "partner/outgoing" in str(changed.value)
+        assert not [p for p in store.root.rglob("*") if p.is_file()], "nothing is landed"
+        assert growing.exists(), "nothing was acknowledged: the file stays for the next run"
+
+        (item,) = list(source.poll())  # the next run: the upload is complete now
+        with item.open() as reader:
+            digest, _, size = store.put_stream(reader)
+        assert (digest, size) == (hashlib.sha256(growing.read_bytes()).hexdigest(), 300_000)
+
+
+def test_without_paramikos_private_request_api_files_are_read_sequentially(
+        server_root, connection_to, monkeypatch, caplog):
+    content = os.urandom(MB + 4321)
+    (_inbox(server_root) / "a.xml").write_bytes(content)
+    # A paramiko without part of what the read-ahead uses (its own modules bound the name at their import, so
+    # paramiko itself still works; the read-ahead would fail at its first request).
+    monkeypatch.delattr(paramiko.sftp, "int64")
+    monkeypatch.setattr(sftp_reader, "MISSING_PRIVATE_APIS", sftp_reader.missing_private_apis())
+    monkeypatch.setattr(sftp_reader, "_fallback_reported", False)
+    assert sftp_reader.MISSING_PRIVATE_APIS == ["paramiko.sftp.int64"]
+    with start_sftp_server(server_root, max_read_bytes=10_000) as server:
+        source = _source(connection_to(server, "/partner"))
+        with caplog.at_level(logging.WARNING, logger="brygga.adapters.sftp"):
+            (item,) = list(source.poll())
+            with item.open() as reader:
+                assert isinstance(reader, sftp_reader.SequentialReader)
+                assert reader.read() == content
+            with item.open() as reader:  # warned once per process, not per file
+                assert reader.read(10) == content[:10]
+    (warning,) = [r.getMessage() for r in caplog.records]
+    assert "paramiko.sftp.int64" in warning and "sequential" in warning
+
+
+def test_a_poll_stopped_early_leaves_no_session_open_and_items_still_open(sftp_server, server_root, connection_to):
+    for name in ("a.xml", "b.xml", "c.xml"):
+        (_inbox(server_root) / name).write_bytes(f"<{name}/>".encode())
+    source = _source(connection_to(sftp_server, "/partner"))
+    waiting = source.poll()  # held, as intake's loop holds it when it stops at its batch_size
+    first = next(waiting)
+    with first.open() as reader:
+        assert reader.read() == b"<a.xml/>"
+    source.acknowledge(first)
+    assert sftp_server.wait_for_sessions(0), "the session was left open until garbage collection"
+
+    second = next(waiting)  # a later item opens a session of its own again
+    with second.open() as reader:
+        assert reader.read() == b"<b.xml/>"
+    source.acknowledge(second)
+    assert sftp_server.wait_for_sessions(0)
+    assert sorted(p.name for p in _inbox(server_root).iterdir()) == ["c.xml"]
+
+
+def test_move_replaces_an_older_file_on_a_server_without_posix_rename(server_root, connection_to):
+    (_inbox(server_root) / "a.xml").write_bytes(b"<new/>")
+    done = server_root / "partner" / "done"
+    done.mkdir(parents=True)
+    (done / "a.xml").write_bytes(b"<older/>")
+    with start_sftp_server(server_root, posix_rename=False) as server:
+        source = _source(connection_to(server, "/partner"), after="move", move_to="done")
+        for item in source.poll():
+            with item.open() as reader:
+                reader.read()
+            source.acknowledge(item)
+    assert not (_inbox(server_root) / "a.xml").exists()
+    assert (done / "a.xml").read_bytes() == b"<new/>"

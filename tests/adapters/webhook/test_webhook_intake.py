@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from webhook_server import ROUTE, SECRET, WebhookRun
+from webhook_server import ROUTE, SECRET, SIBLING, WebhookRun
 
 from brygga.settings import REPO_ROOT
 from brygga_adapters.webhook import sign
@@ -42,8 +42,8 @@ def assert_problem(answer: requests.Response, status: int, *phrases: str) -> dic
 
 def test_a_signed_submission_is_landed_before_the_202_and_a_run_is_started(intake: WebhookRun):
     body = SAMPLE.read_bytes()
-    answer = requests.post(f"{intake.url}/routes/{ROUTE}/submissions", data=body, timeout=30,
-                           headers={"Content-Type": "application/json; charset=utf-8", **sign(SECRET, body)})
+    headers = {"Content-Type": "application/json; charset=utf-8", **sign(SECRET, body, route_id=ROUTE)}
+    answer = requests.post(f"{intake.url}/routes/{ROUTE}/submissions", data=body, timeout=30, headers=headers)
     assert answer.status_code == 202, answer.text
     accepted = answer.json()
     assert accepted["duplicate"] is False
@@ -115,6 +115,33 @@ def test_unknown_routes_and_routes_without_a_webhook_source_are_404(intake: Webh
     assert intake.trigger.calls == []
 
 
+@pytest.mark.parametrize("route", ["kumla-" + "x" * 2000, "Kumla<script>alert(1)<script>", "kumla-%E2%80%AEfel",
+                                   "kumla%0Anowhere"])
+def test_a_404_names_no_route_id_that_could_not_be_one(intake: WebhookRun, route: str):
+    problem = assert_problem(intake.post(small_report(4722), route=route), 404, "not one (lower-case letters")
+    assert len(problem["detail"]) < 300
+    for fragment in ("xxxxxxxx", "script", "\u202e", "\n", "nowhere", "fel"):
+        assert fragment not in json.dumps(problem), fragment
+
+
+def test_a_request_signed_for_one_route_is_refused_by_another_with_the_same_secret(intake: WebhookRun):
+    body = small_report(4728)
+    assert_problem(intake.post(body, route=SIBLING, signed_for=ROUTE), 401, "route id")
+    assert intake.ledger().by_content(SIBLING, hashlib.sha256(body).hexdigest()) is None
+    assert intake.post(body, route=SIBLING).status_code == 202  # signed for it, the same body is taken
+
+
+@pytest.mark.parametrize(("body", "phrase"), [
+    (b'{"flowInstance": {"id": ' + b"7" * 4301 + b"}}", "an integer has more than 4300 digits"),
+    (b'{"northing": 1e999999}', "finite number"),
+    (b'{"northing": -1e400}', "finite number"),
+])
+def test_numbers_python_cannot_hold_are_400_not_500(intake: WebhookRun, body: bytes, phrase: str):
+    # The sibling route takes the default 10 MiB: the test route's 4096 bytes would refuse the long integer as 413.
+    assert_problem(intake.post(body, route=SIBLING), 400, "not valid JSON", phrase)
+    assert intake.ledger().unfinished(SIBLING) == []
+
+
 @pytest.mark.parametrize(("headers", "phrase"), [
     ({"X-Brygga-Signature": None}, "X-Brygga-Signature header is missing"),
     ({"X-Brygga-Timestamp": None}, "X-Brygga-Timestamp header is missing"),
@@ -123,7 +150,7 @@ def test_unknown_routes_and_routes_without_a_webhook_source_are_404(intake: Webh
 ])
 def test_missing_or_malformed_signature_headers_are_401(intake: WebhookRun, headers: dict, phrase: str):
     body = small_report(4723)
-    sent = {"Content-Type": "application/json", **sign(SECRET, body), **headers}
+    sent = {"Content-Type": "application/json", **sign(SECRET, body, route_id=ROUTE), **headers}
     answer = requests.post(f"{intake.url}/routes/{ROUTE}/submissions", data=body, timeout=30,
                            headers={k: v for k, v in sent.items() if v is not None})
     assert_problem(answer, 401, phrase)
@@ -134,14 +161,15 @@ def test_a_signature_over_another_body_timestamp_or_secret_is_refused(intake: We
     body, other = small_report(4724), small_report(4725)
     now = int(time.time())
     cases = {
-        "another body": {**sign(SECRET, other, now)},
-        "another timestamp": {**sign(SECRET, body, now), "X-Brygga-Timestamp": str(now - 1)},
-        "another secret": {**sign(SECRET[::-1], body, now)},
+        "another body": {**sign(SECRET, other, now, route_id=ROUTE)},
+        "another timestamp": {**sign(SECRET, body, now, route_id=ROUTE), "X-Brygga-Timestamp": str(now - 1)},
+        "another secret": {**sign(SECRET[::-1], body, now, route_id=ROUTE)},
+        "another route": {**sign(SECRET, body, now, route_id=SIBLING)},
     }
     for name, headers in cases.items():
         answer = requests.post(f"{intake.url}/routes/{ROUTE}/submissions", data=body, timeout=30,
                                headers={"Content-Type": "application/json", **headers})
-        problem = assert_problem(answer, 401, "does not match the body and timestamp")
+        problem = assert_problem(answer, 401, "does not match the body, timestamp and route id")
         assert headers["X-Brygga-Signature"].removeprefix("sha256=") not in json.dumps(problem), name
     assert intake.ledger().by_content(ROUTE, hashlib.sha256(body).hexdigest()) is None
     assert intake.trigger.calls == []

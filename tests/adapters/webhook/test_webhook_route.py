@@ -69,8 +69,9 @@ def test_health_answers(intake: WebhookRun):
 
 def test_a_route_whose_secret_is_too_short_takes_nothing_in(intake: WebhookRun):
     body = json.dumps({"flowInstance": {"id": 1}}).encode()
+    headers = {"Content-Type": "application/json", **sign("short", body, route_id="kumla-weak-secret")}
     answer = requests.post(f"{intake.url}/routes/kumla-weak-secret/submissions", data=body, timeout=30,
-                           headers={"Content-Type": "application/json", **sign("short", body)})
+                           headers=headers)
     assert answer.status_code == 500 and answer.headers["content-type"] == "application/problem+json"
     assert "short" not in answer.text and "kumla-weak-secret" in answer.json()["detail"]
     assert intake.ledger().by_content("kumla-weak-secret", hashlib.sha256(body).hexdigest()) is None

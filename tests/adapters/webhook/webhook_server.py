@@ -19,6 +19,8 @@ from brygga.settings import Settings
 from brygga_adapters.webhook import sign
 
 ROUTE = "kumla-felanmalan-webhook"
+# A second route on the same connection, so the same secret: a request signed for one must not pass for the other.
+SIBLING = "kumla-bygglov-webhook"
 SECRET = "6f1c0d9a4be27e35c8a1f0d2b7e64c93a5d8f1e0c2b4a6d8e0f1a3c5b7d9e1f3"
 ROUTES_YAML = f"""
 routes:
@@ -34,6 +36,12 @@ routes:
       adapter: archive-folder
       config: {{path: archive-out}}
     schedule: "*/5 * * * *"
+  - id: {SIBLING}
+    tenant: {{kommunkod: "1881", name: Kumla kommun, organisationsnummer: "212000-1819"}}
+    source:
+      adapter: webhook
+      connection: webhook_kumla
+    mappings: [webhook/felanmalan.yaml]
   - id: kumla-felanmalan
     tenant: {{kommunkod: "1881", name: Kumla kommun, organisationsnummer: "212000-1819"}}
     source:
@@ -96,8 +104,11 @@ class WebhookRun:
     trigger: Trigger
 
     def post(self, body: bytes, *, route: str = ROUTE, secret: str = SECRET, timestamp: int | None = None,
-             headers: dict[str, str] | None = None, data: Any = None) -> requests.Response:
-        signed = {"Content-Type": "application/json", **sign(secret, body, timestamp), **(headers or {})}
+             headers: dict[str, str] | None = None, data: Any = None, signed_for: str | None = None,
+             ) -> requests.Response:
+        """Post ``body`` to ``route``, signed for ``signed_for`` (default: that same route)."""
+        signature = sign(secret, body, timestamp, route_id=signed_for or route)
+        signed = {"Content-Type": "application/json", **signature, **(headers or {})}
         return requests.post(f"{self.url}/routes/{route}/submissions", data=body if data is None else data,
                              headers=signed, timeout=30)
 
