@@ -85,6 +85,7 @@ def render(adapters: list[AdapterInfo]) -> str:
                      + (f": {info.title}" if info.title else ""))
         for f in info.config:
             needs = "required" if f.required else f"default {f.default!r}" if f.default is not None else "optional"
+            needs += ", secret: refused in route files" if f.secret else ""
             lines.append(f"  config       {f.name} ({needs}){': ' + f.description if f.description else ''}")
         if info.connection:
             for key, what in info.connection.items():

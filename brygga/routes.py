@@ -52,6 +52,7 @@ class AdapterRef:
 @dataclass(frozen=True)
 class ArchiveSpec(AdapterRef):
     submission_agreement: str | None = None
+    with_documents: bool = True  # documents: none keeps another kommun's packages to the case alone
 
 
 @dataclass(frozen=True)
@@ -205,9 +206,15 @@ class Route:
 
 def routes_accepting(routes: list[Route], eservice: Any, mapping_at: Any, besides: str | None) -> list[str]:
     """The routes (other than ``besides``) with an inbound mapping that accepts ``eservice``: a hint in a refusal.
-    ``mapping_at(path)`` gives the compiled mapping, or None where it is broken (a hint never fails on it)."""
+    ``mapping_at(path)`` gives the compiled mapping, or None where it is broken (a hint never fails on it). A mapping
+    that reads the identity from another system (a JSON push of the same e-service) is no hint for this document."""
+
+    def takes(mapping: Any) -> bool:
+        system = mapping.identity.system if mapping.identity is not None else None
+        return mapping.accepts(eservice) and (system is None or eservice.system in (None, system))
+
     return [route.id for route in routes if route.id != besides
-            and any((m := mapping_at(path)) is not None and m.accepts(eservice) for path in route.mappings)]
+            and any((m := mapping_at(path)) is not None and takes(m) for path in route.mappings)]
 
 
 def no_target_reason(route: Route, case: dict[str, Any]) -> str:
@@ -327,7 +334,8 @@ def _tenant_named(file: Path, where: str, tenants: dict[str, Tenant], ref: str |
 def _archive(file: Path, where: str, raw: dict[str, Any], retry: RetryPolicy) -> ArchiveSpec:
     _check_adapter(file, where, raw)
     return ArchiveSpec(raw["adapter"], raw.get("connection"), raw.get("config", {}),
-                       retry=retry.merged(raw.get("retry")), submission_agreement=raw.get("submission_agreement"))
+                       retry=retry.merged(raw.get("retry")), submission_agreement=raw.get("submission_agreement"),
+                       with_documents=raw.get("documents", "all") == "all")
 
 
 def _target(file: Path, where: str, mappings_dir: Path, raw: dict[str, Any], retry: RetryPolicy,
@@ -350,6 +358,12 @@ def parse_routes(document: Any, *, file: Path, mappings_dir: Path) -> list[Route
         lines = [_schema_problem(file, e) for e in errors]
         raise ConfigError("invalid routes file:\n  " + "\n  ".join(lines))
     tenants = {key: _tenant(raw) for key, raw in document.get("tenants", {}).items()}
+    by_code: dict[str, str] = {}
+    for key, tenant in tenants.items():
+        if tenant.kommunkod in by_code:
+            raise ConfigError(f"{file}: /tenants/{key}/kommunkod: {tenant.kommunkod} is tenant "
+                              f"{by_code[tenant.kommunkod]}'s too; one kommun, one tenant")
+        by_code[tenant.kommunkod] = key
     routes: list[Route] = []
     seen: set[str] = set()
     for i, raw in enumerate(document["routes"]):
@@ -362,6 +376,10 @@ def parse_routes(document: Any, *, file: Path, mappings_dir: Path) -> list[Route
         tenant = _tenant_named(file, f"{where}/tenant", tenants, raw["tenant"])
         targets = [_target(file, f"{where}/targets/{j}", mappings_dir, t, retry, tenants)
                    for j, t in enumerate(raw.get("targets", []))]
+        for j, target in enumerate(targets):
+            if target.archive is not None and target.tenant == tenant:
+                raise ConfigError(f"{file}: {where}/targets/{j}/archive: the target works for the route's own "
+                                  "tenant, whose packages go to the route's archive; give the archive to the route")
         target_ids = [t.id for t in targets]
         twice = sorted({i for i in target_ids if target_ids.count(i) > 1})
         if twice:

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from brygga.canonical import default_case_types
+from brygga.canonical.types import CaseTypeRegistry
+from brygga.canonical.validation import load_case_schema
 from brygga.errors import ConfigError
 from brygga.mapping import MappingConfigError, compile_mapping
 from brygga.mapping.dispatch import overlapping
@@ -24,6 +26,39 @@ def produced_case_type(path: Path) -> str | None:
     """The caseType an inbound mapping writes, when it is a constant (it always is in practice)."""
     node: Any = load_spec(path).doc.get("output", {}).get("caseType")
     return node.get("const") if isinstance(node, dict) and isinstance(node.get("const"), str) else None
+
+
+def _schema_has(schema: dict[str, Any], dotted: str) -> bool:
+    """Whether a case validated by ``schema`` can have a value at the dotted path (through properties only)."""
+    node: Any = schema
+    for key in dotted.split("."):
+        node = node.get("properties", {}).get(key) if isinstance(node, dict) else None
+        if node is None:
+            return False
+    return True
+
+
+def _case_has(case_type: str, dotted: str, registry: CaseTypeRegistry) -> bool:
+    """Whether a case of ``case_type`` can have a value at the dotted path: the core, or details.<case_type>."""
+    first, _, rest = dotted.partition(".")
+    if first != "details":
+        return _schema_has(load_case_schema(), dotted)
+    own, _, inner = rest.partition(".")
+    return own == case_type and (not inner or _schema_has(registry.schema(case_type), inner))
+
+
+def _when_problems(route: Route) -> list[str]:
+    """A ``when`` naming a path no case of the target's types can have would silently keep every case away."""
+    registry = default_case_types()
+    problems = []
+    for target in route.targets:
+        if target.when is None:
+            continue
+        for case_type in target.case_types:
+            if case_type in registry.names and not _case_has(case_type, target.when, registry):
+                problems.append(f"target {target.id}: when {target.when}: a {case_type} case has no such path "
+                                f"(rule: when names a field of the case type's schema)")
+    return problems
 
 
 def _route_problems(settings: Settings, route: Route, registered: set[str]) -> list[str]:
@@ -54,7 +89,7 @@ def _route_problems(settings: Settings, route: Route, registered: set[str]) -> l
         problems.append(f"notify/case_types/{case_type}: none of this route's mappings writes caseType {case_type}")
     for case_type in sorted((targeted | set(route.without_case_system)) - registered):
         problems.append(f"caseType {case_type} is routed but not registered")
-    return problems
+    return problems + _when_problems(route)
 
 
 def _shared_inboxes(routes: list[Route]) -> list[str]:

@@ -1,8 +1,9 @@
-"""`brygga demo`: the demo route on the embedded default, end to end, with no servers to install.
+"""`brygga demo`: the bundled routes on the embedded default, end to end, with no servers to install.
 
-It is `brygga run kumla-bygglov --simulators` on a fresh Brygga home (``var/demo``) with the bundled samples: two
-e-services (bygglov and anmälan om attefallsåtgärd) through one inbox, dispatched by e-service, to the same
-ByggR-like case system, then the e-archive and Mina sidor. It prints a trace per submission.
+A tour: each route of ``TOUR`` is `brygga run ROUTE SAMPLES --simulators` on one fresh Brygga home (``var/demo``),
+so every outside system is a local simulator: ByggR and Ecos over SOAP, a work-order system over REST with OAuth2,
+SFTP servers, the webhook intake, the Open ePlatform callback and the property register. It prints a trace per
+submission. With files, only the first route runs, over them.
 """
 
 from __future__ import annotations

@@ -165,7 +165,18 @@ def _result(ctx: Any, route: Route, path: Path) -> dict[str, Any]:
         "archive_package": submission.archive_location,
         "reasons": ctx.ledger.quarantine_reasons(submission.id),
         "submission_id": submission.id,
+        **_elsewhere(ctx, route, submission),
     }
+
+
+def _elsewhere(ctx: Any, route: Route, submission: Any) -> dict[str, Any]:
+    """With several targets or archives: each target's case and each other kommun's package."""
+    if len(route.targets) < 2 and not any(t.archive for t in route.targets):
+        return {}
+    done = [d for d in ctx.ledger.deliveries(submission.id) if d.state == "delivered" and d.external_ref]
+    return {"cases": {d.target: d.external_ref for d in done if not d.target.startswith("@")},
+            "other_archives": {d.target.removeprefix("@archive:"): d.external_ref for d in done
+                               if d.target.startswith("@archive:")}}
 
 
 # Sources that files given to `brygga run` can be handed to: dropped in the inbox, posted to the webhook, or put
@@ -197,7 +208,7 @@ def _hand_in(settings: Settings, route: Route, files: list[Path], started: dict[
         push_files(route, files)
         return
     if adapter == "sftp-inbox":
-        inbox = started[str(route.source.connection)].running.root / route.source.config.get("path", "")
+        inbox = started[str(route.source.connection)].running.root / route.source.config.get("path", "").lstrip("/")
     else:
         inbox = settings.home / route.source.config.get("path", "")
     inbox.mkdir(parents=True, exist_ok=True)
@@ -287,7 +298,8 @@ def ledger_shown(database_url: str) -> str:
 
 def run_report(run: RouteRun) -> dict[str, Any]:
     public = ("file", "state", "case_type", "diarienummer", "archive_package", "reasons")
-    files = [{k: r.get(k) for k in public} for r in run.results]
+    files = [{**{k: r.get(k) for k in public}, **{k: r[k] for k in ("cases", "other_archives") if k in r}}
+             for r in run.results]
     return {"route": run.route.id, "airflow": run.airflow, "files": files}
 
 

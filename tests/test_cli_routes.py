@@ -20,15 +20,22 @@ BUNDLED_ROUTES = REPO_ROOT / "routes" / "routes.yaml"
 def test_routes_list_shows_every_route_with_its_e_services_targets_and_schedule(capsys):
     assert main(["routes", "list", "--json"]) == 0
     routes = {r["route"]: r for r in json.loads(capsys.readouterr().out)}
-    assert set(routes) == {"kumla-bygglov", "kumla-felanmalan", "kumla-varmepump"}
+    assert set(routes) == {"kumla-bygglov", "kumla-felanmalan", "kumla-varmepump", "kumla-felanmalan-webhook",
+                           "cesam-bygga-hus"}
     bygglov = routes["kumla-bygglov"]
     assert bygglov["e-services"] == {"mappings/open-eplatform/bygglov.yaml": "FamilyID 412; or FamilyID 640",
                                      "mappings/open-eplatform/attefall.yaml": "FamilyID 127"}
     assert bygglov["targets"] == {"byggr": {"adapter": "byggr (connection byggr_kumla)", "case_types": {
         "bygglov": "mappings/byggr/bygglov.yaml", "attefall": "mappings/byggr/attefall.yaml"}}}
-    assert routes["kumla-felanmalan"]["targets"] == {} and bygglov["schedule"] == "*/1 * * * *"
+    assert routes["kumla-felanmalan"]["targets"]["workorder"]["adapter"] == "rest (connection workorder_kumla)"
+    assert bygglov["schedule"] == "*/1 * * * *"
+    assert routes["cesam-bygga-hus"]["targets"]["va-ydre"] == {
+        "adapter": "rest (connection workorder_ydre)",
+        "case_types": {"bygglov": "mappings/workorder/va-anslutning.yaml"},
+        "tenant": "Ydre kommun (0512)", "when": "details.bygglov.vaConnection",
+        "archive": "sftp-archive (connection earkiv_ydre_sftp)"}
     assert main(["routes", "list"]) == 0
-    assert "targets:    none (archive and notify only)" in capsys.readouterr().out
+    assert "                when: details.bygglov.vaConnection" in capsys.readouterr().out
 
 
 def test_translate_without_a_mapping_picks_the_one_that_accepts_the_e_service(capsys):

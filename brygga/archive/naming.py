@@ -41,12 +41,13 @@ class ArchiveInputError(ValueError):
     """The case or a document cannot be packaged as given (missing source reference, hash mismatch, ...)."""
 
 
-def package_objid(case: dict[str, Any], revision: int = 1) -> str:
+def package_objid(case: dict[str, Any], revision: int = 1, held_by: str | None = None) -> str:
     """``brygga-<uuid5>`` of tenant, source system and source reference: stable across rebuilds.
 
     The tenant is part of the key because two municipalities may run e-service platforms whose ids overlap.
     Revision 1 keeps the key packages have always had; each later revision (a komplettering) adds its number, so
-    it gets an id of its own that is just as stable.
+    it gets an id of its own that is just as stable. ``held_by`` is the kommunkod of another kommun whose archive
+    gets a package of the same case (a shared service): its package has an id of its own too.
     """
     if isinstance(revision, bool) or not isinstance(revision, int) or revision < 1:
         raise ArchiveInputError("revision must be a whole number from 1")
@@ -58,6 +59,8 @@ def package_objid(case: dict[str, Any], revision: int = 1) -> str:
     parts = [str(kommunkod), str(system), str(reference)]
     if revision > 1:
         parts.append(f"revision:{revision}")
+    if held_by:
+        parts.append(f"held-by:{held_by}")
     key = "\x1f".join(parts)
     return f"brygga-{uuid.uuid5(_OBJID_NAMESPACE, key)}"
 

@@ -308,16 +308,18 @@ def _accept_existing(final: Path, planned: PackageFacts) -> Path:
 def build_sip(case: dict[str, Any], documents: list[StoredDocument], *, out_dir: Path, diarienummer: str | None,
               archival_creator: Agent, submitter: Agent, software: tuple[str, str] = ("Brygga", __version__),
               revision: int = 1, previous_package: str | None = None,
-              submission_agreement: str | None = None, case_types: CaseTypeRegistry | None = None) -> Path:
+              submission_agreement: str | None = None, case_types: CaseTypeRegistry | None = None,
+              held_by: str | None = None) -> Path:
     """Write ``out_dir/<OBJID>/`` for the case and return its path (see the module docstring).
 
     ``revision`` > 1 builds a komplettering: ``previous_package`` (required then) is the OBJID of the package it
     amends, ``documents`` are the new documents only, and case.json is the whole new case.
     ``submission_agreement`` is the tenant's reference to its submission agreement (leveransöverenskommelse).
     ``case_types``: the registry whose file for the case's type goes into ``schemas/`` beside the core
-    schema; None means the environment's (`brygga.canonical.default_case_types()`).
+    schema; None means the environment's (`brygga.canonical.default_case_types()`). ``held_by``: the kommunkod of
+    another kommun whose archive this package is for (``package_objid``).
     """
-    objid = package_objid(case, revision)
+    objid = package_objid(case, revision, held_by)
     references = _references(objid, revision, previous_package, submission_agreement)
     case_bytes = canonical_json_bytes(case)
     planned = PackageFacts(_planned_payload(case_bytes, documents), diarienummer, references.submission_agreement,

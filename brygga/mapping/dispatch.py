@@ -470,20 +470,32 @@ def choose_mapping(mappings: Sequence[CompiledMapping], source: bytes | Path | B
     """
     if not mappings:
         raise ValueError("choose_mapping needs at least one mapping")
-    read: dict[Identity | None, EService] = {}
+    read: dict[Identity | None, EService | None] = {}
+    unreadable: list[InvalidSource] = []
+    mixed = len({m.source_kind for m in mappings}) > 1  # XML and JSON mappings: a document is only one kind
     accepting: list[CompiledMapping] = []
     shown: EService | None = None  # the identity the messages name: as the first mapping with `accepts` reads it
     for mapping in mappings:
         key = mapping.identity
         if key not in read:
-            read[key] = read_identity(source, mapping, source_name=source_name)
+            try:
+                read[key] = read_identity(source, mapping, source_name=source_name)
+            except InvalidSource as exc:
+                if not mixed:
+                    raise
+                unreadable.append(exc)  # read as the other kind of document, by the other mappings
+                read[key] = None
         eservice = read[key]
+        if eservice is None:
+            continue
         if shown is None and mapping.accepts_any is False:
             shown = eservice
         if mapping.accepts(eservice):
             accepting.append(mapping)
     if shown is None:
-        shown = read[mappings[0].identity]
+        shown = next((e for e in read.values() if e is not None), None)
+        if shown is None:
+            raise unreadable[0]
     where = f"route {route}" if route else "the route"
     if len(accepting) == 1:
         return accepting[0], read[accepting[0].identity]

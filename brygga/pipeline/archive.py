@@ -31,55 +31,74 @@ from brygga.pipeline.context import PipelineContext
 from brygga.pipeline.deliver import stored_documents
 from brygga.pipeline.guard import StepHandle, per_submission
 from brygga.pipeline.revisions import new_attachments
-from brygga.routes import ArchiveSpec, Route, Tenant
+from brygga.routes import ArchiveSpec, Route, TargetSpec, Tenant
 
 ARCHIVE = "@archive"
 
 
 @dataclass(frozen=True)
 class _Destination:
-    """One e-archive a case's package goes to: the route's, or that of a tenant a target works for."""
+    """One e-archive a case's packages go to: the route's, or that of another kommun a target works for."""
 
-    site: str  # the call site in the ledger: "@archive", or "@archive:<target id>"
     spec: ArchiveSpec
     tenant: Tenant
-    target_id: str | None = None  # whose diarienummer the package carries; None: the route's first target's
+    target: TargetSpec | None = None  # None: the route's archive
+
+    @property
+    def site(self) -> str:
+        """The call site in the ledger: "@archive", or "@archive:<target id>"."""
+        return ARCHIVE if self.target is None else f"{ARCHIVE}:{self.target.id}"
+
+    @property
+    def held_by(self) -> str | None:
+        """Another kommun's archive gets packages of its own (naming.package_objid)."""
+        return None if self.target is None else self.tenant.kommunkod
 
     @property
     def what(self) -> str:
-        return "the archive target" if self.target_id is None else f"the archive of {self.tenant.name}"
+        return "the archive target" if self.target is None else f"the archive of {self.tenant.name}"
 
 
 def _destinations(route: Route, case: dict[str, Any]) -> list[_Destination]:
-    found = [_Destination(ARCHIVE, route.archive, route.tenant)] if route.archive is not None else []
-    return found + [_Destination(f"{ARCHIVE}:{t.id}", t.archive, t.tenant, t.id)
+    found = [_Destination(route.archive, route.tenant)] if route.archive is not None else []
+    return found + [_Destination(t.archive, t.tenant, t)
                     for t in route.targets_for(case) if t.archive is not None and t.tenant is not None]
+
+
+def _archived_before(ctx: PipelineContext, submission: Submission, destination: _Destination) -> list[Submission]:
+    """The earlier versions whose package this archive holds (another kommun's may not have had them all)."""
+    earlier = ctx.ledger.earlier_versions(submission)
+    if destination.target is None:
+        return [v for v in earlier if v.archive_location is not None]
+    return [v for v in earlier if ctx.ledger.delivered_ref(v.id, destination.site)]
 
 
 def _hand_over(ctx: PipelineContext, submission: Submission, case: dict[str, Any], staging: Path,
                destination: _Destination) -> tuple[str, str]:
     """Build the package and hand it to the archive target: its location, and a note for the ledger."""
     attachments, revision, first_package = case.get("attachments", []), 1, None
-    archived = [v for v in ctx.ledger.earlier_versions(submission) if v.archive_location is not None]
-    if submission.amends is not None or archived:
+    archived = _archived_before(ctx, submission, destination)
+    if archived or (destination.target is None and submission.amends is not None):
         # A package per version: a later one refers to the first and holds only the documents none of them has.
         archived_cases = [loads_case(v.canonical_json or "{}") for v in archived]
         attachments, revision = new_attachments(archived_cases, case), submission.revision or 1
-        first_package = package_objid(case)
+        first_package = package_objid(case, held_by=destination.held_by)
+    if not destination.spec.with_documents:
+        attachments = []
     creator = Agent(name=destination.tenant.name, identification_code=destination.tenant.organisationsnummer)
-    diarienummer = submission.external_ref if destination.target_id is None else \
-        ctx.ledger.delivered_ref(submission.id, destination.target_id)
-    out_dir = staging / destination.site.strip("@").replace(":", "-")  # one package name per case, per archive
+    diarienummer = submission.external_ref if destination.target is None else \
+        ctx.ledger.delivered_ref(submission.id, destination.target.id)
+    out_dir = staging / destination.site.strip("@").replace(":", "-")  # apart: the same case, another archive
     out_dir.mkdir(exist_ok=True)
     package = build_sip(case, stored_documents(ctx, attachments), out_dir=out_dir,
                         diarienummer=diarienummer, archival_creator=creator, submitter=creator,
                         software=("Brygga", __version__), revision=revision, previous_package=first_package,
-                        submission_agreement=destination.spec.submission_agreement)
+                        submission_agreement=destination.spec.submission_agreement, held_by=destination.held_by)
     try:
         location = ctx.adapter(destination.spec).deliver_package(package)
     finally:  # built again next time if the hand-over failed
         shutil.rmtree(package, ignore_errors=True)
-    to = "" if destination.target_id is None else f" to {destination.tenant.name}"
+    to = "" if destination.target is None else f" to {destination.tenant.name} ({location})"
     return location, f"package {package.name}{to}" + (f" (revision {revision}, refers to {first_package})"
                                                       if first_package else "")
 
@@ -108,26 +127,32 @@ def _archive_one(ctx: PipelineContext, step: StepHandle, submission: Submission,
                  staging: Path, destinations: list[_Destination]) -> str | None:
     """Hand the case's package to each of its archives; the first one's location once all have it, else None.
 
-    With several archives, each one's hand-over stays recorded with its location, so a failure on one side
-    retries that side only. (A route's single archive keeps no row: its location is the submission's.)
+    Another kommun's archive keeps its row with the location: it tells which versions that archive holds, and a
+    failure on one side retries that side only. The route's own archive keeps none when it is the only one (its
+    location is the submission's).
     """
-    locations, notes = [], []
+    locations: list[str | None] = []
+    notes = []
     for destination in destinations:
         # A package is found by its stable name at the target: an interrupted hand-over needs no settle delay.
         policy = replace(destination.spec.retry, in_doubt_delay=timedelta(0))
         site = CallSite(submission.id, destination.site, call_site_key(submission.id, destination.site), policy,
                         destination.what)
         hand_over = partial(_hand_over, ctx, submission, case, staging, destination)
-        handed = attempt(ctx, step, site, hand_over, external_ref=lambda r: r[0], forget=len(destinations) == 1)
+        forget = destination.target is None and len(destinations) == 1
+        handed = attempt(ctx, step, site, hand_over, external_ref=lambda r: r[0], forget=forget)
         if handed is None:
-            return None
-        if handed.result is not None:
-            location, note = handed.result
-            notes.append(note)
+            if step.quarantined:
+                return None
+            locations.append(None)  # waits; the other archives go on
+        elif handed.result is not None:
+            locations.append(handed.result[0])
+            notes.append(handed.result[1])
         else:
-            location = handed.external_ref or ""
+            locations.append(handed.external_ref)
             notes.append(f"{destination.what}: handed over in an earlier run")
-        locations.append(location)
+    if None in locations:
+        return None
     step.note("ok", "; ".join(notes))
     return locations[0]
 

@@ -13,7 +13,7 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
 from brygga.connections import ConnectionNotFound
@@ -124,6 +124,9 @@ def _transient(ctx: PipelineContext, step: StepHandle, site: CallSite, token: in
     delay = site.policy.backoff(attempts)
     if in_doubt:
         delay = max(delay, site.policy.in_doubt_delay)
+    asked = getattr(exc, "retry_after", None)  # the target's own Retry-After, within the route's longest delay
+    if isinstance(asked, int | float) and asked > 0:
+        delay = max(delay, min(timedelta(seconds=asked), site.policy.max_delay))
     next_attempt_at = now + delay
     if not ctx.ledger.fail_delivery(site.key, token, error, next_attempt_at=next_attempt_at, in_doubt=in_doubt):
         _fenced_out(step, site)

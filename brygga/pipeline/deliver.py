@@ -66,7 +66,9 @@ def _base(ctx: PipelineContext, earlier: list[Submission], target: TargetSpec) -
 
 def _request(ctx: PipelineContext, submission: Submission, case: dict[str, Any], target: TargetSpec,
              base: _Base | None) -> DeliveryRequest:
-    tenant = ctx.route.tenant_of(target).kommunkod
+    # The kommun the submission came in through keys it everywhere, also at a target working for another kommun:
+    # that kommun's own e-service platform may number its submissions the same way.
+    tenant = ctx.route.tenant.kommunkod
     key = idempotency_key(case, tenant, target.id, submission.revision or 1, submission.content_fingerprint)
     amendment, attachments = None, case.get("attachments", [])
     if base is not None:
@@ -145,12 +147,13 @@ def deliver(ctx: PipelineContext, ids: list[str]) -> list[str]:
                 step.quarantine([no_target_reason(ctx.route, case)])
                 continue
             bases = [_base(ctx, earlier, target) for target in targets]
-            refs: list[str] = []
+            found: list[str | None] = []
             for target, base in zip(targets, bases, strict=True):
-                ref = _deliver_one(ctx, step, submission, case, target, base)
-                if ref is None:
-                    break
-                refs.append(ref)
+                found.append(_deliver_one(ctx, step, submission, case, target, base))
+                if step.quarantined:
+                    break  # refused: no other target gets it either
+                # A target that must wait does not hold the others up: each side is retried on its own.
+            refs = [ref for ref in found if ref is not None]
             if len(refs) < len(targets):
                 continue
             amends = next((base.submission.id for base in bases if base is not None), None)

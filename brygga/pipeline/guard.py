@@ -28,6 +28,10 @@ class StepHandle:
         self.result["detail"] = f"{len(stored)} reason(s)"
         log.warning("submission %s quarantined at %s: %s", self.submission_id, self.step, " | ".join(stored))
 
+    @property
+    def quarantined(self) -> bool:
+        return self.result.get("outcome") == "quarantined"
+
     def note(self, outcome: str, detail: str | None = None) -> None:
         self.result["outcome"], self.result["detail"] = outcome, detail
 

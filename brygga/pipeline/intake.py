@@ -12,7 +12,9 @@ import logging
 import time
 from datetime import UTC, datetime
 
+from brygga.errors import BryggaError
 from brygga.pipeline.context import PipelineContext
+from brygga.redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,13 @@ def intake(ctx: PipelineContext) -> list[str]:
         outcome = "quarantined" if too_large else "ok" if landing.created else "duplicate"
         ctx.ledger.record_step(landing.submission_id, "intake", outcome, started_at=started,
                                duration_ms=(time.perf_counter() - t0) * 1000, detail=f"sha256={sha256} size={size}")
-        source.acknowledge(item)
+        try:
+            source.acknowledge(item)
+        except BryggaError as exc:
+            # Landed all the same: the item is taken in again next run as a duplicate, and the items after it are
+            # not held up by one the source would not let go of (a read-only partner account, say).
+            log.warning("route %s: submission %s is landed, but its source did not take the acknowledgement: %s",
+                        ctx.route.id, landing.submission_id, redact(str(exc)))
         new += landing.created
         duplicates += not landing.created
         oversize += too_large

@@ -37,11 +37,15 @@ def test_the_tour_reaches_every_kind_of_system(tmp_path: Path) -> None:
     assert re.fullmatch(r"AO-\d{4}-\d{5}", only("kumla-felanmalan-webhook")["diarienummer"])  # pushed JSON
     life_event = only("cesam-bygga-hus")  # taken in over SFTP
     assert re.fullmatch(r"BN \d{4}-\d{6}", life_event["diarienummer"])
+    assert life_event["cases"]["byggr-kinda"] == life_event["diarienummer"]
+    assert re.fullmatch(r"AO-\d{4}-\d{5}", life_event["cases"]["va-ydre"])
+    assert life_event["other_archives"]["va-ydre"].startswith("sftp://earkiv_ydre_sftp/inleverans/")
     kinda = Path(life_event["archive_package"])
     assert kinda.parent == tmp_path / "demo" / "archive-out" / "kinda" and verify_package(kinda) == []
     # Ydre's own package went to its e-archive's SFTP intake folder (the simulated server's files).
     (ydre,) = (tmp_path / "demo" / "simulated" / "earkiv_ydre_sftp" / "inleverans").iterdir()
-    assert ydre.name == kinda.name and verify_package(ydre) == []
+    assert ydre.name != kinda.name and verify_package(ydre) == []  # a package of its own, without the drawings
+    assert not [p for p in (ydre / "representations" / "rep1" / "data").iterdir() if p.name != "case.json"]
     assert "Ydre kommun" in (ydre / "METS.xml").read_text(encoding="utf-8")
     states = [r["state"] for r in runs["kumla-bygglov"]["files"]]
     assert states.count("quarantined") == 2 and runs["kumla-bygglov"]["airflow"]["run"] == "failed"

@@ -89,3 +89,21 @@ def test_a_success_records_the_reference(ledger, sid):
     done = attempt(SimpleNamespace(ledger=ledger), step, site, lambda: "BN 2026-000007", external_ref=str)
     assert done is not None and done.result == "BN 2026-000007"
     assert ledger.delivered_ref(sid, "byggr") == "BN 2026-000007"
+
+
+@pytest.mark.parametrize(("asked", "waits"), [(600, timedelta(minutes=10)), (7200, POLICY.max_delay), (None, None)])
+def test_the_target_s_retry_after_is_waited_within_the_longest_delay(ledger, sid, asked, waits):
+    def busy():  # type: ignore[no-untyped-def]
+        error = TargetUnavailable("HTTP 503")
+        error.retry_after = asked  # type: ignore[attr-defined]
+        raise error
+
+    before = utcnow()
+    done, _ = _attempt(ledger, sid, busy)
+    (row,) = ledger.deliveries(sid)
+    waited = row.next_attempt_at.replace(tzinfo=before.tzinfo) - before
+    assert done is None
+    if waits is None:  # without one, the route's first backoff step
+        assert waited <= POLICY.first_delay + timedelta(seconds=5)
+    else:
+        assert waits <= waited <= waits + timedelta(seconds=5)

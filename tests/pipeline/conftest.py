@@ -15,6 +15,7 @@ from routing import RouteRun, local
 
 from brygga_simulators import RunningSimulator, start_simulator
 from brygga_simulators.byggr import ByggrSimulator
+from brygga_simulators.connections import Simulated, simulate
 
 
 @pytest.fixture(params=["contract", "real"], ids=["byggr-contract-replies", "byggr-real-replies"])
@@ -36,11 +37,26 @@ def register() -> Iterator[RunningSimulator]:
 
 
 @pytest.fixture
+def workorder(tmp_path: Path) -> Iterator[Simulated]:
+    """The work-order system behind kumla-felanmalan: its URI carries OAuth2 client credentials."""
+    with simulate("rest", tmp_path / "workorder") as system:
+        yield system
+
+
+@pytest.fixture
+def ecos(tmp_path: Path) -> Iterator[Simulated]:
+    with simulate("ecos", tmp_path / "ecos") as system:
+        yield system
+
+
+@pytest.fixture
 def route(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, byggr: RunningSimulator, callback: RunningSimulator,
-          register: RunningSimulator) -> RouteRun:
+          register: RunningSimulator, workorder: Simulated, ecos: Simulated) -> RouteRun:
     monkeypatch.setenv("BRYGGA_HOME", str(tmp_path))
     run = RouteRun(tmp_path, monkeypatch)
     run.connect("byggr_kumla", local(byggr))
     run.connect("oep_kumla", local(callback))
     run.connect("fastighetsregister_kumla", local(register))
+    run.connect("workorder_kumla", workorder.uri)
+    run.connect("ecos_kumla", ecos.uri)
     return run

@@ -78,6 +78,15 @@ class RouteRun:
         self.monkeypatch.setenv("BRYGGA_ROUTES", str(path))
         return path
 
+    def without_work_orders(self) -> RouteRun:
+        """kumla-felanmalan as it was before its work-order system: archive and Mina sidor only."""
+        routes = (REPO_ROOT / "routes" / "routes.yaml").read_text(encoding="utf-8")
+        start = routes.index("    targets:\n      - id: workorder\n")
+        end = routes.index("    archive:", start)
+        self.variant(routes[start:end], "")
+        self.variant("som arbetsorder {diarienummer}.", ".")
+        return self.other("kumla-felanmalan")
+
     def retry(self, **durations: str) -> Path:
         """Change the route's retry block, e.g. ``retry(first_delay="0s")`` so the next run retries at once."""
         policy = {**BUNDLED_RETRY, **durations}

@@ -47,7 +47,7 @@ def test_an_e_service_no_mapping_accepts_is_quarantined_naming_it_and_the_route_
 
 
 def test_a_route_without_a_case_system_archives_and_tells_the_resident(route, byggr, callback):
-    felanmalan = route.other("kumla-felanmalan")
+    felanmalan = route.without_work_orders()
     felanmalan.drop("felanmalan-gatlykta.xml")
     felanmalan.run()
     submission = felanmalan.submission("felanmalan-gatlykta.xml")
@@ -78,7 +78,7 @@ def test_a_case_type_whose_target_was_taken_away_after_translate_is_quarantined_
 
 
 def test_a_revision_on_a_route_without_a_case_system_gets_a_package_of_its_own(route, callback):
-    felanmalan = route.other("kumla-felanmalan")
+    felanmalan = route.without_work_orders()
     callback.app.faults.set([{"action": "soap_fault", "faultcode": "Client", "faultstring": "refused"}])
     felanmalan.drop("felanmalan-gatlykta.xml")
     felanmalan.run()

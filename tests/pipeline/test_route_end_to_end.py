@@ -237,3 +237,26 @@ def test_a_missing_or_unsafe_connection_fails_the_run_and_quarantines_nothing(ro
     route.connect("byggr_kumla", local(byggr))
     route.run()
     assert ledger.get(first.id).state == State.COMPLETED
+
+
+def test_a_source_that_will_not_let_an_item_go_holds_up_nothing(route, byggr, monkeypatch, caplog):
+    from brygga.errors import TargetRejected
+    from brygga_adapters.file import FileInboxSource
+
+    refused: list[str] = []
+
+    def refuse_the_first(self, item):  # type: ignore[no-untyped-def]
+        if not refused:
+            refused.append(item.name)
+            raise TargetRejected("permission denied (rule: the account may not delete)")
+        return original(self, item)
+
+    original = FileInboxSource.acknowledge
+    monkeypatch.setattr(FileInboxSource, "acknowledge", refuse_the_first)
+    route.drop("bygglov-person.xml")
+    route.drop("bygglov-organisation.xml")
+    route.run()
+    assert len(refused) == 1
+    assert {route.submission(n).state for n in ("bygglov-person.xml", "bygglov-organisation.xml")} == {"completed"}
+    assert "did not take the acknowledgement" in caplog.text
+    assert (route.inbox / refused[0]).exists(), "left at the source, to be seen as a duplicate next run"

@@ -96,7 +96,8 @@ def test_the_life_event_reaches_both_kommuner_with_their_own_keys_context_and_ar
     assert _komkod(kinda) == ["0513"] and _komkod(ydre) == ["0512"]  # one shared mapping, each tenant's context
     case = route.context().case(submission.id)
     (kinda_case,), (ydre_case,) = kinda.app.cases.values(), ydre.app.cases.values()
-    assert kinda_case.extern_ref == extern_ref(case, "0513") and ydre_case.extern_ref == extern_ref(case, "0512")
+    # Both keyed by the kommun it came in through: Ydre's own platform may number its submissions the same way.
+    assert kinda_case.extern_ref == ydre_case.extern_ref == extern_ref(case, "0513")
 
     (kinda_package,), (ydre_package,) = _packages(route.home / "archive-kinda"), _packages(route.home / "archive-ydre")
     kinda_mets, ydre_mets = (_described(p) for p in (kinda_package, ydre_package))
@@ -154,3 +155,72 @@ def test_a_target_s_archive_needs_a_tenant_and_a_tenant_must_be_known(route: Rou
     with pytest.raises(ConfigError, match=r"/routes/0/targets/1/tenant: no tenant with id 'ydr'; known: kinda, ydre"):
         route.context()
     assert SAMPLES.joinpath("bygga-hus-va.xml").exists()
+
+
+def test_one_kommun_is_one_tenant_and_its_own_target_uses_the_route_s_archive(route: RouteRun) -> None:
+    from brygga.errors import ConfigError
+
+    routes = route.home / "routes.yaml"
+    routes.write_text(ROUTES.replace('kommunkod: "0512"', 'kommunkod: "0513"'), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"/tenants/ydre/kommunkod: 0513 is tenant kinda's too"):
+        route.context()
+    routes.write_text(ROUTES.replace("        tenant: ydre\n", "        tenant: kinda\n"), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"/routes/0/targets/1/archive: the target works for the route's own"):
+        route.context()
+
+
+def test_one_kommun_s_outage_does_not_hold_the_other_kommun_s_case_back(route: RouteRun, ydre: RunningSimulator,
+                                                                       kinda: RunningSimulator) -> None:
+    route.connect("byggr_kinda", dead_url("byggr"))
+    route.connect("byggr_ydre", local(ydre))
+    route.retry(first_delay="0s")
+    data = route.drop("bygga-hus-va.xml")
+    route.run()
+    assert route.submission(data).state == State.TRANSLATED and len(ydre.app.cases) == 1
+
+    route.connect("byggr_kinda", local(kinda))
+    route.run()
+    assert route.submission(data).state == State.COMPLETED
+    assert len(kinda.app.cases) == 1 and _save_new_arende_calls(ydre) == 1
+
+
+def _documents(package: Path) -> list[str]:
+    data = package / "representations" / "rep1" / "data"
+    return sorted(p.name for p in data.iterdir() if p.name != "case.json")
+
+
+def test_another_kommun_s_archive_gets_its_own_first_package_when_a_later_version_first_concerns_it(
+        route: RouteRun, ydre: RunningSimulator, kinda: RunningSimulator) -> None:
+    """Version 1 asks for no VA connection: Kinda only. Version 2 adds one: Ydre's archive gets a first package of
+    its own, under a name of its own, not a revision of a package it never had."""
+    route.connect("byggr_ydre", local(ydre))
+    plain = (SAMPLES / "bygga-hus-va.xml").read_bytes()
+    start = plain.index(b"<vaanslutning>")
+    first = plain[:start] + plain[plain.index(b"</onskatanslutningsdatum>") + len(b"</onskatanslutningsdatum>"):]
+    route.drop("v1.xml", data=first)
+    route.run()
+    route.drop("v2.xml", data=plain)
+    route.run()
+
+    version2 = route.submission(plain)
+    assert version2.state == State.COMPLETED and version2.revision == 2
+    kinda_packages, (ydre_package,) = _packages(route.home / "archive-kinda"), _packages(route.home / "archive-ydre")
+    assert len(kinda_packages) == 2 and ydre_package.name not in {p.name for p in kinda_packages}
+    mets = ydre_package.joinpath("METS.xml").read_text(encoding="utf-8")
+    assert "Ydre kommun" in mets and "PREVIOUSREFERENCECODE" not in mets  # refers to no earlier package
+    # Kinda's archive holds both versions: the second refers to the first.
+    assert sum("PREVIOUSREFERENCECODE" in p.joinpath("METS.xml").read_text(encoding="utf-8")
+               for p in kinda_packages) == 1
+    assert len(_documents(ydre_package)) == 3  # the whole case: its first package there
+
+
+def test_documents_none_keeps_the_drawings_out_of_the_other_kommun_s_archive(route: RouteRun,
+                                                                             ydre: RunningSimulator) -> None:
+    route.connect("byggr_ydre", local(ydre))
+    routes = route.home / "routes.yaml"
+    routes.write_text(ROUTES.replace("submission_agreement: YDRE-LÖ-1}", "submission_agreement: YDRE-LÖ-1, "
+                                                                         "documents: none}"), encoding="utf-8")
+    route.drop("bygga-hus-va.xml")
+    route.run()
+    (kinda_package,), (ydre_package,) = _packages(route.home / "archive-kinda"), _packages(route.home / "archive-ydre")
+    assert len(_documents(kinda_package)) == 3 and _documents(ydre_package) == []
