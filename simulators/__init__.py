@@ -48,7 +48,8 @@ def start_simulator(
     """Start a simulator (by name, class or ready instance) on a real socket in a background thread.
 
     ``options`` go to the simulator's constructor, e.g. ``variant="sundsvall"`` for ``oep-callback``, except
-    ``fault_plan`` (JSON text or a list of rules, see ``brygga_simulators.faults``), which every simulator takes.
+    ``fault_plan`` (JSON text or a list of rules, see ``brygga_simulators.faults``), which every simulator takes,
+    and ``basic_auth="user:password"``, which every simulator takes too (a SOAP one then refuses any other caller).
     """
     fault_plan = options.pop("fault_plan", None)
     if isinstance(name_or_class, SoapSimulator | RestSimulator):
@@ -57,7 +58,11 @@ def start_simulator(
         app = name_or_class
     else:
         cls = simulator_class(name_or_class) if isinstance(name_or_class, str) else name_or_class
+        # A REST simulator takes basic_auth in its constructor; a SOAP one is told afterwards.
+        soap_auth = options.pop("basic_auth", None) if issubclass(cls, SoapSimulator) else None
         app = cls(**options)
+        if soap_auth:
+            app.require_basic_auth(soap_auth)
     if fault_plan is not None:
         app.faults.set(fault_plan)
     return serve(app, host=host, port=port)

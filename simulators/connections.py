@@ -76,6 +76,9 @@ def simulate(adapter: str, workdir: Path, fault_plan: str | None = None) -> Iter
             yield Simulated(uri=_with_query(base, {"allow_http": "true", "auth": "oauth2", "token_url": token_url}),
                             running=sim, secret=secret)
         return
-    with start_simulator(name, **options) as sim:
+    # Every stand-in takes one made-up account, as the real system takes the integration user's.
+    secret = secrets.token_urlsafe(16)
+    with start_simulator(name, basic_auth=f"brygga:{secret}", **options) as sim:
         # Local simulators speak plain HTTP, which a connection must allow explicitly.
-        yield Simulated(uri=f"{sim.url}?allow_http=true", running=sim)
+        base = sim.url.replace("://", f"://brygga:{quote(secret, safe='')}@", 1)
+        yield Simulated(uri=f"{base}?allow_http=true", running=sim, secret=secret)

@@ -15,6 +15,7 @@ for a normal parse. This is Brygga's own test double, not a production reader, s
 
 from __future__ import annotations
 
+import hmac
 import re
 import threading
 from collections.abc import Callable
@@ -141,8 +142,26 @@ class SoapSimulator:
         self.validate_responses = True
         # User names of HTTP basic auth seen on SOAP POSTs (never the passwords).
         self.auth_users: list[str | None] = []
+        # With require_basic_auth: the one account the service takes, as a real installation's integration user.
+        self.basic_auth: tuple[str, str] | None = None
         # What to do wrong, and when (brygga_simulators.faults); also at /_sim/faults.
         self.faults = FaultPlan()
+
+    def require_basic_auth(self, credentials: str) -> None:
+        """Answer 401 to every request under the service path without this ``user:password`` (WSDL included), as an
+        installation behind IIS Basic authentication does."""
+        user, sep, password = credentials.partition(":")
+        if not sep or not user:
+            raise ValueError("basic_auth must be 'user:password'")
+        self.basic_auth = (user, password)
+
+    def _authorized(self, request: Request) -> bool:
+        if self.basic_auth is None:
+            return True
+        auth = request.authorization
+        return (auth is not None and auth.type == "basic"
+                and hmac.compare_digest((auth.username or "").encode(), self.basic_auth[0].encode())
+                and hmac.compare_digest((auth.password or "").encode(), self.basic_auth[1].encode()))
 
     # --- WSGI -------------------------------------------------------------------------------------
 
@@ -156,6 +175,9 @@ class SoapSimulator:
             return sim_view(request, self.faults, self.inspect)
         if request.path.rstrip("/") != self.path.rstrip("/"):
             return Response("not found", status=404, mimetype="text/plain")
+        if not self._authorized(request):
+            return Response("401 Unauthorized", status=401, mimetype="text/plain",
+                            headers={"WWW-Authenticate": 'Basic realm="brygga-simulator"'})
         if request.method == "GET" and "wsdl" in {key.lower() for key in request.args}:
             return Response(self.served_wsdl(request.host_url.rstrip("/") + self.path), mimetype="text/xml")
         if request.method != "POST":

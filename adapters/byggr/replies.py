@@ -17,14 +17,28 @@ import binascii
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from lxml import etree
 
 from brygga.errors import TargetRejected
+from brygga_adapters.soap.elements import (
+    check_root,
+    child,
+    child_text,
+    children,
+    operation_result,
+    result_or_self,
+)
 
 
 class UnreadableReply(TargetRejected):
     """A well-formed reply lacks something Brygga needs (or holds it in a form that cannot be read)."""
+
+
+_check_root = partial(check_root, unreadable=UnreadableReply)
+_result = partial(operation_result, unreadable=UnreadableReply)
+_result_or_self = partial(result_or_self, unreadable=UnreadableReply)
 
 
 @dataclass(frozen=True)
@@ -86,7 +100,7 @@ def read_related_arenden(payload: etree._Element, operation: str) -> tuple[Arend
     result = _result(payload, operation)
     if result is None:
         return ()
-    return tuple(read_arende(item, operation) for item in _children(result, "arende") if not _is_nil(item))
+    return tuple(read_arende(item, operation) for item in children(result, "arende") if not _is_nil(item))
 
 
 def read_get_arende(payload: etree._Element) -> ArendeSummary:
@@ -98,14 +112,14 @@ def read_get_arende(payload: etree._Element) -> ArendeSummary:
 
 def read_save_new_arende(payload: etree._Element) -> str:
     """The diarienummer SaveNewArende created."""
-    dnr = _text(_result_or_self(payload, "SaveNewArende"), "Dnr")
+    dnr = child_text(_result_or_self(payload, "SaveNewArende"), "Dnr")
     if not dnr:
         raise UnreadableReply("SaveNewArende reply has no Dnr")
     return dnr
 
 
 def read_save_new_handelse(payload: etree._Element) -> int:
-    text = _text(_result_or_self(payload, "SaveNewHandelse"), "HandelseId")
+    text = child_text(_result_or_self(payload, "SaveNewHandelse"), "HandelseId")
     handelse_id = _int(text)
     if handelse_id is None:
         raise UnreadableReply(f"SaveNewHandelse reply has {'no' if text is None else 'a non-integer'} HandelseId")
@@ -116,13 +130,13 @@ def read_updated_arenden(payload: etree._Element) -> ArendeBatch:
     result = _result(payload, "GetUpdatedArenden")
     if result is None:
         raise UnreadableReply("GetUpdatedArenden reply has no GetUpdatedArendenResult")
-    batch_end = _datetime(_text(result, "BatchEnd"))
+    batch_end = _datetime(child_text(result, "BatchEnd"))
     if batch_end is None:
         raise UnreadableReply("GetUpdatedArenden reply has no readable BatchEnd")
-    arenden = _child(result, "Arenden")
-    items = _children(arenden, "arende") if arenden is not None else []
+    arenden = child(result, "Arenden")
+    items = children(arenden, "arende") if arenden is not None else []
     return ArendeBatch(
-        batch_start=_datetime(_text(result, "BatchStart")),
+        batch_start=_datetime(child_text(result, "BatchStart")),
         batch_end=batch_end,
         arenden=tuple(read_arende(item, "GetUpdatedArenden") for item in items if not _is_nil(item)),
     )
@@ -131,64 +145,64 @@ def read_updated_arenden(payload: etree._Element) -> ArendeBatch:
 def read_get_document(payload: etree._Element) -> tuple[Document, ...]:
     """``GetDocumentResponse``: each GetDocumentResult, its file decoded from base64 (whitespace allowed)."""
     _check_root(payload, "GetDocument")
-    return tuple(_document(item) for item in _children(payload, "GetDocumentResult") if not _is_nil(item))
+    return tuple(_document(item) for item in children(payload, "GetDocumentResult") if not _is_nil(item))
 
 
 # --- parts -----------------------------------------------------------------------------------------------
 
 
 def read_arende(element: etree._Element, operation: str) -> ArendeSummary:
-    dnr = _attr(element, "dnr") or _text(element, "dnr")
+    dnr = _attr(element, "dnr") or child_text(element, "dnr")
     if not dnr:
         raise UnreadableReply(f"{operation} reply has an arende without dnr")
-    handelse_lista = _child(element, "handelseLista")
-    objekt_lista = _child(element, "objektLista")
+    handelse_lista = child(element, "handelseLista")
+    objekt_lista = child(element, "objektLista")
     return ArendeSummary(
         dnr=dnr,
         arende_id=_int(_attr(element, "arendeId")),
-        status=_text(element, "status"),
-        extern_ref=_text(element, "externRef"),
+        status=child_text(element, "status"),
+        extern_ref=child_text(element, "externRef"),
         fastigheter=tuple(_fastigheter(objekt_lista)) if objekt_lista is not None else (),
         handelser=tuple(
-            _handelse(item) for item in _children(handelse_lista, "handelse")
+            _handelse(item) for item in children(handelse_lista, "handelse")
         ) if handelse_lista is not None else (),
     )
 
 
 def _fastigheter(objekt_lista: etree._Element) -> Iterator[Fastighet]:
     # xsi:type is not needed: whatever objekt holds a fastighet is a property of the case.
-    for objekt in _children(objekt_lista, "abstractArendeObjekt"):
-        for fastighet in _children(objekt, "fastighet"):
+    for objekt in children(objekt_lista, "abstractArendeObjekt"):
+        for fastighet in children(objekt, "fastighet"):
             yield Fastighet(
-                fnr=_int(_attr(fastighet, "fnr") or _text(fastighet, "fnr")),
-                trakt=_text(fastighet, "trakt"),
-                fbet_nr=_text(fastighet, "fbetNr"),
+                fnr=_int(_attr(fastighet, "fnr") or child_text(fastighet, "fnr")),
+                trakt=child_text(fastighet, "trakt"),
+                fbet_nr=child_text(fastighet, "fbetNr"),
             )
 
 
 def _handelse(element: etree._Element) -> Handelse:
-    handling_lista = _child(element, "handlingLista")
+    handling_lista = child(element, "handlingLista")
     documents = []
-    for handling in _children(handling_lista, "handling") if handling_lista is not None else []:
-        for dokument in _children(handling, "dokument"):
-            documents.append(DocumentRef(dok_id=_attr(dokument, "dokId"), namn=_text(dokument, "namn")))
+    for handling in children(handling_lista, "handling") if handling_lista is not None else []:
+        for dokument in children(handling, "dokument"):
+            documents.append(DocumentRef(dok_id=_attr(dokument, "dokId"), namn=child_text(dokument, "namn")))
     return Handelse(
         handelse_id=_int(_attr(element, "handelseId")),
-        riktning=_text(element, "riktning"),
-        rubrik=_text(element, "rubrik"),
-        start=_datetime(_text(element, "startDatum")),
-        anteckning=_text(element, "anteckning"),
-        handelseslag=_text(element, "handelseslag"),
-        handelsetyp=_text(element, "handelsetyp"),
+        riktning=child_text(element, "riktning"),
+        rubrik=child_text(element, "rubrik"),
+        start=_datetime(child_text(element, "startDatum")),
+        anteckning=child_text(element, "anteckning"),
+        handelseslag=child_text(element, "handelseslag"),
+        handelsetyp=child_text(element, "handelsetyp"),
         documents=tuple(documents),
     )
 
 
 def _document(element: etree._Element) -> Document:
-    fil = _child(element, "fil")
+    fil = child(element, "fil")
     content = None
     if fil is not None:
-        buffer = _child(fil, "filBuffer")
+        buffer = child(fil, "filBuffer")
         if buffer is not None and not _is_nil(buffer):
             try:
                 content = base64.b64decode("".join((buffer.text or "").split()), validate=True)
@@ -196,35 +210,11 @@ def _document(element: etree._Element) -> Document:
                 raise UnreadableReply("GetDocument reply: filBuffer is not valid base64") from None
     return Document(
         dok_id=_attr(element, "dokId"),
-        name=_text(element, "namn"),
-        description=_text(element, "beskrivning"),
-        extension=(_attr(fil, "filAndelse") or _text(fil, "filAndelse")) if fil is not None else None,
+        name=child_text(element, "namn"),
+        description=child_text(element, "beskrivning"),
+        extension=(_attr(fil, "filAndelse") or child_text(fil, "filAndelse")) if fil is not None else None,
         content=content,
     )
-
-
-# --- finding things by local name ------------------------------------------------------------------------
-
-
-def _local(element: etree._Element) -> str:
-    return etree.QName(element).localname.casefold() if isinstance(element.tag, str) else ""
-
-
-def _children(parent: etree._Element, name: str) -> list[etree._Element]:
-    wanted = name.casefold()
-    return [child for child in parent if _local(child) == wanted]
-
-
-def _child(parent: etree._Element, name: str) -> etree._Element | None:
-    found = _children(parent, name)
-    return found[0] if found else None
-
-
-def _text(parent: etree._Element, name: str) -> str | None:
-    """The stripped text of the first child called ``name``; None when it is missing or empty."""
-    child = _child(parent, name)
-    text = (child.text or "").strip() if child is not None else ""
-    return text or None
 
 
 def _attr(element: etree._Element, name: str) -> str | None:
@@ -254,19 +244,3 @@ def _datetime(text: str | None) -> datetime | None:
         return datetime.fromisoformat(text)
     except ValueError:
         return None
-
-
-def _check_root(payload: etree._Element, operation: str) -> None:
-    if _local(payload) != f"{operation}Response".casefold():
-        raise UnreadableReply(f"{operation} reply is not a {operation}Response")
-
-
-def _result(payload: etree._Element, operation: str) -> etree._Element | None:
-    _check_root(payload, operation)
-    return _child(payload, f"{operation}Result")
-
-
-def _result_or_self(payload: etree._Element, operation: str) -> etree._Element:
-    # Some servers put the answer's fields straight in the Response element, without the Result wrapper.
-    result = _result(payload, operation)
-    return payload if result is None else result

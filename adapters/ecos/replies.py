@@ -10,16 +10,30 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 
 from lxml import etree
 
 from brygga.errors import TargetRejected
+from brygga_adapters.soap.elements import (
+    check_root,
+    child_text,
+    children,
+    local_name,
+    operation_result,
+    result_or_self,
+)
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 class UnreadableReply(TargetRejected):
     """A well-formed reply lacks something Brygga needs (or holds it in a form that cannot be read)."""
+
+
+_check_root = partial(check_root, unreadable=UnreadableReply)
+_result = partial(operation_result, unreadable=UnreadableReply)
+_result_or_self = partial(result_or_self, unreadable=UnreadableReply)
 
 
 @dataclass(frozen=True)
@@ -64,8 +78,8 @@ def normalise_guid(value: str | None) -> str | None:
 
 def read_register_document(payload: etree._Element) -> CaseRef:
     result = _result_or_self(payload, "RegisterDocument")
-    case_id = normalise_guid(_text(result, "CaseId"))
-    case_number = _text(result, "CaseNumber")
+    case_id = normalise_guid(child_text(result, "CaseId"))
+    case_number = child_text(result, "CaseNumber")
     if case_id is None:
         raise UnreadableReply("RegisterDocument reply has no CaseId (a GUID)")
     if case_number is None:
@@ -76,19 +90,19 @@ def read_register_document(payload: etree._Element) -> CaseRef:
 def read_search_case(payload: etree._Element) -> tuple[CaseRef, ...]:
     result = _result_or_self(payload, "SearchCase")
     found = []
-    for item in _children(result, "SearchCaseResultSvcDto"):
-        case_id = normalise_guid(_text(item, "CaseId"))
+    for item in children(result, "SearchCaseResultSvcDto"):
+        case_id = normalise_guid(child_text(item, "CaseId"))
         if case_id is not None:
-            found.append(CaseRef(case_id, _text(item, "CaseNumber"), _text(item, "CaseSubtitleFree")))
+            found.append(CaseRef(case_id, child_text(item, "CaseNumber"), child_text(item, "CaseSubtitleFree")))
     return tuple(found)
 
 
 def read_get_case(payload: etree._Element) -> CaseView:
     result = _result_or_self(payload, "GetCase")
     return CaseView(
-        case_id=normalise_guid(_text(result, "CaseId")),
-        case_number=_text(result, "CaseNumber"),
-        subtitle=_text(result, "CaseSubtitleFree"),
+        case_id=normalise_guid(child_text(result, "CaseId")),
+        case_number=child_text(result, "CaseNumber"),
+        subtitle=child_text(result, "CaseSubtitleFree"),
         documents=tuple(_documents(result)),
     )
 
@@ -96,7 +110,7 @@ def read_get_case(payload: etree._Element) -> CaseView:
 def read_search_party(payload: etree._Element) -> tuple[str, ...]:
     """The Ids of the parties found, in the order Ecos lists them (a party of any xsi:type)."""
     result = _result_or_self(payload, "SearchParty")
-    ids = (normalise_guid(_text(item, "Id")) for item in result if isinstance(item.tag, str))
+    ids = (normalise_guid(child_text(item, "Id")) for item in result if isinstance(item.tag, str))
     return tuple(party_id for party_id in ids if party_id is not None)
 
 
@@ -112,8 +126,8 @@ def read_created_guid(payload: etree._Element, operation: str) -> str:
 def read_case_party_roles(payload: etree._Element) -> frozenset[PartyRole]:
     result = _result_or_self(payload, "GetCasePartyRoles")
     roles = set()
-    for item in _children(result, "ConnectedRoleSvcDto"):
-        party_id, role_id = normalise_guid(_text(item, "PartyId")), normalise_guid(_text(item, "RoleId"))
+    for item in children(result, "ConnectedRoleSvcDto"):
+        party_id, role_id = normalise_guid(child_text(item, "PartyId")), normalise_guid(child_text(item, "RoleId"))
         if party_id and role_id:
             roles.add(PartyRole(party_id=party_id, role_id=role_id))
     return frozenset(roles)
@@ -132,8 +146,8 @@ def read_named_ids(
     for element in payload.iter():
         if not isinstance(element.tag, str):
             continue
-        guid = normalise_guid(_text(element, id_field))
-        names = tuple(name for name_field in name_fields if (name := _text(element, name_field)))
+        guid = normalise_guid(child_text(element, id_field))
+        names = tuple(name for name_field in name_fields if (name := child_text(element, name_field)))
         if guid and names:
             found.append(NamedId(id=guid, names=names))
     return found
@@ -142,43 +156,7 @@ def read_named_ids(
 def _documents(element: etree._Element) -> Iterator[CaseDocument]:
     # Documents are listed on the case and again under each occurrence: read both, any depth.
     for item in element.iter():
-        if isinstance(item.tag, str) and _local(item) == "documentlistitemsvcdto":
-            yield CaseDocument(document_id=normalise_guid(_text(item, "DocumentId")), note=_text(item, "Note"))
-
-
-# --- finding things by local name ------------------------------------------------------------------------
-
-
-def _local(element: etree._Element) -> str:
-    return etree.QName(element).localname.casefold() if isinstance(element.tag, str) else ""
-
-
-def _children(parent: etree._Element, name: str) -> list[etree._Element]:
-    wanted = name.casefold()
-    return [child for child in parent if _local(child) == wanted]
-
-
-def _child(parent: etree._Element, name: str) -> etree._Element | None:
-    found = _children(parent, name)
-    return found[0] if found else None
-
-
-def _text(parent: etree._Element, name: str) -> str | None:
-    child = _child(parent, name)
-    text = (child.text or "").strip() if child is not None else ""
-    return text or None
-
-
-def _check_root(payload: etree._Element, operation: str) -> None:
-    if _local(payload) != f"{operation}Response".casefold():
-        raise UnreadableReply(f"{operation} reply is not a {operation}Response")
-
-
-def _result(payload: etree._Element, operation: str) -> etree._Element | None:
-    _check_root(payload, operation)
-    return _child(payload, f"{operation}Result")
-
-
-def _result_or_self(payload: etree._Element, operation: str) -> etree._Element:
-    result = _result(payload, operation)
-    return payload if result is None else result
+        if local_name(item) == "documentlistitemsvcdto":
+            yield CaseDocument(
+                document_id=normalise_guid(child_text(item, "DocumentId")), note=child_text(item, "Note")
+            )

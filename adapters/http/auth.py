@@ -33,6 +33,7 @@ from requests.auth import AuthBase, HTTPBasicAuth
 from brygga.connections import Connection
 from brygga.errors import ConfigError, CredentialsRefused, TargetUnavailable
 from brygga.faults import Fault, http_status_fault
+from brygga_adapters.http.answers import read_capped
 from brygga_adapters.http.errors import UnsafeUrl
 from brygga_adapters.http.extras import choice, text
 from brygga_adapters.http.urls import check_url
@@ -274,20 +275,15 @@ class OAuth2ClientCredentials(AuthBase):
 
 
 def _read_token_answer(response: requests.Response, where: str) -> str:
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        for chunk in response.iter_content(chunk_size=16 * 1024):
-            size += len(chunk)
-            if size > MAX_TOKEN_ANSWER_BYTES:
-                raise ConfigError(
-                    f"{where}: the answer is larger than {MAX_TOKEN_ANSWER_BYTES} bytes, not a token answer "
-                    "(rule: oauth2 token answer size; check the extra 'token_url')"
-                )
-            chunks.append(chunk)
-    except requests.RequestException as exc:
-        raise TargetUnavailable(f"{where}: the answer broke off ({type(exc).__name__})") from None
-    return b"".join(chunks).decode(response.encoding or "utf-8", errors="replace")
+    body = read_capped(
+        response, MAX_TOKEN_ANSWER_BYTES, chunk_size=16 * 1024,
+        too_big=lambda: ConfigError(
+            f"{where}: the answer is larger than {MAX_TOKEN_ANSWER_BYTES} bytes, not a token answer "
+            "(rule: oauth2 token answer size; check the extra 'token_url')"
+        ),
+        broken=lambda exc: TargetUnavailable(f"{where}: the answer broke off ({type(exc).__name__})"),
+    )
+    return body.decode(response.encoding or "utf-8", errors="replace")
 
 
 def _token_url(connection: Connection) -> str:

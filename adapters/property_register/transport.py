@@ -17,6 +17,7 @@ import requests
 
 from brygga.errors import CredentialsRefused, TargetRejected, TargetUnavailable
 from brygga.faults import Fault, http_status_fault
+from brygga_adapters.http.answers import read_capped
 
 MAX_ANSWER_BYTES = 2 * 1024 * 1024
 NOT_FOUND = object()
@@ -60,14 +61,9 @@ def get_json(
 
 
 def _read_capped(response: requests.Response, where: str) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        for chunk in response.iter_content(chunk_size=64 * 1024):
-            size += len(chunk)
-            if size > MAX_ANSWER_BYTES:
-                raise TargetRejected(f"{where}: the answer is larger than {MAX_ANSWER_BYTES} bytes (rule: answer size)")
-            chunks.append(chunk)
-    except requests.RequestException as exc:
-        raise TargetUnavailable(f"{where}: the answer broke off ({type(exc).__name__})") from None
-    return b"".join(chunks)
+    return read_capped(
+        response, MAX_ANSWER_BYTES,
+        too_big=lambda: TargetRejected(
+            f"{where}: the answer is larger than {MAX_ANSWER_BYTES} bytes (rule: answer size)"),
+        broken=lambda exc: TargetUnavailable(f"{where}: the answer broke off ({type(exc).__name__})"),
+    )

@@ -32,6 +32,7 @@ from brygga.errors import CredentialsRefused, TargetInDoubt, TargetRejected, Tar
 from brygga.faults import Fault, http_status_fault
 from brygga.redact import redact
 from brygga_adapters.http import GuardedSession
+from brygga_adapters.http.answers import read_capped
 
 MAX_ANSWER_BYTES = 4 * 1024 * 1024
 # A gateway's "the backend did not answer in time" or "answered garbage": the backend may have done the work.
@@ -199,18 +200,12 @@ def retry_after(value: str | None) -> float | None:
 
 def _read_capped(response: requests.Response, where: str, lost: type[TargetUnavailable],
                  too_big: type[TargetRejected] | type[TargetUnavailable]) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        for chunk in response.iter_content(chunk_size=64 * 1024):
-            size += len(chunk)
-            if size > MAX_ANSWER_BYTES:
-                rule = _lost_rule(True) if too_big is TargetInDoubt else "answer size"
-                raise too_big(f"{where}: the answer is larger than {MAX_ANSWER_BYTES} bytes (rule: {rule})")
-            chunks.append(chunk)
-    except requests.RequestException as exc:
-        raise lost(f"{where}: the answer broke off ({type(exc).__name__})") from None
-    return b"".join(chunks)
+    rule = _lost_rule(True) if too_big is TargetInDoubt else "answer size"
+    return read_capped(
+        response, MAX_ANSWER_BYTES,
+        too_big=lambda: too_big(f"{where}: the answer is larger than {MAX_ANSWER_BYTES} bytes (rule: {rule})"),
+        broken=lambda exc: lost(f"{where}: the answer broke off ({type(exc).__name__})"),
+    )
 
 
 def refusal(status: int, headers: CaseInsensitiveDict[str], body: bytes) -> str:

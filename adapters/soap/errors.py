@@ -65,6 +65,15 @@ def _lost_after_sending(exc: requests.ConnectionError) -> bool:
     return any(isinstance(arg, ProtocolError) for arg in exc.args)
 
 
+def _by_status(where: str, status: int) -> Exception:
+    kind = http_status_fault(status)
+    if kind is Fault.TRANSIENT:
+        return TargetUnavailable(f"{where}: HTTP {status} without a SOAP fault")
+    if kind is Fault.INFRASTRUCTURE:
+        return refused_credentials(where, status)
+    return TargetRejected(f"{where}: HTTP {status}")
+
+
 def map_soap_error(service: str, operation: str, exc: Exception) -> Exception:
     """The Brygga error for ``exc``; raise it ``from None`` so no payload leaks through the chain."""
     where = f"{service}.{operation}"
@@ -77,13 +86,9 @@ def map_soap_error(service: str, operation: str, exc: Exception) -> Exception:
     if isinstance(exc, zeep_errors.Fault):
         return _fault(where, exc)
     if isinstance(exc, zeep_errors.TransportError):
-        status = exc.status_code or 0
-        kind = http_status_fault(status)
-        if kind is Fault.TRANSIENT:
-            return TargetUnavailable(f"{where}: HTTP {status} without a SOAP fault")
-        if kind is Fault.INFRASTRUCTURE:
-            return refused_credentials(where, status)
-        return TargetRejected(f"{where}: HTTP {status}")
+        return _by_status(where, exc.status_code or 0)
+    if isinstance(exc, requests.HTTPError) and exc.response is not None:  # the WSDL's GET (zeep's loader)
+        return _by_status(where, exc.response.status_code)
     if isinstance(exc, requests.ConnectTimeout):
         return TargetUnavailable(f"{where}: timed out while connecting")
     if isinstance(exc, requests.Timeout):

@@ -8,21 +8,20 @@ real WSDL itself (the connection's ``wsdl`` extra), for a delivery and for an am
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from archive_samples import stored
+from ecos_simulator import running_ecos
 from lxml import etree
 from soap_capture import schema_errors, sent_payloads
 
 from brygga.connections import Connection
 from brygga.errors import TargetInDoubt
-from brygga.plugins import Amendment, DeliveryRequest, StoredDocument
-from brygga_adapters.ecos import EcosTarget, clear_lookup_cache
-from brygga_adapters.soap import clear_soap_cache
-from brygga_simulators import RunningSimulator, start_simulator
-from brygga_simulators.ecos import EcosSimulator
+from brygga.plugins import Amendment, DeliveryRequest
+from brygga_adapters.ecos import EcosTarget
+from brygga_simulators import RunningSimulator
 from brygga_simulators.wsdl_schema import compile_wsdl_schema
 
 pytestmark = pytest.mark.interop
@@ -66,22 +65,13 @@ def real_schema(shared_reference: Path) -> etree.XMLSchema:
 
 @pytest.fixture
 def ecos() -> Iterator[RunningSimulator]:
-    clear_soap_cache()
-    clear_lookup_cache()
-    with start_simulator(EcosSimulator) as running:
+    with running_ecos() as running:
         yield running
-    clear_soap_cache()
-    clear_lookup_cache()
-
-
-def _document(tmp_path: Path, name: str, data: bytes) -> StoredDocument:
-    path = tmp_path / hashlib.sha256(data).hexdigest()
-    path.write_bytes(data)
-    return StoredDocument(name, "application/pdf", len(data), hashlib.sha256(data).hexdigest(), path)
 
 
 def _request(tmp_path: Path, amendment: Amendment | None = None) -> DeliveryRequest:
-    document = _document(tmp_path, "Situationsplan.pdf", b"%PDF-1.4 plan" + (b" v2" if amendment else b""))
+    document = stored(tmp_path, "Situationsplan.pdf", b"%PDF-1.4 plan" + (b" v2" if amendment else b""),
+                      "application/pdf")
     return DeliveryRequest("sub-1", "sub-1:ecos", "1881:open-eplatform:5203", PAYLOAD, {}, [document], amendment)
 
 

@@ -13,9 +13,10 @@ from routing import SAMPLES, dead_url, local
 from brygga.admin import replay
 from brygga.archive import verify_package
 from brygga.connections import ConnectionNotFound
-from brygga.errors import ConfigError
+from brygga.errors import ConfigError, CredentialsRefused
 from brygga.ledger import State
 from brygga.settings import REPO_ROOT
+from brygga_simulators.connections import simulate
 
 DNR = re.compile(r"^BN \d{4}-\d{6}$")
 
@@ -260,3 +261,14 @@ def test_a_source_that_will_not_let_an_item_go_holds_up_nothing(route, byggr, mo
     assert {route.submission(n).state for n in ("bygglov-person.xml", "bygglov-organisation.xml")} == {"completed"}
     assert "did not take the acknowledgement" in caplog.text
     assert (route.inbox / refused[0]).exists(), "left at the source, to be seen as a duplicate next run"
+
+
+def test_a_route_whose_account_is_refused_fails_its_run_and_quarantines_nothing(route, byggr, tmp_path):
+    with simulate("byggr", tmp_path / "locked") as locked:
+        route.connect("byggr_kumla", locked.uri.replace(locked.secret, "expired-password"))
+        route.drop("bygglov-person.xml")
+        with pytest.raises(CredentialsRefused):  # the task fails; Airflow retries it
+            route.run()
+        submission = route.submission("bygglov-person.xml")
+        assert submission.state == State.TRANSLATED and route.context().ledger.quarantine_reasons(submission.id) == []
+        assert locked.running.app.cases == {}

@@ -8,23 +8,17 @@ from typing import Any
 
 import pytest
 from ecos_delivery_data import payload, stored
+from ecos_simulator import running_ecos
 
 from brygga.connections import Connection
 from brygga.plugins import DeliveryRequest, StoredDocument
-from brygga_adapters.ecos import clear_lookup_cache
-from brygga_adapters.soap import clear_soap_cache
-from brygga_simulators import RunningSimulator, start_simulator
-from brygga_simulators.ecos import EcosSimulator
+from brygga_simulators import RunningSimulator
 
 
 @pytest.fixture
 def ecos() -> Iterator[RunningSimulator]:
-    clear_soap_cache()
-    clear_lookup_cache()
-    with start_simulator(EcosSimulator) as running:
+    with running_ecos() as running:
         yield running
-    clear_soap_cache()
-    clear_lookup_cache()
 
 
 @pytest.fixture

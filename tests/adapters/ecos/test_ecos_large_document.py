@@ -3,31 +3,16 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
-from pathlib import Path
-
 from ecos_delivery_data import CONFIG
+from large_documents import random_drawing
 
-from brygga.plugins import StoredDocument
 from brygga_adapters.ecos import EcosTarget
 
 SIZE = 20 * 1024 * 1024
 
 
-def _drawing(root: Path) -> StoredDocument:
-    digest = hashlib.sha256()
-    path = root / "drawing"
-    with path.open("wb") as out:
-        for _ in range(SIZE // (1024 * 1024)):
-            chunk = os.urandom(1024 * 1024)
-            digest.update(chunk)
-            out.write(chunk)
-    return StoredDocument("Ritning borrhål A1.pdf", "application/pdf", SIZE, digest.hexdigest(), path)
-
-
 def test_a_20_mb_drawing_arrives_with_the_same_sha256(ecos, connection, make_request, tmp_path):
-    drawing = _drawing(tmp_path)
+    drawing = random_drawing(tmp_path, SIZE, "Ritning borrhål A1.pdf")
 
     receipt = EcosTarget(CONFIG, connection).deliver(make_request(documents=[drawing]))
 

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from conftest import TOKEN_PATH, WORK_ORDER_CONFIG, calls_to, connection_to, delivery, json_answer
+from rest_workorder import TOKEN_PATH, WORK_ORDER_CONFIG, calls_to, connection_to, delivery, json_answer
 from werkzeug.wrappers import Request, Response
 
 from brygga.connections import Connection

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import WORK_ORDER_CONFIG, connection_to, delivery
+from rest_workorder import WORK_ORDER_CONFIG, connection_to, delivery
 
 from brygga.errors import ConfigError
 from brygga.plugins import configure

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import WORK_ORDER_CONFIG, calls_to, connection_to, delivery
+from rest_workorder import WORK_ORDER_CONFIG, calls_to, connection_to, delivery
 
 from brygga.errors import TargetInDoubt, TargetRejected
 from brygga.plugins import Amendment

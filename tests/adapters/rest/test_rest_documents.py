@@ -14,7 +14,7 @@ from urllib.parse import unquote
 
 import pytest
 import requests
-from conftest import WORK_ORDER_CONFIG, calls_to, connection_to, delivery
+from rest_workorder import WORK_ORDER_CONFIG, calls_to, connection_to, delivery
 
 from brygga.connections import Connection
 from brygga.errors import TargetInDoubt, TargetRejected

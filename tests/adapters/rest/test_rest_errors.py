@@ -4,7 +4,7 @@ connection); messages without personal data."""
 from __future__ import annotations
 
 import pytest
-from conftest import FELANMALAN, WORK_ORDER_CONFIG, connection_to, delivery, json_answer
+from rest_workorder import FELANMALAN, WORK_ORDER_CONFIG, connection_to, delivery, json_answer
 from werkzeug.wrappers import Response
 
 from brygga.connections import Connection

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from rest_workorder import WORK_ORDER_CONFIG, connection_to
 
-from brygga.connections import Connection
 from brygga.mapping import compile_mapping
 from brygga.pipeline.keys import extern_ref, idempotency_key
 from brygga.plugins import DeliveryRequest, StoredDocument
 from brygga.storage import ContentStore
-from brygga_adapters.rest import RestTarget, clear_sessions
+from brygga_adapters.rest import RestTarget
 from brygga_simulators import RunningSimulator, start_simulator
 from brygga_simulators.workorder import WorkOrderSimulator
 
@@ -22,30 +21,12 @@ ROOT = Path(__file__).resolve().parents[3]
 SAMPLE = ROOT / "samples/open-eplatform/felanmalan-gatlykta.xml"
 PHOTO_SHA256 = "58ff1d6c8124bc4991e4fba43dcad2f5743972ef8572b1ff97bc98623cfb019a"
 
-# The target config a route gives (routes.yaml: targets[].config) for this work-order system.
-CONFIG: dict[str, Any] = {
-    "create": {"path": "/orders", "method": "POST"},
-    "extern_ref_field": "/externalRef",
-    "reference": {"json": "/orderNumber"},
-    "search": {"path": "/orders", "query": {"externalRef": "{extern_ref}"}, "items": "/items",
-               "reference": "/orderNumber"},
-    "attachments": {"mode": "upload", "path": "/orders/{reference}/attachments", "list": "/attachments"},
-    "amend": {"path": "/orders/{reference}/notes", "method": "POST"},
-}
-
 
 @pytest.fixture
 def system() -> Iterator[RunningSimulator]:
-    clear_sessions()  # OAuth2 tokens are cached per process; this test's simulator is new
+    # Its own client, so the order's "client" shows whose credentials created it; conftest clears the token cache.
     with start_simulator(WorkOrderSimulator, clients="kumla:k-secret") as running:
         yield running
-    clear_sessions()
-
-
-def connection_to(running: RunningSimulator) -> Connection:
-    base = running.url.replace("http://", "http://kumla:k-secret@")
-    return Connection.from_uri("workorder_kumla", f"{base}?auth=oauth2&token_url=/workorder/v1/oauth2/token"
-                                                  "&allow_http=true&read_timeout=10")
 
 
 def felanmalan_request(content: ContentStore) -> DeliveryRequest:
@@ -61,7 +42,8 @@ def felanmalan_request(content: ContentStore) -> DeliveryRequest:
 
 def test_the_gatlykta_sample_becomes_a_work_order_with_its_photo(system, tmp_path):
     request = felanmalan_request(ContentStore(tmp_path / "content"))
-    target = RestTarget(CONFIG, connection_to(system))
+    # WORK_ORDER_CONFIG is the target config a route gives (routes.yaml: targets[].config) for this system.
+    target = RestTarget(WORK_ORDER_CONFIG, connection_to(system, "workorder_kumla", login="kumla", password="k-secret"))
 
     receipt = target.deliver(request)
     again = target.deliver(request)  # a retry: found by externalRef, nothing sent twice
