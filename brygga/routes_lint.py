@@ -29,10 +29,20 @@ def produced_case_type(path: Path) -> str | None:
 
 
 def _schema_has(schema: dict[str, Any], dotted: str) -> bool:
-    """Whether a case validated by ``schema`` can have a value at the dotted path (through properties only)."""
-    node: Any = schema
+    """Whether a case validated by ``schema`` can have a value at the dotted path, through properties and local
+    ``$ref``s. Not into lists: ``when`` reads objects only (TargetSpec.takes)."""
+
+    def resolved(node: Any) -> Any:
+        while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/"):
+            target: Any = schema
+            for part in node["$ref"][2:].split("/"):
+                target = target.get(part) if isinstance(target, dict) else None
+            node = target
+        return node
+
+    node: Any = resolved(schema)
     for key in dotted.split("."):
-        node = node.get("properties", {}).get(key) if isinstance(node, dict) else None
+        node = resolved(node.get("properties", {}).get(key)) if isinstance(node, dict) else None
         if node is None:
             return False
     return True

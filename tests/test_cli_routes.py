@@ -83,7 +83,12 @@ def test_schemas_check_finds_no_breaking_change_against_the_last_release(capsys)
      "route kumla-bygglov: notify/case_types/felanmalning: none of this route's mappings writes caseType felanmalning"),
     (lambda r: r["source"]["config"].update(path="inbox/kumla-felanmalan/"),
      "routes kumla-bygglov and kumla-felanmalan take files from the same inbox inbox/kumla-felanmalan"),
+    (lambda r: r["targets"][0].update(when="details.bygglov.vaConection"),
+     "route kumla-bygglov: target byggr: when details.bygglov.vaConection: a bygglov case has no such path"),
+    (lambda r: r["targets"][0].update(when="parties.personnummer"),  # a list: when reads objects only
+     "route kumla-bygglov: target byggr: when parties.personnummer: a bygglov case has no such path"),
 ])
+
 def test_lint_finds_what_the_routes_schema_cannot_see(tmp_path, monkeypatch, capsys, edit, expected):
     mappings = tmp_path / "mappings"
     shutil.copytree(REPO_ROOT / "mappings", mappings)
@@ -96,6 +101,15 @@ def test_lint_finds_what_the_routes_schema_cannot_see(tmp_path, monkeypatch, cap
     monkeypatch.setenv("BRYGGA_MAPPINGS", str(mappings))
     assert main(["lint"]) == 1
     assert expected in capsys.readouterr().err
+
+
+def test_lint_takes_a_when_through_the_core_schema_s_definitions(tmp_path, monkeypatch, capsys):
+    document = yaml.safe_load(BUNDLED_ROUTES.read_text(encoding="utf-8"))
+    document["routes"][0]["targets"][0]["when"] = "source.familyId"  # the core, through its $defs
+    routes = tmp_path / "routes.yaml"
+    routes.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("BRYGGA_ROUTES", str(routes))
+    assert main(["lint"]) == 0, capsys.readouterr()
 
 
 def test_a_config_folder_holds_routes_mappings_and_case_types(tmp_path):

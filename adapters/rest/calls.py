@@ -184,18 +184,22 @@ def _unavailable(where: str, status: int, headers: CaseInsensitiveDict[str]) -> 
     return error
 
 
+# A target asking for more than a day is read as a day: the route's max_delay caps the wait anyway.
+MAX_RETRY_AFTER_SECONDS = 86400.0
+
+
 def retry_after(value: str | None) -> float | None:
     """``Retry-After`` in seconds from now: delta-seconds or an HTTP date; None when absent or unreadable."""
     if not value or not value.strip():
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if value.isascii() and value.isdigit():
+        return min(float(value), MAX_RETRY_AFTER_SECONDS)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
-    return max(0.0, when.timestamp() - time.time())
+    return min(max(0.0, when.timestamp() - time.time()), MAX_RETRY_AFTER_SECONDS)
 
 
 def _read_capped(response: requests.Response, where: str, lost: type[TargetUnavailable],

@@ -457,6 +457,22 @@ def _names(mappings: Sequence[CompiledMapping]) -> str:
     return ", ".join(f"{m.file} ({m.describe_accepts()})" for m in mappings)
 
 
+def _looks_like(source: Any) -> str:
+    """``json`` for a document that starts with ``{`` or ``[``, else ``xml``: which refusal to give."""
+    if isinstance(source, Path):
+        with source.open("rb") as handle:
+            head = handle.read(64)
+    elif isinstance(source, bytes | bytearray):
+        head = bytes(source[:64])
+    elif hasattr(source, "read") and hasattr(source, "seek"):
+        position = source.tell()
+        head = source.read(64)
+        source.seek(position)
+    else:
+        return "json" if isinstance(source, dict | list) else "xml"
+    return "json" if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[") else "xml"
+
+
 def choose_mapping(mappings: Sequence[CompiledMapping], source: bytes | Path | BinaryIO | Any, *,
                    route: str | None = None, elsewhere: Callable[[EService], list[str]] | None = None,
                    source_name: str = "<input>") -> tuple[CompiledMapping, EService]:
@@ -471,7 +487,7 @@ def choose_mapping(mappings: Sequence[CompiledMapping], source: bytes | Path | B
     if not mappings:
         raise ValueError("choose_mapping needs at least one mapping")
     read: dict[Identity | None, EService | None] = {}
-    unreadable: list[InvalidSource] = []
+    unreadable: dict[str, InvalidSource] = {}  # by the kind of mapping that could not read it
     mixed = len({m.source_kind for m in mappings}) > 1  # XML and JSON mappings: a document is only one kind
     accepting: list[CompiledMapping] = []
     shown: EService | None = None  # the identity the messages name: as the first mapping with `accepts` reads it
@@ -483,7 +499,7 @@ def choose_mapping(mappings: Sequence[CompiledMapping], source: bytes | Path | B
             except InvalidSource as exc:
                 if not mixed:
                     raise
-                unreadable.append(exc)  # read as the other kind of document, by the other mappings
+                unreadable.setdefault(mapping.source_kind, exc)  # read as the other kind, by the other mappings
                 read[key] = None
         eservice = read[key]
         if eservice is None:
@@ -494,8 +510,8 @@ def choose_mapping(mappings: Sequence[CompiledMapping], source: bytes | Path | B
             accepting.append(mapping)
     if shown is None:
         shown = next((e for e in read.values() if e is not None), None)
-        if shown is None:
-            raise unreadable[0]
+        if shown is None:  # no kind could read it: the reason of the kind it looks like
+            raise unreadable.get(_looks_like(source)) or next(iter(unreadable.values()))
     where = f"route {route}" if route else "the route"
     if len(accepting) == 1:
         return accepting[0], read[accepting[0].identity]

@@ -68,8 +68,8 @@ def _destinations(route: Route, case: dict[str, Any]) -> list[_Destination]:
 def _archived_before(ctx: PipelineContext, submission: Submission, destination: _Destination) -> list[Submission]:
     """The earlier versions whose package this archive holds (another kommun's may not have had them all)."""
     earlier = ctx.ledger.earlier_versions(submission)
-    if destination.target is None:
-        return [v for v in earlier if v.archive_location is not None]
+    if destination.target is None:  # its row is kept while another archive still waits
+        return [v for v in earlier if v.archive_location is not None or ctx.ledger.delivered_ref(v.id, ARCHIVE)]
     return [v for v in earlier if ctx.ledger.delivered_ref(v.id, destination.site)]
 
 
@@ -83,8 +83,8 @@ def _hand_over(ctx: PipelineContext, submission: Submission, case: dict[str, Any
         archived_cases = [loads_case(v.canonical_json or "{}") for v in archived]
         attachments, revision = new_attachments(archived_cases, case), submission.revision or 1
         first_package = package_objid(case, held_by=destination.held_by)
-    if not destination.spec.with_documents:
-        attachments = []
+    if not destination.spec.with_documents:  # neither the files nor their names (a file name may name a person)
+        attachments, case = [], {k: v for k, v in case.items() if k != "attachments"}
     creator = Agent(name=destination.tenant.name, identification_code=destination.tenant.organisationsnummer)
     diarienummer = submission.external_ref if destination.target is None else \
         ctx.ledger.delivered_ref(submission.id, destination.target.id)

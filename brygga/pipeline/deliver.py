@@ -146,6 +146,12 @@ def deliver(ctx: PipelineContext, ids: list[str]) -> list[str]:
             if not targets:  # the routes file changed since translate let it through
                 step.quarantine([no_target_reason(ctx.route, case)])
                 continue
+            left_out = [t for t in ctx.route.targets if t not in targets and _base(ctx, earlier, t) is not None]
+            if left_out:
+                step.quarantine([f"target {t.id} holds this case from an earlier version, but this version does not "
+                                 f"meet its condition (when {t.when}): the change would not reach it; tell the "
+                                 "case officer there, then replay" for t in left_out])
+                continue
             bases = [_base(ctx, earlier, target) for target in targets]
             found: list[str | None] = []
             for target, base in zip(targets, bases, strict=True):

@@ -372,3 +372,14 @@ def test_number_refuses_what_it_would_have_to_guess(text: str, message: str) -> 
     with pytest.raises(ConversionError, match=message) as exc:
         to_number(text, None)
     assert text.strip() == "" or text not in str(exc.value)
+
+
+def test_a_document_neither_kind_of_mapping_can_read_is_refused_for_what_it_looks_like(tmp_path):
+    from brygga.settings import REPO_ROOT
+
+    json_first = [compile_mapping(REPO_ROOT / "mappings" / "webhook" / "felanmalan.yaml"),
+                  compile_mapping(REPO_ROOT / "mappings" / "open-eplatform" / "felanmalan.yaml")]
+    with pytest.raises(InvalidSource, match=r"a DOCTYPE/DTD is not allowed in received XML"):
+        choose_mapping(json_first, b"<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'b'>]><FlowInstance/>")
+    with pytest.raises(InvalidSource, match=r"not valid JSON: Expecting value: line 1"):
+        choose_mapping(list(reversed(json_first)), b'{"flowInstance": ')

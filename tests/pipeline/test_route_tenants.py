@@ -7,6 +7,7 @@ not about one adapter.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -224,3 +225,22 @@ def test_documents_none_keeps_the_drawings_out_of_the_other_kommun_s_archive(rou
     route.run()
     (kinda_package,), (ydre_package,) = _packages(route.home / "archive-kinda"), _packages(route.home / "archive-ydre")
     assert len(_documents(kinda_package)) == 3 and _documents(ydre_package) == []
+    archived = json.loads((ydre_package / "representations" / "rep1" / "data" / "case.json").read_text("utf-8"))
+    assert "attachments" not in archived, "not even the files' names"
+
+
+def test_a_later_version_that_leaves_a_target_s_condition_is_quarantined_naming_that_target(
+        route: RouteRun, ydre: RunningSimulator, kinda: RunningSimulator) -> None:
+    route.connect("byggr_ydre", local(ydre))
+    with_va = (SAMPLES / "bygga-hus-va.xml").read_bytes()
+    route.drop("v1.xml", data=with_va)
+    route.run()
+    start, end = with_va.index(b"<vaanslutning>"), with_va.index(b"</onskatanslutningsdatum>")
+    withdrawn = with_va[:start] + with_va[end + len(b"</onskatanslutningsdatum>"):]
+    route.drop("v2.xml", data=withdrawn)
+    route.run()
+    second = route.submission(withdrawn)
+    assert second.state == State.QUARANTINED and len(ydre.app.cases) == 1
+    (reason,) = route.context().ledger.quarantine_reasons(second.id)
+    assert reason.startswith("target byggr-ydre holds this case from an earlier version, but this version does not "
+                             "meet its condition (when details.bygglov.vaConnection)")

@@ -250,3 +250,11 @@ def test_unchanged_payload_is_not_mutated(recorder):
 def test_sanity_of_the_work_order_config(work_orders):
     # The config the other tests use is accepted as it is written in a route file.
     assert RestTarget(WORK_ORDER_CONFIG, connection_to(work_orders)).mode == "upload"
+
+
+@pytest.mark.parametrize(("header", "seconds"), [("120", 120.0), ("99999999999999999", 86400.0), ("²", None),
+                                                 ("soon", None), ("", None)])
+def test_a_retry_after_header_is_read_within_a_day_and_never_breaks_the_call(header, seconds):
+    from brygga_adapters.rest.calls import retry_after
+
+    assert retry_after(header) == seconds
