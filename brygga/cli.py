@@ -9,7 +9,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -443,16 +443,23 @@ def _add_schemas(sub: argparse._SubParsersAction) -> None:
     release.set_defaults(func=cmd_schemas)
 
 
-def _add_routes(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("routes", help="list the routes: tenant, source, e-services, targets and schedule",
-                       description="Reads the routes file (BRYGGA_ROUTES, or BRYGGA_CONFIG/routes.yaml, or the "
-                                   "bundled example) and lists each route: its tenant, its source, the e-services "
-                                   "its inbound mappings accept, its targets with the case types each takes, and "
-                                   "its schedule. Connections are shown by id, never resolved.")
-    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
-    listing = actions.add_parser("list", help="list every route")
+def _add_listing(sub: argparse._SubParsersAction, name: str, *, help: str, description: str, lists: str,
+                 func: Callable[[argparse.Namespace], int]) -> None:
+    """``brygga NAME list [--json]``."""
+    actions = sub.add_parser(name, help=help, description=description).add_subparsers(
+        dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help=lists)
     listing.add_argument("--json", action="store_true", help="print JSON instead of text")
-    listing.set_defaults(func=cmd_routes)
+    listing.set_defaults(func=func)
+
+
+def _add_routes(sub: argparse._SubParsersAction) -> None:
+    _add_listing(sub, "routes", help="list the routes: tenant, source, e-services, targets and schedule",
+                 description="Reads the routes file (BRYGGA_ROUTES, or BRYGGA_CONFIG/routes.yaml, or the bundled "
+                             "example) and lists each route: its tenant, its source, the e-services its inbound "
+                             "mappings accept, its targets with the case types each takes, and its schedule. "
+                             "Connections are shown by id, never resolved.",
+                 lists="list every route", func=cmd_routes)
 
 
 def cmd_adapters(args: argparse.Namespace) -> int:
@@ -467,15 +474,12 @@ def cmd_adapters(args: argparse.Namespace) -> int:
 
 
 def _add_adapters(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("adapters", help="list the installed adapters and what each needs",
-                       description="Lists every adapter registered in the brygga.adapters entry-point group: what "
-                                   "it is (source, case target, archive target, ...), its config fields from its "
-                                   "config_spec and the connection fields it reads. Exit 1 when one cannot be "
-                                   "imported. docs/adapters.md describes the contract.")
-    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
-    listing = actions.add_parser("list", help="list the installed adapters")
-    listing.add_argument("--json", action="store_true", help="print JSON instead of text")
-    listing.set_defaults(func=cmd_adapters)
+    _add_listing(sub, "adapters", help="list the installed adapters and what each needs",
+                 description="Lists every adapter registered in the brygga.adapters entry-point group: what it is "
+                             "(source, case target, archive target, ...), its config fields from its config_spec "
+                             "and the connection fields it reads. Exit 1 when one cannot be imported. "
+                             "docs/adapters.md describes the contract.",
+                 lists="list the installed adapters", func=cmd_adapters)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,8 +1,9 @@
 """`brygga run ROUTE [FILES…]`: run one route's real DAG once, here, with ``dag.test()``.
 
-The files (if any) are copied into the route's inbox first. The DAG runs on whatever connections are configured
-(Airflow Connections, ``AIRFLOW_CONN_<ID>``), or, with ``--simulators``, on local simulators started for every
-adapter of the route that has one (the simulators are named after the adapters they stand in for). State goes to
+The files (if any) are handed to the route's source first, the way they would arrive: into the inbox folder, pushed
+signed to the webhook intake, or (with ``--simulators``) onto the SFTP server. The DAG runs on whatever connections
+are configured (Airflow Connections, ``AIRFLOW_CONN_<ID>``), or, with ``--simulators``, on a local stand-in for
+every connection, chosen by the adapter that uses it (``brygga_simulators.connections``). State goes to
 ``BRYGGA_HOME`` like any other run, so ``brygga find`` sees it afterwards. ``brygga demo`` is this, on a fresh home.
 """
 

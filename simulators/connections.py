@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from brygga_simulators import SIMULATORS, start_simulator
 
@@ -51,34 +51,33 @@ def _with_query(base: str, extras: dict[str, str]) -> str:
 
 @contextlib.contextmanager
 def simulate(adapter: str, workdir: Path, fault_plan: str | None = None) -> Iterator[Simulated]:
-    """Start the stand-in for ``adapter``'s system; ``workdir`` holds what it keeps on disk (an SFTP root)."""
+    """Start the stand-in for ``adapter``'s system; ``workdir`` holds what it keeps on disk (an SFTP root).
+
+    Every stand-in takes one made-up account, as the real system takes the integration user's: the URI carries it.
+    """
     name = simulator_name(adapter)
     if name is None:
         raise KeyError(adapter)
+    secret = secrets.token_urlsafe(32)  # URL-safe as it is; long enough for a webhook's signing secret
     if name == "webhook":
-        secret = secrets.token_hex(32)
         yield Simulated(uri=f"https://:{secret}@localhost", secret=secret)
         return
     if name == "sftp":
         from brygga_simulators.sftp import start_sftp_server
 
-        password = secrets.token_urlsafe(16)
-        with start_sftp_server(workdir, users={"brygga": password}) as server:
-            uri = f"sftp://brygga:{quote(password, safe='')}@{server.host}:{server.port}/"
-            yield Simulated(uri=_with_query(uri, {"host_key": server.host_key_line}), running=server, secret=password)
+        with start_sftp_server(workdir, users={"brygga": secret}) as server:
+            uri = f"sftp://brygga:{secret}@{server.host}:{server.port}/"
+            yield Simulated(uri=_with_query(uri, {"host_key": server.host_key_line}), running=server, secret=secret)
         return
     options: dict[str, Any] = {"fault_plan": fault_plan} if fault_plan else {}
-    if name == "work-order":
-        secret = secrets.token_urlsafe(16)
-        with start_simulator(name, clients=f"brygga:{secret}", **options) as sim:
-            base = sim.url.replace("://", f"://brygga:{quote(secret, safe='')}@", 1)
-            token_url = f"{sim.app.path}/oauth2/token"
-            yield Simulated(uri=_with_query(base, {"allow_http": "true", "auth": "oauth2", "token_url": token_url}),
-                            running=sim, secret=secret)
-        return
-    # Every stand-in takes one made-up account, as the real system takes the integration user's.
-    secret = secrets.token_urlsafe(16)
-    with start_simulator(name, basic_auth=f"brygga:{secret}", **options) as sim:
-        # Local simulators speak plain HTTP, which a connection must allow explicitly.
-        base = sim.url.replace("://", f"://brygga:{quote(secret, safe='')}@", 1)
-        yield Simulated(uri=f"{base}?allow_http=true", running=sim, secret=secret)
+    # Local simulators speak plain HTTP, which a connection must allow explicitly.
+    extras = {"allow_http": "true"}
+    if name == "work-order":  # an OAuth2 client of the work-order system's own token endpoint
+        options["clients"] = f"brygga:{secret}"
+    else:
+        options["basic_auth"] = f"brygga:{secret}"
+    with start_simulator(name, **options) as sim:
+        if name == "work-order":
+            extras |= {"auth": "oauth2", "token_url": f"{sim.app.path}/oauth2/token"}
+        base = sim.url.replace("://", f"://brygga:{secret}@", 1)
+        yield Simulated(uri=_with_query(base, extras), running=sim, secret=secret)

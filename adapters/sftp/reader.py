@@ -16,6 +16,7 @@ then landed again, whole, as a second submission.
 
 from __future__ import annotations
 
+import abc
 import collections
 import io
 import logging
@@ -87,9 +88,9 @@ class _RemoteStream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    @abc.abstractmethod  # io.RawIOBase is an ABC: a reader without this cannot be made
     def _next_block(self, wanted: int) -> bytes:
         """The next bytes of the file in order, b"" at its end."""
-        raise NotImplementedError
 
     def _check_whole(self) -> None:
         """The bytes read are the file as it was opened: same size, same size and time as at open."""

@@ -459,17 +459,9 @@ def _names(mappings: Sequence[CompiledMapping]) -> str:
 
 def _looks_like(source: Any) -> str:
     """``json`` for a document that starts with ``{`` or ``[``, else ``xml``: which refusal to give."""
-    if isinstance(source, Path):
-        with source.open("rb") as handle:
-            head = handle.read(64)
-    elif isinstance(source, bytes | bytearray):
-        head = bytes(source[:64])
-    elif hasattr(source, "read") and hasattr(source, "seek"):
-        position = source.tell()
-        head = source.read(64)
-        source.seek(position)
-    else:
-        return "json" if isinstance(source, dict | list) else "xml"
+    if isinstance(source, dict | list):
+        return "json"
+    head = _reading(source, lambda reader: reader.read(64))
     return "json" if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[") else "xml"
 
 

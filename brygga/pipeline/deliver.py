@@ -148,9 +148,10 @@ def deliver(ctx: PipelineContext, ids: list[str]) -> list[str]:
                 continue
             left_out = [t for t in ctx.route.targets if t not in targets and _base(ctx, earlier, t) is not None]
             if left_out:
-                step.quarantine([f"target {t.id} holds this case from an earlier version, but this version does not "
-                                 f"meet its condition (when {t.when}): the change would not reach it; tell the "
-                                 "case officer there, then replay" for t in left_out])
+                step.quarantine([f"target {t.id} holds this case from an earlier version, but does not take this "
+                                 "version " + (f"(when {t.when})" if t.when else "(its case types)")
+                                 + ": the change would not reach it; tell the case officer there, then replay"
+                                 for t in left_out])
                 continue
             bases = [_base(ctx, earlier, target) for target in targets]
             found: list[str | None] = []

@@ -49,16 +49,13 @@ routes:
 """
 
 
-@pytest.fixture
-def kinda() -> Iterator[RunningSimulator]:
+def _building_permit_system() -> Iterator[RunningSimulator]:
     with start_simulator(ByggrSimulator()) as sim:
         yield sim
 
 
-@pytest.fixture
-def ydre() -> Iterator[RunningSimulator]:
-    with start_simulator(ByggrSimulator()) as sim:
-        yield sim
+kinda = pytest.fixture(_building_permit_system, name="kinda")
+ydre = pytest.fixture(_building_permit_system, name="ydre")
 
 
 @pytest.fixture
@@ -145,28 +142,19 @@ def _save_new_arende_calls(sim: RunningSimulator) -> int:
     return sum(1 for request in sim.app.captured_requests if b"SaveNewArende" in request)
 
 
-def test_a_target_s_archive_needs_a_tenant_and_a_tenant_must_be_known(route: RouteRun) -> None:
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ("        tenant: ydre\n", "", r"/routes/0/targets/1/archive: a target's own archive is its tenant's"),
+    ("tenant: ydre", "tenant: ydr", r"/routes/0/targets/1/tenant: no tenant with id 'ydr'; known: kinda, ydre"),
+    ('kommunkod: "0512"', 'kommunkod: "0513"', r"/tenants/ydre/kommunkod: 0513 is tenant kinda's too"),
+    ("        tenant: ydre\n", "        tenant: kinda\n",
+     r"/routes/0/targets/1/archive: the target works for the route's own tenant"),
+], ids=["archive-without-tenant", "unknown-tenant", "one-kommun-two-tenants", "own-tenant-own-archive"])
+def test_tenants_and_target_archives_are_checked_before_anything_runs(route: RouteRun, old: str, new: str,
+                                                                       expected: str) -> None:
     from brygga.errors import ConfigError
 
-    routes = route.home / "routes.yaml"
-    routes.write_text(ROUTES.replace("        tenant: ydre\n", ""), encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"/routes/0/targets/1/archive: a target's own archive is its tenant's"):
-        route.context()
-    routes.write_text(ROUTES.replace("tenant: ydre", "tenant: ydr"), encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"/routes/0/targets/1/tenant: no tenant with id 'ydr'; known: kinda, ydre"):
-        route.context()
-    assert SAMPLES.joinpath("bygga-hus-va.xml").exists()
-
-
-def test_one_kommun_is_one_tenant_and_its_own_target_uses_the_route_s_archive(route: RouteRun) -> None:
-    from brygga.errors import ConfigError
-
-    routes = route.home / "routes.yaml"
-    routes.write_text(ROUTES.replace('kommunkod: "0512"', 'kommunkod: "0513"'), encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"/tenants/ydre/kommunkod: 0513 is tenant kinda's too"):
-        route.context()
-    routes.write_text(ROUTES.replace("        tenant: ydre\n", "        tenant: kinda\n"), encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"/routes/0/targets/1/archive: the target works for the route's own"):
+    (route.home / "routes.yaml").write_text(ROUTES.replace(old, new), encoding="utf-8")
+    with pytest.raises(ConfigError, match=expected):
         route.context()
 
 
@@ -242,5 +230,5 @@ def test_a_later_version_that_leaves_a_target_s_condition_is_quarantined_naming_
     second = route.submission(withdrawn)
     assert second.state == State.QUARANTINED and len(ydre.app.cases) == 1
     (reason,) = route.context().ledger.quarantine_reasons(second.id)
-    assert reason.startswith("target byggr-ydre holds this case from an earlier version, but this version does not "
-                             "meet its condition (when details.bygglov.vaConnection)")
+    assert reason.startswith("target byggr-ydre holds this case from an earlier version, but does not take this "
+                             "version (when details.bygglov.vaConnection)")
