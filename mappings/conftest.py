@@ -1,5 +1,6 @@
 """Collect every ``*_test.yaml`` under mappings/ as pytest items (the runner: brygga/mapping/fixtures.py).
 
+Suites in mappings/status/ test status vocabularies, not mappings (the runner: brygga/status/vocabulary.py).
 `pytest mappings/open-eplatform/bygglov_test.yaml` runs one suite; plain `pytest` runs them all.
 """
 
@@ -12,10 +13,13 @@ from typing import Any
 import pytest
 
 from brygga.mapping.fixtures import FixtureCase, load_suite, run_case
+from brygga.status.vocabulary import STATUS_FOLDER, VocabularyCase, load_vocabulary_suite, run_vocabulary_case
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
     if file_path.name.endswith("_test.yaml"):
+        if file_path.parent.name == STATUS_FOLDER:
+            return VocabularySuite.from_parent(parent, path=file_path)
         return MappingSuite.from_parent(parent, path=file_path)
     return None
 
@@ -47,3 +51,28 @@ class MappingCase(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, 0, f"mapping fixture: {self.name}"
+
+
+class VocabularySuite(pytest.File):
+    def collect(self) -> Iterator[pytest.Item]:
+        for case in load_vocabulary_suite(self.path):
+            yield VocabularyFixture.from_parent(self, name=case.name, case=case)
+
+
+class VocabularyFixture(pytest.Item):
+    def __init__(self, *, case: VocabularyCase, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.case = case
+
+    def runtest(self) -> None:
+        failures = run_vocabulary_case(self.case)
+        if failures:
+            raise FixtureFailed("\n".join(failures))
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, FixtureFailed):
+            return f"{self.case.suite.name} :: {self.name}\n{excinfo.value}"
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"status vocabulary fixture: {self.name}"

@@ -10,6 +10,8 @@ from brygga.mapping.errors import MappingConfigError
 from brygga.mapping.fixtures import load_suite
 
 SUITE_SUFFIX = "_test.yaml"
+# mappings/status/ holds status vocabularies, not mappings: brygga.status.vocabulary lints them.
+VOCABULARY_FOLDER = "status"
 
 
 def mapping_files(paths: Iterable[Path]) -> tuple[list[Path], list[Path], list[str]]:
@@ -26,6 +28,8 @@ def mapping_files(paths: Iterable[Path]) -> tuple[list[Path], list[Path], list[s
             errors.append(f"{path}: no such file or folder")
             continue
         for file in found:
+            if path.is_dir() and file.parent.name == VOCABULARY_FOLDER:
+                continue
             (suites if file.name.endswith(SUITE_SUFFIX) else mappings).append(file)
     return mappings, suites, errors
 

@@ -21,7 +21,7 @@ import handwritten_bygglov  # noqa: E402 - bench/handwritten_bygglov.py, the ben
 
 
 def test_every_suite_under_mappings_loads_and_lint_is_clean() -> None:
-    suites = sorted((REPO / "mappings").rglob("*_test.yaml"))
+    suites = sorted(p for p in (REPO / "mappings").rglob("*_test.yaml") if p.parent.name != "status")
     assert suites, "no fixture suites found"
     assert all(load_suite(s) for s in suites)
     assert lint_mappings([REPO / "mappings"]) == []
