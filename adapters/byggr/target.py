@@ -12,22 +12,28 @@ Delivery is at-least-once, so every step is safe to repeat. What makes it so dep
 
 An amendment (``request.amendment``) adds one incoming handelse, marked ``brygga-ref:<extern_ref>#<revision>``,
 to the existing case; GetArende first, so a retry adds it once.
+
+The target is also a ``StatusFeed`` (``changes``, ``fetch_document``): see status_feed.py.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+from functools import cached_property
 from typing import Any, ClassVar
 
 from brygga.connections import Connection
 from brygga.errors import ConfigError, TargetRejected
 from brygga.plugins import Amendment, DeliveryReceipt, DeliveryRequest, configure
+from brygga.status.changes import ChangeBatch, DocumentRef, FetchedDocument
 from brygga_adapters.byggr import preflight as preflight_rules
 from brygga_adapters.byggr.calls import ByggrCalls
 from brygga_adapters.byggr.contracts import CONTRACTS, DEFAULT_CONTRACT, arende_for, contract_named, version_in_actions
 from brygga_adapters.byggr.handelser import HandelseSpec, handelse, handlingar
 from brygga_adapters.byggr.markers import marked_handelse_exists
 from brygga_adapters.byggr.payload import FastighetKey, fastighet_keys
+from brygga_adapters.byggr.status_feed import ByggrStatusFeed
 from brygga_adapters.documents import VerifiedDocument, amendment_note, verify_all
 from brygga_adapters.http.fields import soap_connection_fields
 from brygga_adapters.markers import amendment_marker, creation_marker
@@ -161,6 +167,19 @@ class ByggrTarget:
             len(documents),
         )
         return DeliveryReceipt(external_ref=dnr, created=False)
+
+    # --- status feed (brygga.status.changes.StatusFeed) -------------------------------------------
+
+    @cached_property
+    def status_feed(self) -> ByggrStatusFeed:
+        # Through calls(), so a feed on a connection serving another contract is refused as delivery is.
+        return ByggrStatusFeed(self.connection, self.contract.name, service=lambda: self.calls().service)
+
+    def changes(self, since: datetime) -> ChangeBatch:
+        return self.status_feed.changes(since)
+
+    def fetch_document(self, document: DocumentRef) -> FetchedDocument:
+        return self.status_feed.fetch_document(document)
 
     # --- creating, per contract -------------------------------------------------------------------
 

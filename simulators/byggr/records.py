@@ -10,11 +10,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from lxml import etree
 
 ARENDE_NS = "www.tekis.se/arende"
 CONTRACT_NS = "www.tekis.se/ServiceContract"
+# The installation's local time: real ByggR writes its dates, and batch bounds without an offset, in Swedish time.
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 # Child order of the xs:sequence in the arende and handelse types; inserted children must respect it.
 ARENDE_ORDER = (
@@ -88,6 +91,11 @@ def child_text(parent: etree._Element, name: str) -> str | None:
     return found.text if found is not None else None
 
 
+def local_date(moment: datetime) -> str:
+    """The date ByggR writes for ``moment`` (``uppdateradDatum``, ``slutDatum``...): the Swedish calendar day."""
+    return moment.astimezone(STOCKHOLM).date().isoformat()
+
+
 def norm(text: str | None) -> str:
     """Designations compare case- and space-insensitively, as ByggR's search does."""
     return " ".join((text or "").split()).casefold()
@@ -146,6 +154,18 @@ class CaseRecord:
     def status(self) -> str | None:
         return child_text(self.element, "status")
 
+    @property
+    def handlaggare_id(self) -> str | None:
+        """The assigned case officer's id; None before one is assigned (ByggR writes -1 then)."""
+        found = self.element.find(a("handlaggare"))
+        value = (found.get("handlaggareId") or "").strip() if found is not None else ""
+        return value if value not in ("", "-1") else None
+
+    def touch(self, now: datetime) -> None:
+        """Record a change: GetUpdatedArenden reports the case for ``now``, and its uppdateradDatum shows the day."""
+        self.updated = now
+        set_child(self.element, "uppdateradDatum", ARENDE_ORDER).text = local_date(now)
+
     def fastigheter(self) -> list[tuple[etree._Element, etree._Element]]:
         """(abstractArendeObjekt, fastighet) pairs; xsi:type is not needed to find them."""
         pairs = []
@@ -166,6 +186,7 @@ class CaseRecord:
             "arendeId": self.arende_id,
             "externRef": self.extern_ref,
             "status": self.status,
+            "handlaggareId": self.handlaggare_id,
             "updated": self.updated.isoformat(),
             "handelser": [
                 {

@@ -11,7 +11,10 @@ the shapes of real ByggR replies (Sundsvall's recorded samples), which zeep's st
 - ``fnr`` on every fastighet (the simulator assigns one when the client sent only trakt + fbetNr, as ByggR
   resolves the property against its register); ids such as ``arendeObjektId``, ``uuid`` on handlingar.
 
-Nothing here removes or renames what a client needs: dnr, externRef (v8), handelser with their anteckning.
+Nothing here removes or renames what a client needs: dnr, externRef (v8), handelser with their anteckning, the
+assigned handlaggare's id, status and dates.
+
+``decision_pdf`` writes the small, valid PDF a simulated case officer's decision carries by default.
 """
 
 from __future__ import annotations
@@ -55,11 +58,7 @@ def _roughen(arende: etree._Element, case: CaseRecord, operation: str) -> None:
     arende.set("enhetkod", ENHET if operation != "GetUpdatedArenden" else "")
     for name, value in (("arendeklass", ""), ("namndkod", "SBN"), ("kalla", "3"), ("checksum", "0")):
         arende.set(name, value)
-    handlaggare = set_child(arende, "handlaggare", ARENDE_ORDER)
-    handlaggare.set("handlaggareId", "-1")
-    handlaggare.set("signatur", "")
-    for text in ("Systemanvändare", "System"):  # the real reply repeats fornamn where efternamn belongs
-        etree.SubElement(handlaggare, a("fornamn")).text = text
+    _roughen_handlaggare(arende, case)
     _insert_before(arende, etree.Element(a("bevakningLista")), "objektLista")
     for position, intressent in enumerate(arende.iterfind(f"{a('intressentLista')}/{a('intressent')}"), start=1):
         _roughen_intressent(intressent, case.arende_id * 100 + position)
@@ -76,6 +75,17 @@ def _roughen(arende: etree._Element, case: CaseRecord, operation: str) -> None:
         fnr = case.fnr(position, fastighet)
         if fnr:
             fastighet.set("fnr", fnr)
+
+
+def _roughen_handlaggare(arende: etree._Element, case: CaseRecord) -> None:
+    # Unassigned, ByggR writes id -1 and a system user; either way it repeats fornamn where efternamn belongs.
+    assigned = arende.find(a("handlaggare")) if case.handlaggare_id else None
+    names = [(e.text or "") for e in assigned] if assigned is not None else ["Systemanvändare", "System"]
+    handlaggare = set_child(arende, "handlaggare", ARENDE_ORDER)
+    handlaggare.set("handlaggareId", assigned.get("handlaggareId", "-1") if assigned is not None else "-1")
+    handlaggare.set("signatur", assigned.get("signatur", "") if assigned is not None else "")
+    for text in names:
+        etree.SubElement(handlaggare, a("fornamn")).text = text
 
 
 def _roughen_intressent(intressent: etree._Element, intressent_id: int) -> None:
@@ -124,3 +134,32 @@ def _insert_before(parent: etree._Element, new: etree._Element, *names: str) -> 
             parent.insert(index, new)
             return
     parent.append(new)
+
+
+def decision_pdf(dnr: str, rubrik: str, day: str) -> bytes:
+    """A one-page PDF 1.4 (Helvetica, WinAnsi text, a correct xref table) that any PDF reader opens."""
+    lines = [rubrik, f"Diarienummer {dnr}", f"Beslutsdatum {day}", "Simulerat beslut från ByggR-simulatorn."]
+    text = " ".join(f"({_pdf_text(line)}) Tj 0 -22 Td" for line in lines)
+    content = f"BT /F1 14 Tf 72 770 Td {text} ET".encode("cp1252", "replace")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> "
+        b"/Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+    ]
+    pdf = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(pdf))
+        pdf += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(pdf)
+    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    pdf += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    pdf += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(pdf)
+
+
+def _pdf_text(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")

@@ -15,6 +15,11 @@ Two independent choices, e.g. ``start_simulator(ByggrSimulator(reply_style="real
 For tests of at-least-once delivery: a fault plan (in the base, ``brygga_simulators.faults``) loses a reply after
 the work is done (``lose_reply``), and ``seed_case`` registers a case the way a case officer would, on a property
 Brygga's submissions also concern.
+
+For the status loop, a case officer's actions move a case on (``assign_handler``, ``add_handelse``,
+``request_supplement``, ``decide``, ``close``, ``withdraw``; also ``POST /_sim/officer`` with JSON for demos and
+out-of-process tests). Each marks the case updated (``uppdateradDatum``, and GetUpdatedArenden reports it) and
+returns the ids it made. Real ByggR writes times without an offset in Swedish time; so does the real style here.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import base64
 import binascii
 import itertools
+import json
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
@@ -29,22 +35,25 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from lxml import etree
+from werkzeug.wrappers import Request, Response
 
 from brygga_simulators.byggr.records import (
     ARENDE_NS,
     ARENDE_ORDER,
     CONTRACT_NS,
     HANDELSE_ORDER,
+    STOCKHOLM,
     CaseRecord,
     DocumentRecord,
     HandelseRecord,
     PropertyIndex,
     a,
     c,
+    local_date,
     norm,
     set_child,
 )
-from brygga_simulators.byggr.render import REPLY_STYLES, related_item_tag, render_case
+from brygga_simulators.byggr.render import REPLY_STYLES, decision_pdf, related_item_tag, render_case
 from brygga_simulators.soap_server import XSI, SoapFault, SoapSimulator, append_child, copy_element
 
 DEFAULT_PREFIX = "BN"
@@ -68,7 +77,11 @@ def _now() -> datetime:
 
 def _parse_datetime(text: str) -> datetime:
     parsed = datetime.fromisoformat(text.strip())
-    return parsed if parsed.tzinfo else parsed.astimezone()
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=STOCKHOLM)  # ByggR's local time
+
+
+class UnknownCase(KeyError):
+    """An officer action named a dnr the simulator does not hold (404 over HTTP)."""
 
 
 def _is_nil(element: etree._Element | None) -> bool:
@@ -230,8 +243,7 @@ class ByggrSimulator(SoapSimulator):
             case = self._case_or_fault(dnr, "SaveNewHandelse")
             record = self._new_handelse(handelse, message.find(c("Handlingar")), "SaveNewHandelse")
             case.handelser.append(record)
-            case.updated = self.clock()
-            set_child(case.element, "uppdateradDatum", ARENDE_ORDER).text = case.updated.date().isoformat()
+            case.touch(self.clock())
         response = etree.Element(c("SaveNewHandelseResponse"), nsmap=REPLY_NSMAP)
         result = etree.SubElement(response, c("SaveNewHandelseResult"))
         etree.SubElement(result, c("HandelseId")).text = str(record.handelse_id)
@@ -319,6 +331,146 @@ class ByggrSimulator(SoapSimulator):
         response.append(self._document_result(document, with_file))
         return response
 
+    # --- a case officer's actions (tests, demos; POST /_sim/officer) ---------------------------------
+
+    def assign_handler(
+        self, dnr: str, handlaggare_id: int = 1602, signatur: str = "hand01",
+        fornamn: str = "Hedda", efternamn: str = "Handläggarsson",
+    ) -> dict[str, Any]:
+        """Assign a case officer (the arende's ``handlaggare``). The name is fictional, and a reader must keep it out
+        of everything it logs or reports."""
+        if isinstance(handlaggare_id, bool) or not isinstance(handlaggare_id, int) or handlaggare_id < 1:
+            raise ValueError("handlaggare_id must be a positive integer")
+        if not signatur.strip():
+            raise ValueError("signatur must not be empty")
+        with self.lock:
+            case = self._officer_case(dnr)
+            handlaggare = set_child(case.element, "handlaggare", ARENDE_ORDER)
+            handlaggare.set("handlaggareId", str(handlaggare_id))
+            handlaggare.set("signatur", signatur)
+            etree.SubElement(handlaggare, a("fornamn")).text = fornamn
+            etree.SubElement(handlaggare, a("efternamn")).text = efternamn
+            case.touch(self.clock())
+        return {"dnr": dnr, "handlaggareId": handlaggare_id}
+
+    def add_handelse(
+        self, dnr: str, *, handelsetyp: str, handelseslag: str | None = None, rubrik: str, riktning: str = "Ut",
+        handelseutfall: str | None = None, document: tuple[str, bytes] | None = None,
+    ) -> dict[str, Any]:
+        """Add a handelse as a case officer does, with one document if given (GetDocument serves it by dokId)."""
+        if riktning not in ("In", "Ut", "Okänd"):
+            raise ValueError("riktning must be In, Ut or Okänd")
+        if not handelsetyp.strip() or not rubrik.strip():
+            raise ValueError("handelsetyp and rubrik must not be empty")
+        if document is not None:
+            name, content = document
+            if not name.strip() or "/" in name or "\\" in name:
+                raise ValueError("the document needs a file name (no folders)")
+            if not content:
+                raise ValueError("the document has no content")
+        with self.lock:
+            case = self._officer_case(dnr)
+            now = self.clock()
+            signatur = case.element.find(a("handlaggare"))
+            element = _officer_event(
+                now, riktning=riktning, rubrik=rubrik, handelsetyp=handelsetyp, handelseslag=handelseslag,
+                handelseutfall=handelseutfall,
+                signatur=signatur.get("signatur", "SYSTEM") if signatur is not None else "SYSTEM",
+            )
+            handlingar = None if document is None else _officer_handlingar(
+                now, rubrik, document, typ="BESLUT" if handelsetyp == "BESLUT" else "BIL",
+                status="Expedierad" if riktning == "Ut" else "Inkommen")
+            record = self._new_handelse(element, handlingar, "officer")
+            case.handelser.append(record)
+            case.touch(now)
+        return {"dnr": dnr, "handelseId": record.handelse_id,
+                "dokId": record.documents[0].dok_id if record.documents else None}
+
+    def request_supplement(self, dnr: str) -> dict[str, Any]:
+        """A kompletteringsföreläggande sent, as ByggR's Atom records it (handelseutfall Kv11)."""
+        return self.add_handelse(dnr, handelsetyp="Atom", handelseslag="Kv", handelseutfall="Kv11",
+                                 rubrik="Kompletteringsföreläggande - skickat", riktning="Ut")
+
+    def decide(
+        self, dnr: str, rubrik: str = "Beslut om bygglov", handelseslag: str = "GAAC",
+        document: tuple[str, bytes] | None = None,
+    ) -> dict[str, Any]:
+        """A decision (handelsetyp BESLUT) with its document; by default a small generated PDF, Beslut.pdf."""
+        if document is None:
+            document = ("Beslut.pdf", decision_pdf(dnr, rubrik, local_date(self.clock())))
+        return self.add_handelse(dnr, handelsetyp="BESLUT", handelseslag=handelseslag, rubrik=rubrik,
+                                 riktning="Ut", document=document)
+
+    def close(self, dnr: str) -> dict[str, Any]:
+        """Close the case: status Avslutat, slutDatum today."""
+        return self._end(dnr, "Avslutat")
+
+    def withdraw(self, dnr: str) -> dict[str, Any]:
+        """Cancel the case: status Makulerat, slutDatum today (and makulerDatum where the contract has it)."""
+        return self._end(dnr, "Makulerat")
+
+    def _end(self, dnr: str, status: str) -> dict[str, Any]:
+        with self.lock:
+            case = self._officer_case(dnr)
+            if case.status != "Pågående":
+                raise ValueError(f"arende {dnr!r} is {case.status}, not Pågående")
+            now = self.clock()
+            set_child(case.element, "status", ARENDE_ORDER).text = status
+            set_child(case.element, "slutDatum", ARENDE_ORDER).text = local_date(now)
+            if status == "Makulerat" and self.contract != "v4":  # v4 has no makulerDatum
+                set_child(case.element, "makulerDatum", ARENDE_ORDER).text = local_date(now)
+            case.touch(now)
+        return {"dnr": dnr, "status": status}
+
+    def _officer_case(self, dnr: str) -> CaseRecord:
+        case = self._cases.get((dnr or "").strip())
+        if case is None:
+            raise UnknownCase(f"no arende with dnr {dnr!r}")
+        return case
+
+    def officer_action(self, body: Any) -> dict[str, Any]:
+        """One action from ``POST /_sim/officer``'s JSON; ValueError (400) or UnknownCase (404) when it cannot be."""
+        if not isinstance(body, dict):
+            raise ValueError("the body must be a JSON object with 'action' and 'dnr'")
+        action, dnr = body.get("action"), body.get("dnr")
+        if action not in OFFICER_ARGS:
+            raise ValueError(f"'action' must be one of {', '.join(OFFICER_ARGS)}")
+        if not isinstance(dnr, str) or not dnr.strip():
+            raise ValueError("'dnr' must be the case's diarienummer")
+        args = {key: value for key, value in body.items() if key not in ("action", "dnr")}
+        unknown = sorted(set(args) - OFFICER_ARGS[action])
+        if unknown:
+            raise ValueError(f"{action} takes no {', '.join(unknown)}")
+        for key, value in args.items():
+            if key == "handlaggare_id":
+                if isinstance(value, bool) or not isinstance(value, int):
+                    raise ValueError("'handlaggare_id' must be an integer")
+            elif key == "document":
+                args[key] = _json_document(value)
+            elif not isinstance(value, str) and not (value is None and key in ("handelseslag", "handelseutfall")):
+                raise ValueError(f"{key!r} must be a string")
+        if action == "add_handelse" and not {"handelsetyp", "rubrik"} <= set(args):
+            raise ValueError("add_handelse needs 'handelsetyp' and 'rubrik'")
+        return getattr(self, action)(dnr, **args)
+
+    def _respond(self, request: Request) -> Response:
+        if request.path.rstrip("/") == "/_sim/officer":
+            return self._officer_endpoint(request)
+        return super()._respond(request)
+
+    def _officer_endpoint(self, request: Request) -> Response:
+        if request.method != "POST":
+            return Response("POST a JSON officer action", status=405, mimetype="text/plain", headers={"Allow": "POST"})
+        try:
+            body = json.loads(request.get_data(cache=False) or b"null")
+            result = self.officer_action(body)
+        except UnknownCase as exc:
+            return Response(str(exc.args[0]), status=404, mimetype="text/plain")
+        except ValueError as exc:  # json.JSONDecodeError is one
+            message = f"the body is not JSON: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else str(exc)
+            return Response(message, status=400, mimetype="text/plain")
+        return Response(json.dumps(result, ensure_ascii=False), mimetype="application/json")
+
     # --- helpers ----------------------------------------------------------------------------------
 
     def _check_new_arende(self, arende: etree._Element) -> None:
@@ -348,8 +500,8 @@ class ByggrSimulator(SoapSimulator):
         element.set("dnr", dnr)
         element.set("arendeId", str(record.arende_id))
         set_child(element, "status", ARENDE_ORDER).text = "Pågående"
-        set_child(element, "uppdateradDatum", ARENDE_ORDER).text = now.date().isoformat()
-        set_child(element, "registreradDatum", ARENDE_ORDER).text = now.date().isoformat()
+        set_child(element, "uppdateradDatum", ARENDE_ORDER).text = local_date(now)
+        set_child(element, "registreradDatum", ARENDE_ORDER).text = local_date(now)
         if self.reply_style == "real":
             self._assign_fnr(record)
         self._cases[dnr] = record
@@ -427,9 +579,9 @@ class ByggrSimulator(SoapSimulator):
         return record
 
     def _batch_time(self, moment: datetime) -> str:
-        # Real ByggR writes batch bounds in local time without an offset.
+        # Real ByggR writes batch bounds in its local (Swedish) time without an offset.
         if self.reply_style == "real":
-            return moment.astimezone().replace(tzinfo=None).isoformat(timespec="seconds")
+            return moment.astimezone(STOCKHOLM).replace(tzinfo=None).isoformat(timespec="seconds")
         return moment.isoformat()
 
     def _document_result(self, document: DocumentRecord, with_file: bool) -> etree._Element:
@@ -468,3 +620,66 @@ def _officer_handelse(start: str) -> etree._Element:
     )
     handelse.find(a("startDatum")).text = start
     return handelse
+
+
+# Arguments each officer action takes over HTTP besides action and dnr.
+OFFICER_ARGS: dict[str, set[str]] = {
+    "assign_handler": {"handlaggare_id", "signatur", "fornamn", "efternamn"},
+    "add_handelse": {"handelsetyp", "handelseslag", "rubrik", "riktning", "handelseutfall", "document"},
+    "request_supplement": set(),
+    "decide": {"rubrik", "handelseslag", "document"},
+    "close": set(),
+    "withdraw": set(),
+}
+
+
+def _json_document(value: Any) -> tuple[str, bytes]:
+    if not isinstance(value, dict) or set(value) != {"name", "content_base64"}:
+        raise ValueError("'document' must be {\"name\": ..., \"content_base64\": ...}")
+    name, encoded = value["name"], value["content_base64"]
+    if not isinstance(name, str) or not isinstance(encoded, str):
+        raise ValueError("'document.name' and 'document.content_base64' must be strings")
+    try:
+        return name, base64.b64decode("".join(encoded.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("'document.content_base64' is not valid base64") from None
+
+
+def _officer_event(
+    now: datetime, *, riktning: str, rubrik: str, handelsetyp: str, handelseslag: str | None,
+    handelseutfall: str | None, signatur: str,
+) -> etree._Element:
+    """A handelse as an officer's ByggR client writes it, children in schema order."""
+    handelse = etree.Element(a("handelse"), nsmap={"a": ARENDE_NS})
+    values = {
+        "riktning": riktning, "rubrik": rubrik,
+        "startDatum": now.astimezone(STOCKHOLM).isoformat(timespec="seconds"),
+        "handelseslag": handelseslag, "handelsetyp": handelsetyp, "handelseutfall": handelseutfall,
+        "sekretess": "false", "makulerad": "false", "arbetsmaterial": "false",
+    }
+    for name in HANDELSE_ORDER:
+        if values.get(name) is not None:
+            etree.SubElement(handelse, a(name)).text = values[name]
+    etree.SubElement(handelse, a("handlaggare"), signatur=signatur)
+    return handelse
+
+
+def _officer_handlingar(
+    now: datetime, rubrik: str, document: tuple[str, bytes], *, typ: str, status: str
+) -> etree._Element:
+    """The Handlingar part of a SaveNewHandelse carrying one outgoing document, for ``_new_handelse`` to store."""
+    name, content = document
+    handlingar = etree.Element(c("Handlingar"), nsmap={"sc": CONTRACT_NS, "a": ARENDE_NS})
+    handling = etree.SubElement(handlingar, c("handling"), handlingId="0")
+    for tag, text in (("typ", typ), ("status", status), ("handlingDatum", local_date(now)),
+                      ("anteckning", name), ("makulerad", "false")):
+        etree.SubElement(handling, a(tag)).text = text
+    dokument = etree.SubElement(handling, a("dokument"))
+    etree.SubElement(dokument, a("namn")).text = name
+    etree.SubElement(dokument, a("beskrivning")).text = rubrik
+    fil = etree.SubElement(dokument, a("fil"))
+    extension = Path(name).suffix.lstrip(".").lower()
+    if extension:
+        fil.set("filAndelse", extension)
+    etree.SubElement(fil, a("filBuffer")).text = base64.b64encode(content).decode("ascii")
+    return handlingar
