@@ -1,4 +1,5 @@
-"""The REST target's route config: where to create, search, upload and amend, declared so no Python is needed.
+"""The REST target's route config: where to create, search, upload, amend and read changes, declared so no Python is
+needed.
 
 Checked before anything runs (``brygga.plugins.configure`` for the shape, ``check_config`` for the rules JSON Schema
 cannot say). Secrets never live here: endpoint and credentials come from the connection.
@@ -52,6 +53,52 @@ def _create_call() -> dict[str, Any]:
         "later). Sundsvall's casemanagement answers a taken externalCaseId with 400: [400, 409].",
     }
     return call
+
+
+def _changes() -> dict[str, Any]:
+    pointer = {"type": "string", "pattern": _POINTER}
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["path", "case_ref", "at", "facts"],
+        "description": "The target as a status feed (optional): a GET that lists the changes of the client's cases "
+        "after a moment, read by JSON pointers. Without it the target reports no changes.",
+        "properties": {
+            "path": {"type": "string", "pattern": _PATH,
+                     "description": "The GET, relative to the connection's URL, e.g. /changes; path_values "
+                     "placeholders allowed."},
+            "since_param": {"type": "string", "pattern": "^[A-Za-z0-9_.~-]{1,64}$", "default": "since",
+                            "description": "Query parameter carrying the watermark: the last answer's 'until' (the "
+                            "first time: the feed's start), RFC 3339 in UTC; changes after it (exclusive) are asked "
+                            "for."},
+            "items": {"type": "string", "pattern": _POINTER_OR_ROOT, "default": "",
+                      "description": "JSON pointer to the list of changes in the answer ('' when the answer is "
+                      "the list)."},
+            "until": {**pointer, "description": "JSON pointer to the moment the answer runs to (RFC 3339), the next "
+                      "poll's watermark. Without it: the newest change's time, or the watermark asked with when "
+                      "there is none (a change the system records later with an older or equal time is then "
+                      "missed: give this where the API has it)."},
+            "case_ref": {**pointer, "description": "JSON pointer in one change to the system's reference of the "
+                         "case (a work order's number)."},
+            "extern_ref": {**pointer, "description": "JSON pointer in one change to Brygga's extern ref kept on the "
+                           "case (optional; a change without one is of a case Brygga did not create)."},
+            "at": {**pointer, "description": "JSON pointer in one change to when it happened (RFC 3339 with an "
+                   "offset)."},
+            "id": {**pointer, "description": "JSON pointer in one change to its own stable id. Without it a change's "
+                   "id is '<case_ref>:<fact>=<value>,...:<at in UTC>', which tells apart only changes that differ "
+                   "in a fact or a moment. Changing this later changes every id: changes are then reported again."},
+            "facts": {
+                "type": "object",
+                "minProperties": 1,
+                "maxProperties": 20,
+                "propertyNames": {"pattern": _NAME},
+                "additionalProperties": pointer,
+                "description": "Fact name -> JSON pointer in one change, e.g. {status: /status}: the system's codes "
+                "a status vocabulary (mappings/status/*.yaml) matches on; never free text or personal data. The "
+                "fact 'change' is 'status' unless mapped here.",
+            },
+        },
+    }
 
 
 CONFIG_SPEC: dict[str, Any] = {
@@ -138,6 +185,7 @@ CONFIG_SPEC: dict[str, Any] = {
         },
         "amend": _call("Where an amended form goes: the mapping's output is sent there (optional; without it an "
                        "amendment is refused)."),
+        "changes": _changes(),
         "idempotency_header": {
             "type": "string",
             "pattern": _HEADER,
@@ -164,6 +212,8 @@ def check_config(config: dict[str, Any]) -> None:
             _placeholders(f"search/query/{name}", value, before_case)
     if config.get("amend"):
         _placeholders("amend/path", config["amend"]["path"], with_case)
+    if config.get("changes"):
+        _placeholders("changes/path", config["changes"]["path"], fixed)
     attachments = config["attachments"]
     mode = attachments.get("mode", "none")
     needed = {"upload": ("path",), "embedded": ("items", "content_field")}.get(mode, ())

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from datetime import datetime
 from functools import partial
 from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit
@@ -26,6 +27,7 @@ from urllib.parse import unquote, urlsplit
 from brygga.connections import Connection
 from brygga.errors import ConfigError, TargetInDoubt, TargetRejected
 from brygga.plugins import Amendment, DeliveryReceipt, DeliveryRequest, StoredDocument, configure
+from brygga.status.changes import ChangeBatch, DocumentRef, FetchedDocument
 from brygga_adapters.http import endpoint_url, timeouts
 from brygga_adapters.http.fields import http_connection_fields
 from brygga_adapters.rest import pointers
@@ -33,6 +35,7 @@ from brygga_adapters.rest.calls import Answer, RestCalls
 from brygga_adapters.rest.config import CONFIG_SPEC, DEFAULT_CONFLICT, EXTERN_REF, REFERENCE, check_config
 from brygga_adapters.rest.documents import VerifiedDocument, embed, upload_headers, verify_all
 from brygga_adapters.rest.sessions import session_for
+from brygga_adapters.rest.status_feed import RestStatusFeed
 
 log = logging.getLogger("brygga.adapters.rest")
 
@@ -60,6 +63,8 @@ class RestTarget:
         self.idempotency_header: str = self.config["idempotency_header"]
         # Built (and the auth extras checked) here, so a wrong connection fails before the first delivery.
         self.calls = RestCalls(session_for(connection), timeouts(connection), self.where)
+        self.feed = RestStatusFeed(self.config.get("changes"), self.calls, self.base, self.config["path_values"],
+                                   self.where)
 
     @classmethod
     def preflight(cls, config: dict[str, Any], case: dict[str, Any], payload: dict[str, Any] | None) -> list[str]:
@@ -118,6 +123,14 @@ class RestTarget:
             request.submission_id, reference, amendment.revision, len(documents), uploaded,
         )
         return DeliveryReceipt(external_ref=reference, created=False)
+
+    # --- StatusFeed (config changes; status_feed.py) ---------------------------------------------------
+
+    def changes(self, since: datetime) -> ChangeBatch:
+        return self.feed.changes(since)
+
+    def fetch_document(self, document: DocumentRef) -> FetchedDocument:
+        return self.feed.fetch_document(document)
 
     # --- the steps ------------------------------------------------------------------------------------
 

@@ -96,6 +96,7 @@ class WorkOrderList(BaseModel):
 
 
 class Change(BaseModel):
+    id: str = Field(description="The change's own id (UUID): the same change always has the same id.")
     orderNumber: str
     externalRef: str
     status: Status

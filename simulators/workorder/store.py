@@ -90,7 +90,8 @@ class WorkOrderStore:
         self.lock = threading.RLock()
         self._tokens: dict[str, tuple[str, datetime]] = {}
         self._orders: dict[str, StoredOrder] = {}  # by orderNumber, in creation order
-        self._changes: list[dict[str, Any]] = []  # {"client", "orderNumber", "externalRef", "status", "changedAt"}
+        # {"id", "client", "orderNumber", "externalRef", "status", "changedAt", "at"}
+        self._changes: list[dict[str, Any]] = []
         self._remembered: dict[tuple[str, str], Remembered] = {}
         self._sequence = 0
         self._last_stamp: datetime | None = None
@@ -220,7 +221,7 @@ class WorkOrderStore:
 
     def all_changes(self) -> list[dict[str, Any]]:
         with self.lock:
-            return [{k: v for k, v in change.items() if k != "at"} for change in self._changes]
+            return [{k: v for k, v in change.items() if k not in ("id", "at")} for change in self._changes]
 
     def clear(self) -> None:
         with self.lock:
@@ -247,5 +248,6 @@ class WorkOrderStore:
         return now
 
     def _changed(self, client: str, number: str, external_ref: str, status: str, at: datetime) -> None:
-        self._changes.append({"client": client, "orderNumber": number, "externalRef": external_ref,
-                              "status": status, "changedAt": iso(at), "at": at})
+        # The change's own id, given once: a feed reader records each change by it, however often it reads it.
+        self._changes.append({"id": str(uuid.uuid4()), "client": client, "orderNumber": number,
+                              "externalRef": external_ref, "status": status, "changedAt": iso(at), "at": at})
