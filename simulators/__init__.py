@@ -9,6 +9,9 @@
         print(sim.url)                          # the service root a Connection points at
     with start_simulator("byggr", fault_plan=[{"action": "http_status", "status": 503, "times": 3}]) as sim: ...
 
+``mina-meddelanden`` wants mutual TLS, which ``start_simulator`` does not set up (plain http; every call then gets
+HTTP 403 for want of a client certificate): use ``brygga_simulators.mina_meddelanden.start_secure``.
+
 From a shell: ``python -m brygga_simulators byggr --port 8081``;
 ``python -m brygga_simulators property-register --option basic_auth=brygga:s3cret``;
 ``--option 'fault_plan=[{"operation": "SaveNewArende", "action": "lose_reply", "nth": 1}]'`` (brygga_simulators.faults).
@@ -27,6 +30,7 @@ from brygga_simulators.soap_server import SoapFault, SoapSimulator
 SIMULATORS: dict[str, str] = {
     "byggr": "brygga_simulators.byggr:ByggrSimulator",
     "ecos": "brygga_simulators.ecos:EcosSimulator",
+    "mina-meddelanden": "brygga_simulators.mina_meddelanden:MinaMeddelandenSimulator",
     "oep-callback": "brygga_simulators.oep_callback:OepCallbackSimulator",
     "property-register": "brygga_simulators.property_register:PropertyRegisterSimulator",
     "work-order": "brygga_simulators.workorder:WorkOrderSimulator",

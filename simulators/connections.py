@@ -5,9 +5,13 @@
 - a SOAP or REST simulator serving the system's contract over real HTTP (``byggr``, ``ecos``, the work-order
   system for the generic ``rest`` adapter, the property register, Open ePlatform's callback);
 - a loopback SFTP server for ``sftp-inbox`` and ``sftp-archive``, with a fresh host key the connection pins;
-- for ``webhook`` nothing to start: the connection only holds the shared secret the platform signs with.
+- for ``webhook`` nothing to start: the connection only holds the shared secret the platform signs with;
+- for ``mina-meddelanden`` the digital mailbox over https with mutual TLS: a test CA, a server certificate for
+  127.0.0.1 and the organisation's certificate and key are made in the workdir, and the connection names them
+  (extras ``cert_file``, ``key_file``, ``ca_bundle``); the same certificate signs the deliveries.
 
-Credentials are made up per start, so no secret of the demo is written anywhere but the process's environment.
+Credentials are made up per start, so no secret of the demo is written anywhere but the process's environment (and,
+for the mutual-TLS stand-in, the throwaway keys in its workdir).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from brygga_simulators import SIMULATORS, start_simulator
 SIMULATOR_FOR_ADAPTER = {"rest": "work-order"}
 SFTP_ADAPTERS = ("sftp-inbox", "sftp-archive")
 NOTHING_TO_START = ("webhook",)
+MUTUAL_TLS = ("mina-meddelanden",)  # known by the organisation's certificate, not an account
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,14 @@ def simulate(adapter: str, workdir: Path, fault_plan: str | None = None) -> Iter
             yield Simulated(uri=_with_query(uri, {"host_key": server.host_key_line}), running=server, secret=secret)
         return
     options: dict[str, Any] = {"fault_plan": fault_plan} if fault_plan else {}
+    if name in MUTUAL_TLS:
+        from brygga_simulators.mina_meddelanden import start_secure
+
+        running, pki = start_secure(workdir / "pki", **options)
+        with running:
+            extras = {"cert_file": str(pki.client_cert), "key_file": str(pki.client_key), "ca_bundle": str(pki.ca_file)}
+            yield Simulated(uri=_with_query(running.base_url, extras), running=running)
+        return
     # Local simulators speak plain HTTP, which a connection must allow explicitly.
     extras = {"allow_http": "true"}
     if name == "work-order":  # an OAuth2 client of the work-order system's own token endpoint

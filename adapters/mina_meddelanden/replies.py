@@ -1,0 +1,123 @@
+"""Reading the service's answers: strict about safety, tolerant about shape.
+
+The answer is parsed with Brygga's safe parser and read by namespace and element name, so the optional parts a
+real service adds (Logo, UIAdress, LastRegistration, LastSenderAcceptChange) do not matter.
+
+- A SOAP Fault with an ``applicationFault`` detail (Common v3: ErrorCode, Description, CallId) is the service
+  refusing the request: ``TargetRejected`` naming the ErrorCode and CallId and the Description redacted, whatever
+  the faultcode. Without that detail, the faultcode decides: Server is retried (``TargetUnavailable``), the rest
+  is refused.
+- No SOAP at all: HTTP 401/403/407 ``CredentialsRefused``; 5xx, 408, 425, 429 ``TargetUnavailable``; an HTTP 200
+  that is not SOAP (a maintenance page) ``TargetUnavailable``; other statuses ``TargetRejected``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxml import etree
+
+from brygga import redact as redaction
+from brygga.errors import CredentialsRefused, TargetRejected, TargetUnavailable
+from brygga.faults import Fault, http_status_fault, soap_fault_code_fault
+from brygga.xmlsafe import UnsafeOrMalformedXml, parse_xml
+from brygga_adapters.mina_meddelanden.names import COMMON_V3, READ, SOAP_ENV
+from brygga_adapters.mina_meddelanden.transport import MAX_REPLY_BYTES
+from brygga_adapters.soap.envelope import is_soap_envelope
+
+_DESCRIPTION_LIMIT = 300
+
+
+def _by_status(where: str, status: int) -> Exception:
+    kind = http_status_fault(status)
+    if kind is Fault.TRANSIENT:
+        return TargetUnavailable(f"{where}: HTTP {status} without a SOAP answer (rule: transient, retry later)")
+    if kind is Fault.INFRASTRUCTURE:
+        return CredentialsRefused(f"{where}: HTTP {status}: the service refused the organisation's certificate; fix "
+                                  "the connection (nothing is quarantined: the run fails until then)")
+    return TargetRejected(f"{where}: HTTP {status} without a SOAP answer")
+
+
+def _fault(where: str, fault: etree._Element) -> Exception:
+    application = fault.find(f"detail/{{{COMMON_V3}}}applicationFault")
+    if application is None:
+        application = fault.find(f"{{{SOAP_ENV}}}detail/{{{COMMON_V3}}}applicationFault")
+    if application is not None:
+        code = (application.findtext("c3:ErrorCode", namespaces=READ) or "").strip() or "unknown"
+        call_id = (application.findtext("c3:CallId", namespaces=READ) or "").strip()
+        words = redaction.redact(application.findtext("c3:Description", namespaces=READ) or "", _DESCRIPTION_LIMIT)
+        call = f", CallId {redaction.redact(call_id, 60)}" if call_id else ""
+        return TargetRejected(f"{where} refused: {words or 'no description'} (applicationFault ErrorCode "
+                              f"{redaction.redact(code, 10)}{call})")
+    code = (fault.findtext("faultcode") or "").strip().rpartition(":")[2] or "unknown"
+    words = redaction.redact(fault.findtext("faultstring") or "no faultstring", _DESCRIPTION_LIMIT)
+    if soap_fault_code_fault(code) is Fault.TRANSIENT:
+        return TargetUnavailable(f"{where} failed: {words} (SOAP fault {code}; rule: a Server fault is retried)")
+    return TargetRejected(f"{where} refused: {words} (SOAP fault {code})")
+
+
+def payload(status: int, content: bytes, where: str) -> etree._Element:
+    """The one element in the answer's SOAP Body, or the Brygga error the answer amounts to."""
+    if not is_soap_envelope(content):
+        if status == 200:
+            raise TargetUnavailable(f"{where}: the answer is not SOAP (e.g. a maintenance page); retried later")
+        raise _by_status(where, status)
+    try:
+        envelope = parse_xml(content, max_bytes=MAX_REPLY_BYTES, source=f"{where} answer")
+    except UnsafeOrMalformedXml:
+        if status != 200:
+            raise _by_status(where, status) from None
+        raise TargetRejected(f"{where}: unsafe or malformed XML in the answer") from None
+    body = envelope.find(f"{{{SOAP_ENV}}}Body")
+    fault = body.find(f"{{{SOAP_ENV}}}Fault") if body is not None else None
+    if fault is not None:
+        raise _fault(where, fault)
+    if status != 200 or body is None:
+        raise _by_status(where, status)
+    elements = [child for child in body if isinstance(child.tag, str)]
+    if len(elements) != 1:
+        raise TargetRejected(f"{where}: the answer's SOAP Body holds {len(elements)} elements, expected 1")
+    return elements[0]
+
+
+@dataclass(frozen=True)
+class Reachability:
+    reachable: bool
+    service_address: str | None  # the mailbox operator's ServiceAdress, when reachable
+
+
+def reachability(answer: etree._Element, recipient: str, where: str) -> Reachability:
+    """isReachableResponse for one recipient: reachable when it has a mailbox with a service supplier (with a
+    ServiceAdress), its account is not pending, its type is not 'Not', and it accepts this sender."""
+    if etree.QName(answer).localname != "isReachableResponse":
+        raise TargetRejected(f"{where}: the answer is not an isReachableResponse")
+    for status in answer.findall("r3:return", READ):
+        account = status.find("r:AccountStatus", READ)
+        if account is None or (account.findtext("r:RecipientId", namespaces=READ) or "").strip() != recipient:
+            continue
+        address = (account.findtext("r:ServiceSupplier/r:ServiceAdress", namespaces=READ) or "").strip()
+        reachable = (
+            _true(status.findtext("r:SenderAccepted", namespaces=READ))
+            and not _true(account.findtext("r:Pending", namespaces=READ))
+            and (account.findtext("r:Type", namespaces=READ) or "").strip() != "Not"
+            and bool(address)
+        )
+        return Reachability(reachable, address if reachable else None)
+    return Reachability(False, None)  # the service says nothing of this recipient: no mailbox to reach
+
+
+def delivery_reference(answer: etree._Element, where: str) -> str:
+    """deliverSecureResponse's TransId, once every Status says Delivered."""
+    if etree.QName(answer).localname != "deliverSecureResponse":
+        raise TargetRejected(f"{where}: the answer is not a deliverSecureResponse")
+    trans_id = (answer.findtext("svc3:return/svc:TransId", namespaces=READ) or "").strip()
+    statuses = answer.findall("svc3:return/svc:Status", READ)
+    if not trans_id:
+        raise TargetRejected(f"{where}: the answer has no TransId")
+    if not statuses or not all(_true(s.findtext("svc:Delivered", namespaces=READ)) for s in statuses):
+        raise TargetRejected(f"{where}: the service answered that the message was not delivered (Delivered false)")
+    return trans_id
+
+
+def _true(value: str | None) -> bool:
+    return (value or "").strip() in ("true", "1")
