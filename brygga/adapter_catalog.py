@@ -19,6 +19,8 @@ KINDS = (
     ("deliver_package", "archive target"),
     ("notify", "status notifier"),
     ("lookup", "property register"),
+    ("send", "digital mailbox"),
+    ("changes", "status feed"),
 )
 
 

@@ -22,6 +22,7 @@ from brygga.mapping.lint import lint_mappings
 from brygga.routes import load_routes, routes_accepting
 from brygga.routes_lint import lint_routes
 from brygga.settings import Settings
+from brygga.status.cli import add_status
 
 # Commands that live outside the core (e.g. `demo`, which runs Airflow) register under this group.
 COMMAND_GROUP = "brygga.commands"
@@ -127,12 +128,26 @@ def cmd_lint(args: argparse.Namespace) -> int:
     errors = lint_mappings(args.paths or [settings.mappings_dir])
     if not args.paths:
         errors += lint_routes(settings)
+        errors += lint_status(settings)
     for error in errors:
         print(error, file=sys.stderr)
     if errors:
         return 1
     print("ok")
     return 0
+
+
+def lint_status(settings: Settings) -> list[str]:
+    """The status vocabularies and their suites, and the routes file's status: section."""
+    from brygga.status.config import load_status_feeds
+    from brygga.status.vocabulary import lint_vocabularies
+
+    errors = lint_vocabularies(settings.mappings_dir)
+    try:
+        load_status_feeds(settings.routes_file, settings.mappings_dir)
+    except ConfigError as exc:
+        errors.append(str(exc))
+    return errors
 
 
 def cmd_test(args: argparse.Namespace) -> int:
@@ -151,6 +166,14 @@ def cmd_test(args: argparse.Namespace) -> int:
             failures = run_case(case)
             passed, failed = passed + (not failures), failed + bool(failures)
             print(f"{'FAIL' if failures else 'ok  '}  {suite} :: {case.name}")
+            for failure in failures:
+                print(f"        {failure}")
+    if not args.paths:  # the status vocabularies' suites (mappings/status/*_test.yaml) too
+        from brygga.status.vocabulary import iter_suite_results
+
+        for case, failures in iter_suite_results(Settings.from_env().mappings_dir):
+            passed, failed = passed + (not failures), failed + bool(failures)
+            print(f"{'FAIL' if failures else 'ok  '}  {case.suite} :: {case.name}")
             for failure in failures:
                 print(f"        {failure}")
     for error in errors:
@@ -494,6 +517,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_routes(sub)
     _add_schemas(sub)
     _add_adapters(sub)
+    add_status(sub)
     for plugin in entry_points(group=COMMAND_GROUP):
         plugin.load()(sub)
     return parser

@@ -90,11 +90,30 @@ class PropertyRecord:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A document for the resident, e.g. a decision: sent with a message, never logged."""
+
+    name: str
+    media_type: str
+    content: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
 class StatusUpdate:
     source_reference: str  # the e-service's id, e.g. Open ePlatform's FlowInstanceID
     status: str
     message: str
-    external_ref: str | None = None
+    external_ref: str | None = None  # set when the update reports the registration (confirmDelivery)
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True)
+class DigitalMail:
+    recipient: str = field(repr=False)  # personnummer, 12 digits: never logged, never in an exception
+    subject: str
+    body: str  # plain text
+    reference: str  # stable id of what is sent (a status event id): the same reference is the same message
+    attachments: tuple[Attachment, ...] = ()
 
 
 class Adapter(Protocol):
@@ -149,6 +168,17 @@ class NothingSentYet:
 @runtime_checkable
 class StatusNotifier(Protocol):
     def notify(self, update: StatusUpdate, progress: CallProgress | None = None) -> None: ...
+
+
+@runtime_checkable
+class DigitalMailbox(Protocol):
+    """The resident's digital mailbox (Mina meddelanden)."""
+
+    def reachable(self, recipient: str) -> bool:
+        """Whether the recipient has a mailbox this sender may reach (isReachable)."""
+
+    def send(self, mail: DigitalMail) -> str:
+        """Deliver the mail; the service's delivery reference."""
 
 
 @runtime_checkable

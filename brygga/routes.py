@@ -152,6 +152,14 @@ def _notify_texts(file: Path, where: str, raw: dict[str, Any], targeted: set[str
 
 
 @dataclass(frozen=True)
+class DigitalMailSpec(AdapterRef):
+    """Status events of these kinds also go to the resident's digital mailbox (Mina meddelanden)."""
+
+    kinds: tuple[str, ...] = ("decision_made",)
+    subject: str = "Beslut i ditt ärende {diarienummer}"
+
+
+@dataclass(frozen=True)
 class Limits:
     max_file_bytes: int = 500 * 1024 * 1024
     max_attachment_bytes: int = 200 * 1024 * 1024
@@ -169,6 +177,7 @@ class Route:
     archive: ArchiveSpec | None = None
     notify: NotifySpec | None = None
     property_lookup: AdapterRef | None = None
+    digital_mail: DigitalMailSpec | None = None
     limits: Limits = field(default_factory=Limits)
     retention: timedelta | None = None  # gallring: personal data is purged this long after completion
     batch_size: int = 500
@@ -338,6 +347,15 @@ def _archive(file: Path, where: str, raw: dict[str, Any], retry: RetryPolicy) ->
                        with_documents=raw.get("documents", "all") == "all")
 
 
+def _digital_mail(file: Path, where: str, raw: dict[str, Any], retry: RetryPolicy) -> DigitalMailSpec:
+    _check_adapter(file, where, raw)
+    subject = raw.get("subject", DigitalMailSpec.subject)
+    _check_placeholders(file, where, {"subject": subject}, has_case_system=True)
+    return DigitalMailSpec(raw["adapter"], raw["connection"], raw.get("config", {}),
+                           retry=retry.merged(raw.get("retry")),
+                           kinds=tuple(raw.get("kinds", DigitalMailSpec.kinds)), subject=subject)
+
+
 def _target(file: Path, where: str, mappings_dir: Path, raw: dict[str, Any], retry: RetryPolicy,
             tenants: dict[str, Tenant]) -> TargetSpec:
     _check_adapter(file, where, raw)
@@ -404,13 +422,15 @@ def parse_routes(document: Any, *, file: Path, mappings_dir: Path) -> list[Route
             _check_adapter(file, f"{where}/property_lookup", lookup)
             property_lookup = AdapterRef(lookup["adapter"], lookup.get("connection"), lookup.get("config", {}),
                                          retry=retry.merged(lookup.get("retry")))
+        digital_mail = _digital_mail(file, f"{where}/digital_mail", raw["digital_mail"], retry) \
+            if "digital_mail" in raw else None
         routes.append(Route(
             id=raw["id"], tenant=tenant, description=raw.get("description", ""),
             source=AdapterRef(raw["source"]["adapter"], raw["source"].get("connection"),
                               raw["source"].get("config", {})),
             mappings=_inbound_mappings(file, where, mappings_dir, raw),
             targets=tuple(targets), without_case_system=tuple(sorted(without_case_system)), archive=archive,
-            notify=notify, property_lookup=property_lookup,
+            notify=notify, property_lookup=property_lookup, digital_mail=digital_mail,
             limits=Limits(**raw.get("limits", {})),
             retention=parse_duration(raw["retention"]["keep_for"]) if "retention" in raw else None,
             batch_size=raw.get("batch_size", 500),
@@ -419,11 +439,14 @@ def parse_routes(document: Any, *, file: Path, mappings_dir: Path) -> list[Route
     return routes
 
 
-def load_routes(path: Path, mappings_dir: Path) -> list[Route]:
+def read_routes_document(path: Path) -> Any:
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"routes file not found: {path}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-    return parse_routes(document, file=path, mappings_dir=mappings_dir)
+
+
+def load_routes(path: Path, mappings_dir: Path) -> list[Route]:
+    return parse_routes(read_routes_document(path), file=path, mappings_dir=mappings_dir)

@@ -15,10 +15,13 @@ from datetime import datetime, timedelta
 
 from brygga import pipeline
 from brygga.pipeline import PipelineContext
-from brygga.routes import Route, load_routes
+from brygga.routes import Route, parse_routes, read_routes_document
 from brygga.settings import Settings
+from brygga.status.config import parse_status_feeds
+from brygga_airflow.bus_dag import RELAY_DAG_ID, build_relay_dag
 from brygga_airflow.connections import AirflowConnectionResolver
 from brygga_airflow.retention_dag import build_retention_dag, retention_dag_id_for
+from brygga_airflow.status_dag import build_status_dag, status_dag_id_for
 
 log = logging.getLogger(__name__)
 
@@ -74,10 +77,14 @@ def build_route_dag(route: Route):  # type: ignore[no-untyped-def]
 
 
 def route_dags(settings: Settings | None = None) -> dict[str, object]:
-    """Every route's DAG, and its retention DAG where it has ``retention``, by dag id. An invalid routes file
-    raises, so Airflow shows it as an import error."""
+    """Every route's DAG, its retention DAG where it has ``retention``, a status DAG per feed under ``status:``, and
+    the outbox relay, by dag id. An invalid routes file raises, so Airflow shows it as an import error."""
     settings = settings or Settings.from_env()
-    routes = load_routes(settings.routes_file, settings.mappings_dir)
+    document = read_routes_document(settings.routes_file)
+    routes = parse_routes(document, file=settings.routes_file, mappings_dir=settings.mappings_dir)
+    feeds = parse_status_feeds(document, file=settings.routes_file, mappings_dir=settings.mappings_dir, routes=routes)
     dags = {dag_id_for(r): build_route_dag(r) for r in routes}
     dags.update({retention_dag_id_for(r): build_retention_dag(r) for r in routes if r.retention is not None})
+    dags.update({status_dag_id_for(f): build_status_dag(f) for f in feeds})
+    dags[RELAY_DAG_ID] = build_relay_dag()
     return dags

@@ -130,6 +130,9 @@ class OepCallbackNotifier:
                 user_id=self.config["user_id"],
                 read_receipt_enabled=self.config["read_receipt_enabled"],
             )
+            if update.attachments:  # a decision with its document
+                message["attachments"] = [{"encodedData": a.content, "filename": a.name, "size": len(a.content)}
+                                          for a in update.attachments]
             calls.append(("addMessage", {"message": message}))
         if self.config["confirm_delivery"] and update.external_ref:
             external_id = {"ID": update.external_ref, "System": self.config["external_system"]}

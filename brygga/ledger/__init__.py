@@ -1,4 +1,5 @@
-from brygga.ledger.models import AuditEntry, Delivery, Quarantine, Step, Submission
-from brygga.ledger.store import Claim, Landing, Ledger, State
+from brygga.ledger.models import AuditEntry, Delivery, OutboxMessage, Quarantine, StatusEventRecord, Step, Submission
+from brygga.ledger.store import Claim, Landing, Ledger, NewStatusEvent, State
 
-__all__ = ["AuditEntry", "Claim", "Delivery", "Landing", "Ledger", "Quarantine", "State", "Step", "Submission"]
+__all__ = ["AuditEntry", "Claim", "Delivery", "Landing", "Ledger", "NewStatusEvent", "OutboxMessage", "Quarantine",
+           "State", "StatusEventRecord", "Step", "Submission"]

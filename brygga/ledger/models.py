@@ -114,3 +114,56 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(30))
     submission_id: Mapped[str | None] = mapped_column(String(36), index=True)
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class StatusEventRecord(Base):
+    """One change a case system reported, once by its identity (``event_id``), and what was done with it.
+
+    ``state``: ``pending`` (to be told to the resident), ``sent``, ``foreign`` (a case Brygga did not create),
+    ``unmapped`` (no vocabulary rule matched), ``ignored`` (a rule said so), ``skipped`` (nothing to tell: no notify
+    target, or the resident was told at registration). ``id`` is the recording order, and per case the telling order.
+    ``text`` is the resident's text, made from the vocabulary's template and the case system's codes.
+    """
+
+    __tablename__ = "status_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    connection: Mapped[str] = mapped_column(String(100), index=True)
+    case_ref: Mapped[str] = mapped_column(String(100), index=True)  # the diarienummer
+    change_id: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str | None] = mapped_column(String(30))
+    submission_id: Mapped[str | None] = mapped_column(ForeignKey("submissions.id"), index=True)
+    route_id: Mapped[str | None] = mapped_column(String(100))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    event_json: Mapped[str] = mapped_column(Text)  # the canonical status event
+    detail: Mapped[str | None] = mapped_column(Text)  # what happened to it; never personal data
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class Watermark(Base):
+    """How far a poll has read a feed, e.g. ``status:byggr_kumla``. Moved in the transaction that records what it
+    read, so a crash between reading and recording reads it again."""
+
+    __tablename__ = "watermarks"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class OutboxMessage(Base):
+    """Transactional outbox: a CloudEvent written in the same transaction as the change it tells of, published later
+    by the relay (brygga/bus/relay.py). ``id`` is the publishing order; ``event_id`` the CloudEvents id."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    type: Mapped[str] = mapped_column(String(100))
+    routing_key: Mapped[str] = mapped_column(String(150))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)

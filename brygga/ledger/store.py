@@ -15,14 +15,28 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import orjson
 from sqlalchemy import create_engine, delete, event, func, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from brygga.errors import ConfigError
-from brygga.ledger.models import AuditEntry, Base, Delivery, Quarantine, Step, Submission, utcnow
+from brygga.ledger import outbox
+from brygga.ledger.models import (
+    AuditEntry,
+    Base,
+    Delivery,
+    OutboxMessage,
+    Quarantine,
+    StatusEventRecord,
+    Step,
+    Submission,
+    Watermark,
+    utcnow,
+)
 from brygga.ledger.upgrade import upgrade
 from brygga.ledger.workers import Liveness, liveness, worker_id
 from brygga.redact import redact
@@ -153,9 +167,10 @@ class Ledger:
                 s.add(Submission(id=new_id, route_id=route_id, tenant=tenant, content_sha256=content_sha256,
                                  raw_path=raw_path, source_name=source_name,
                                  state=State.QUARANTINED if quarantine_reasons else State.LANDED))
+                s.flush()  # the submission row first: the quarantine row and the event refer to it
                 if quarantine_reasons:
-                    s.flush()  # the submission row first: the quarantine row refers to it
                     s.add(Quarantine(submission_id=new_id, step="intake", reasons=list(quarantine_reasons)))
+                outbox.submission_changed(s, new_id, State.QUARANTINED if quarantine_reasons else State.LANDED)
             return Landing(new_id, created=True)
         except IntegrityError:
             with self.session() as s:
@@ -181,9 +196,12 @@ class Ledger:
         """
         try:
             with self.session() as s:
-                return s.execute(update(Submission).where(
+                moved = s.execute(update(Submission).where(
                     Submission.id == submission_id, Submission.state == from_state,
                 ).values(**fields, updated_at=utcnow())).rowcount == 1
+                if moved and "state" in fields:
+                    outbox.submission_changed(s, submission_id, str(fields["state"]))
+                return moved
         except IntegrityError:  # e.g. the revision number another run's version took meanwhile
             return False
 
@@ -238,8 +256,10 @@ class Ledger:
         with self.session() as s:
             s.execute(update(Quarantine).where(Quarantine.submission_id == submission_id,
                                                Quarantine.released_at.is_(None)).values(released_at=utcnow()))
-            s.execute(update(Submission).where(Submission.id == submission_id, Submission.state == State.QUARANTINED)
-                      .values(state=State.SUPERSEDED, updated_at=utcnow()))
+            if s.execute(update(Submission).where(Submission.id == submission_id,
+                                                  Submission.state == State.QUARANTINED)
+                         .values(state=State.SUPERSEDED, updated_at=utcnow())).rowcount:
+                outbox.submission_changed(s, submission_id, State.SUPERSEDED)
             s.add(Step(submission_id=submission_id, step="deliver", outcome="superseded", started_at=utcnow(),
                        duration_ms=0.0, detail=f"replaced by the later version {by}, which went on"))
 
@@ -303,6 +323,7 @@ class Ledger:
             s.add(Quarantine(submission_id=submission_id, step=step, reasons=stored))
             s.execute(update(Submission).where(Submission.id == submission_id)
                       .values(state=State.QUARANTINED, updated_at=utcnow()))
+            outbox.submission_changed(s, submission_id, State.QUARANTINED)
         return stored
 
     def quarantine_reasons(self, submission_id: str) -> list[str]:
@@ -317,6 +338,7 @@ class Ledger:
             s.execute(update(Quarantine).where(Quarantine.submission_id == submission_id,
                                                Quarantine.released_at.is_(None)).values(released_at=utcnow()))
             s.execute(update(Submission).where(Submission.id == submission_id).values(state=to_state))
+            outbox.submission_changed(s, submission_id, "released")
             # A replay gets a fresh retry budget at every call site it has not got through yet; an in-doubt
             # call keeps its settle delay, and a call under way keeps its lease.
             s.execute(update(Delivery).where(Delivery.submission_id == submission_id,
@@ -465,3 +487,116 @@ class Ledger:
         with self.session() as s:
             return list(s.scalars(select(Delivery).where(Delivery.submission_id == submission_id)
                                   .order_by(Delivery.id)))
+
+    # --- status events (the resident follows the case) -------------------------------------------------
+
+    def watermark(self, name: str) -> datetime | None:
+        with self.session() as s:
+            value = s.scalar(select(Watermark.value).where(Watermark.name == name))
+        return _aware(value) if value is not None else None
+
+    def record_status_events(self, events: list[NewStatusEvent], *, watermark: str, until: datetime) -> int:
+        """Record every event not recorded yet, each with its outbox message, and move ``watermark`` on to ``until``
+        (never back), all in one transaction: a crash before the commit leaves both as they were, and the next poll
+        reads the same changes again. An event already recorded (read twice, or by a poll running at the same
+        time) is left as it is. The number newly recorded."""
+        until = until.astimezone(UTC)  # SQLite keeps no offset: everything Brygga writes is UTC
+        for attempt in range(3):
+            try:
+                with self.session() as s:
+                    ids = [e.event["eventId"] for e in events]
+                    known = set(s.scalars(select(StatusEventRecord.event_id)
+                                          .where(StatusEventRecord.event_id.in_(ids)))) if ids else set()
+                    new = [e for e in events if e.event["eventId"] not in known]
+                    for item in new:
+                        s.add(item.record())
+                        if item.publish:
+                            outbox.status_recorded(s, item.event, item.bus_data)
+                    current = s.get(Watermark, watermark)
+                    if current is None:
+                        s.add(Watermark(name=watermark, value=until))
+                    elif _aware(current.value) < until:
+                        current.value = until
+                return len(new)
+            except IntegrityError:  # another poll recorded some of them (or the watermark) first: look again
+                if attempt == 2:
+                    raise
+        return 0
+
+    def status_events_to_tell(self, connection: str) -> list[StatusEventRecord]:
+        """Pending events of one connection, in recording order (per case, the order to tell them in)."""
+        with self.session() as s:
+            return list(s.scalars(select(StatusEventRecord).where(
+                StatusEventRecord.connection == connection, StatusEventRecord.state == "pending",
+            ).order_by(StatusEventRecord.id)))
+
+    def finish_status_event(self, event_id: str, state: str, detail: str | None = None) -> None:
+        with self.session() as s:
+            s.execute(update(StatusEventRecord).where(StatusEventRecord.event_id == event_id)
+                      .values(state=state, detail=redact(detail, 500) if detail else None))
+
+    def note_status_event(self, event_id: str, detail: str) -> None:
+        """Keep what happened so far (e.g. the digital mail's outcome) while the event is still pending."""
+        with self.session() as s:
+            s.execute(update(StatusEventRecord).where(StatusEventRecord.event_id == event_id)
+                      .values(detail=redact(detail, 500)))
+
+    def status_events(self, *, submission_id: str | None = None, connection: str | None = None,
+                      case_ref: str | None = None) -> list[StatusEventRecord]:
+        with self.session() as s:
+            query = select(StatusEventRecord).order_by(StatusEventRecord.id)
+            if submission_id is not None:
+                query = query.where(StatusEventRecord.submission_id == submission_id)
+            if connection is not None:
+                query = query.where(StatusEventRecord.connection == connection)
+            if case_ref is not None:
+                query = query.where(StatusEventRecord.case_ref == case_ref)
+            return list(s.scalars(query))
+
+    def created_case(self, target_ids: list[tuple[str, str]], case_ref: str) -> Submission | None:
+        """The submission whose delivery to one of ``target_ids`` ((route, target) pairs) created the case
+        ``case_ref``: the first version (not an amendment) that holds it."""
+        if not target_ids:
+            return None
+        pairs = or_(*[(Submission.route_id == route) & (Delivery.target == target) for route, target in target_ids])
+        with self.session() as s:
+            return s.scalars(select(Submission).join(Delivery, Delivery.submission_id == Submission.id).where(
+                Delivery.external_ref == case_ref, Delivery.state == "delivered", pairs,
+            ).order_by(Submission.amends.is_not(None), Submission.received_at).limit(1)).one_or_none()
+
+    # --- outbox (the relay's side) -------------------------------------------------------------------------
+
+    def unpublished(self, limit: int = 500) -> list[OutboxMessage]:
+        with self.session() as s:
+            return list(s.scalars(select(OutboxMessage).where(OutboxMessage.published_at.is_(None))
+                                  .order_by(OutboxMessage.id).limit(limit)))
+
+    def mark_published(self, ids: list[int]) -> None:
+        if not ids:
+            return
+        with self.session() as s:
+            s.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(published_at=utcnow()))
+
+    def outbox_backlog(self) -> int:
+        with self.session() as s:
+            return s.scalar(select(func.count()).select_from(OutboxMessage)
+                            .where(OutboxMessage.published_at.is_(None))) or 0
+
+
+@dataclass(frozen=True)
+class NewStatusEvent:
+    """A status event as the poll made it, with what the ledger records beside it."""
+
+    event: dict[str, Any]  # the canonical status event (schemas/canonical/status-event.v1.schema.json)
+    bus_data: dict[str, Any]  # what goes on the bus: the event without free text
+    state: str  # pending | foreign | unmapped | ignored | skipped
+    detail: str | None = None
+    publish: bool = True  # unmapped changes are kept for the admin but are no canonical event
+
+    def record(self) -> StatusEventRecord:
+        case = self.event["case"]
+        return StatusEventRecord(
+            event_id=self.event["eventId"], connection=self.event["connection"], case_ref=case["diarienummer"],
+            change_id=self.event["change"]["id"], kind=self.event.get("kind"), submission_id=case.get("submissionId"),
+            route_id=case.get("route"), occurred_at=datetime.fromisoformat(self.event["occurredAt"]).astimezone(UTC),
+            state=self.state, event_json=orjson.dumps(self.event).decode(), detail=self.detail)

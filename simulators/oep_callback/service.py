@@ -11,6 +11,8 @@ contract, ``OepCallbackSimulator(variant="sundsvall")`` the newer one whose addM
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import itertools
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -55,6 +57,15 @@ def _parse(element: etree._Element) -> Any:
         else:
             parsed[name] = value
     return parsed
+
+
+def _attachment_digest(attachment: Any) -> dict[str, Any]:
+    """An Attachment as recorded: its name, declared size, and the sha256 of its decoded content."""
+    if not isinstance(attachment, dict):
+        return {}
+    content = base64.b64decode("".join(str(attachment.get("encodedData", "")).split()))
+    return {"filename": attachment.get("filename"), "size": attachment.get("size"),
+            "sha256": hashlib.sha256(content).hexdigest(), "bytes": len(content)}
 
 
 class OepCallbackSimulator(SoapSimulator):
@@ -125,7 +136,12 @@ class OepCallbackSimulator(SoapSimulator):
         return self._answer("addEventResponse", "eventID")
 
     def on_addMessage(self, request: etree._Element) -> etree._Element:
-        self._record("addMessage", request)
+        fields = self._record("addMessage", request)
+        message = fields.get("message")
+        if isinstance(message, dict) and "attachments" in message:  # keep a digest, not megabytes of base64
+            listed = message["attachments"] if isinstance(message["attachments"], list) else [message["attachments"]]
+            digests = [_attachment_digest(a) for a in listed]
+            message["attachments"] = digests[0] if len(digests) == 1 else digests
         return self._answer("addMessageResponse", "messageID")
 
     def on_confirmDelivery(self, request: etree._Element) -> etree._Element:

@@ -50,8 +50,15 @@ def ecos(tmp_path: Path) -> Iterator[Simulated]:
 
 
 @pytest.fixture
+def mailbox(tmp_path: Path) -> Iterator[Simulated]:
+    """Mina meddelanden over mutual TLS: the URI carries the organisation's certificate, key and the test CA."""
+    with simulate("mina-meddelanden", tmp_path / "mina-meddelanden") as system:
+        yield system
+
+
+@pytest.fixture
 def route(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, byggr: RunningSimulator, callback: RunningSimulator,
-          register: RunningSimulator, workorder: Simulated, ecos: Simulated) -> RouteRun:
+          register: RunningSimulator, workorder: Simulated, ecos: Simulated, mailbox: Simulated) -> RouteRun:
     monkeypatch.setenv("BRYGGA_HOME", str(tmp_path))
     run = RouteRun(tmp_path, monkeypatch)
     run.connect("byggr_kumla", local(byggr))
@@ -59,4 +66,5 @@ def route(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, byggr: RunningSimulat
     run.connect("fastighetsregister_kumla", local(register))
     run.connect("workorder_kumla", workorder.uri)
     run.connect("ecos_kumla", ecos.uri)
+    run.connect("mina_meddelanden_kumla", mailbox.uri)
     return run

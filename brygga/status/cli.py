@@ -1,0 +1,73 @@
+"""`brygga status run CONNECTION` and `brygga status events`: the status feed from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from brygga.errors import BryggaError
+from brygga.ledger import Ledger
+from brygga.settings import Settings
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from brygga.status.run import run_status
+
+    try:
+        result = run_status(args.connection)
+    except BryggaError as exc:
+        print(f"brygga status run: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps({"poll": {"read": result.poll.read, "recorded": result.poll.recorded,
+                                   "states": result.poll.states, "until": result.poll.until.isoformat()},
+                          "tell": {"outcomes": result.tell.outcomes, "digital_mail": result.tell.digital_mail,
+                                   "failed": result.tell.failed}}, ensure_ascii=False, indent=2))
+    else:
+        print(f"poll: {result.poll.summary()}")
+        print(f"tell: {result.tell.summary()}")
+        for failure in result.tell.failed:
+            print(f"  failed: {failure}")
+    return 0 if result.ok else 1
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    ledger = Ledger(Settings.from_env().database_url)
+    events = ledger.status_events(submission_id=args.submission, connection=args.connection, case_ref=args.case)
+    rows = [{"event_id": e.event_id, "connection": e.connection, "diarienummer": e.case_ref, "kind": e.kind,
+             "state": e.state, "occurred_at": e.occurred_at.isoformat(), "submission_id": e.submission_id,
+             "change": e.change_id, "detail": e.detail} for e in events]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    for row in rows:
+        detail = f"  {row['detail']}" if row["detail"] else ""
+        print(f"{row['occurred_at'][:19]}  {row['diarienummer']:<18} {row['kind'] or '-':<22} {row['state']:<9}"
+              f"{row['change']}{detail}")
+    if not rows:
+        print("no status events recorded")
+    return 0
+
+
+def add_status(sub: argparse._SubParsersAction) -> None:
+    actions = sub.add_parser(
+        "status", help="the resident follows the case: poll a case system's changes, list status events",
+        description="Status feeds are configured under status: in the routes file (docs/status.md). Their DAGs "
+                    "(brygga_status_<connection>) run them in Airflow; these commands run or inspect them here.",
+    ).add_subparsers(dest="action", required=True, metavar="ACTION")
+    run = actions.add_parser("run", help="poll one connection's changes and tell the residents, once, here",
+                             description="What the status DAG does, once, outside Airflow: reads the changes since "
+                                         "the watermark, records them, and tells the residents. Connections come "
+                                         "from BRYGGA_CONN_<ID>. Exit 1 when an event could not be told.")
+    run.add_argument("connection", help="a connection under status: in the routes file, e.g. byggr_kumla")
+    run.add_argument("--json", action="store_true", help="print JSON instead of text")
+    run.set_defaults(func=cmd_run)
+    events = actions.add_parser("events", help="list recorded status events and what became of each",
+                                description="Every change a status feed read, oldest first: its kind, its state "
+                                            "(pending, sent, failed, foreign, unmapped, ignored, skipped) and why.")
+    events.add_argument("--connection", help="only this connection's")
+    events.add_argument("--case", metavar="DIARIENUMMER", help="only this case's")
+    events.add_argument("--submission", metavar="ID", help="only the case this submission created")
+    events.add_argument("--json", action="store_true", help="print JSON instead of text")
+    events.set_defaults(func=cmd_events)
