@@ -15,6 +15,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
+from brygga.bus.cli import add_bus
 from brygga.errors import ConfigError
 from brygga.mapping import CompiledMapping, InvalidSource, MappingConfigError, MappingFailed, compile_mapping
 from brygga.mapping.dispatch import EService, choose_mapping
@@ -518,6 +519,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_schemas(sub)
     _add_adapters(sub)
     add_status(sub)
+    add_bus(sub)
     for plugin in entry_points(group=COMMAND_GROUP):
         plugin.load()(sub)
     return parser

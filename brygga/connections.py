@@ -21,6 +21,9 @@ from brygga.errors import ConfigError
 WEB_SCHEMES = ("http", "https")
 # Not a web endpoint, but named the same way: an SFTP server (brygga_adapters.sftp), Airflow's conn_type ``sftp``.
 SFTP_SCHEME = "sftp"
+# A message broker (brygga_adapters.bus), Airflow's conn_type ``amqp``.
+AMQP_SCHEMES = ("amqp", "amqps")
+OTHER_SCHEMES = (SFTP_SCHEME, *AMQP_SCHEMES)
 # With no scheme anywhere in the fields, a connection means https: plain http must be said explicitly.
 DEFAULT_SCHEME = "https"
 
@@ -111,7 +114,7 @@ class Connection:
         scheme = _agree(conn_id, "scheme", schemes)
         if not scheme:
             given = (conn_type or "").lower()
-            scheme = given if given in (*WEB_SCHEMES, SFTP_SCHEME) else DEFAULT_SCHEME
+            scheme = given if given in (*WEB_SCHEMES, *OTHER_SCHEMES) else DEFAULT_SCHEME
 
         paths = {
             "extra 'path'": _normalise_path(extras.pop("path", "")),
@@ -157,8 +160,9 @@ def _split_host(conn_id: str, host: str) -> _HostParts:
     except ValueError:
         raise InvalidConnection(f"connection {conn_id!r}: the port in field 'host' is not a number") from None
     scheme = parts.scheme.lower() if has_scheme else ""
-    if scheme and scheme not in (*WEB_SCHEMES, SFTP_SCHEME):
-        raise InvalidConnection(f"connection {conn_id!r}: field 'host' carries a scheme other than http/https/sftp")
+    if scheme and scheme not in (*WEB_SCHEMES, *OTHER_SCHEMES):
+        raise InvalidConnection(f"connection {conn_id!r}: field 'host' carries a scheme other than "
+                                "http/https/sftp/amqp")
     return _HostParts(scheme, parts.hostname or "", port, parts.path)
 
 

@@ -13,21 +13,6 @@ log = logging.getLogger(__name__)
 RELAY_DAG_ID = "brygga_bus_relay"
 
 
-def run_relay() -> dict[str, int]:
-    from brygga.bus.relay import relay
-    from brygga.bus.topology import subscriptions_from_routes
-    from brygga.bus.transport import bus_url
-    from brygga.ledger import Ledger
-    from brygga.routes import load_routes
-    from brygga.settings import Settings
-
-    settings = Settings.from_env()
-    routes = load_routes(settings.routes_file, settings.mappings_dir)
-    result = relay(Ledger(settings.database_url), bus_url(settings), subscriptions_from_routes(routes))
-    log.info("relay: %d published, %d left in the outbox", result.published, result.backlog)
-    return {"published": result.published, "backlog": result.backlog}
-
-
 def build_relay_dag():  # type: ignore[no-untyped-def]
     from airflow.sdk import dag, task
 
@@ -38,7 +23,11 @@ def build_relay_dag():  # type: ignore[no-untyped-def]
     def relay_dag() -> None:
         @task(task_id="relay")
         def relay_task() -> dict[str, int]:
-            return run_relay()
+            from brygga.bus.cli import relay_once
+
+            result = relay_once()
+            log.info("relay: %d published, %d left in the outbox", result["published"], result["backlog"])
+            return result
 
         relay_task()
 

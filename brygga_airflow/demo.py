@@ -13,12 +13,16 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from brygga.errors import ConfigError
 from brygga.resources import resource
 from brygga.settings import default_home
+from brygga_airflow.follow_case import follow_case, print_follow_up, work_orders
 from brygga_airflow.run import (
     RouteRun,
     check_files,
@@ -44,11 +48,14 @@ class Stop:
     route: str
     shows: str
     samples: tuple[str, ...]
+    # What happens next, with the route's simulators still up: a case officer moves a case, the resident follows.
+    then: Callable[[dict[str, Any], list[dict[str, Any]]], dict[str, Any]] | None = None
 
 
 TOUR = (
-    Stop(DEMO_ROUTE, "two e-services through one inbox into ByggR (SOAP); idempotent intake; quarantine",
-         tuple(f"open-eplatform/{name}" for name in DEFAULT_SAMPLES)),
+    Stop(DEMO_ROUTE, "two e-services through one inbox into ByggR (SOAP); idempotent intake; quarantine; then the "
+         "resident follows the case: a handler, a decision with its document, to Mina sidor and Mina meddelanden",
+         tuple(f"open-eplatform/{name}" for name in DEFAULT_SAMPLES), partial(follow_case, "bygglov-person.xml")),
     Stop("kumla-felanmalan", "felanmälan into the work-order system (REST, OAuth2 client credentials)",
          ("open-eplatform/felanmalan-gatlykta.xml",)),
     Stop("kumla-varmepump", "anmälan om värmepump into Ecos (SOAP, MinutMiljoService)",
@@ -56,8 +63,10 @@ TOUR = (
     Stop("kumla-felanmalan-webhook", "a felanmälan pushed as signed JSON to the webhook intake",
          ("webhook/felanmalan-gatlykta.json",)),
     Stop("cesam-bygga-hus", "one life event across two kommuner: taken in over SFTP, a bygglov in Kinda and a VA "
-         "connection in Ydre, Ydre's package to its e-archive over SFTP",
-         ("open-eplatform/bygga-hus-va.xml",)),
+         "connection in Ydre, Ydre's package to its e-archive over SFTP; then Kinda decides the bygglov",
+         ("open-eplatform/bygga-hus-va.xml",), partial(follow_case, "bygga-hus-va.xml")),
+    Stop("ydre-kinda-beslut", "a route whose source is the bus: Ydre's VA organisation takes Kinda's decision as a "
+         "work order", (), work_orders),
 )
 
 
@@ -91,8 +100,8 @@ def run_demo(files: list[Path], *, var: Path | None = None, byggr_fault_plan: st
     plans = {"byggr": byggr_fault_plan} if byggr_fault_plan else None
     if files:
         return [run_route(DEMO_ROUTE, files, simulators=True, fault_plans=plans)]
-    return [run_route(stop.route, [SAMPLES / name for name in stop.samples], simulators=True, fault_plans=plans)
-            for stop in TOUR]
+    return [run_route(stop.route, [SAMPLES / name for name in stop.samples], simulators=True, fault_plans=plans,
+                      then=stop.then) for stop in TOUR]
 
 
 def main(files: list[str], json_output: bool, byggr_fault_plan: str | None = None) -> int:
@@ -117,6 +126,8 @@ def main(files: list[str], json_output: bool, byggr_fault_plan: str | None = Non
         print(f"\n=== {run.route.id}: {shows.get(run.route.id, 'the files given')}")
         print_trace(run)
         print_airflow(run)
+        if run.then is not None:
+            print_follow_up(run.then)
     print_summary(runs, f"{os.environ['BRYGGA_HOME']}/ledger.sqlite")
     return 0
 

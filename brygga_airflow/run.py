@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ class RouteRun:
     results: list[dict[str, Any]]  # one per file given, in order
     airflow: dict[str, Any]  # the run's state and each task's, as the Airflow UI shows them
     log_file: Path
+    then: dict[str, Any] | None = None  # what ran after the route, with its simulators still up
 
 
 def use_airflow_home(default: Path) -> Path:
@@ -88,7 +89,7 @@ def remote_refs(route: Route) -> list[tuple[str, AdapterRef]]:
     refs: list[tuple[str, AdapterRef | None]] = [(f"target {t.id}", t) for t in route.targets]
     refs += [(f"archive of target {t.id}", t.archive) for t in route.targets]
     refs += [("notify", route.notify), ("property_lookup", route.property_lookup), ("archive", route.archive),
-             ("source", route.source)]
+             ("source", route.source), ("digital_mail", route.digital_mail)]
     return [(what, ref) for what, ref in refs if ref is not None and ref.connection]
 
 
@@ -219,8 +220,10 @@ def _hand_in(settings: Settings, route: Route, files: list[Path], started: dict[
 
 
 def run_route(route_id: str, files: list[Path], *, simulators: bool = False,
-              fault_plans: dict[str, str] | None = None) -> RouteRun:
-    """Copy ``files`` into the route's inbox and run the route's DAG once with ``dag.test()``."""
+              fault_plans: dict[str, str] | None = None,
+              then: Callable[[dict[str, Any], list[dict[str, Any]]], dict[str, Any]] | None = None) -> RouteRun:
+    """Copy ``files`` into the route's inbox and run the route's DAG once with ``dag.test()``. ``then`` runs next,
+    with the simulators still up (by connection) and the results, and its report goes into ``RouteRun.then``."""
     settings = Settings.from_env()
     airflow_home = use_airflow_home(settings.home / "airflow")
     route = find_route(settings, route_id, files, simulators=simulators)
@@ -246,7 +249,10 @@ def run_route(route_id: str, files: list[Path], *, simulators: bool = False,
                 reference = ctx.ledger.get(result["submission_id"]).source_reference
                 result["callback_calls"] = [c.operation for c in callback.running.app.calls
                                             if str(c.fields.get("flowInstanceID")) == reference]
-    return RouteRun(route, results, airflow, log_file)
+        if then is not None:
+            with _output_to(log_file):
+                follow_up = then(started, results)
+    return RouteRun(route, results, airflow, log_file, follow_up if then is not None else None)
 
 
 def print_trace(run: RouteRun) -> None:
@@ -301,7 +307,8 @@ def run_report(run: RouteRun) -> dict[str, Any]:
     public = ("file", "state", "case_type", "diarienummer", "archive_package", "reasons")
     files = [{**{k: r.get(k) for k in public}, **{k: r[k] for k in ("cases", "other_archives") if k in r}}
              for r in run.results]
-    return {"route": run.route.id, "airflow": run.airflow, "files": files}
+    report = {"route": run.route.id, "airflow": run.airflow, "files": files}
+    return {**report, "then": run.then} if run.then is not None else report
 
 
 def as_json(run: RouteRun) -> str:

@@ -14,8 +14,11 @@ import yaml
 
 from brygga.routes import load_routes
 from brygga.settings import REPO_ROOT
+from brygga.status.config import load_status_feeds
+from brygga_airflow.bus_dag import RELAY_DAG_ID
 from brygga_airflow.dag_factory import dag_id_for
 from brygga_airflow.retention_dag import retention_dag_id_for
+from brygga_airflow.status_dag import status_dag_id_for
 
 pytestmark = pytest.mark.airflow
 
@@ -28,6 +31,8 @@ print(json.dumps({{
     "errors": {{k: v[-300:] for k, v in bag.import_errors.items()}},
     "dags": sorted(bag.dags),
     "order": {{k: [t.task_id for t in d.topological_sort()] for k, d in routes.items()}},
+    "status_order": {{k: [t.task_id for t in d.topological_sort()] for k, d in bag.dags.items()
+                      if k.startswith("brygga_status_")}},
     "max_active_runs": {{k: d.max_active_runs for k, d in routes.items()}},
 }}))
 """
@@ -49,8 +54,11 @@ STEPS = ["intake", "translate", "deliver", "archive", "notify", "check"]
 
 
 def _expected_dags(routes_file) -> list[str]:
+    """A route DAG per route, a retention DAG per route with retention, a status DAG per feed, and the relay."""
     routes = load_routes(routes_file, REPO_ROOT / "mappings")
-    return sorted([dag_id_for(r) for r in routes] + [retention_dag_id_for(r) for r in routes if r.retention])
+    feeds = load_status_feeds(routes_file, REPO_ROOT / "mappings")
+    return sorted([dag_id_for(r) for r in routes] + [retention_dag_id_for(r) for r in routes if r.retention]
+                  + [status_dag_id_for(f) for f in feeds] + [RELAY_DAG_ID])
 
 
 def test_dag_folder_loads_one_dag_per_route_with_steps_in_order(tmp_path):
@@ -61,6 +69,9 @@ def test_dag_folder_loads_one_dag_per_route_with_steps_in_order(tmp_path):
         bundled, REPO_ROOT / "mappings"))
     assert set(map(tuple, found["order"].values())) == {tuple(STEPS)}
     assert set(found["max_active_runs"].values()) == {1}
+    assert set(found["status_order"]) == {"brygga_status_byggr_kumla", "brygga_status_byggr_kinda",
+                                          "brygga_status_workorder_kumla", "brygga_status_workorder_ydre"}
+    assert set(map(tuple, found["status_order"].values())) == {("poll", "tell")}
 
 
 def test_a_routes_file_with_more_routes_gives_a_dag_for_each(tmp_path):

@@ -74,7 +74,7 @@ def test_simulators_stand_in_for_connections_only_while_they_run(monkeypatch, tm
     route = next(r for r in load_routes(REPO_ROOT / "routes" / "routes.yaml", REPO_ROOT / "mappings")
                  if r.id == "kumla-bygglov")
     with route_simulators(route, tmp_path) as started:
-        assert set(started) == {"byggr_kumla", "oep_kumla", "fastighetsregister_kumla"}
+        assert set(started) == {"byggr_kumla", "oep_kumla", "fastighetsregister_kumla", "mina_meddelanden_kumla"}
         uri = started["oep_kumla"].uri
         assert os.environ["AIRFLOW_CONN_OEP_KUMLA"] == uri and "brygga:" in uri  # the stand-in's own account
     assert os.environ["AIRFLOW_CONN_OEP_KUMLA"] == "https://etjanster.kumla.example/callback"
