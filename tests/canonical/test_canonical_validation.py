@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from brygga.canonical import CASE_SCHEMA_PATH, CaseProblem, reference_validator, validate_case
+from brygga.canonical.types import CaseTypeRegistry
 from brygga.canonical.validation import _fast_validator, _pointer
 
 EXAMPLES_DIR = CASE_SCHEMA_PATH.parent / "examples"
@@ -273,7 +274,8 @@ def test_an_unregistered_case_type_is_one_problem_naming_the_registered_ones() -
     assert [(p.path, p.rule) for p in problems] == [("/caseType", "caseType")]
     message = problems[0].message
     assert message.startswith("Case type 'bygglov2' is not registered; registered: ")
-    assert "bygglov, fardtjanst, felanmalan" in message
+    registered = message.removeprefix("Case type 'bygglov2' is not registered; registered: ").split(" (")[0]
+    assert registered == ", ".join(sorted(CaseTypeRegistry.load().names))
     assert message.endswith("(add schemas/canonical/types/bygglov2.v1.schema.json).")
 
 

@@ -56,35 +56,37 @@ def _if_type(name: str) -> dict[str, Any]:
     ("a new conditional for an existing type",
      lambda s: s["allOf"].append({"if": {"properties": {"caseType": {"const": "bygglov"}}},
                                   "then": {"required": ["title"]}}),
-     '/allOf/5: new conditional if {"properties": {"caseType": {"const": "bygglov"}}} (not compared: review by '
+     '/allOf/N: new conditional if {"properties": {"caseType": {"const": "bygglov"}}} (not compared: review by '
      "hand)"),
     ("a new conditional without required",
      lambda s: s["allOf"].append({"if": {"properties": {"caseType": {"const": "eldstad"}}},
                                   "then": {"required": ["title"]}}),
-     '/allOf/5: new conditional if {"properties": {"caseType": {"const": "eldstad"}}} (not compared: review by '
+     '/allOf/N: new conditional if {"properties": {"caseType": {"const": "eldstad"}}} (not compared: review by '
      "hand)"),
     ("a new conditional on schemaVersion",
      lambda s: s["allOf"].append({"if": {"properties": {"schemaVersion": {"const": "1.1"}},
                                          "required": ["schemaVersion"]}, "then": {"required": ["title"]}}),
-     '/allOf/5: new conditional if {"properties": {"schemaVersion": {"const": "1.1"}}, "required": '
+     '/allOf/N: new conditional if {"properties": {"schemaVersion": {"const": "1.1"}}, "required": '
      '["schemaVersion"]} (not compared: review by hand)'),
     ("a new allOf member", lambda s: s["allOf"].append({"required": ["title"]}),
-     "/allOf/5: allOf member added or changed (not compared: review by hand)"),
+     "/allOf/N: allOf member added or changed (not compared: review by hand)"),
     ("a conditional with more than if/then", lambda s: s["allOf"][0].update(required=["title"]),
      "/allOf/0: allOf member added or changed (not compared: review by hand)"),
     ("a new not", lambda s: s.update({"not": {"required": ["title"]}}),
      "/not: not added or changed (not compared: review by hand)"),
-    ("propertyNames tightened", lambda s: s["$defs"]["details"]["propertyNames"].update(pattern="^[a-z]{1,9}$"),
+    ("propertyNames tightened", lambda s: s["$defs"]["details"]["propertyNames"].update(pattern="^[a-eg-z][a-z]*$"),
      "/properties/details/propertyNames: property name 'fardtjanst' no longer allowed"),
     ("a new type's conditional made to apply to all", lambda s: s["allOf"].append(
         {"if": _if_type("eldstad"), "then": {"required": ["title"]}, "else": {"required": ["title"]}}),
-     '/allOf/5: new conditional if {"properties": {"caseType": {"const": "eldstad"}}, "required": ["caseType"]} '
+     '/allOf/N: new conditional if {"properties": {"caseType": {"const": "eldstad"}}, "required": ["caseType"]} '
      "(not compared: review by hand)"),
 ])
 def test_tightenings_the_walk_cannot_compare_are_reported(
     label: str, change: Callable[[dict[str, Any]], object], finding: str
 ) -> None:
-    assert _composed_with(change)[:1] == [finding]
+    # Findings name a new allOf member by its index, which is the count of members the composed schema has today.
+    appended = len(composed_schema(CaseTypeRegistry.load())["allOf"])
+    assert _composed_with(change)[:1] == [finding.replace("/allOf/N", f"/allOf/{appended}")]
 
 
 def test_the_baseline_is_the_1_0_release() -> None:
