@@ -189,3 +189,50 @@ def test_a_resident_without_a_mailbox_is_told_through_mina_sidor_only(
     assert result.tell.digital_mail == {"unreachable": 1}
     [event] = [e for e in status_events() if e.kind == "decision_made"]
     assert event.state == "sent" and "no reachable mailbox; told through Mina sidor only" in (event.detail or "")
+
+
+def test_a_callback_that_is_down_holds_the_case_back_and_heals_by_itself(
+        route: RouteRun, byggr: RunningSimulator, callback: RunningSimulator) -> None:
+    dnr, flow_id = registered(route)
+    at_registration = len(callbacks(callback, flow_id))
+    route.variant("retry: {budget: 24h, first_delay: 30s", "retry: {budget: 24h, first_delay: 0s")
+    byggr.app.assign_handler(dnr)
+    byggr.app.decide(dnr)
+    callback.app.faults.set([{"operation": "setStatus", "action": "http_status", "status": 503, "times": 1}])
+    down = run_status("byggr_kumla")
+    assert down.tell.outcomes == {"waiting": 2} and down.ok  # the second waits behind the first
+    assert callbacks(callback, flow_id, skip=at_registration) == []
+    healed = run_status("byggr_kumla")
+    assert healed.tell.outcomes == {"sent": 2}
+    assert [status for op, status in callbacks(callback, flow_id, skip=at_registration) if op == "setStatus"] == [
+        "Handläggare utsedd", "Beslut fattat"]
+
+
+def test_a_refused_event_fails_visibly_and_the_case_goes_on(route: RouteRun, byggr: RunningSimulator,
+                                                            callback: RunningSimulator) -> None:
+    dnr, flow_id = registered(route)
+    at_registration = len(callbacks(callback, flow_id))
+    byggr.app.assign_handler(dnr)
+    byggr.app.decide(dnr)
+    callback.app.faults.set([{"operation": "setStatus", "action": "soap_fault", "faultcode": "Client",
+                              "faultstring": "unknown status", "times": 1}])
+    result = run_status("byggr_kumla")
+    assert not result.ok and result.tell.outcomes == {"failed": 1, "sent": 1}
+    assert "handler_assigned" in result.tell.failed[0] and "refused" in result.tell.failed[0]
+    assert [status for op, status in callbacks(callback, flow_id, skip=at_registration) if op == "setStatus"] == [
+        "Beslut fattat"]
+    states = {e.kind: e.state for e in status_events() if e.kind}
+    assert states["handler_assigned"] == "failed" and states["decision_made"] == "sent"
+
+
+def test_nothing_is_told_before_the_registration_itself(route: RouteRun, byggr: RunningSimulator,
+                                                        callback: RunningSimulator) -> None:
+    """A case the officer touches while its submission is still in the pipeline waits for the route's own notify."""
+    dnr, flow_id = registered(route)
+    ledger = Ledger(Settings.from_env().database_url)
+    submission = route.submission(SAMPLE)
+    ledger.update(submission.id, state="archived")  # as if notify had not run yet
+    byggr.app.assign_handler(dnr)
+    assert run_status("byggr_kumla").tell.outcomes == {"waiting": 1}
+    ledger.update(submission.id, state="completed")
+    assert run_status("byggr_kumla").tell.outcomes == {"sent": 1}
