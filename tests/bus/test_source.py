@@ -342,3 +342,17 @@ def test_ydre_turns_a_decision_in_kinda_into_one_work_order(home: Path, monkeypa
     assert orders[0]["title"] == "Planera VA-anslutning: bygglovsbeslut i Kinda kommun"
     assert orders[0]["attributes"] == {"bygglov_kommunkod": "0513", "bygglov_diarienummer": "BN 2026-000123",
                                        "beslutsdatum": "2026-11-30", "etjanst_referens": "2241"}
+
+
+@pytest.mark.parametrize("fields", [
+    {"conn_type": "amqp", "host": "rabbit.kommun.local", "port": 5672, "schema": "brygga"},
+    {"conn_type": "generic", "host": "amqp://rabbit.kommun.local:5672/brygga"},
+])
+def test_an_airflow_amqp_connection_reaches_the_bus_source_as_amqp(fields: dict[str, object]) -> None:
+    from brygga.bus.transport import amqp_url
+    from brygga.connections import Connection
+
+    connection = Connection.from_fields("bus_kinda", login="brygga", password="s3cret", **fields)
+    assert connection.scheme == "amqp"
+    url = amqp_url(connection)
+    assert url.startswith("amqp://brygga:s3cret@rabbit.kommun.local:5672")
