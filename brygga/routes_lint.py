@@ -102,18 +102,24 @@ def _route_problems(settings: Settings, route: Route, registered: set[str]) -> l
     return problems + _when_problems(route)
 
 
+# Sources two routes must not share, and what names the shared thing: each item goes to whichever route reads it first.
+SHARED_SOURCES = {"file-inbox": ("inbox", "path"), "bus": ("bus queue", "queue")}
+
+
 def _shared_inboxes(routes: list[Route]) -> list[str]:
-    """Two routes on one inbox folder race for each file: whichever reads it first takes it."""
-    owners: dict[str, str] = {}
+    """Two routes on one inbox folder (or one bus queue) race for each item: whichever reads it first takes it."""
+    owners: dict[tuple[str, str], str] = {}
     problems = []
     for route in routes:
-        if route.source.adapter != "file-inbox":
+        if route.source.adapter not in SHARED_SOURCES:
             continue
-        inbox = os.path.normpath(str(route.source.config.get("path", "")))
-        if inbox in owners:
-            problems.append(f"routes {owners[inbox]} and {route.id} take files from the same inbox {inbox}: each "
-                            "file goes to whichever runs first; give one route both mappings instead")
-        owners.setdefault(inbox, route.id)
+        what, key = SHARED_SOURCES[route.source.adapter]
+        name = str(route.source.config.get(key, ""))
+        place = (what, os.path.normpath(name) if what == "inbox" else name)
+        if place in owners:
+            problems.append(f"routes {owners[place]} and {route.id} take from the same {what} {place[1]}: each "
+                            "item goes to whichever runs first; give one route both mappings instead")
+        owners.setdefault(place, route.id)
     return problems
 
 

@@ -82,7 +82,9 @@ def test_schemas_check_finds_no_breaking_change_against_the_last_release(capsys)
         mappings={"felanmalning": "byggr/bygglov.yaml", **r["targets"][0]["mappings"]}),
      "route kumla-bygglov: notify/case_types/felanmalning: none of this route's mappings writes caseType felanmalning"),
     (lambda r: r["source"]["config"].update(path="inbox/kumla-felanmalan/"),
-     "routes kumla-bygglov and kumla-felanmalan take files from the same inbox inbox/kumla-felanmalan"),
+     "routes kumla-bygglov and kumla-felanmalan take from the same inbox inbox/kumla-felanmalan"),
+    (lambda r: r.update(source={"adapter": "bus", "config": {"queue": "ydre.kinda-beslut", "bindings": ["x.#"]}}),
+     "routes kumla-bygglov and ydre-kinda-beslut take from the same bus queue ydre.kinda-beslut"),
     (lambda r: r["targets"][0].update(when="details.bygglov.vaConection"),
      "route kumla-bygglov: target byggr: when details.bygglov.vaConection: a bygglov case has no such path"),
     (lambda r: r["targets"][0].update(when="parties.personnummer"),  # a list: when reads objects only
