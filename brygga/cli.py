@@ -128,8 +128,8 @@ def cmd_lint(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     errors = lint_mappings(args.paths or [settings.mappings_dir])
     if not args.paths:
-        errors += lint_routes(settings)
-        errors += lint_status(settings)
+        routes_errors = lint_routes(settings)
+        errors += routes_errors + lint_status(settings, routes_valid=not routes_errors)
     for error in errors:
         print(error, file=sys.stderr)
     if errors:
@@ -138,16 +138,18 @@ def cmd_lint(args: argparse.Namespace) -> int:
     return 0
 
 
-def lint_status(settings: Settings) -> list[str]:
-    """The status vocabularies and their suites, and the routes file's status: section."""
+def lint_status(settings: Settings, *, routes_valid: bool = True) -> list[str]:
+    """The status vocabularies and their suites, and the routes file's status: section (when the rest of the routes
+    file is valid: its errors are reported once, by lint_routes)."""
     from brygga.status.config import load_status_feeds
     from brygga.status.vocabulary import lint_vocabularies
 
     errors = lint_vocabularies(settings.mappings_dir)
-    try:
-        load_status_feeds(settings.routes_file, settings.mappings_dir)
-    except ConfigError as exc:
-        errors.append(str(exc))
+    if routes_valid:
+        try:
+            load_status_feeds(settings.routes_file, settings.mappings_dir)
+        except ConfigError as exc:
+            errors.append(str(exc))
     return errors
 
 

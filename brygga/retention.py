@@ -33,12 +33,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import orjson
 from sqlalchemy import select, update
 
 from brygga.canonical.serialize import loads_case
-from brygga.ledger import AuditEntry, Delivery, Ledger, Quarantine, State, Submission
+from brygga.ledger import AuditEntry, Delivery, Ledger, Quarantine, State, StatusEventRecord, Submission
 from brygga.routes import Route
 from brygga.settings import Settings
+from brygga.status.event import for_bus
 from brygga.storage import ContentStore
 
 log = logging.getLogger(__name__)
@@ -221,6 +223,10 @@ def _forget_texts(session, submission_id: str) -> None:  # type: ignore[no-untyp
     for row in session.scalars(select(Quarantine).where(Quarantine.submission_id == submission_id)):
         row.reasons = [f"{len(row.reasons)} reason(s), purged with the submission's personal data"]
     session.execute(update(Delivery).where(Delivery.submission_id == submission_id).values(last_error=None))
+    # A status event keeps its references and kind; the resident's text, document names and an officer's
+    # free-text titles go (they may name someone).
+    for event in session.scalars(select(StatusEventRecord).where(StatusEventRecord.submission_id == submission_id)):
+        event.event_json = orjson.dumps(for_bus(orjson.loads(event.event_json))).decode()
 
 
 def purge_route(ledger: Ledger, settings: Settings, route: Route, *, now: datetime | None = None,

@@ -46,8 +46,9 @@ def build_status_dag(feed: StatusFeedSpec):  # type: ignore[no-untyped-def]
             result = poll(_context(connection))
             return {"read": result.read, "recorded": result.recorded}
 
-        @task(task_id="tell", retries=0)
-        def tell_task(_: dict[str, int]) -> dict[str, int]:
+        # all_done: events already recorded are told even while the case system cannot be polled.
+        @task(task_id="tell", retries=0, trigger_rule="all_done")
+        def tell_task(_: dict[str, int] | None) -> dict[str, int]:
             result = tell(_context(connection))
             if result.failed:
                 from airflow.sdk.exceptions import AirflowFailException

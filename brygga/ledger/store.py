@@ -29,6 +29,7 @@ from brygga.ledger.models import (
     AuditEntry,
     Base,
     Delivery,
+    Lease,
     OutboxMessage,
     Quarantine,
     StatusEventRecord,
@@ -512,11 +513,11 @@ class Ledger:
                         s.add(item.record())
                         if item.publish:
                             outbox.status_recorded(s, item.event, item.bus_data)
-                    current = s.get(Watermark, watermark)
-                    if current is None:
+                    if s.get(Watermark, watermark) is None:
                         s.add(Watermark(name=watermark, value=until))
-                    elif _aware(current.value) < until:
-                        current.value = until
+                    else:  # conditional: of two polls at once, the later moment stays
+                        s.execute(update(Watermark).where(Watermark.name == watermark, Watermark.value < until)
+                                  .values(value=until, updated_at=utcnow()))
                 return len(new)
             except IntegrityError:  # another poll recorded some of them (or the watermark) first: look again
                 if attempt == 2:
@@ -530,16 +531,38 @@ class Ledger:
                 StatusEventRecord.connection == connection, StatusEventRecord.state == "pending",
             ).order_by(StatusEventRecord.id)))
 
-    def finish_status_event(self, event_id: str, state: str, detail: str | None = None) -> None:
+    def status_event_state(self, event_id: str) -> str | None:
         with self.session() as s:
-            s.execute(update(StatusEventRecord).where(StatusEventRecord.event_id == event_id)
-                      .values(state=state, detail=redact(detail, 500) if detail else None))
+            return s.scalar(select(StatusEventRecord.state).where(StatusEventRecord.event_id == event_id))
+
+    def finish_status_event(self, event_id: str, state: str, detail: str | None = None) -> bool:
+        """A pending event told, failed or skipped; ``detail`` is added to what is noted already. False when it was
+        not pending any more (another run finished it)."""
+        with self.session() as s:
+            row = s.scalars(select(StatusEventRecord).where(StatusEventRecord.event_id == event_id,
+                                                            StatusEventRecord.state == "pending")).one_or_none()
+            if row is None:
+                return False
+            row.state, row.detail = state, _noted(row.detail, detail)
+        return True
 
     def note_status_event(self, event_id: str, detail: str) -> None:
-        """Keep what happened so far (e.g. the digital mail's outcome) while the event is still pending."""
+        """Keep what happened so far (the digital mail's outcome, an in-doubt call) while the event is pending."""
         with self.session() as s:
-            s.execute(update(StatusEventRecord).where(StatusEventRecord.event_id == event_id)
-                      .values(detail=redact(detail, 500)))
+            row = s.scalars(select(StatusEventRecord).where(StatusEventRecord.event_id == event_id)).one_or_none()
+            if row is not None:
+                row.detail = _noted(row.detail, detail)
+
+    def retry_status_event(self, event_id: str, call_keys: list[str]) -> bool:
+        """A failed event pending again, with a fresh retry budget for its calls (``call_keys``)."""
+        with self.session() as s:
+            if s.execute(update(StatusEventRecord).where(StatusEventRecord.event_id == event_id,
+                                                         StatusEventRecord.state == "failed")
+                         .values(state="pending")).rowcount != 1:
+                return False
+            s.execute(update(Delivery).where(Delivery.idempotency_key.in_(call_keys), Delivery.state != "delivered")
+                      .values(state="failed", attempts=0, first_attempt_at=None, next_attempt_at=None))
+        return True
 
     def status_events(self, *, submission_id: str | None = None, connection: str | None = None,
                       case_ref: str | None = None) -> list[StatusEventRecord]:
@@ -564,6 +587,14 @@ class Ledger:
                 Delivery.external_ref == case_ref, Delivery.state == "delivered", pairs,
             ).order_by(Submission.amends.is_not(None), Submission.received_at).limit(1)).one_or_none()
 
+    def first_version(self, route_ids: list[str], tenant: str, source_reference: str) -> Submission | None:
+        """The version that created the case of this e-service reference, on one of ``route_ids``."""
+        with self.session() as s:
+            return s.scalars(select(Submission).where(
+                Submission.route_id.in_(route_ids), Submission.tenant == tenant,
+                Submission.source_reference == source_reference, Submission.amends.is_(None),
+                Submission.revision.is_not(None)).order_by(Submission.revision).limit(1)).one_or_none()
+
     # --- outbox (the relay's side) -------------------------------------------------------------------------
 
     def unpublished(self, limit: int = 500) -> list[OutboxMessage]:
@@ -577,10 +608,52 @@ class Ledger:
         with self.session() as s:
             s.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(published_at=utcnow()))
 
+    def prune_outbox(self, published_before: datetime) -> int:
+        """Forget events published before then: consumers have had them; the number forgotten."""
+        with self.session() as s:
+            return s.execute(delete(OutboxMessage).where(OutboxMessage.published_at.is_not(None),
+                                                         OutboxMessage.published_at < published_before)).rowcount
+
+    # --- leases ----------------------------------------------------------------------------------------------
+
+    def take_lease(self, name: str, owner: str, ttl: timedelta, now: datetime | None = None) -> bool:
+        """Hold ``name`` for ``ttl``: True when ``owner`` holds it now. A lease whose time ran out, or whose owner
+        died on this host, is taken over."""
+        now = now or utcnow()
+        try:
+            with self.session() as s:
+                row = s.get(Lease, name)
+                if row is None:
+                    s.add(Lease(name=name, owner=owner, until=now + ttl))
+                    return True
+                if row.owner != owner and liveness(row.owner) is Liveness.ALIVE:
+                    return False
+                if row.owner != owner and liveness(row.owner) is Liveness.UNKNOWN and _aware(row.until) > now:
+                    return False
+                taken = s.execute(update(Lease).where(Lease.name == name, Lease.owner == row.owner,
+                                                      Lease.until == row.until)
+                                  .values(owner=owner, until=now + ttl)).rowcount
+                return taken == 1
+        except IntegrityError:  # another took it first
+            return False
+
+    def release_lease(self, name: str, owner: str) -> None:
+        with self.session() as s:
+            s.execute(delete(Lease).where(Lease.name == name, Lease.owner == owner))
+
     def outbox_backlog(self) -> int:
         with self.session() as s:
             return s.scalar(select(func.count()).select_from(OutboxMessage)
                             .where(OutboxMessage.published_at.is_(None))) or 0
+
+
+def _noted(before: str | None, note: str | None) -> str | None:
+    """Notes on an event, each once, in the order made; redacted, as every text column is."""
+    notes = [n for n in (before or "").split("; ") if n]
+    for part in (note or "").split("; "):
+        if part and part not in notes:
+            notes.append(redact(part, 500))
+    return "; ".join(notes) or None
 
 
 @dataclass(frozen=True)

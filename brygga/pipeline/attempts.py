@@ -121,13 +121,7 @@ def _transient(ctx: PipelineContext, step: StepHandle, site: CallSite, token: in
         else:
             _fenced_out(step, site)
         return
-    delay = site.policy.backoff(attempts)
-    if in_doubt:
-        delay = max(delay, site.policy.in_doubt_delay)
-    asked = getattr(exc, "retry_after", None)  # the target's own Retry-After, within the route's longest delay
-    if isinstance(asked, int | float) and asked > 0:
-        delay = max(delay, min(timedelta(seconds=asked), site.policy.max_delay))
-    next_attempt_at = now + delay
+    next_attempt_at = now + retry_delay(site.policy, attempts, exc)
     if not ctx.ledger.fail_delivery(site.key, token, error, next_attempt_at=next_attempt_at, in_doubt=in_doubt):
         _fenced_out(step, site)
         return
@@ -136,6 +130,18 @@ def _transient(ctx: PipelineContext, step: StepHandle, site: CallSite, token: in
     log.warning("submission %s: %s failed (attempt %d, failing for %s of a %s budget; rule: transient, retried "
                 "after %s): %s", site.submission_id, site.what, attempts, _duration(failing_for),
                 _duration(site.policy.budget), _when(next_attempt_at), error)
+
+
+def retry_delay(policy: RetryPolicy, attempts: int, exc: TargetUnavailable) -> timedelta:
+    """How long to wait after a transient fault: the backoff, at least the settle delay when the outcome is unknown,
+    and at least the target's own Retry-After, within the route's longest delay."""
+    delay = policy.backoff(attempts)
+    if isinstance(exc, TargetInDoubt):
+        delay = max(delay, policy.in_doubt_delay)
+    asked = getattr(exc, "retry_after", None)
+    if isinstance(asked, int | float) and asked > 0:
+        delay = max(delay, min(timedelta(seconds=asked), policy.max_delay))
+    return delay
 
 
 def _duration(span) -> str:  # type: ignore[no-untyped-def]

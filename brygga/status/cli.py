@@ -50,6 +50,18 @@ def cmd_events(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_retry(args: argparse.Namespace) -> int:
+    from brygga.status.tell import retry_failed
+
+    ledger = Ledger(Settings.from_env().database_url)
+    if not retry_failed(ledger, args.event_id):
+        print(f"brygga status retry: no failed status event {args.event_id}", file=sys.stderr)
+        return 1
+    ledger.audit(args.actor, "status-retry", detail=f"status event {args.event_id} pending again")
+    print(f"status event {args.event_id} is pending again; the next status run tells it")
+    return 0
+
+
 def add_status(sub: argparse._SubParsersAction) -> None:
     actions = sub.add_parser(
         "status", help="the resident follows the case: poll a case system's changes, list status events",
@@ -71,3 +83,10 @@ def add_status(sub: argparse._SubParsersAction) -> None:
     events.add_argument("--submission", metavar="ID", help="only the case this submission created")
     events.add_argument("--json", action="store_true", help="print JSON instead of text")
     events.set_defaults(func=cmd_events)
+    retry = actions.add_parser("retry", help="give a failed status event another go, after the cause is fixed",
+                               description="A failed event (refused, or over its retry budget) becomes pending "
+                                           "again with a fresh retry budget; it is told after whatever its case was "
+                                           "told meanwhile. Audited.")
+    retry.add_argument("event_id", help="the event's id, from `brygga status events`")
+    retry.add_argument("--actor", default="cli", help="who retries it, for the audit log (default: cli)")
+    retry.set_defaults(func=cmd_retry)

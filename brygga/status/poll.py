@@ -49,13 +49,27 @@ def poll(ctx: StatusContext) -> PollResult:
     events = []
     for change in batch.changes:
         if change.case_ref not in cases:
-            cases[change.case_ref] = ledger.created_case(
-                [(route.id, target.id) for route, target in feed.targets], change.case_ref)
+            cases[change.case_ref] = _creator(ctx, change)
         events.append(_event(ctx, change, cases[change.case_ref]))
     recorded = ledger.record_status_events(_in_telling_order(events), watermark=feed.watermark, until=batch.until)
     result = PollResult(since, batch.until, len(events), recorded, dict(Counter(e.state for e in events)))
     log.info("status %s: %s", feed.connection, result.summary())
     return result
+
+
+def _creator(ctx: StatusContext, change: CaseChange) -> Submission | None:
+    """The submission that created the case: by the delivery that holds its reference, or, while that delivery's
+    outcome is still unknown (a lost answer), by the extern ref the case system keeps (``kommunkod:system:ref``)."""
+    pairs = [(route.id, target.id) for route, target in ctx.feed.targets]
+    found = ctx.ledger.created_case(pairs, change.case_ref)
+    if found is None and change.extern_ref and change.extern_ref.count(":") >= 2:
+        kommunkod, _, reference = change.extern_ref.split(":", 2)
+        found = ctx.ledger.first_version(sorted(ctx.routes), kommunkod, reference)
+    return found
+
+
+# Facts kept for a change told to nobody: the codes a vocabulary matches on, not an officer's free text.
+FREE_TEXT_FACTS = ("rubrik",)
 
 
 def _in_telling_order(events: list[NewStatusEvent]) -> list[NewStatusEvent]:
@@ -73,9 +87,10 @@ def _in_telling_order(events: list[NewStatusEvent]) -> list[NewStatusEvent]:
 def _event(ctx: StatusContext, change: CaseChange, submission: Submission | None) -> NewStatusEvent:
     vocabulary, connection = ctx.vocabulary, ctx.feed.connection
     identity = event_id(connection, change.case_ref, change.change_id)
+    codes = {k: v for k, v in change.facts.items() if k not in FREE_TEXT_FACTS}
     seen = {"eventId": identity, "connection": connection, "sourceSystem": vocabulary.system,
             "occurredAt": change.occurred_at.isoformat(), "case": {"diarienummer": change.case_ref},
-            "change": {"id": change.change_id, "facts": dict(change.facts)}}
+            "change": {"id": change.change_id, "facts": codes}}
     classification = vocabulary.classify(change)
     if classification is None:
         return NewStatusEvent(seen, {}, "unmapped", f"no rule in {ctx.settings.shown(ctx.feed.vocabulary)} matches "

@@ -236,3 +236,23 @@ def test_nothing_is_told_before_the_registration_itself(route: RouteRun, byggr: 
     assert run_status("byggr_kumla").tell.outcomes == {"waiting": 1}
     ledger.update(submission.id, state="completed")
     assert run_status("byggr_kumla").tell.outcomes == {"sent": 1}
+
+
+def test_a_digital_mail_whose_answer_was_lost_is_not_sent_again_by_itself(
+        route: RouteRun, byggr: RunningSimulator, callback: RunningSimulator, mailbox: Any) -> None:
+    from brygga.cli import main
+
+    dnr, _ = registered(route)
+    byggr.app.decide(dnr)
+    mailbox.running.app.faults.set([{"operation": "deliverSecure", "action": "lose_reply", "times": 1}])
+    lost = run_status("byggr_kumla")
+    assert not lost.ok and "may have been delivered" in lost.tell.failed[0]
+    assert len(mailbox.running.app.deliveries) == 1  # it did arrive; Brygga cannot know
+    assert run_status("byggr_kumla").tell.outcomes == {}  # nothing resent by itself
+    [event] = [e for e in status_events() if e.kind == "decision_made"]
+    assert event.state == "failed"
+    assert main(["status", "retry", event.event_id, "--actor", "test"]) == 0  # the admin checked, and wants it
+    assert run_status("byggr_kumla").tell.outcomes == {"sent": 1}
+    assert len(mailbox.running.app.deliveries) == 2
+    assert [e.state for e in status_events() if e.kind == "decision_made"] == ["sent"]
+    assert main(["status", "retry", event.event_id]) == 1  # only a failed event can be retried
