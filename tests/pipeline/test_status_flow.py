@@ -256,3 +256,22 @@ def test_a_digital_mail_whose_answer_was_lost_is_not_sent_again_by_itself(
     assert len(mailbox.running.app.deliveries) == 2
     assert [e.state for e in status_events() if e.kind == "decision_made"] == ["sent"]
     assert main(["status", "retry", event.event_id]) == 1  # only a failed event can be retried
+
+
+def test_a_change_to_a_case_whose_delivery_is_in_doubt_is_matched_by_its_extern_ref(
+        route: RouteRun, byggr: RunningSimulator, callback: RunningSimulator) -> None:
+    from sqlalchemy import update
+
+    from brygga.ledger import Delivery, Submission
+
+    dnr, _ = registered(route)
+    submission = route.submission(SAMPLE)
+    ledger = Ledger(Settings.from_env().database_url)
+    with ledger.session() as s:  # as if ByggR's answer to SaveNewArende had been lost: the case exists, unknown here
+        s.execute(update(Delivery).where(Delivery.submission_id == submission.id, Delivery.target == "byggr")
+                  .values(state="in_doubt", external_ref=None))
+        s.execute(update(Submission).where(Submission.id == submission.id).values(state="translated"))
+    byggr.app.assign_handler(dnr)
+    assert run_status("byggr_kumla").tell.outcomes == {"waiting": 1}
+    [event] = [e for e in status_events() if e.kind == "handler_assigned"]
+    assert event.state == "pending" and event.submission_id == submission.id
