@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from brygga.mapping.fixtures import FixtureCase, load_suite, run_case
-from brygga.status.vocabulary import STATUS_FOLDER, VocabularyCase, load_vocabulary_suite, run_vocabulary_case
+from brygga.mapping.fixtures import load_suite, run_case
+from brygga.status.vocabulary import STATUS_FOLDER, load_vocabulary_suite, run_vocabulary_case
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
@@ -35,12 +35,14 @@ class FixtureFailed(AssertionError):
 
 
 class MappingCase(pytest.Item):
-    def __init__(self, *, case: FixtureCase, **kwargs: Any) -> None:
+    """One fixture: a mapping case, or a status vocabulary case (``run`` is the suite's runner)."""
+
+    def __init__(self, *, case: Any, run: Any = run_case, kind: str = "mapping fixture", **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.case = case
+        self.case, self.run, self.kind = case, run, kind
 
     def runtest(self) -> None:
-        failures = run_case(self.case)
+        failures = self.run(self.case)
         if failures:
             raise FixtureFailed("\n".join(failures))
 
@@ -50,29 +52,11 @@ class MappingCase(pytest.Item):
         return super().repr_failure(excinfo)
 
     def reportinfo(self) -> tuple[Path, int, str]:
-        return self.path, 0, f"mapping fixture: {self.name}"
+        return self.path, 0, f"{self.kind}: {self.name}"
 
 
 class VocabularySuite(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
         for case in load_vocabulary_suite(self.path):
-            yield VocabularyFixture.from_parent(self, name=case.name, case=case)
-
-
-class VocabularyFixture(pytest.Item):
-    def __init__(self, *, case: VocabularyCase, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.case = case
-
-    def runtest(self) -> None:
-        failures = run_vocabulary_case(self.case)
-        if failures:
-            raise FixtureFailed("\n".join(failures))
-
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
-        if isinstance(excinfo.value, FixtureFailed):
-            return f"{self.case.suite.name} :: {self.name}\n{excinfo.value}"
-        return super().repr_failure(excinfo)
-
-    def reportinfo(self) -> tuple[Path, int, str]:
-        return self.path, 0, f"status vocabulary fixture: {self.name}"
+            yield MappingCase.from_parent(self, name=case.name, case=case, run=run_vocabulary_case,
+                                          kind="status vocabulary fixture")

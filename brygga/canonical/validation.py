@@ -346,7 +346,7 @@ _RFC3339 = re.compile(
 )
 
 
-def _is_rfc3339(value: object) -> bool:
+def is_rfc3339(value: object) -> bool:
     # jsonschema only checks date-time when rfc3339-validator is installed, which Brygga does not depend on.
     if not isinstance(value, str):
         return True
@@ -370,5 +370,5 @@ def reference_validator(case_types: CaseTypeRegistry | None = None) -> jsonschem
     for name, check in FORMAT_CHECKERS.items():
         # Formats only constrain strings; other types are the `type` keyword's business.
         checker.checks(name)(lambda value, check=check: not isinstance(value, str) or check(value))
-    checker.checks("date-time")(_is_rfc3339)
+    checker.checks("date-time")(is_rfc3339)
     return jsonschema.Draft202012Validator(_compiled(case_types).schema, format_checker=checker)

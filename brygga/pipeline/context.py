@@ -7,13 +7,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from brygga.adapter_cache import AdapterCache
 from brygga.canonical.serialize import loads_case
 from brygga.connections import ConnectionResolver, EnvConnectionResolver
 from brygga.errors import ConfigError
 from brygga.ledger import Ledger
 from brygga.mapping import CompiledMapping, compile_mapping
 from brygga.mapping.dispatch import EService, choose_mapping
-from brygga.plugins import adapter_class
 from brygga.routes import AdapterRef, Route, load_routes, routes_accepting
 from brygga.settings import Settings
 from brygga.storage import ContentStore
@@ -26,7 +26,6 @@ class PipelineContext:
     route: Route
     connections: ConnectionResolver = field(default_factory=EnvConnectionResolver)
     _mappings: dict[Path, CompiledMapping] = field(default_factory=dict, repr=False)
-    _adapters: dict[int, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def for_route(cls, route_id: str, *, settings: Settings | None = None,
@@ -85,9 +84,9 @@ class PipelineContext:
         except ConfigError:  # another route's broken mapping only narrows the hint
             return None
 
+    @cached_property
+    def _adapters(self) -> AdapterCache:
+        return AdapterCache(self.connections)
+
     def adapter(self, ref: AdapterRef) -> Any:
-        key = id(ref)
-        if key not in self._adapters:
-            connection = self.connections.get(ref.connection) if ref.connection else None
-            self._adapters[key] = adapter_class(ref.adapter)(dict(ref.config), connection)
-        return self._adapters[key]
+        return self._adapters.get(ref)

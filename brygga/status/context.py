@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from brygga.adapter_cache import AdapterCache
 from brygga.connections import ConnectionResolver, EnvConnectionResolver
 from brygga.errors import ConfigError
 from brygga.ledger import Ledger
-from brygga.plugins import adapter_class
 from brygga.routes import AdapterRef, Route
 from brygga.settings import Settings
 from brygga.status.changes import StatusFeed
@@ -23,7 +23,6 @@ class StatusContext:
     ledger: Ledger
     feed: StatusFeedSpec
     connections: ConnectionResolver = field(default_factory=EnvConnectionResolver)
-    _adapters: dict[int, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def for_connection(cls, connection: str, *, settings: Settings | None = None,
@@ -49,9 +48,9 @@ class StatusContext:
     def source(self) -> StatusFeed:
         return self.adapter(self.feed.feed)
 
+    @cached_property
+    def _adapters(self) -> AdapterCache:
+        return AdapterCache(self.connections)
+
     def adapter(self, ref: AdapterRef) -> Any:
-        key = id(ref)
-        if key not in self._adapters:
-            connection = self.connections.get(ref.connection) if ref.connection else None
-            self._adapters[key] = adapter_class(ref.adapter)(dict(ref.config), connection)
-        return self._adapters[key]
+        return self._adapters.get(ref)

@@ -20,6 +20,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
+from brygga.canonical.validation import is_rfc3339
 from brygga.errors import BryggaError
 from brygga.resources import resource
 from brygga.status.changes import DocumentRef
@@ -122,24 +123,9 @@ def for_bus(event: Mapping[str, Any]) -> dict[str, Any]:
 
 # --- validation ----------------------------------------------------------------------------------------------
 
-_RFC3339 = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})", re.ASCII)
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", re.ASCII)
 # Property names come from the event; they are echoed only when they look like schema identifiers.
 _SAFE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}", re.ASCII)
-
-
-def _is_date_time(value: object) -> bool:
-    # jsonschema checks date-time only with rfc3339-validator installed, which Brygga does not depend on.
-    if not isinstance(value, str):
-        return True
-    if _RFC3339.fullmatch(value) is None:
-        return False
-    try:
-        datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return True
 
 
 def _is_uuid(value: object) -> bool:
@@ -152,7 +138,7 @@ def _validator() -> Draft202012Validator:
     if schema.get("$id") != STATUS_EVENT_SCHEMA_ID:
         raise ValueError(f"{STATUS_EVENT_SCHEMA} does not declare $id {STATUS_EVENT_SCHEMA_ID}")
     checker = FormatChecker(formats=())
-    checker.checks("date-time")(_is_date_time)
+    checker.checks("date-time")(is_rfc3339)
     checker.checks("uuid")(_is_uuid)
     return Draft202012Validator(schema, format_checker=checker)
 
