@@ -22,7 +22,7 @@ def build_relay_dag():  # type: ignore[no-untyped-def]
                 "the bus. See docs/events.md.")
     def relay_dag() -> None:
         @task(task_id="relay")
-        def relay_task() -> dict[str, int]:
+        def relay_task() -> dict[str, int | bool]:
             from brygga.bus.cli import relay_once
 
             result = relay_once()

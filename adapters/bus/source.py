@@ -60,6 +60,8 @@ class BusSource:
         "host, port": "the broker; 5672 (amqps: 5671) by default",
         "path": "the virtual host, %-encoded; // for RabbitMQ's default vhost /",
         "login, password": "the broker account",
+        "extra ca_bundle": "amqps:// only: PEM file of the CA that issued the broker's certificate, if not a public "
+                           "one (the certificate must also name the host)",
     }
     config_spec: ClassVar[dict[str, Any]] = {
         "title": "Messages on a queue of Brygga's bus, each a submission",

@@ -31,7 +31,8 @@ CONFIG_SPEC: dict[str, Any] = {
             "type": "string",
             "pattern": "^(16)?[0-9]{6}-?[0-9]{4}$",
             "description": "The sending organisation's organisationsnummer (the kommun's), as registered with Mina "
-            "meddelanden; sent as isReachable's senderOrgNr and the delivery's Sender/Id, 16-prefixed.",
+            "meddelanden and written in its organisation certificate (the service refuses any other); sent as "
+            "isReachable's senderOrgNr and the delivery's Sender/Id, 16-prefixed.",
         },
         "sender_name": {
             "type": "string",

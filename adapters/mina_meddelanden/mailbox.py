@@ -103,7 +103,7 @@ class MinaMeddelandenMailbox:
         where = f"{self.where}.deliverSecure"
         body = payload.deliver_secure_envelope(sealed)
         status, content = post(self.session, url or self.service_url, body, self.timeout, where, changes_state=True)
-        return replies.delivery_reference(replies.payload(status, content, where), where)
+        return replies.delivery_reference(replies.payload(status, content, where, changes_state=True), where)
 
     def _reachability(self, recipient: str) -> replies.Reachability:
         where = f"{self.where}.isReachable"

@@ -5,10 +5,12 @@ real service adds (Logo, UIAdress, LastRegistration, LastSenderAcceptChange) do 
 
 - A SOAP Fault with an ``applicationFault`` detail (Common v3: ErrorCode, Description, CallId) is the service
   refusing the request: ``TargetRejected`` naming the ErrorCode and CallId and the Description redacted, whatever
-  the faultcode. Without that detail, the faultcode decides: Server is retried (``TargetUnavailable``), the rest
-  is refused.
-- No SOAP at all: HTTP 401/403/407 ``CredentialsRefused``; 5xx, 408, 425, 429 ``TargetUnavailable``; an HTTP 200
-  that is not SOAP (a maintenance page) ``TargetUnavailable``; other statuses ``TargetRejected``.
+  the faultcode. Without that detail, the faultcode decides as for every SOAP target (``brygga_adapters.soap``):
+  Server is retried (``TargetUnavailable``), the rest is refused.
+- No SOAP at all, by HTTP status as for every SOAP target: 401/403/407 ``CredentialsRefused``; 5xx, 408, 425, 429
+  ``TargetUnavailable``; an HTTP 200 that is not SOAP (a maintenance page) ``TargetUnavailable``; other statuses
+  ``TargetRejected``. Except after deliverSecure: a bare 5xx other than 503 (500, 502, 504: a server or gateway
+  that took the request and lost what became of it) is ``TargetInDoubt``, the message may have been delivered.
 """
 
 from __future__ import annotations
@@ -16,26 +18,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lxml import etree
+from zeep import exceptions as zeep_errors
 
 from brygga import redact as redaction
-from brygga.errors import CredentialsRefused, TargetRejected, TargetUnavailable
-from brygga.faults import Fault, http_status_fault, soap_fault_code_fault
+from brygga.errors import TargetInDoubt, TargetRejected
 from brygga.xmlsafe import UnsafeOrMalformedXml, parse_xml
 from brygga_adapters.mina_meddelanden.names import COMMON_V3, READ, SOAP_ENV
 from brygga_adapters.mina_meddelanden.transport import MAX_REPLY_BYTES
 from brygga_adapters.soap.envelope import is_soap_envelope
+from brygga_adapters.soap.errors import _by_status as soap_status_error
+from brygga_adapters.soap.errors import _fault as soap_fault_error
+from brygga_adapters.soap.errors import not_soap
 
 _DESCRIPTION_LIMIT = 300
+SERVICE_UNAVAILABLE = 503  # the one bare 5xx that says the request was not taken: retried
 
 
-def _by_status(where: str, status: int) -> Exception:
-    kind = http_status_fault(status)
-    if kind is Fault.TRANSIENT:
-        return TargetUnavailable(f"{where}: HTTP {status} without a SOAP answer (rule: transient, retry later)")
-    if kind is Fault.INFRASTRUCTURE:
-        return CredentialsRefused(f"{where}: HTTP {status}: the service refused the organisation's certificate; fix "
-                                  "the connection (nothing is quarantined: the run fails until then)")
-    return TargetRejected(f"{where}: HTTP {status} without a SOAP answer")
+def _by_status(where: str, status: int, changes_state: bool) -> Exception:
+    if changes_state and status >= 500 and status != SERVICE_UNAVAILABLE:
+        return TargetInDoubt(f"{where}: HTTP {status} without a SOAP answer after the request was sent; the message "
+                             "may have been delivered (rule: in doubt)")
+    return soap_status_error(where, status)
 
 
 def _fault(where: str, fault: etree._Element) -> Exception:
@@ -49,31 +52,30 @@ def _fault(where: str, fault: etree._Element) -> Exception:
         call = f", CallId {redaction.redact(call_id, 60)}" if call_id else ""
         return TargetRejected(f"{where} refused: {words or 'no description'} (applicationFault ErrorCode "
                               f"{redaction.redact(code, 10)}{call})")
+    # No detail of the contract's: the faultcode decides, as for every SOAP target. The prefix is dropped.
     code = (fault.findtext("faultcode") or "").strip().rpartition(":")[2] or "unknown"
-    words = redaction.redact(fault.findtext("faultstring") or "no faultstring", _DESCRIPTION_LIMIT)
-    if soap_fault_code_fault(code) is Fault.TRANSIENT:
-        return TargetUnavailable(f"{where} failed: {words} (SOAP fault {code}; rule: a Server fault is retried)")
-    return TargetRejected(f"{where} refused: {words} (SOAP fault {code})")
+    return soap_fault_error(where, zeep_errors.Fault(fault.findtext("faultstring") or "no faultstring", code=code))
 
 
-def payload(status: int, content: bytes, where: str) -> etree._Element:
-    """The one element in the answer's SOAP Body, or the Brygga error the answer amounts to."""
+def payload(status: int, content: bytes, where: str, *, changes_state: bool = False) -> etree._Element:
+    """The one element in the answer's SOAP Body, or the Brygga error the answer amounts to. ``changes_state``
+    (deliverSecure): a bare 5xx other than 503 is in doubt."""
     if not is_soap_envelope(content):
         if status == 200:
-            raise TargetUnavailable(f"{where}: the answer is not SOAP (e.g. a maintenance page); retried later")
-        raise _by_status(where, status)
+            raise not_soap(where)
+        raise _by_status(where, status, changes_state)
     try:
         envelope = parse_xml(content, max_bytes=MAX_REPLY_BYTES, source=f"{where} answer")
     except UnsafeOrMalformedXml:
         if status != 200:
-            raise _by_status(where, status) from None
+            raise _by_status(where, status, changes_state) from None
         raise TargetRejected(f"{where}: unsafe or malformed XML in the answer") from None
     body = envelope.find(f"{{{SOAP_ENV}}}Body")
     fault = body.find(f"{{{SOAP_ENV}}}Fault") if body is not None else None
     if fault is not None:
         raise _fault(where, fault)
     if status != 200 or body is None:
-        raise _by_status(where, status)
+        raise _by_status(where, status, changes_state)
     elements = [child for child in body if isinstance(child.tag, str)]
     if len(elements) != 1:
         raise TargetRejected(f"{where}: the answer's SOAP Body holds {len(elements)} elements, expected 1")

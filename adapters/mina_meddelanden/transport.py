@@ -1,21 +1,27 @@
 """One SOAP POST over the connection's session (mutual TLS), with failures mapped onto Brygga's outcomes.
 
+Whether the request went out decides between "certainly not delivered" and "may have been delivered". The body is
+handed to the connection as a stream that notes when its last byte has been written to the socket; until then the
+service cannot have the request, whatever broke.
+
 - The service refused the organisation's certificate in the TLS handshake (a TLS alert such as "certificate
   required", "bad certificate" or "unknown ca"), or the connection has no client certificate and the handshake
-  failed: ``CredentialsRefused``, the connection's problem. (Under TLS 1.3 a refused certificate can also surface
-  as a bare EOF, when the server's alert is lost to the connection's reset; with a certificate configured that
-  stays ``TargetUnavailable``, as any broken handshake.)
-- Could not connect, a TLS failure of our own check of the server, a connect timeout: ``TargetUnavailable``.
-- The request went out and no answer came (read timeout, connection broken after sending): for deliverSecure
-  ``TargetInDoubt`` (the message may have been delivered), for isReachable ``TargetUnavailable``.
+  failed: ``CredentialsRefused``, the connection's problem.
+- Anything that broke before the whole request was written (connection refused, a connect or TLS handshake that
+  timed out or was reset, a TLS failure of our own check of the server, a connection reset while sending):
+  ``TargetUnavailable``; nothing reached the service.
+- The whole request was written and no answer came (read timeout, connection closed or reset after sending, an
+  answer broken off): for deliverSecure ``TargetInDoubt`` (the message may have been delivered), for isReachable
+  ``TargetUnavailable`` (it changes nothing).
 - A redirect: ``TargetRejected`` (not followed).
 The answer's body is read with a size cap; replies.py reads it. Messages name the call and the rule, never data.
 """
 
 from __future__ import annotations
 
+import io
+
 import requests
-from urllib3.exceptions import ProtocolError
 
 from brygga.errors import CredentialsRefused, TargetInDoubt, TargetRejected, TargetUnavailable
 from brygga_adapters.http.answers import read_capped
@@ -49,10 +55,32 @@ def _certificate_refused(exc: BaseException, has_client_certificate: bool) -> bo
     return any(alert in text for text in texts for alert in _REFUSED_CERTIFICATE)
 
 
-def _lost_after_sending(exc: requests.ConnectionError) -> bool:
-    # urllib3 reports a connection that broke after the request was written as a ProtocolError
-    # ("Connection aborted."); one that could not be opened as a MaxRetryError around NewConnectionError.
-    return any(isinstance(arg, ProtocolError) for arg in exc.args)
+class _Body(io.BytesIO):
+    """The request body, noting when the connection has written all of it: the connection reads it block by block
+    and writes each block before it reads the next, so a read at the end comes after the last write."""
+
+    written = False
+
+    def read(self, size: int | None = -1) -> bytes:
+        block = super().read(size)
+        if not block:
+            self.written = True
+        return block
+
+
+def _not_sent(exc: requests.RequestException, where: str) -> TargetUnavailable:
+    """The request broke off before it was written whole: the service cannot have it."""
+    if isinstance(exc, requests.ConnectTimeout):
+        reason = "timed out while connecting"
+    elif isinstance(exc, requests.Timeout):
+        reason = "timed out before the request was sent (in the TLS handshake)"
+    elif isinstance(exc, requests.exceptions.SSLError):
+        reason = "TLS failed (check the service's certificate and the ca_bundle extra)"
+    elif isinstance(exc, requests.ConnectionError):
+        reason = "could not connect, or the connection broke before the request was sent"
+    else:
+        reason = f"HTTP request failed ({type(exc).__name__})"
+    return TargetUnavailable(f"{where}: {reason}; nothing was delivered (rule: transient, retry later)")
 
 
 def post(session: requests.Session, url: str, body: bytes, timeout: tuple[float, float], where: str, *,
@@ -61,8 +89,9 @@ def post(session: requests.Session, url: str, body: bytes, timeout: tuple[float,
     lost = (TargetInDoubt(f"{where}: no answer came after the request was sent; the message may have been "
                           "delivered (rule: in doubt)") if changes_state
             else TargetUnavailable(f"{where}: no answer came (rule: transient, retry later)"))
+    stream = _Body(body)  # requests sends it with its Content-Length, as it would the bytes
     try:
-        response = session.post(url, data=body, headers=HEADERS, timeout=timeout, allow_redirects=False,
+        response = session.post(url, data=stream, headers=HEADERS, timeout=timeout, allow_redirects=False,
                                 stream=True)
     except requests.RequestException as exc:
         if _certificate_refused(exc, session.cert is not None):
@@ -71,18 +100,9 @@ def post(session: requests.Session, url: str, body: bytes, timeout: tuple[float,
             raise CredentialsRefused(f"{where}: TLS handshake refused: the service {given}; fix the connection's "
                                      "extras cert_file and key_file (nothing is quarantined: the run fails until "
                                      "then)") from None
-        if isinstance(exc, requests.ConnectTimeout):
-            raise TargetUnavailable(f"{where}: timed out while connecting (rule: transient)") from None
-        if isinstance(exc, requests.Timeout):
-            raise lost from None
-        if isinstance(exc, requests.exceptions.SSLError):
-            raise TargetUnavailable(f"{where}: TLS failed (check the service's certificate and the ca_bundle "
-                                    "extra)") from None
-        if isinstance(exc, requests.ConnectionError):
-            if _lost_after_sending(exc):
-                raise lost from None
-            raise TargetUnavailable(f"{where}: could not connect (rule: transient)") from None
-        raise TargetUnavailable(f"{where}: HTTP request failed ({type(exc).__name__})") from None
+        if not stream.written:
+            raise _not_sent(exc, where) from None
+        raise lost from None
     with response:
         status = response.status_code
         if 300 <= status < 400:

@@ -9,7 +9,7 @@ import sys
 from brygga.errors import BryggaError
 
 
-def relay_once() -> dict[str, int]:
+def relay_once() -> dict[str, int | bool]:
     from brygga.bus.relay import relay
     from brygga.bus.topology import subscriptions_from_routes
     from brygga.bus.transport import bus_url
@@ -20,7 +20,7 @@ def relay_once() -> dict[str, int]:
     settings = Settings.from_env()
     routes = load_routes(settings.routes_file, settings.mappings_dir)
     result = relay(Ledger(settings.database_url), bus_url(settings), subscriptions_from_routes(routes))
-    return {"published": result.published, "backlog": result.backlog}
+    return {"published": result.published, "backlog": result.backlog, "another_running": result.another_running}
 
 
 def cmd_relay(args: argparse.Namespace) -> int:
@@ -31,6 +31,8 @@ def cmd_relay(args: argparse.Namespace) -> int:
         return 2
     if args.json:
         print(json.dumps(result))
+    elif result["another_running"]:
+        print(f"another relay is running; nothing published here ({result['backlog']} in the outbox)")
     else:
         print(f"published {result['published']} event(s); {result['backlog']} left in the outbox")
     return 0

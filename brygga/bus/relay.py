@@ -7,7 +7,11 @@ that is down raises ``BusUnavailable`` before anything is marked; the next relay
 published at least once: a relay that dies between the broker's confirm and the mark sends that batch again, and
 consumers drop what they have seen by its CloudEvents id.
 
-Run one relay at a time (two would each send the backlog). Logs hold counts only.
+One relay at a time: two would each send the backlog, interleaved. A relay holds the ledger's lease ``bus-relay``
+while it runs; one that finds it held by a live relay returns at once, publishing nothing. A relay killed on this
+host leaves a lease the next one takes at once; one on another host, a lease that runs out after ``LEASE_MARGIN``
+and the time budget. After a relay that succeeded, published rows older than ``KEEP_PUBLISHED`` are deleted.
+Logs hold counts only.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import time
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from kombu import Producer
@@ -25,11 +30,17 @@ from kombu.transport.virtual.base import UndeliverableWarning
 
 from brygga.bus.topology import Subscription, declare, exchange
 from brygga.bus.transport import connect, failures, unavailable
+from brygga.ledger.workers import worker_id
 
 log = logging.getLogger(__name__)
 
 CONTENT_TYPE = "application/cloudevents+json"
 PERSISTENT = 2  # AMQP delivery mode: written to disk by the broker
+LEASE = "bus-relay"
+# Held for the time budget and this much more: connecting, declaring and the last confirm may outlast the budget.
+LEASE_MARGIN = timedelta(minutes=5)
+# Published outbox rows are kept this long (for an administrator's look back), then deleted by the relay.
+KEEP_PUBLISHED = timedelta(days=7)
 
 
 class Outbox(Protocol):
@@ -41,11 +52,18 @@ class Outbox(Protocol):
 
     def outbox_backlog(self) -> int: ...
 
+    def take_lease(self, name: str, owner: str, ttl: timedelta) -> bool: ...
+
+    def release_lease(self, name: str, owner: str) -> None: ...
+
+    def prune_outbox(self, published_before: datetime) -> int: ...
+
 
 @dataclass(frozen=True)
 class RelayResult:
     published: int  # sent and confirmed in this relay
     backlog: int  # still unpublished afterwards (the time budget ran out, or new events came meanwhile)
+    another_running: bool = False  # nothing was done: another relay holds the lease
 
 
 def relay(ledger: Outbox, url: str, subscriptions: Iterable[Subscription], *, batch: int = 500,
@@ -55,7 +73,26 @@ def relay(ledger: Outbox, url: str, subscriptions: Iterable[Subscription], *, ba
     ``subscriptions``: every consumer's queue and bindings (``subscriptions_from_routes``), declared first so that
     no event is dropped for a consumer that has not run yet. Raises ``BusUnavailable`` (naming the bus without its
     password) when the bus cannot be reached or refuses a message; what it confirmed before that is marked.
+    Returns at once, publishing nothing, while another relay holds the lease (``another_running``).
     """
+    owner = worker_id()
+    if not ledger.take_lease(LEASE, owner, timedelta(seconds=timeout) + LEASE_MARGIN):
+        backlog = ledger.outbox_backlog()
+        log.info("bus relay: another relay is running; nothing published here, %d waiting", backlog)
+        return RelayResult(published=0, backlog=backlog, another_running=True)
+    try:
+        published = _relay(ledger, url, subscriptions, batch=batch, timeout=timeout)
+        pruned = ledger.prune_outbox(datetime.now(UTC) - KEEP_PUBLISHED)
+    finally:
+        ledger.release_lease(LEASE, owner)
+    backlog = ledger.outbox_backlog()
+    log.info("bus relay: published %d event(s); %d waiting; %d published over %d days ago deleted", published,
+             backlog, pruned, KEEP_PUBLISHED.days)
+    return RelayResult(published=published, backlog=backlog)
+
+
+def _relay(ledger: Outbox, url: str, subscriptions: Iterable[Subscription], *, batch: int, timeout: float) -> int:
+    """Publish until the outbox is empty or the time is up; the number published."""
     deadline = time.monotonic() + timeout
     connection = connect(url, confirm=True, connect_timeout=max(0.5, min(timeout, 5.0)))
     caught = failures(connection)
@@ -84,9 +121,7 @@ def relay(ledger: Outbox, url: str, subscriptions: Iterable[Subscription], *, ba
         raise
     finally:
         connection.release()
-    backlog = ledger.outbox_backlog()
-    log.info("bus relay: published %d event(s); %d waiting", published, backlog)
-    return RelayResult(published=published, backlog=backlog)
+    return published
 
 
 def _publish(producer: Producer, rows: Sequence[Any], deadline: float, url: str,

@@ -74,14 +74,19 @@ def declare(connection: KombuConnection | Any, subscriptions: Iterable[Subscript
 
 
 def subscriptions_from_routes(routes: Iterable[Route]) -> list[Subscription]:
-    """The queue and bindings of every route whose source is the bus and reads ``brygga.events``.
+    """The queue and bindings of every route whose source is Brygga's own bus (no connection) and reads
+    ``brygga.events``.
 
-    Two routes naming one queue share it (their bindings merged): each message then goes to one of them only.
+    A route with a connection reads another broker: its queue lives there, and declaring it on Brygga's bus would
+    fill a queue nobody reads. Two routes naming one queue share it (their bindings merged): each message then goes
+    to one of them only.
     """
     merged: dict[str, list[str]] = {}
     for route in routes:
         if route.source.adapter != SOURCE_ADAPTER:
             continue
+        if route.source.connection:
+            continue  # another broker's queue: the route declares it there itself, on its first run
         config = route.source.config
         if config.get("exchange", EXCHANGE) != EXCHANGE:
             continue  # someone else's exchange: the relay does not publish there

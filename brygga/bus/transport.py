@@ -4,6 +4,10 @@
 the ledger's own database (``sqla+<database_url>``): no server to run, and the events sit beside the ledger that
 wrote them, in one backup. docs/events.md ("Why this transport") says why this one and not the file-system one.
 
+``amqps://`` is TLS with the broker's certificate checked: against the CA file the URL's ``ca_bundle`` parameter
+names (a connection's extra of that name), else the system's CAs, and its name against the URL's host. kombu on its
+own hands py-amqp ``ssl=True`` for amqps://, which checks neither the name nor sends it (SNI).
+
 kombu's SQLAlchemy transport is used with three changes (``_EmbeddedChannel``), because as it ships it
 marks a message invisible when it is taken and never touches it again:
 
@@ -21,11 +25,13 @@ from __future__ import annotations
 
 import os
 import re
+import ssl
 import warnings
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from queue import Empty
 from typing import Any, ClassVar
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from kombu import Connection as KombuConnection
 from kombu.exceptions import OperationalError as KombuOperationalError
@@ -45,6 +51,10 @@ from brygga.settings import Settings
 
 ENV = "BRYGGA_BUS_URL"
 AMQP_SCHEMES = ("amqp", "amqps", "pyamqp")
+TLS_SCHEME = "amqps"
+# The URL parameter (and the connection extra) naming the PEM file of the CA that issued an amqps:// broker's
+# certificate; Brygga's own, taken off the URL before kombu sees it.
+CA_BUNDLE = "ca_bundle"
 EMBEDDED_PREFIXES = ("sqla+", "sqlalchemy+")
 # kombu's name for the embedded transport below; URLs keep saying sqla+, connect() swaps the prefix.
 EMBEDDED_ALIAS = "brygga-sqla"
@@ -90,21 +100,67 @@ def amqp_url(connection: Connection) -> str:
     port = f":{connection.port}" if connection.port else ""
     # The connection's path is the vhost, already %-encoded ("" for RabbitMQ's default vhost "/").
     vhost = connection.path.removeprefix("/") or quote("/", safe="")
-    return f"{connection.scheme}://{userinfo}{host}{port}/{vhost}"
+    url = f"{connection.scheme}://{userinfo}{host}{port}/{vhost}"
+    ca_bundle = (connection.extra.get(CA_BUNDLE) or "").strip()
+    if ca_bundle:
+        if connection.scheme != TLS_SCHEME:
+            raise ConfigError(f"connection {connection.conn_id!r}: extra {CA_BUNDLE!r} is for amqps:// (TLS); this "
+                              f"connection is {connection.scheme}://")
+        url += "?" + urlencode({CA_BUNDLE: ca_bundle}, safe="/")
+    return url
+
+
+def _take_ca_bundle(url: str) -> tuple[str, str | None]:
+    """The URL without its ``ca_bundle`` parameter (kombu would take it for a connection argument), and the file."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url, None
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    given = [value.strip() for key, value in pairs if key == CA_BUNDLE]
+    if not given:
+        return url, None
+    rest = urlencode([(key, value) for key, value in pairs if key != CA_BUNDLE], safe="/")
+    return urlunsplit(parts._replace(query=rest)), given[-1] or None
+
+
+def tls_options(url: str) -> dict[str, Any] | None:
+    """What py-amqp gets as ``ssl`` for an ``amqps://`` URL, None for plain AMQP.
+
+    The broker's certificate must chain to the ``ca_bundle`` the URL names (else to the system's CAs) and be issued
+    for the URL's host, which is also sent as SNI. The host is given explicitly: kombu connects to ``localhost`` as
+    127.0.0.1, and would check the certificate against that if left to fill it in.
+    """
+    stripped, ca_bundle = _take_ca_bundle(url)
+    parts = urlsplit(stripped)
+    if parts.scheme.lower() != TLS_SCHEME:
+        if ca_bundle is not None:
+            raise ConfigError(f"the message bus at {shown_url(url)}: {CA_BUNDLE} is for amqps:// (TLS) only")
+        return None
+    if ca_bundle is not None and not Path(ca_bundle).expanduser().is_file():
+        raise ConfigError(f"the message bus at {shown_url(url)}: {CA_BUNDLE} does not name a readable file (rule: a "
+                          "PEM file of the CA that issued the broker's certificate)")
+    return {"cert_reqs": ssl.CERT_REQUIRED,
+            "ca_certs": str(Path(ca_bundle).expanduser()) if ca_bundle else None,
+            "server_hostname": parts.hostname or "localhost"}
 
 
 def connect(url: str, *, confirm: bool = False, connect_timeout: float = 5.0,
             visibility_timeout: float | None = None) -> KombuConnection:
     """A kombu connection to the bus (not yet opened). ``confirm``: publisher confirms on AMQP, so ``publish``
-    returns only once the broker has the message (the embedded bus has it once its transaction commits)."""
+    returns only once the broker has the message (the embedded bus has it once its transaction commits).
+    ``amqps://``: the broker's certificate and name are checked (``tls_options``)."""
     options: dict[str, Any] = {}
+    tls: dict[str, Any] | None = None
     if is_embedded(url):
         url = f"{EMBEDDED_ALIAS}+{url.split('+', 1)[1]}"
         if visibility_timeout is not None:
             options["visibility_timeout"] = visibility_timeout
-    elif confirm and is_amqp(url):
-        options["confirm_publish"] = True
-    return KombuConnection(url, connect_timeout=connect_timeout, transport_options=options)
+    elif is_amqp(url):
+        tls = tls_options(url)
+        url = _take_ca_bundle(url)[0]
+        if confirm:
+            options["confirm_publish"] = True
+    return KombuConnection(url, ssl=tls or False, connect_timeout=connect_timeout, transport_options=options)
 
 
 def failures(connection: KombuConnection) -> tuple[type[BaseException], ...]:

@@ -2,7 +2,8 @@
 and an organisation's certificate (RSA, for mutual TLS and for signing deliveries), all valid for a day.
 
 The real service takes a funktionscertifikat issued to the sending organisation; this one carries the
-organisationsnummer in the subject's serialNumber as such certificates do. Nothing here is secret beyond the test.
+organisationsnummer in the subject's serialNumber (16-prefixed) as such certificates do, and ``organisation_number``
+reads it back (or an eIDAS organizationIdentifier, ``NTRSE-<number>``). Nothing here is secret beyond the test.
 """
 
 from __future__ import annotations
@@ -18,9 +19,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from brygga.canonical.formats import InvalidIdentifier, normalise_organisationsnummer
+
 SERVER_NAMES = ("localhost", "127.0.0.1")
-# The organisationsnummer of the made-up sender (Luhn-valid, a legal person's number).
-TEST_ORGANISATIONSNUMMER = "2120000142"
+# The organisationsnummer the organisation certificate is made for: Kumla kommun's, as the bundled route
+# kumla-bygglov sends with (routes/routes.yaml, digital_mail.config.sender_organisationsnummer), so the stand-in
+# ``brygga run --simulators`` starts takes its deliveries.
+TEST_ORGANISATIONSNUMMER = "2120001819"
+_EIDAS_PREFIX = "NTRSE-"  # organizationIdentifier (2.5.4.97): a Swedish national trade register number
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,29 @@ class SimulatorPki:
     server_key: Path
     client_cert: Path  # the organisation's certificate: cert_file of the connection, and the signing certificate
     client_key: Path
+
+
+def organisation_number(certificate: x509.Certificate) -> str | None:
+    """The organisationsnummer (10 digits) a certificate is issued to: its subject's serialNumber (``16NNNNNNNNNN``
+    or ``NNNNNN-NNNN``), else its organizationIdentifier (``NTRSE-NNNNNNNNNN``); None when it names none."""
+    found = [str(a.value) for a in certificate.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)]
+    found += [str(a.value).removeprefix(_EIDAS_PREFIX)
+              for a in certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER)
+              if str(a.value).startswith(_EIDAS_PREFIX)]
+    for value in found:
+        number = as_organisationsnummer(value)
+        if number is not None:
+            return number
+    return None
+
+
+def as_organisationsnummer(value: str) -> str | None:
+    """An organisationsnummer in any of its written forms (16-prefixed, with or without the hyphen) as 10 digits,
+    None when it is not one."""
+    try:
+        return normalise_organisationsnummer(value)
+    except InvalidIdentifier:
+        return None
 
 
 def _name(common_name: str, organisation: str | None = None, serial: str | None = None) -> x509.Name:

@@ -6,16 +6,23 @@ Two ports on one server, as the contract's two WSDLs: ``/Recipient/v3`` (Recipie
 client certificate (the organisation's): a caller without one gets HTTP 403, as a TLS-terminating proxy answers
 (behind ``start_secure`` the TLS handshake already refuses it).
 
+A sender acts only as itself, as on the real service: isReachable's ``senderOrgNr`` must be the organisationsnummer
+of the TLS client certificate, and a delivery's ``Sender/Id`` that of the certificate its SignedDelivery is signed
+with (the subject's serialNumber, or an organizationIdentifier ``NTRSE-…``; certificates.py); anything else is
+refused with an application fault. A call without a client certificate (``require_client_certificate`` false)
+has nothing to compare senderOrgNr with.
+
 isReachable answers, per recipient: a mailbox with the simulator's service supplier and the sender accepted (the
 default for every valid personnummer), no mailbox (``unreachable``), an account still pending (``pending``), or a
 mailbox that does not accept this sender (``blocked``). ServiceAdress is this server's ``/Service/v3``.
 
 deliverSecure takes a SealedDelivery: it verifies both enveloped signatures (SignedDelivery's, the sender's, then
 the seal's) with signxml against the trusted CA, the pinned sender certificate, or else the TLS client
-certificate; checks that the recipient is reachable and every attachment's Checksum is the MD5 of its Body; keeps
-the delivery and answers with a TransId. Refusals are SOAP faults with an ``applicationFault`` detail
-(ErrorCode, Description, CallId) as the contract declares; a schema violation is a plain Client fault. The
-ErrorCodes are the simulator's own (the published contract defines the fault's shape, not its codes).
+certificate; checks that the sender is the signer's organisation, that the recipient is reachable and every
+attachment's Checksum is the MD5 of its Body; keeps the delivery and answers with a TransId. Refusals are SOAP
+faults with an ``applicationFault`` detail (ErrorCode, Description, CallId) as the contract declares; a schema
+violation is a plain Client fault. The ErrorCodes are the simulator's own (the published contract defines the
+fault's shape, not its codes).
 
 The same Reference sent twice is two deliveries, as a mailbox would show them; ``/_sim/counts`` counts them.
 ``/_sim/deliveries``, ``/_sim/calls`` and ``/_sim/counts`` carry no personnummer and no message text.
@@ -39,6 +46,7 @@ from lxml import etree
 from werkzeug.wrappers import Request, Response
 
 from brygga.canonical.formats import is_personnummer
+from brygga_simulators.mina_meddelanden.certificates import as_organisationsnummer, organisation_number
 from brygga_simulators.mina_meddelanden.records import AttachmentRecord, DeliveryRecord, sha256_hex
 from brygga_simulators.mina_meddelanden.signatures import SignatureRefused, Trust, verify_enveloped
 from brygga_simulators.mina_meddelanden.xml import (
@@ -67,6 +75,7 @@ NS = {"m3": MESSAGE_V3, "m2": MESSAGE_V2, "m": MESSAGE, "s": SENDER, "svc3": SER
 # The simulator's ErrorCodes (ExceptionInformation/ErrorCode: 1-9998).
 SIGNATURE_INVALID = 1001
 SEAL_INVALID = 1002
+SENDER_NOT_CERTIFIED = 1003  # the sender named in the request is not the organisation of the certificate
 NO_MAILBOX = 2001
 ACCOUNT_PENDING = 2002
 SENDER_NOT_ACCEPTED = 2003
@@ -140,6 +149,7 @@ class MinaMeddelandenSimulator(SoapSimulator):
     ``trusted_ca``: PEM file of the CA signing certificates must chain to; ``sender_certificate``: PEM file of the one
     certificate signatures must be made with; with neither, the TLS client certificate is the one.
     ``require_client_certificate``: refuse (HTTP 403) every call without a TLS client certificate (default true).
+    The sender of every call must be the organisation of its certificate (the module's docstring).
     """
 
     name: ClassVar[str] = "mina-meddelanden"
@@ -220,6 +230,10 @@ class MinaMeddelandenSimulator(SoapSimulator):
         return REACHABLE
 
     def answer_is_reachable(self, request: etree._Element) -> etree._Element:
+        pem = getattr(self._request, "client_certificate", None)
+        if pem:  # without one (require_client_certificate false) there is nothing to compare with
+            _check_sender("isReachable", "senderOrgNr", text(request, "r3:senderOrgNr", NS),
+                          x509.load_pem_x509_certificate(pem.encode()), "TLS client")
         response = etree.Element(q(RECIPIENT_V3, "isReachableResponse"), nsmap=REPLY_NSMAP)
         for recipient_id in request.findall("r3:recipientId", NS):
             recipient = (recipient_id.text or "").strip()
@@ -268,6 +282,8 @@ class MinaMeddelandenSimulator(SoapSimulator):
         delivery = verified.signed.find("m3:Delivery", NS)
         if delivery is None:
             raise application_fault(CONTENT_INVALID, "deliverSecure: the signed content holds no Delivery")
+        _check_sender("deliverSecure", "Sender/Id", text(delivery, "m3:Header/m2:Sender/s:Id", NS),
+                      verified.certificate, "SignedDelivery's signing")
         recipient = text(delivery, "m3:Header/m2:Recipient", NS) or ""
         self._check_reachable(recipient)
         records = [self._record(delivery, message, recipient, verified.signer)
@@ -350,6 +366,19 @@ class MinaMeddelandenSimulator(SoapSimulator):
             self._deliveries.clear()
             self._calls.clear()
             self.client_subjects.clear()
+
+
+def _check_sender(operation: str, field: str, sender: str | None, certificate: x509.Certificate, whose: str) -> None:
+    """Refuse a request whose sender is not the organisation ``certificate`` is issued to. The numbers are not
+    quoted: a sole trader's organisationsnummer is a personnummer."""
+    own = organisation_number(certificate)
+    if own is None:
+        raise application_fault(SENDER_NOT_CERTIFIED, f"{operation}: the {whose} certificate names no organisation "
+                                                      "(no organisationsnummer in its subject's serialNumber or "
+                                                      "organizationIdentifier)")
+    if as_organisationsnummer(sender or "") != own:
+        raise application_fault(SENDER_NOT_CERTIFIED, f"{operation}: {field} is not the organisationsnummer of the "
+                                                      f"{whose} certificate (rule: a sender acts only as itself)")
 
 
 def _same_path(path: str, expected: str) -> bool:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from lxml import etree
 from signxml import SignatureConfiguration, XMLVerifier
 from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, SignXMLException
@@ -51,7 +52,12 @@ class Trust:
 @dataclass(frozen=True)
 class Verified:
     signed: etree._Element  # what the signature covers, as signxml returns it: read the content from here only
-    signer: str  # the signing certificate's subject
+    certificate: x509.Certificate  # the signing certificate
+
+    @property
+    def signer(self) -> str:
+        """The signing certificate's subject."""
+        return self.certificate.subject.rfc4514_string()
 
 
 def verify_enveloped(element: etree._Element, trust: Trust) -> Verified:
@@ -84,12 +90,18 @@ def verify_enveloped(element: etree._Element, trust: Trust) -> Verified:
         raise SignatureRefused(_VALUE) from None
     if result.signed_xml is None:
         raise SignatureRefused(_MALFORMED)
-    return Verified(signed=result.signed_xml, signer=_signer(result.signature_xml, trust))
+    signer = _signing_certificate(result.signature_xml, result.signature_key, trust)
+    if signer is None:
+        raise SignatureRefused(_MALFORMED)
+    return Verified(signed=result.signed_xml, certificate=signer)
 
 
-def _signer(signature: etree._Element, trust: Trust) -> str:
-    pem = trust.certificate_pem
-    if pem is not None:
-        return x509.load_pem_x509_certificate(pem.encode()).subject.rfc4514_string()
-    found = signature.findtext(f"{{{DS}}}KeyInfo/{{{DS}}}X509Data/{{{DS}}}X509Certificate") or ""
-    return x509.load_der_x509_certificate(base64.b64decode("".join(found.split()))).subject.rfc4514_string()
+def _signing_certificate(signature: etree._Element, key: bytes, trust: Trust) -> x509.Certificate | None:
+    """The certificate whose key the signature verified with: the pinned one, or that one of KeyInfo's."""
+    if trust.certificate_pem is not None:
+        return x509.load_pem_x509_certificate(trust.certificate_pem.encode())
+    for found in signature.iterfind(f"{{{DS}}}KeyInfo/{{{DS}}}X509Data/{{{DS}}}X509Certificate"):
+        certificate = x509.load_der_x509_certificate(base64.b64decode("".join((found.text or "").split())))
+        if certificate.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo) == key:
+            return certificate
+    return None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import socket
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from brygga.bus.cloudevent import routing_key, to_cloudevent
@@ -31,6 +31,9 @@ class MemoryOutbox:
 
     rows: list[Row] = field(default_factory=list)
     published: set[int] = field(default_factory=set)
+    lease_holder: str | None = None  # the relay's lease: one holder, given back by release_lease
+    leases_taken: list[str] = field(default_factory=list)
+    pruned_before: list[datetime] = field(default_factory=list)
 
     def add(self, type: str, kommunkod: str | None = "0513", *, body: str | None = None,
             event_id: str | None = None) -> Row:
@@ -50,6 +53,21 @@ class MemoryOutbox:
 
     def outbox_backlog(self) -> int:
         return len(self.unpublished(limit=len(self.rows) + 1))
+
+    def take_lease(self, name: str, owner: str, ttl: timedelta) -> bool:
+        if self.lease_holder not in (None, owner):
+            return False
+        self.lease_holder = owner
+        self.leases_taken.append(name)
+        return True
+
+    def release_lease(self, name: str, owner: str) -> None:
+        if self.lease_holder == owner:
+            self.lease_holder = None
+
+    def prune_outbox(self, published_before: datetime) -> int:
+        self.pruned_before.append(published_before)
+        return 0
 
 
 @dataclass(frozen=True)

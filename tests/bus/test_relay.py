@@ -150,9 +150,9 @@ def test_the_default_bus_is_embedded_in_the_ledgers_database(tmp_path: Path) -> 
     assert shown_url("amqp://guest@localhost//") == "amqp://guest@localhost//"
 
 
-def _route(route_id: str, adapter: str, config: dict[str, object]) -> Route:
+def _route(route_id: str, adapter: str, config: dict[str, object], connection: str | None = None) -> Route:
     return Route(id=route_id, tenant=Tenant("0512", "Ydre kommun", "212000-0506"),
-                 source=AdapterRef(adapter, None, config), mappings=())
+                 source=AdapterRef(adapter, connection, config), mappings=())
 
 
 def test_subscriptions_come_from_the_routes_whose_source_is_the_bus() -> None:
@@ -162,6 +162,8 @@ def test_subscriptions_come_from_the_routes_whose_source_is_the_bus() -> None:
         _route("elsewhere", "bus", {"queue": "their.queue", "bindings": ["#"], "exchange": "their.events"}),
         _route("ydre-kinda-klart", "bus", {"queue": "ydre.kinda", "bindings": ["se.brygga.case.closed.0513",
                                                                                "se.brygga.case.decision_made.0513"]}),
+        # Another broker, with brygga.events of its own: its queue lives there, not on Brygga's bus.
+        _route("ydre-cesam", "bus", {"queue": "ydre.cesam", "bindings": ["#"]}, connection="bus_cesam"),
     ]
     assert subscriptions_from_routes(routes) == [
         Subscription("ydre.kinda", ("se.brygga.case.decision_made.0513", "se.brygga.case.closed.0513"))]

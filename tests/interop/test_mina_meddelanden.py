@@ -42,7 +42,7 @@ RESIDENT = "198005122380"
 NO_MAILBOX = "199001012385"
 PENDING = "198503154570"
 CONFIG = {
-    "sender_organisationsnummer": "212000-0142",
+    "sender_organisationsnummer": "212000-1819",
     "sender_name": "Kumla kommun",
     "support_text": "Frågor om beslutet? Ring Kumla kommuns kontaktcenter.",
     "support_url": "https://www.kumla.se/kontakt",

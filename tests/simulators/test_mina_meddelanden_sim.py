@@ -7,6 +7,7 @@ Requests are written here by hand and signed with signxml directly, independent 
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import ssl
 from collections.abc import Iterator
@@ -14,12 +15,17 @@ from pathlib import Path
 
 import pytest
 import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from lxml import etree
 from signxml import XMLSigner
 from signxml.algorithms import CanonicalizationMethod
 
 from brygga_simulators import RunningSimulator, simulator_class, start_simulator
 from brygga_simulators.mina_meddelanden import MinaMeddelandenSimulator, SimulatorPki, make_test_pki, start_secure
+from brygga_simulators.mina_meddelanden.certificates import TEST_ORGANISATIONSNUMMER, organisation_number
 
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 R3 = "http://minameddelanden.gov.se/schema/Recipient/v3"
@@ -38,6 +44,8 @@ NO_MAILBOX = "199001012385"
 PENDING = "198503154570"
 BLOCKED = "197506203319"
 PDF = b"%PDF-1.4\n" + bytes(range(256)) * 100
+SENDER = f"16{TEST_ORGANISATIONSNUMMER}"  # the organisation the test PKI's certificate is issued to
+KINDA = "2120000514"  # Kinda kommun's organisationsnummer: another organisation
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +75,7 @@ def _envelope(payload: bytes) -> bytes:
     return b'<s:Envelope xmlns:s="' + SOAP.encode() + b'"><s:Body>' + payload + b"</s:Body></s:Envelope>"
 
 
-def _is_reachable(*recipients: str, sender: str = "162120000142") -> bytes:
+def _is_reachable(*recipients: str, sender: str = SENDER) -> bytes:
     ids = "".join(f"<r3:recipientId>{r}</r3:recipientId>" for r in recipients)
     return _envelope(f'<r3:isReachable xmlns:r3="{R3}"><r3:senderOrgNr>{sender}</r3:senderOrgNr>{ids}'
                      "</r3:isReachable>".encode())
@@ -79,11 +87,11 @@ def _sign(element: etree._Element, signer: SimulatorPki) -> etree._Element:
 
 
 def _delivery(signer: SimulatorPki, recipient: str = RESIDENT, checksum: str | None = None,
-              seal_signer: SimulatorPki | None = None, reference: str = "ev-1") -> bytes:
-    """A deliverSecure request: a SignedDelivery signed by ``signer``, sealed and signed again."""
+              seal_signer: SimulatorPki | None = None, reference: str = "ev-1", sender: str = SENDER) -> bytes:
+    """A deliverSecure request from ``sender``: a SignedDelivery signed by ``signer``, sealed and signed again."""
     checksum = checksum or hashlib.md5(PDF).hexdigest()
     signed = etree.fromstring(f"""<m3:SignedDelivery xmlns:m3="{M3}" xmlns:m2="{M2}" xmlns:m="{M}" xmlns:s="{S}">
-<m3:Delivery><m3:Header><m2:Sender><s:Id>162120000142</s:Id><s:Name>Kumla kommun</s:Name></m2:Sender>
+<m3:Delivery><m3:Header><m2:Sender><s:Id>{sender}</s:Id><s:Name>Kumla kommun</s:Name></m2:Sender>
 <m2:Recipient>{recipient}</m2:Recipient><m2:Reference>{reference}</m2:Reference></m3:Header>
 <m3:Message><m3:Header><m3:Id>{reference}</m3:Id><m3:Subject>Beslut</m3:Subject>
 <m3:Supportinfo><m3:Text>Ring kontaktcenter</m3:Text></m3:Supportinfo><m3:Language>svSE</m3:Language></m3:Header>
@@ -171,13 +179,13 @@ def test_isreachable_answers_each_recipient_as_configured(sim, pki):
 
 
 def test_a_request_off_the_schema_is_a_client_fault_that_does_not_quote_the_value(sim, pki):
-    answer = _post(sim, pki, "/Recipient/v3", _is_reachable(RESIDENT, sender="2120000142"))  # not 16-prefixed
+    answer = _post(sim, pki, "/Recipient/v3", _is_reachable(RESIDENT, sender="2120001819"))  # not 16-prefixed
 
     faultcode, faultstring, code = _fault(answer)
 
     assert (faultcode, code) == ("s:Client", None)
     assert "isReachable: schema violation" in faultstring
-    assert "2120000142" not in faultstring
+    assert "2120001819" not in faultstring
 
 
 def test_a_signed_and_sealed_delivery_is_kept_and_answered_with_a_transid(sim, pki):
@@ -189,7 +197,7 @@ def test_a_signed_and_sealed_delivery_is_kept_and_answered_with_a_transid(sim, p
     assert result.findtext("svc:TransId", namespaces=NS) == delivery.trans_id
     assert result.findtext("svc:Status/svc:Delivered", namespaces=NS) == "true"
     assert delivery.attachments[0].sha256 == hashlib.sha256(PDF).hexdigest()
-    assert delivery.signer == "CN=Brygga testkommun,2.5.4.5=162120000142,O=Brygga testkommun,C=SE"
+    assert delivery.signer == f"CN=Brygga testkommun,2.5.4.5={SENDER},O=Brygga testkommun,C=SE"
 
 
 def test_the_same_reference_twice_is_two_deliveries_and_counted(sim, pki):
@@ -210,15 +218,17 @@ def test_the_same_reference_twice_is_two_deliveries_and_counted(sim, pki):
         (lambda pki, other: _delivery(pki, PENDING), "2002", "account pending"),
         (lambda pki, other: _delivery(pki, BLOCKED), "2003", "does not accept messages from this sender"),
         (lambda pki, other: _delivery(pki, checksum="0" * 32), "3001", "Attachment 1: Checksum is not the MD5"),
+        (lambda pki, other: _delivery(pki, sender=f"16{KINDA}"), "1003", "Sender/Id is not the organisationsnummer "
+                                                                        "of the SignedDelivery's signing certificate"),
     ],
-    ids=["untrusted-signer", "untrusted-seal", "no-mailbox", "pending", "blocked", "checksum"],
+    ids=["untrusted-signer", "untrusted-seal", "no-mailbox", "pending", "blocked", "checksum", "another-sender"],
 )
 def test_a_delivery_the_service_refuses_gets_an_application_fault(sim, pki, other_pki, build, code, words):
     faultcode, faultstring, error_code = _fault(_post(sim, pki, "/Service/v3", build(pki, other_pki)))
 
     assert (faultcode, error_code) == ("s:Server", code)
     assert words in faultstring
-    assert RESIDENT not in faultstring and NO_MAILBOX not in faultstring
+    assert RESIDENT not in faultstring and NO_MAILBOX not in faultstring and KINDA not in faultstring
     assert sim.app.deliveries == []
     assert sim.app.inspect("calls")[-1]["error_code"] == code
 
@@ -250,6 +260,45 @@ def test_a_pinned_sender_certificate_refuses_another_certificate_of_the_same_ca(
         _, faultstring, code = _fault(_post(running, pki, "/Service/v3", _delivery(pki)))
         assert code == "1001" and "does not verify with the signing certificate" in faultstring
         assert _post(running, pki, "/Service/v3", _delivery(colleague, seal_signer=colleague)).status_code == 200
+
+
+def test_isreachable_for_another_organisation_than_the_client_certificates_is_refused(sim, pki):
+    _, faultstring, code = _fault(_post(sim, pki, "/Recipient/v3", _is_reachable(RESIDENT, sender=f"16{KINDA}")))
+
+    assert code == "1003"
+    assert "isReachable: senderOrgNr is not the organisationsnummer of the TLS client certificate" in faultstring
+    assert KINDA not in faultstring
+    # The same number written without the 16 is the same organisation; the schema asks for the 16 (above).
+    assert _post(sim, pki, "/Recipient/v3", _is_reachable(RESIDENT)).status_code == 200
+
+
+def test_the_sender_is_checked_against_the_signing_certificate_not_the_tls_one(pki, tmp_path):
+    # Kinda's certificate (another CA, pinned) signs; the TLS connection is Kumla's.
+    kinda = make_test_pki(tmp_path / "kinda", organisation="Kinda kommun", organisationsnummer=KINDA)
+    running, _ = start_secure(tmp_path / "sim", pki=pki, sender_certificate=kinda.client_cert)
+    with running:
+        _, faultstring, code = _fault(_post(running, pki, "/Service/v3", _delivery(kinda)))
+        assert code == "1003" and "the SignedDelivery's signing certificate" in faultstring
+        assert _post(running, pki, "/Service/v3", _delivery(kinda, sender=f"16{KINDA}")).status_code == 200
+    assert [d.sender_id for d in running.app.deliveries] == [f"16{KINDA}"]
+
+
+def test_the_organisation_a_certificate_is_issued_to(pki, tmp_path):
+    def issued(*attributes: x509.NameAttribute) -> x509.Certificate:
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Kinda kommun"), *attributes])
+        now = datetime.datetime.now(datetime.UTC)
+        return (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(hours=1))
+                .sign(key, hashes.SHA256()))
+
+    assert organisation_number(x509.load_pem_x509_certificate(pki.client_cert.read_bytes())) == \
+        TEST_ORGANISATIONSNUMMER
+    assert organisation_number(issued(x509.NameAttribute(NameOID.SERIAL_NUMBER, "212000-0514"))) == KINDA
+    assert organisation_number(issued(x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, "NTRSE-2120000514"))) \
+        == KINDA
+    assert organisation_number(issued(x509.NameAttribute(NameOID.SERIAL_NUMBER, "1234"))) is None
+    assert organisation_number(x509.load_pem_x509_certificate(pki.server_cert.read_bytes())) is None
 
 
 def test_the_views_carry_fingerprints_never_the_personnummer(sim, pki):

@@ -11,7 +11,7 @@ PENDING = "198503154570"
 BLOCKED = "197506203319"
 
 CONFIG: dict[str, Any] = {
-    "sender_organisationsnummer": "212000-0142",
+    "sender_organisationsnummer": "212000-1819",
     "sender_name": "Kumla kommun",
     "support_text": "Frågor om beslutet? Ring Kumla kommuns kontaktcenter.",
     "support_url": "https://www.kumla.se/kontakt",

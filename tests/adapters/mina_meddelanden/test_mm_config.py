@@ -33,9 +33,9 @@ def test_every_config_field_is_described_and_the_connection_fields_are_listed():
 def test_the_sender_number_is_sent_16_prefixed_and_the_paths_default_to_the_contract_addresses(pki):
     mailbox = MinaMeddelandenMailbox(dict(CONFIG), _mtls(pki))
 
-    assert mailbox.settings.sender_id == "162120000142"
+    assert mailbox.settings.sender_id == "162120001819"
     assert (mailbox.recipient_url, mailbox.service_url) == (f"{URL}/Recipient/v3", f"{URL}/Service/v3")
-    assert read_settings({**CONFIG, "sender_organisationsnummer": "162120000142"}).sender_id == "162120000142"
+    assert read_settings({**CONFIG, "sender_organisationsnummer": "162120001819"}).sender_id == "162120001819"
 
 
 @pytest.mark.parametrize(
@@ -43,7 +43,7 @@ def test_the_sender_number_is_sent_16_prefixed_and_the_paths_default_to_the_cont
     [
         ({**CONFIG, "sender_organisationsnummer": "212000-0143"},
          r"config/sender_organisationsnummer: not a valid organisationsnummer \(rule: luhn"),
-        ({**CONFIG, "sender_organisationsnummer": "SE212000014201"}, "config/sender_organisationsnummer: .*pattern"),
+        ({**CONFIG, "sender_organisationsnummer": "SE212000181901"}, "config/sender_organisationsnummer: .*pattern"),
         ({k: v for k, v in CONFIG.items() if k != "support_text"}, "'support_text' is a required property"),
         ({**CONFIG, "support_text": "x" * 1025}, "config/support_text: .*(long|maxLength)"),
         ({**CONFIG, "language": "svenska språket"}, "config/language"),

@@ -13,7 +13,9 @@ from lxml import etree
 from mm_data import BLOCKED, CONFIG, NO_MAILBOX, PENDING, RESIDENT
 
 from brygga.connections import Connection
-from brygga.errors import CredentialsRefused, TargetInDoubt, TargetRejected, TargetUnavailable
+from brygga.errors import CredentialsRefused, TargetRejected, TargetUnavailable
+from brygga.routes import load_routes
+from brygga.settings import Settings
 from brygga_adapters.mina_meddelanden import Attachment, DigitalMail, DigitalMailbox, MinaMeddelandenMailbox
 from brygga_simulators import start_simulator
 from brygga_simulators.connections import simulate
@@ -43,7 +45,7 @@ def test_a_resident_with_an_open_mailbox_is_reachable_over_mutual_tls(mailbox, m
 
     assert [call["operation"] for call in mailbox_sim.app.inspect("calls")] == ["isReachable"]
     # The call came with the organisation's certificate (its subject carries the 16-prefixed organisationsnummer).
-    assert mailbox_sim.app.client_subjects == ["CN=Brygga testkommun,2.5.4.5=162120000142,O=Brygga testkommun,C=SE"]
+    assert mailbox_sim.app.client_subjects == ["CN=Brygga testkommun,2.5.4.5=162120001819,O=Brygga testkommun,C=SE"]
 
 
 @pytest.mark.parametrize("recipient", [NO_MAILBOX, PENDING, BLOCKED], ids=["no-mailbox", "pending", "blocked"])
@@ -61,7 +63,7 @@ def test_a_decision_with_a_2_mb_pdf_arrives_intact(mailbox, mailbox_sim, pki):
     assert delivery.reference == "ev-1"
     assert delivery.message_id == "ev-1"
     assert delivery.recipient_sha256 == hashlib.sha256(RESIDENT.encode()).hexdigest()
-    assert (delivery.sender_id, delivery.sender_name) == ("162120000142", "Kumla kommun")
+    assert (delivery.sender_id, delivery.sender_name) == ("162120001819", "Kumla kommun")
     assert delivery.subject == SUBJECT
     assert (delivery.content_type, delivery.body.decode()) == ("text/plain", TEXT)
     (attachment,) = delivery.attachments
@@ -166,7 +168,7 @@ def test_a_delivery_the_service_refuses_is_rejected_with_its_error_code_and_no_p
     assert mailbox_sim.app.deliveries == []
 
 
-@pytest.mark.parametrize("recipient", ["198005122381", "19800512-2380", "8005122380", "162120000142", ""])
+@pytest.mark.parametrize("recipient", ["198005122381", "19800512-2380", "8005122380", "162120001819", ""])
 def test_a_recipient_that_is_no_12_digit_personnummer_is_refused_before_anything_is_sent(mailbox, mailbox_sim,
                                                                                           recipient):
     for call in (lambda: mailbox.reachable(recipient), lambda: mailbox.send(_mail(recipient))):
@@ -218,21 +220,7 @@ def test_isreachable_failures_are_retried_or_refused_by_kind(mailbox, mailbox_si
     assert type(failed.value) is error  # a lost isReachable answer is never "in doubt": nothing was changed
 
 
-def test_a_delivery_whose_answer_is_lost_is_in_doubt(mailbox, mailbox_sim):
-    mailbox_sim.app.faults.set([{"operation": "deliverSecure", "action": "lose_reply"}])
-
-    with pytest.raises(TargetInDoubt, match="the message may have been delivered"):
-        mailbox.send(_mail())
-    assert len(mailbox_sim.app.deliveries) == 1  # it was: sending again would deliver it twice
-
-
-def test_a_5xx_on_delivery_is_retried(mailbox, mailbox_sim):
-    mailbox_sim.app.faults.set([{"operation": "deliverSecure", "action": "http_status", "status": 502, "times": 1}])
-
-    with pytest.raises(TargetUnavailable, match="HTTP 502"):
-        mailbox.send(_mail())
-    assert mailbox.send(_mail())
-    assert len(mailbox_sim.app.deliveries) == 1
+# deliverSecure's outcomes when something breaks (delivered, not delivered, in doubt): test_mm_outcomes.py
 
 
 def test_delivery_to_the_service_supplier_isreachable_names(mailbox_sim, pki, connect):
@@ -272,13 +260,31 @@ def test_the_signed_request_on_the_wire_is_what_was_signed(mailbox, mailbox_sim)
     assert as_signed in raw
 
 
-def test_the_stand_in_brygga_run_starts_is_reached_with_the_connection_it_names(tmp_path):
+def test_a_sender_organisationsnummer_that_is_not_the_certificates_is_refused(mailbox_sim, pki, connect):
+    # Kinda kommun's number, with Kumla's certificate: the service lets nobody send as another organisation.
+    mailbox = MinaMeddelandenMailbox({**CONFIG, "sender_organisationsnummer": "212000-0514"},
+                                     connect(mailbox_sim, pki))
+
+    with pytest.raises(TargetRejected, match=r"senderOrgNr is not the organisationsnummer of the TLS client "
+                                             r"certificate .*ErrorCode 1003"):
+        mailbox.reachable(RESIDENT)
+    with pytest.raises(TargetRejected, match=r"Sender/Id is not the organisationsnummer of the SignedDelivery's "
+                                             r"signing certificate .*ErrorCode 1003"):
+        mailbox.send(_mail())
+    assert mailbox_sim.app.deliveries == []
+
+
+def test_the_stand_in_brygga_run_starts_takes_the_bundled_routes_sender(tmp_path):
+    """``brygga run --simulators``: the route kumla-bygglov's digital_mail config, as it is, against simulate()."""
+    settings = Settings.from_env({"BRYGGA_HOME": str(tmp_path)})
+    [route] = [r for r in load_routes(settings.routes_file, settings.mappings_dir) if r.id == "kumla-bygglov"]
+    assert route.digital_mail is not None
     plan = '[{"operation": "deliverSecure", "action": "http_status", "status": 503, "times": 1}]'
     with simulate("mina-meddelanden", tmp_path / "mm", fault_plan=plan) as system:
         connection = Connection.from_uri("mina_meddelanden_kumla", system.uri)
         assert connection.scheme == "https" and connection.host == "127.0.0.1"
         assert {"cert_file", "key_file", "ca_bundle"} <= set(connection.extra)
-        mailbox = MinaMeddelandenMailbox(dict(CONFIG), connection)
+        mailbox = MinaMeddelandenMailbox(dict(route.digital_mail.config), connection)
 
         assert mailbox.reachable(RESIDENT) is True
         with pytest.raises(TargetUnavailable, match="HTTP 503"):

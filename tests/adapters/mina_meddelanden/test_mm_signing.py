@@ -77,7 +77,7 @@ def test_the_delivery_holds_the_mail_and_md5_checksums(pki):
     sealed = _mailbox(pki).build_delivery(MAIL)
     delivery = sealed.find("m3:SignedDelivery/m3:Delivery", NS)
 
-    assert delivery.findtext("m3:Header/m2:Sender/s:Id", namespaces=NS) == "162120000142"
+    assert delivery.findtext("m3:Header/m2:Sender/s:Id", namespaces=NS) == "162120001819"
     assert delivery.findtext("m3:Header/m2:Recipient", namespaces=NS) == RESIDENT
     assert delivery.findtext("m3:Header/m2:Reference", namespaces=NS) == "ev-42"
     (message,) = delivery.findall("m3:Message", NS)
