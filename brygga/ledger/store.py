@@ -7,6 +7,7 @@ that two workers never call the same target for the same submission at the same 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import uuid
@@ -119,7 +120,10 @@ def _sqlite_pragmas(busy_timeout_ms: int):  # type: ignore[no-untyped-def]
 def _private_sqlite_file(path: Path) -> None:
     """The ledger holds canonical cases: its folder is 0700 and its file 0600, like the landing store."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    # Never open and close a ledger file that exists: closing any descriptor of it drops the POSIX locks SQLite
+    # holds through another one in this process, and another process may then remove its WAL under it.
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     os.chmod(path, 0o600)
 
 

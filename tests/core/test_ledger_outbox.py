@@ -109,3 +109,27 @@ def test_published_events_are_pruned_after_a_while(ledger: Ledger) -> None:
     assert ledger.prune_outbox(datetime.now(UTC) - timedelta(days=1)) == 0
     assert ledger.prune_outbox(datetime.now(UTC) + timedelta(seconds=1)) == 1
     assert [m.id for m in _outbox(ledger)] == [second.id] and ledger.outbox_backlog() == 1
+
+
+def test_a_second_ledger_in_one_process_keeps_the_first_ones_locks(tmp_path: Path) -> None:
+    """Opening the file to create it would, on close, drop the POSIX locks SQLite holds through the first engine's
+    connection (sqlite.org/howtocorrupt.html, 2.2). The existing file is left alone."""
+    import os
+
+    path = tmp_path / "ledger.sqlite"
+    first = Ledger(f"sqlite:///{path}")
+    _land(first)
+    opened = []
+    real_open = os.open
+
+    def watching(file, flags, *args):  # type: ignore[no-untyped-def]
+        opened.append((str(file), flags))
+        return real_open(file, flags, *args)
+
+    os.open = watching  # type: ignore[assignment]
+    try:
+        Ledger(f"sqlite:///{path}")
+    finally:
+        os.open = real_open  # type: ignore[assignment]
+    assert [flags & os.O_EXCL for file, flags in opened if file == str(path)] == [os.O_EXCL]
+    assert (path.stat().st_mode & 0o777) == 0o600
