@@ -100,12 +100,12 @@ def read_related_arenden(payload: etree._Element, operation: str) -> tuple[Arend
     result = _result(payload, operation)
     if result is None:
         return ()
-    return tuple(read_arende(item, operation) for item in children(result, "arende") if not _is_nil(item))
+    return tuple(read_arende(item, operation) for item in children(result, "arende") if not is_nil(item))
 
 
 def read_get_arende(payload: etree._Element) -> ArendeSummary:
     result = _result(payload, "GetArende")
-    if result is None or _is_nil(result):
+    if result is None or is_nil(result):
         raise UnreadableReply("GetArende reply has no GetArendeResult")
     return read_arende(result, "GetArende")
 
@@ -138,28 +138,28 @@ def read_updated_arenden(payload: etree._Element) -> ArendeBatch:
     return ArendeBatch(
         batch_start=_datetime(child_text(result, "BatchStart")),
         batch_end=batch_end,
-        arenden=tuple(read_arende(item, "GetUpdatedArenden") for item in items if not _is_nil(item)),
+        arenden=tuple(read_arende(item, "GetUpdatedArenden") for item in items if not is_nil(item)),
     )
 
 
 def read_get_document(payload: etree._Element) -> tuple[Document, ...]:
     """``GetDocumentResponse``: each GetDocumentResult, its file decoded from base64 (whitespace allowed)."""
     _check_root(payload, "GetDocument")
-    return tuple(_document(item) for item in children(payload, "GetDocumentResult") if not _is_nil(item))
+    return tuple(_document(item) for item in children(payload, "GetDocumentResult") if not is_nil(item))
 
 
 # --- parts -----------------------------------------------------------------------------------------------
 
 
 def read_arende(element: etree._Element, operation: str) -> ArendeSummary:
-    dnr = _attr(element, "dnr") or child_text(element, "dnr")
+    dnr = attr(element, "dnr") or child_text(element, "dnr")
     if not dnr:
         raise UnreadableReply(f"{operation} reply has an arende without dnr")
     handelse_lista = child(element, "handelseLista")
     objekt_lista = child(element, "objektLista")
     return ArendeSummary(
         dnr=dnr,
-        arende_id=_int(_attr(element, "arendeId")),
+        arende_id=_int(attr(element, "arendeId")),
         status=child_text(element, "status"),
         extern_ref=child_text(element, "externRef"),
         fastigheter=tuple(_fastigheter(objekt_lista)) if objekt_lista is not None else (),
@@ -174,7 +174,7 @@ def _fastigheter(objekt_lista: etree._Element) -> Iterator[Fastighet]:
     for objekt in children(objekt_lista, "abstractArendeObjekt"):
         for fastighet in children(objekt, "fastighet"):
             yield Fastighet(
-                fnr=_int(_attr(fastighet, "fnr") or child_text(fastighet, "fnr")),
+                fnr=_int(attr(fastighet, "fnr") or child_text(fastighet, "fnr")),
                 trakt=child_text(fastighet, "trakt"),
                 fbet_nr=child_text(fastighet, "fbetNr"),
             )
@@ -185,9 +185,9 @@ def _handelse(element: etree._Element) -> Handelse:
     documents = []
     for handling in children(handling_lista, "handling") if handling_lista is not None else []:
         for dokument in children(handling, "dokument"):
-            documents.append(DocumentRef(dok_id=_attr(dokument, "dokId"), namn=child_text(dokument, "namn")))
+            documents.append(DocumentRef(dok_id=attr(dokument, "dokId"), namn=child_text(dokument, "namn")))
     return Handelse(
-        handelse_id=_int(_attr(element, "handelseId")),
+        handelse_id=_int(attr(element, "handelseId")),
         riktning=child_text(element, "riktning"),
         rubrik=child_text(element, "rubrik"),
         start=_datetime(child_text(element, "startDatum")),
@@ -203,21 +203,23 @@ def _document(element: etree._Element) -> Document:
     content = None
     if fil is not None:
         buffer = child(fil, "filBuffer")
-        if buffer is not None and not _is_nil(buffer):
+        if buffer is not None and not is_nil(buffer):
             try:
                 content = base64.b64decode("".join((buffer.text or "").split()), validate=True)
             except (binascii.Error, ValueError):
                 raise UnreadableReply("GetDocument reply: filBuffer is not valid base64") from None
     return Document(
-        dok_id=_attr(element, "dokId"),
+        dok_id=attr(element, "dokId"),
         name=child_text(element, "namn"),
         description=child_text(element, "beskrivning"),
-        extension=(_attr(fil, "filAndelse") or child_text(fil, "filAndelse")) if fil is not None else None,
+        extension=(attr(fil, "filAndelse") or child_text(fil, "filAndelse")) if fil is not None else None,
         content=content,
     )
 
 
-def _attr(element: etree._Element, name: str) -> str | None:
+def attr(element: etree._Element, name: str) -> str | None:
+    """An attribute by local name, case-insensitively, in any namespace; blank reads as None. Shared with
+    status_feed.py."""
     wanted = name.casefold()
     for key, value in element.attrib.items():
         if etree.QName(key).localname.casefold() == wanted:
@@ -225,8 +227,9 @@ def _attr(element: etree._Element, name: str) -> str | None:
     return None
 
 
-def _is_nil(element: etree._Element) -> bool:
-    return (_attr(element, "nil") or "").lower() in ("true", "1")
+def is_nil(element: etree._Element) -> bool:
+    """``xsi:nil="true"`` (or any prefix for it)."""
+    return (attr(element, "nil") or "").lower() in ("true", "1")
 
 
 def _int(text: str | None) -> int | None:

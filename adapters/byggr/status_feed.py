@@ -4,9 +4,20 @@ Each arende the batch reports gives its changes, each with an id that is stable 
 change once however often ByggR reports the case again:
 
 - ``handelse:<handelseId>`` for each handelse that is not makulerad, at its ``startDatum``, with its codes
-  (handelsetyp, handelseslag, handelseutfall, riktning) and rubrik as facts, and the dokId of its documents;
+  (handelsetyp, handelseslag, handelseutfall, riktning), rubrik, and ``sekretess``/``arbetsmaterial`` ("true" or
+  "false", where ByggR writes them) as facts. While the handelse is arbetsmaterial (a draft) its id is
+  ``handelse:<handelseId>:arbetsmaterial``: the same handelse made final is a change of its own, not one already
+  recorded (and perhaps ignored as a draft);
 - ``handlaggare:<handlaggareId>`` once a case officer is assigned, at the day of ``uppdateradDatum``;
 - ``status:<status>`` once the case is no longer Pågående (Avslutat, Makulerat...), at the day it ended.
+
+A handelse's documents are its handlingar that went out (status Expedierad), not makulerad and not secret; none
+for a secret handelse or a draft. Not the others a ByggR decision links: the case's incoming documents (Inkommen),
+which the resident sent, and a draft of the decision document (Arbetsmtrl). This holds for every handelse: which
+one is a decision is the vocabulary's choice, and only a decision's documents are fetched.
+
+An arende without dnr, or a handelse without a numeric handelseId, is skipped: logged by its place in the reply
+(never a value) and counted in ``facts_seen["unreadable"]``, so one such item does not hold back every other case.
 
 Facts never carry personal data: no intressent, no officer's name or signatur, no anteckning (officers write
 names and e-mail addresses there). ByggR writes times in Swedish local time, often without an offset; such a time
@@ -40,7 +51,7 @@ from brygga.status.changes import CaseChange, ChangeBatch, DocumentRef, FetchedD
 from brygga.xmlread import read_xml
 from brygga.xmlsafe import UnsafeOrMalformedXml
 from brygga_adapters.byggr.contracts import DEFAULT_CONTRACT
-from brygga_adapters.byggr.replies import UnreadableReply
+from brygga_adapters.byggr.replies import UnreadableReply, attr, is_nil
 from brygga_adapters.soap import SoapService, map_soap_error, soap_service
 from brygga_adapters.soap.elements import check_root, child, child_text, children, local_name, operation_result
 from brygga_adapters.soap.errors import ReplyTooLarge
@@ -56,6 +67,10 @@ MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
 _MAX_DOCUMENT_REPLY_BYTES = MAX_DOCUMENT_BYTES * 4 // 3 + 2 * 1024 * 1024
 ONGOING = "Pågående"
 HANDELSE_FACTS = ("handelsetyp", "handelseslag", "handelseutfall", "riktning", "rubrik")
+FLAG_FACTS = ("sekretess", "arbetsmaterial")  # xs:boolean in ByggR; facts "true" or "false"
+DRAFT = "arbetsmaterial"
+SENT_OUT = "expedierad"  # a handling's status once it went out: the only documents a change lists
+UNREADABLE = "unreadable"  # facts_seen: items of the reply skipped as unreadable
 MEDIA_TYPES = {
     "pdf": "application/pdf",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -96,8 +111,9 @@ class ByggrStatusFeed:
         lower = _aware(since).astimezone(STOCKHOLM)  # ByggR's own time zone, with its offset
         payload = call_raw(service, UPDATED, filter={"LowerExclusiveBound": lower, "UpperInclusiveBound": xsd.Nil})
         batch = changes_from_reply(payload)
-        log.info("byggr status feed: connection=%s cases=%d changes=%d until=%s", self.connection.conn_id,
-                 len({change.case_ref for change in batch.changes}), len(batch.changes), batch.until.isoformat())
+        log.info("byggr status feed: connection=%s cases=%d changes=%d unreadable=%d until=%s",
+                 self.connection.conn_id, len({change.case_ref for change in batch.changes}), len(batch.changes),
+                 batch.facts_seen.get(UNREADABLE, 0), batch.until.isoformat())
         return batch
 
     def fetch_document(self, document: DocumentRef) -> FetchedDocument:
@@ -153,18 +169,34 @@ def changes_from_reply(payload: etree._Element) -> ChangeBatch:
         raise UnreadableReply(f"{UPDATED} reply has no readable BatchEnd")
     arenden = child(result, "Arenden")
     changes: list[CaseChange] = []
-    for arende in children(arenden, "arende") if arenden is not None else []:
-        if not _is_nil(arende):
-            changes += sorted(_arende_changes(arende, until), key=lambda change: (change.occurred_at, change.change_id))
+    unreadable = Counter[str]()
+    for index, arende in enumerate(children(arenden, "arende") if arenden is not None else []):
+        if not is_nil(arende):
+            changes += sorted(_arende_changes(arende, index, until, unreadable), key=_order)
     changes.sort(key=lambda change: change.occurred_at)  # stable: a case's own order is kept within a moment
     seen = Counter(_fact_key(change.facts) for change in changes)
+    if unreadable:
+        seen[UNREADABLE] = unreadable.total()
     return ChangeBatch(changes=changes, until=until, facts_seen=dict(sorted(seen.items())))
 
 
-def _arende_changes(arende: etree._Element, batch_end: datetime) -> Iterator[CaseChange]:
-    dnr = _attr(arende, "dnr") or child_text(arende, "dnr")
+def _order(change: CaseChange) -> tuple[datetime, str, int, int, str]:
+    """By time, then by id: ``handelse:99999`` before ``handelse:100000`` (numerically, not as text)."""
+    kind, _, rest = change.change_id.partition(":")
+    number, _, suffix = rest.partition(":")
+    if number.isdigit():
+        return change.occurred_at, kind, 0, int(number), suffix
+    return change.occurred_at, kind, 1, 0, rest
+
+
+def _arende_changes(arende: etree._Element, index: int, batch_end: datetime,
+                    unreadable: Counter[str]) -> Iterator[CaseChange]:
+    dnr = attr(arende, "dnr") or child_text(arende, "dnr")
     if not dnr:
-        raise UnreadableReply(f"{UPDATED} reply has an arende without dnr")
+        unreadable["arende"] += 1
+        log.warning("byggr status feed: arende %d of the %s reply has no dnr (arende/@dnr); it is skipped",
+                    index, UPDATED)
+        return
     extern_ref = child_text(arende, "externRef")
     updated_day = _day(child_text(arende, "uppdateradDatum"))
 
@@ -174,24 +206,33 @@ def _arende_changes(arende: etree._Element, batch_end: datetime) -> Iterator[Cas
                           extern_ref=extern_ref, documents=documents)
 
     lista = child(arende, "handelseLista")
-    for handelse in children(lista, "handelse") if lista is not None else []:
-        handelse_id = _attr(handelse, "handelseId")
+    for place, handelse in enumerate(children(lista, "handelse") if lista is not None else []):
+        handelse_id = attr(handelse, "handelseId")
         if _flag(child_text(handelse, "makulerad")):
             continue
         if not handelse_id or not handelse_id.isdigit():
-            log.warning("byggr status feed: dnr=%s has a handelse without a handelseId; it is left out", dnr)
+            unreadable["handelse"] += 1
+            log.warning("byggr status feed: dnr=%s handelse %d has no numeric handelseId (handelse/@handelseId); "
+                        "it is skipped", dnr, place)
             continue
         facts = {"change": "handelse"}
         for name in HANDELSE_FACTS:
             value = " ".join((child_text(handelse, name) or "").split())
             if value:
                 facts[name] = value
+        for name in FLAG_FACTS:
+            flag = _boolean(child_text(handelse, name))
+            if flag is not None:
+                facts[name] = flag
+        draft = facts.get(DRAFT) == "true"
+        withheld = draft or facts.get("sekretess") == "true"  # a secret handelse's documents are never listed
         # A handelse whose startDatum is no date (ByggR has written "{{now}}") counts from the case's last update.
         occurred_at = _moment(child_text(handelse, "startDatum")) or updated_day or batch_end
-        yield change(f"handelse:{handelse_id}", occurred_at, facts, tuple(_documents(handelse)))
+        change_id = f"handelse:{handelse_id}:{DRAFT}" if draft else f"handelse:{handelse_id}"
+        yield change(change_id, occurred_at, facts, () if withheld else tuple(_documents(handelse)))
 
     handlaggare = child(arende, "handlaggare")
-    handlaggare_id = (_attr(handlaggare, "handlaggareId") or "") if handlaggare is not None else ""
+    handlaggare_id = (attr(handlaggare, "handlaggareId") or "") if handlaggare is not None else ""
     if handlaggare_id not in ("", "-1"):
         yield change(f"handlaggare:{handlaggare_id}", updated_day or batch_end, {"change": "handlaggare"})
 
@@ -202,15 +243,18 @@ def _arende_changes(arende: etree._Element, batch_end: datetime) -> Iterator[Cas
 
 
 def _documents(handelse: etree._Element) -> Iterator[DocumentRef]:
+    """The documents that went out with the handelse: handlingar with status Expedierad, neither makulerad nor
+    secret (``sekretess`` is no part of the contract's handling; some installations write it)."""
     lista = child(handelse, "handlingLista")
     seen: set[str] = set()
     for handling in children(lista, "handling") if lista is not None else []:
-        if _flag(child_text(handling, "makulerad")):
-            continue  # a cancelled handling is no document of the case any more
+        status = " ".join((child_text(handling, "status") or "").split()).casefold()
+        if status != SENT_OUT or _flag(child_text(handling, "makulerad")) or _flag(child_text(handling, "sekretess")):
+            continue
         note = child_text(handling, "anteckning")
         name = note if note and _FILE_NAME.fullmatch(note) else None
         for dokument in children(handling, "dokument"):
-            dok_id = _attr(dokument, "dokId")
+            dok_id = attr(dokument, "dokId")
             if dok_id and dok_id not in seen:
                 seen.add(dok_id)
                 yield DocumentRef(id=dok_id, name=name)
@@ -267,7 +311,7 @@ def document_from_reply(content: bytes, dok_id: str) -> FetchedDocument:
     if payload is None:
         raise UnreadableReply(f"{where}: the SOAP Body is empty")
     check_root(payload, GET_DOCUMENT, unreadable=UnreadableReply)
-    result = next((r for r in children(payload, "GetDocumentResult") if not _is_nil(r)), None)
+    result = next((r for r in children(payload, "GetDocumentResult") if not is_nil(r)), None)
     fil = child(result, "fil") if result is not None else None
     buffer = child(fil, "filBuffer") if fil is not None else None
     if buffer is None:
@@ -278,7 +322,7 @@ def document_from_reply(content: bytes, dok_id: str) -> FetchedDocument:
     if int(buffer.get(BLOB_SIZE) or 0) > MAX_DOCUMENT_BYTES:
         raise _too_large(dok_id)
     data = sink.blobs[buffer.get(BLOB_SHA256, "")]
-    extension = (_attr(fil, "filAndelse") or "").lstrip(".").lower()
+    extension = (attr(fil, "filAndelse") or "").lstrip(".").lower()
     name = " ".join((child_text(result, "namn") or "").split()).replace("\\", "/").rpartition("/")[2]
     if not name:
         name = f"{dok_id}.{extension}" if extension else dok_id
@@ -303,20 +347,14 @@ def _too_large(dok_id: str) -> TargetRejected:
 # --- values ----------------------------------------------------------------------------------------------
 
 
-def _attr(element: etree._Element, name: str) -> str | None:
-    wanted = name.casefold()
-    for key, value in element.attrib.items():
-        if etree.QName(key).localname.casefold() == wanted:
-            return value.strip() or None
-    return None
-
-
-def _is_nil(element: etree._Element) -> bool:
-    return (_attr(element, "nil") or "").lower() in ("true", "1")
-
-
 def _flag(text: str | None) -> bool:
     return (text or "").strip().lower() in ("true", "1")
+
+
+def _boolean(text: str | None) -> str | None:
+    """An xs:boolean as the fact "true" or "false"; None when absent or no boolean."""
+    value = (text or "").strip().lower()
+    return "true" if value in ("true", "1") else "false" if value in ("false", "0") else None
 
 
 def _aware(moment: datetime) -> datetime:

@@ -3,22 +3,29 @@
 Config ``changes`` (see config.py) says where the list is and where each change keeps its case, time, id and facts.
 The call goes out on the target's own session (its auth, OAuth2 token renewal after a 401, URL guard, capped
 answer reads), so a 5xx or a lost connection is ``TargetUnavailable`` and a 401 after renewal ``CredentialsRefused``,
-as for a delivery. A change that cannot be read is ``TargetRejected`` naming its index and the config pointer,
-never the value: the value may be anything the system holds.
+as for a delivery. A change that cannot be read is skipped: logged with its index and the config pointer, never
+the value (it may be anything the system holds), and counted in ``facts_seen["unreadable"]``, so one such item
+does not hold back every later change. An answer that cannot be read as a whole (not JSON, no list of changes, no
+usable ``until``) is ``TargetRejected``.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from brygga.errors import ConfigError, TargetRejected
 from brygga.status.changes import CaseChange, ChangeBatch, DocumentRef, FetchedDocument
 from brygga_adapters.rest import pointers
-from brygga_adapters.rest.calls import RestCalls
+from brygga_adapters.rest.calls import Answer, RestCalls
+
+log = logging.getLogger("brygga.adapters.rest.status")
 
 MAX_TEXT_LENGTH = 200
+UNREADABLE = "unreadable"  # facts_seen: items skipped as unreadable
 CHANGE_FACT = "change"
 DEFAULT_CHANGE = "status"
 
@@ -51,9 +58,19 @@ class RestStatusFeed:
         if not isinstance(items, list):
             raise TargetRejected(f"{where}: the answer has no list at config changes/items "
                                  f"{spec.get('items', '')!r} (rule: changes)")
-        changes = [self._change(spec, item, index, where) for index, item in enumerate(items)]
-        return ChangeBatch(changes=_in_case_order(changes), until=self._until(spec, document, changes, since, where),
-                           facts_seen=_facts_seen(changes))
+        changes: list[CaseChange] = []
+        unreadable = 0
+        for index, item in enumerate(items):
+            try:
+                changes.append(self._change(spec, item, index, where))
+            except _Unreadable as exc:
+                unreadable += 1
+                log.warning("%s; it is skipped", exc)
+        facts_seen = _facts_seen(changes)
+        if unreadable:
+            facts_seen[UNREADABLE] = unreadable
+        until = self._until(spec, document, changes, since, _answered_at(answer), where)
+        return ChangeBatch(changes=_in_case_order(changes), until=until, facts_seen=facts_seen)
 
     def fetch_document(self, document: DocumentRef) -> FetchedDocument:
         raise TargetRejected(f"{self.where}.document: the target has no document download configured "
@@ -68,9 +85,9 @@ class RestStatusFeed:
         return self.config
 
     def _change(self, spec: dict[str, Any], item: Any, index: int, where: str) -> CaseChange:
-        def problem(key: str, pointer: str) -> TargetRejected:
-            return TargetRejected(f"{where}: item {index} has no usable value at config changes/{key} {pointer!r} "
-                                  "(rule: changes)")
+        def problem(key: str, pointer: str) -> _Unreadable:
+            return _Unreadable(f"{where}: item {index} has no usable value at config changes/{key} {pointer!r} "
+                               "(rule: changes)")
 
         def required(key: str, pointer: str) -> str:
             text = _text(pointers.get(item, pointer))
@@ -101,15 +118,30 @@ class RestStatusFeed:
                           extern_ref=extern_ref)
 
     def _until(self, spec: dict[str, Any], document: Any, changes: list[CaseChange], since: datetime,
-               where: str) -> datetime:
+               answered_at: datetime, where: str) -> datetime:
         if "until" in spec:
             until = _moment(pointers.get(document, spec["until"]))
             if until is None:
                 raise TargetRejected(f"{where}: the answer has no usable moment at config changes/until "
                                      f"{spec['until']!r} (rule: changes)")
         else:
-            until = max((change.occurred_at for change in changes), default=since)
+            # The newest change's time, but never past the moment the system answered: a change dated in the future
+            # would carry the watermark past every change the system records until then.
+            until = min(max((change.occurred_at for change in changes), default=since), answered_at)
         return max(until, since)  # a watermark never moves back (a system clock set back, a replica behind)
+
+
+class _Unreadable(TargetRejected):
+    """One change of the answer cannot be read; the others can."""
+
+
+def _answered_at(answer: Answer) -> datetime:
+    """The answer's Date header (the system's clock), else now."""
+    try:
+        moment = parsedate_to_datetime(answer.headers.get("Date", ""))
+    except (TypeError, ValueError, IndexError):
+        return datetime.now(UTC)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)  # RFC 9110: always GMT
 
 
 def _text(value: Any) -> str | None:

@@ -29,7 +29,8 @@ class CaseChange:
     """One thing that happened to one case, in the case system's vocabulary.
 
     ``change_id`` is stable in that system: the same change read twice has the same id (ByggR: ``handelse:<id>``,
-    ``handlaggare:<id>``, ``status:<status>``; a REST feed: its change's own id or the order and status). ``facts``
+    ``handlaggare:<id>``, ``status:<status>``, and ``handelse:<id>:arbetsmaterial`` while a handelse is a draft, so
+    that it is a new change once final; a REST feed: its change's own id or the order and status). ``facts``
     are the system's own codes and titles that a vocabulary (mappings/status/*.yaml) matches on: no personal data,
     so no names of residents or officers.
     """

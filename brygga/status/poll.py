@@ -45,6 +45,9 @@ def poll(ctx: StatusContext) -> PollResult:
     mark = ledger.watermark(feed.watermark)
     since = mark - feed.overlap if mark is not None else utcnow() - feed.first_poll
     batch = ctx.source.changes(since)
+    if batch.facts_seen.get("unreadable"):
+        log.warning("status %s: %d change(s) could not be read and were skipped (the feed's log names them)",
+                    feed.connection, batch.facts_seen["unreadable"])
     cases: dict[str, Submission | None] = {}
     events = []
     for change in batch.changes:
@@ -77,11 +80,18 @@ def _in_telling_order(events: list[NewStatusEvent]) -> list[NewStatusEvent]:
     before that day's decision. Cases keep the order the feed gave them."""
     first_seen = {e.event["case"]["diarienummer"]: i for i, e in reversed(list(enumerate(events)))}
 
-    def order(e: NewStatusEvent) -> tuple[int, bool, datetime, str]:
+    def order(e: NewStatusEvent) -> tuple[int, bool, datetime, tuple[str, int, int, str]]:
         return (first_seen[e.event["case"]["diarienummer"]], e.event.get("kind") in CLOSING,
-                datetime.fromisoformat(e.event["occurredAt"]), e.event["change"]["id"])
+                datetime.fromisoformat(e.event["occurredAt"]), _id_order(e.event["change"]["id"]))
 
     return sorted(events, key=order)
+
+
+def _id_order(change_id: str) -> tuple[str, int, int, str]:
+    """``handelse:99999`` before ``handelse:100000``: numbers compare as numbers."""
+    kind, _, rest = change_id.partition(":")
+    number, _, suffix = rest.partition(":")
+    return (kind, 0, int(number), suffix) if number.isdigit() else (kind, 1, 0, rest)
 
 
 def _event(ctx: StatusContext, change: CaseChange, submission: Submission | None) -> NewStatusEvent:

@@ -17,9 +17,12 @@ the work is done (``lose_reply``), and ``seed_case`` registers a case the way a 
 Brygga's submissions also concern.
 
 For the status loop, a case officer's actions move a case on (``assign_handler``, ``add_handelse``,
-``request_supplement``, ``decide``, ``close``, ``withdraw``; also ``POST /_sim/officer`` with JSON for demos and
-out-of-process tests). Each marks the case updated (``uppdateradDatum``, and GetUpdatedArenden reports it) and
-returns the ids it made. Real ByggR writes times without an offset in Swedish time; so does the real style here.
+``request_supplement``, ``decide``, ``send_out``, ``close``, ``withdraw``; also ``POST /_sim/officer`` with JSON for
+demos and out-of-process tests). Each marks the case updated (``uppdateradDatum``, and GetUpdatedArenden reports it)
+and returns the ids it made. Real ByggR writes times without an offset in Swedish time; so does the real style here.
+They write what Sundsvall's recorded GetUpdatedArenden reply shows: a decision links the case's incoming documents
+(handling status Inkommen) besides its own (Expedierad, or Arbetsmtrl in a draft), and Atom marks its messages
+arbetsmaterial.
 """
 
 from __future__ import annotations
@@ -57,6 +60,9 @@ from brygga_simulators.byggr.render import REPLY_STYLES, decision_pdf, related_i
 from brygga_simulators.soap_server import XSI, SoapFault, SoapSimulator, append_child, copy_element
 
 DEFAULT_PREFIX = "BN"
+SENT_STATUS = "Expedierad"  # a handling's status once it went out
+DRAFT_STATUS = "Arbetsmtrl"  # a draft document, as ByggR writes it
+INCOMING_STATUS = "Inkommen"
 APPLICANT_ROLE = "SOK"
 WSDL_FILES: dict[str, Path] = {
     "v8": Path(__file__).with_name("ArendeExportWS.wsdl"),
@@ -358,6 +364,55 @@ class ByggrSimulator(SoapSimulator):
         handelseutfall: str | None = None, document: tuple[str, bytes] | None = None,
     ) -> dict[str, Any]:
         """Add a handelse as a case officer does, with one document if given (GetDocument serves it by dokId)."""
+        return self._officer_adds(
+            dnr, handelsetyp=handelsetyp, handelseslag=handelseslag, rubrik=rubrik, riktning=riktning,
+            handelseutfall=handelseutfall, document=document,
+            handling_status=SENT_STATUS if riktning == "Ut" else INCOMING_STATUS)
+
+    def request_supplement(self, dnr: str) -> dict[str, Any]:
+        """A kompletteringsföreläggande sent, as ByggR's Atom records it (handelseutfall Kv11): riktning Okänd and
+        arbetsmaterial, as in the recorded reply, although the letter went out."""
+        return self._officer_adds(dnr, handelsetyp="Atom", handelseslag="Kv", handelseutfall="Kv11",
+                                  rubrik="Kompletteringsföreläggande - skickat", riktning="Okänd", arbetsmaterial=True)
+
+    def decide(
+        self, dnr: str, rubrik: str = "Beslut om bygglov", handelseslag: str = "GAAC",
+        document: tuple[str, bytes] | None = None, *, draft: bool = False, secret: bool = False,
+    ) -> dict[str, Any]:
+        """A decision (handelsetyp BESLUT) with its document; by default a small generated PDF, Beslut.pdf.
+
+        As in ByggR, the decision also links the case's incoming documents (status Inkommen), and its own document
+        is Expedierad. ``draft``: the handelse is arbetsmaterial and its document Arbetsmtrl, until ``send_out``.
+        ``secret``: the handelse is sekretess. The answer's dokId is the decision document's."""
+        if document is None:
+            document = ("Beslut.pdf", decision_pdf(dnr, rubrik, local_date(self.clock())))
+        return self._officer_adds(dnr, handelsetyp="BESLUT", handelseslag=handelseslag, rubrik=rubrik,
+                                  riktning="Ut", document=document, arbetsmaterial=draft, sekretess=secret,
+                                  handling_status=DRAFT_STATUS if draft else SENT_STATUS, link_incoming=True)
+
+    def send_out(self, dnr: str, handelse_id: int) -> dict[str, Any]:
+        """Make a draft final (expediera): the handelse is no longer arbetsmaterial, its Arbetsmtrl documents
+        Expedierad. ByggR reports the same handelseId again."""
+        with self.lock:
+            case = self._officer_case(dnr)
+            record = next((h for h in case.handelser if h.handelse_id == handelse_id), None)
+            if record is None:
+                raise ValueError(f"arende {dnr!r} has no handelse {handelse_id}")
+            flag = record.element.find(a("arbetsmaterial"))
+            if flag is None or (flag.text or "").strip() not in ("true", "1"):
+                raise ValueError(f"handelse {handelse_id} is no draft (arbetsmaterial)")
+            flag.text = "false"
+            for status in record.element.iterfind(f"{a('handlingLista')}/{a('handling')}/{a('status')}"):
+                if status.text == DRAFT_STATUS:
+                    status.text = SENT_STATUS
+            case.touch(self.clock())
+        return {"dnr": dnr, "handelseId": handelse_id}
+
+    def _officer_adds(
+        self, dnr: str, *, handelsetyp: str, handelseslag: str | None, rubrik: str, riktning: str,
+        handelseutfall: str | None = None, document: tuple[str, bytes] | None = None, handling_status: str = "",
+        arbetsmaterial: bool = False, sekretess: bool = False, link_incoming: bool = False,
+    ) -> dict[str, Any]:
         if riktning not in ("In", "Ut", "Okänd"):
             raise ValueError("riktning must be In, Ut or Okänd")
         if not handelsetyp.strip() or not rubrik.strip():
@@ -374,32 +429,24 @@ class ByggrSimulator(SoapSimulator):
             signatur = case.element.find(a("handlaggare"))
             element = _officer_event(
                 now, riktning=riktning, rubrik=rubrik, handelsetyp=handelsetyp, handelseslag=handelseslag,
-                handelseutfall=handelseutfall,
+                handelseutfall=handelseutfall, arbetsmaterial=arbetsmaterial, sekretess=sekretess,
                 signatur=signatur.get("signatur", "SYSTEM") if signatur is not None else "SYSTEM",
             )
             handlingar = None if document is None else _officer_handlingar(
-                now, rubrik, document, typ="BESLUT" if handelsetyp == "BESLUT" else "BIL",
-                status="Expedierad" if riktning == "Ut" else "Inkommen")
+                now, rubrik, document, typ="BESLUT" if handelsetyp == "BESLUT" else "BIL", status=handling_status)
+            linked = _incoming_handlingar(case) if link_incoming else []
             record = self._new_handelse(element, handlingar, "officer")
+            if linked:
+                # Linked, not added: the same handlingId and dokId as where they came in; no new document record.
+                lista = record.element.find(a("handlingLista"))
+                if lista is None:
+                    lista = set_child(record.element, "handlingLista", HANDELSE_ORDER)
+                for position, handling in enumerate(linked):
+                    lista.insert(position, handling)
             case.handelser.append(record)
             case.touch(now)
         return {"dnr": dnr, "handelseId": record.handelse_id,
                 "dokId": record.documents[0].dok_id if record.documents else None}
-
-    def request_supplement(self, dnr: str) -> dict[str, Any]:
-        """A kompletteringsföreläggande sent, as ByggR's Atom records it (handelseutfall Kv11)."""
-        return self.add_handelse(dnr, handelsetyp="Atom", handelseslag="Kv", handelseutfall="Kv11",
-                                 rubrik="Kompletteringsföreläggande - skickat", riktning="Ut")
-
-    def decide(
-        self, dnr: str, rubrik: str = "Beslut om bygglov", handelseslag: str = "GAAC",
-        document: tuple[str, bytes] | None = None,
-    ) -> dict[str, Any]:
-        """A decision (handelsetyp BESLUT) with its document; by default a small generated PDF, Beslut.pdf."""
-        if document is None:
-            document = ("Beslut.pdf", decision_pdf(dnr, rubrik, local_date(self.clock())))
-        return self.add_handelse(dnr, handelsetyp="BESLUT", handelseslag=handelseslag, rubrik=rubrik,
-                                 riktning="Ut", document=document)
 
     def close(self, dnr: str) -> dict[str, Any]:
         """Close the case: status Avslutat, slutDatum today."""
@@ -442,15 +489,20 @@ class ByggrSimulator(SoapSimulator):
         if unknown:
             raise ValueError(f"{action} takes no {', '.join(unknown)}")
         for key, value in args.items():
-            if key == "handlaggare_id":
+            if key in ("handlaggare_id", "handelse_id"):
                 if isinstance(value, bool) or not isinstance(value, int):
-                    raise ValueError("'handlaggare_id' must be an integer")
+                    raise ValueError(f"{key!r} must be an integer")
+            elif key in ("draft", "secret"):
+                if not isinstance(value, bool):
+                    raise ValueError(f"{key!r} must be true or false")
             elif key == "document":
                 args[key] = _json_document(value)
             elif not isinstance(value, str) and not (value is None and key in ("handelseslag", "handelseutfall")):
                 raise ValueError(f"{key!r} must be a string")
         if action == "add_handelse" and not {"handelsetyp", "rubrik"} <= set(args):
             raise ValueError("add_handelse needs 'handelsetyp' and 'rubrik'")
+        if action == "send_out" and "handelse_id" not in args:
+            raise ValueError("send_out needs 'handelse_id'")
         return getattr(self, action)(dnr, **args)
 
     def _respond(self, request: Request) -> Response:
@@ -627,7 +679,8 @@ OFFICER_ARGS: dict[str, set[str]] = {
     "assign_handler": {"handlaggare_id", "signatur", "fornamn", "efternamn"},
     "add_handelse": {"handelsetyp", "handelseslag", "rubrik", "riktning", "handelseutfall", "document"},
     "request_supplement": set(),
-    "decide": {"rubrik", "handelseslag", "document"},
+    "decide": {"rubrik", "handelseslag", "document", "draft", "secret"},
+    "send_out": {"handelse_id"},
     "close": set(),
     "withdraw": set(),
 }
@@ -647,7 +700,7 @@ def _json_document(value: Any) -> tuple[str, bytes]:
 
 def _officer_event(
     now: datetime, *, riktning: str, rubrik: str, handelsetyp: str, handelseslag: str | None,
-    handelseutfall: str | None, signatur: str,
+    handelseutfall: str | None, signatur: str, arbetsmaterial: bool = False, sekretess: bool = False,
 ) -> etree._Element:
     """A handelse as an officer's ByggR client writes it, children in schema order."""
     handelse = etree.Element(a("handelse"), nsmap={"a": ARENDE_NS})
@@ -655,13 +708,29 @@ def _officer_event(
         "riktning": riktning, "rubrik": rubrik,
         "startDatum": now.astimezone(STOCKHOLM).isoformat(timespec="seconds"),
         "handelseslag": handelseslag, "handelsetyp": handelsetyp, "handelseutfall": handelseutfall,
-        "sekretess": "false", "makulerad": "false", "arbetsmaterial": "false",
+        "sekretess": str(sekretess).lower(), "makulerad": "false", "arbetsmaterial": str(arbetsmaterial).lower(),
     }
     for name in HANDELSE_ORDER:
         if values.get(name) is not None:
             etree.SubElement(handelse, a(name)).text = values[name]
     etree.SubElement(handelse, a("handlaggare"), signatur=signatur)
     return handelse
+
+
+def _incoming_handlingar(case: CaseRecord) -> list[etree._Element]:
+    """Copies of the case's incoming handlingar (status Inkommen, not makulerad), each once, oldest first: what a
+    ByggR decision links besides its own document."""
+    seen: set[str] = set()
+    found = []
+    for handelse in case.handelser:
+        for handling in handelse.element.iterfind(f"{a('handlingLista')}/{a('handling')}"):
+            handling_id = handling.get("handlingId", "")
+            if ((handling.findtext(a("status")) or "").strip() != INCOMING_STATUS or handling_id in seen
+                    or (handling.findtext(a("makulerad")) or "").strip() in ("true", "1")):
+                continue
+            seen.add(handling_id)
+            found.append(copy_element(handling))
+    return found
 
 
 def _officer_handlingar(

@@ -64,6 +64,13 @@ def target(sim, connect) -> ByggrTarget:
     return ByggrTarget({"contract": sim.app.contract}, connect(sim, "byggr-kumla", read_timeout="10"))
 
 
+def _time_and_id(change: CaseChange) -> tuple[datetime, str, int, str]:
+    """The feed's order: time, then the id's kind and number (numerically, where it is one), then the rest."""
+    kind, _, rest = change.change_id.partition(":")
+    number = rest.split(":")[0]
+    return change.occurred_at, kind, int(number) if number.isdigit() else 0, rest
+
+
 def _ids(changes: list[CaseChange], dnr: str) -> list[str]:
     return [change.change_id for change in changes if change.case_ref == dnr]
 
@@ -101,7 +108,8 @@ def test_a_case_officer_moves_the_case_and_each_change_is_reported_with_a_stable
     third = target.changes(second.until)
 
     handelse = f"handelse:{delivered.handelse_id}"
-    expected_first = [handelse, "handlaggare:1602", f"handelse:{supplement['handelseId']}"]
+    supplement_id = f"handelse:{supplement['handelseId']}:arbetsmaterial"  # ByggR's Atom marks it so
+    expected_first = [handelse, "handlaggare:1602", supplement_id]
     expected_all = [*expected_first, f"handelse:{decision['handelseId']}", "status:Avslutat"]
     assert sorted(_ids(first.changes, dnr)) == sorted(expected_first)
     # The case changed again, so ByggR reports it whole; the core keeps each change once, by its id.
@@ -114,16 +122,20 @@ def test_a_case_officer_moves_the_case_and_each_change_is_reported_with_a_stable
             assert _by_id(second.changes)[change_id].occurred_at == change.occurred_at
 
     changes = _by_id(second.changes)
-    assert changes[f"handelse:{supplement['handelseId']}"].facts == {
+    assert changes[supplement_id].facts == {
         "change": "handelse", "handelsetyp": "Atom", "handelseslag": "Kv", "handelseutfall": "Kv11",
-        "riktning": "Ut", "rubrik": "Kompletteringsföreläggande - skickat",
+        "riktning": "Okänd", "rubrik": "Kompletteringsföreläggande - skickat", "sekretess": "false",
+        "arbetsmaterial": "true",
     }
     assert changes["handlaggare:1602"].facts == {"change": "handlaggare"}
     assert changes["status:Avslutat"].facts == {"change": "status", "status": "Avslutat"}
     decided = changes[f"handelse:{decision['handelseId']}"]
     assert (decided.facts["handelsetyp"], decided.facts["handelseslag"]) == ("BESLUT", "GAAC")
+    assert (decided.facts["sekretess"], decided.facts["arbetsmaterial"]) == ("false", "false")
+    # The decision links the delivered documents too (Inkommen); only the one that went out is its document.
+    assert len(sim.app.cases[dnr].handelser[-1].element.findall(f".//{{{AR}}}handling")) == len(documents) + 1
     assert decided.documents == (DocumentRef(id=decision["dokId"], name="Beslut.pdf"),)
-    assert len(changes[handelse].documents) == len(documents)
+    assert changes[handelse].documents == ()  # the resident's own, incoming
     assert all(change.occurred_at.tzinfo is not None for change in second.changes)
     assert second.until.tzinfo is not None and second.until >= first.until
     today = datetime.now(STOCKHOLM).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -131,7 +143,7 @@ def test_a_case_officer_moves_the_case_and_each_change_is_reported_with_a_stable
     expected_ref = "brygga:sub-0001" if sim.app.contract == "v8" else None  # v4 has no externRef
     assert {change.extern_ref for change in second.changes} == {expected_ref}
     case_order = [c for c in second.changes if c.case_ref == dnr]
-    assert case_order == sorted(case_order, key=lambda c: (c.occurred_at, c.change_id))
+    assert case_order == sorted(case_order, key=_time_and_id)
 
     fetched = target.fetch_document(decided.documents[0])
     assert hashlib.sha256(fetched.content).hexdigest() == hashlib.sha256(decision_pdf).hexdigest()
@@ -275,7 +287,7 @@ def test_a_real_style_reply_gives_each_change_once_without_personal_data():
     batch = changes_from_reply(reply_payload(200, content, "simulated reply"))
 
     assert Counter(_ids(batch.changes, dnr)) == Counter({
-        f"handelse:{seeded}": 1, "handlaggare:1602": 1, f"handelse:{supplement['handelseId']}": 1,
+        f"handelse:{seeded}": 1, "handlaggare:1602": 1, f"handelse:{supplement['handelseId']}:arbetsmaterial": 1,
         f"handelse:{decision['handelseId']}": 1, "status:Avslutat": 1,
     })
     # BatchEnd is Swedish local time without an offset
@@ -296,10 +308,27 @@ def _updated(arenden: str, batch_end: str = "2026-11-30T10:00:00") -> etree._Ele
     return etree.fromstring(xml)
 
 
-def _handling(dok_id: str, note: str = "", makulerad: str = "false") -> str:
-    return (f"<a:handling handlingId='1'><a:typ>BIL</a:typ><a:handlingDatum>2026-11-30</a:handlingDatum>"
-            f"<a:anteckning>{note}</a:anteckning><a:makulerad>{makulerad}</a:makulerad>"
+def _handling(dok_id: str, note: str = "", makulerad: str = "false", status: str = "Expedierad",
+              more: str = "") -> str:
+    return (f"<a:handling handlingId='1'><a:typ>BIL</a:typ><a:status>{status}</a:status>"
+            f"<a:handlingDatum>2026-11-30</a:handlingDatum><a:anteckning>{note}</a:anteckning>"
+            f"<a:makulerad>{makulerad}</a:makulerad>{more}"
             f"<a:dokument dokId='{dok_id}'><a:namn>Anna-Karin Ström</a:namn></a:dokument></a:handling>")
+
+
+def _beslut(handelse_id: str, handlingar: str, sekretess: str = "false", arbetsmaterial: str = "false",
+            start: str = "2026-11-30T09:00:00") -> str:
+    return (f"<a:handelse handelseId='{handelse_id}'><a:riktning>Ut</a:riktning><a:rubrik>Startbesked</a:rubrik>"
+            f"<a:startDatum>{start}</a:startDatum><a:handelseslag>GAAC</a:handelseslag>"
+            f"<a:handelsetyp>BESLUT</a:handelsetyp><a:sekretess>{sekretess}</a:sekretess>"
+            f"<a:makulerad>false</a:makulerad><a:handlingLista>{handlingar}</a:handlingLista>"
+            f"<a:arbetsmaterial>{arbetsmaterial}</a:arbetsmaterial></a:handelse>")
+
+
+def _arende(dnr: str | None, handelser: str) -> str:
+    named = f"dnr='{dnr}' " if dnr else ""
+    return (f"<arende {named}xmlns:a='{AR}'><a:status>Pågående</a:status>"
+            f"<a:handlaggare handlaggareId='-1' signatur=''/><a:handelseLista>{handelser}</a:handelseLista></arende>")
 
 
 def test_documents_are_deduplicated_and_named_only_by_a_file_name():
@@ -327,6 +356,106 @@ def test_documents_are_deduplicated_and_named_only_by_a_file_name():
     assert change.documents == (DocumentRef("10", "Fasad ritning.pdf"), DocumentRef("11", None))
     assert change.occurred_at == datetime(2026, 11, 30, 9, 15, 0, 123456, tzinfo=STOCKHOLM)
     assert batch.until == datetime(2026, 11, 30, 10, 0, tzinfo=STOCKHOLM)
+    assert batch.facts_seen["unreadable"] == 1  # the handelse without an id
+
+
+def test_a_decision_lists_only_the_documents_that_went_out():
+    handlingar = (_handling("10", status="Inkommen") + _handling("11", "Beslut.pdf", status="Arbetsmtrl")
+                  + _handling("12", "Startbesked.pdf", status=" Expedierad ")
+                  + _handling("13", status="Expedierad", makulerad="true")
+                  + _handling("14", status="Expedierad", more="<a:sekretess>true</a:sekretess>"))
+    batch = changes_from_reply(_updated(_arende("BN 2026-000001", _beslut("7", handlingar))))
+
+    (decision,) = batch.changes
+    assert decision.change_id == "handelse:7"
+    assert (decision.facts["sekretess"], decision.facts["arbetsmaterial"]) == ("false", "false")
+    assert decision.documents == (DocumentRef("12", "Startbesked.pdf"),)
+
+
+def test_a_secret_handelse_lists_no_documents_and_a_draft_has_an_id_of_its_own():
+    sent = _handling("12", status="Expedierad")
+    handelser = (_beslut("7", sent, sekretess="true") + _beslut("8", sent, arbetsmaterial="1")
+                 + _beslut("9", sent, sekretess="unknown"))
+    batch = changes_from_reply(_updated(_arende("BN 2026-000001", handelser)))
+
+    secret, draft, odd = batch.changes
+    assert (secret.change_id, secret.facts["sekretess"], secret.documents) == ("handelse:7", "true", ())
+    assert (draft.change_id, draft.facts["arbetsmaterial"], draft.documents) == (
+        "handelse:8:arbetsmaterial", "true", ())
+    assert "sekretess" not in odd.facts and odd.documents == (DocumentRef("12"),)  # no boolean: no fact
+
+
+def test_an_arende_without_dnr_is_skipped_counted_and_logged_without_its_values(caplog):
+    secret = _beslut("8", _handling("12"), start="2026-11-30T09:30:00").replace("Startbesked", "Anna-Karin Ström")
+    arenden = (_arende("BN 2026-000001", _beslut("7", "")) + _arende(None, secret)
+               + _arende("BN 2026-000003", _beslut("9", "")))
+
+    with caplog.at_level(logging.WARNING, logger="brygga.adapters.byggr.status"):
+        batch = changes_from_reply(_updated(arenden))
+
+    assert [(c.case_ref, c.change_id) for c in batch.changes] == [
+        ("BN 2026-000001", "handelse:7"), ("BN 2026-000003", "handelse:9")]
+    assert batch.facts_seen["unreadable"] == 1
+    assert "arende 1 of the GetUpdatedArenden reply has no dnr (arende/@dnr); it is skipped" in caplog.text
+    assert "Ström" not in caplog.text and "Ström" not in repr(batch)
+
+
+def test_changes_at_the_same_time_are_ordered_by_their_numeric_id():
+    handelser = _beslut("100000", "") + _beslut("99999", "") + _beslut("100001", "", arbetsmaterial="true")
+    batch = changes_from_reply(_updated(_arende("BN 2026-000001", handelser)))
+
+    assert [c.change_id for c in batch.changes] == [
+        "handelse:99999", "handelse:100000", "handelse:100001:arbetsmaterial"]
+
+
+def test_a_draft_decision_has_no_documents_until_it_goes_out(byggr_sim, byggr_connection):
+    feed = ByggrStatusFeed(byggr_connection)
+    since = datetime.now(STOCKHOLM) - timedelta(seconds=1)
+    dnr = byggr_sim.app.seed_case("KUMLA STENEN", "1:23")
+    draft = byggr_sim.app.decide(dnr, rubrik="Slutbesked", handelseslag="SLU", draft=True)
+    secret = byggr_sim.app.decide(dnr, secret=True)
+
+    first = _by_id(feed.changes(since).changes)
+    byggr_sim.app.send_out(dnr, draft["handelseId"])
+    then = _by_id(feed.changes(since).changes)
+
+    drafted = first[f"handelse:{draft['handelseId']}:arbetsmaterial"]
+    assert (drafted.facts["arbetsmaterial"], drafted.documents) == ("true", ())
+    assert f"handelse:{draft['handelseId']}" not in first
+    final = then[f"handelse:{draft['handelseId']}"]  # a change of its own: the draft's was recorded already
+    assert final.facts["arbetsmaterial"] == "false" and final.documents == (DocumentRef(draft["dokId"], "Beslut.pdf"),)
+    assert final.occurred_at == drafted.occurred_at
+    told = then[f"handelse:{secret['handelseId']}"]
+    assert (told.facts["sekretess"], told.documents) == ("true", ())
+
+
+def test_the_bundled_vocabulary_tells_a_draft_once_it_goes_out_and_atoms_messages_although_marked(
+        byggr_sim, byggr_connection):
+    from brygga.status.vocabulary import load_vocabulary
+
+    vocabulary = load_vocabulary(Path(__file__).resolve().parents[3] / "mappings" / "status" / "byggr.yaml")
+    feed = ByggrStatusFeed(byggr_connection)
+    since = datetime.now(STOCKHOLM) - timedelta(seconds=1)
+    dnr = byggr_sim.app.seed_case("KUMLA STENEN", "1:23")
+    supplement = byggr_sim.app.request_supplement(dnr)
+    draft = byggr_sim.app.decide(dnr, draft=True)
+    secret = byggr_sim.app.decide(dnr, rubrik="Föreläggande", handelseslag="ÅTG", secret=True)
+
+    def kinds() -> dict[str, str | None]:
+        found = {}
+        for change in feed.changes(since).changes:
+            classified = vocabulary.classify(change)
+            found[change.change_id] = classified.kind if classified is not None else "unmapped"
+        return found
+
+    first = kinds()
+    byggr_sim.app.send_out(dnr, draft["handelseId"])
+    then = kinds()
+
+    assert first[f"handelse:{supplement['handelseId']}:arbetsmaterial"] == "supplement_requested"
+    assert first[f"handelse:{draft['handelseId']}:arbetsmaterial"] is None  # ignored: a draft
+    assert then[f"handelse:{draft['handelseId']}"] == "decision_made"
+    assert first[f"handelse:{secret['handelseId']}"] == "decision_made"
 
 
 def test_a_reply_without_a_batch_end_is_unreadable():
@@ -383,17 +512,22 @@ def test_the_recorded_batch_is_read_into_changes(sample_updated):
     keys = [(change.case_ref, change.change_id) for change in batch.changes]
     assert len(set(keys)) == len(keys)  # no change of a case twice
     changes = _by_id(batch.changes)  # handelseIds are unique across cases
-    assert changes["handelse:344254"].facts == {
+    assert changes["handelse:344254:arbetsmaterial"].facts == {  # ByggR marks its Atom messages arbetsmaterial
         "change": "handelse", "handelsetyp": "Atom", "handelseslag": "Kv", "handelseutfall": "Kv11",
-        "riktning": "Okänd", "rubrik": "Kompletteringsföreläggande - skickat",
+        "riktning": "Okänd", "rubrik": "Kompletteringsföreläggande - skickat", "sekretess": "false",
+        "arbetsmaterial": "true",
     }
-    assert changes["handelse:344254"].occurred_at == datetime(2020, 8, 7, 17, 7, tzinfo=STOCKHOLM)
+    assert changes["handelse:344254:arbetsmaterial"].occurred_at == datetime(2020, 8, 7, 17, 7, tzinfo=STOCKHOLM)
     assert "handelseslag" not in changes["handelse:348408"].facts  # ByggR left it out
     assert changes["handelse:346646"].facts["rubrik"] == (
         "Hissityg med brist som inte utgör omedelbar betydelse för säkerhet och hälsa (Inkom 2020-09-03)")
-    ansokan = changes["handelse:362923"]
-    assert len(ansokan.documents) == 14 and ansokan.documents[0] == DocumentRef("586443", "8902.pdf")
-    assert [d.id for d in changes["handelse:344946"].documents] == ["564552", "566936", "566939", "566940", "567084"]
+    assert changes["handelse:362923"].documents == ()  # the application's 14 documents came in
+    # The Startbesked links four incoming documents and the decision: the decision only. The Slutbesked has only a
+    # draft document (Arbetsmtrl): none. The DIG handelse sent both decisions out.
+    assert [d.id for d in changes["handelse:344946"].documents] == ["567084"]
+    assert changes["handelse:348409"].documents == ()
+    assert [d.id for d in changes["handelse:344951"].documents] == ["567084", "567085"]
+    assert batch.facts_seen.get("unreadable") is None
     assigned = {(c.case_ref, c.change_id, c.occurred_at) for c in batch.changes if c.change_id.startswith("handl")}
     assert assigned == {  # the day of uppdateradDatum; none for handlaggareId -1
         ("BYGG 2020-001012", "handlaggare:1602", datetime(2021, 12, 16, tzinfo=STOCKHOLM)),
@@ -408,7 +542,23 @@ def test_the_recorded_batch_is_read_into_changes(sample_updated):
     }
     for case_ref in {c.case_ref for c in batch.changes}:
         own = [c for c in batch.changes if c.case_ref == case_ref]
-        assert own == sorted(own, key=lambda c: (c.occurred_at, c.change_id))
+        assert own == sorted(own, key=_time_and_id)
+
+
+@pytest.mark.interop
+def test_every_code_combination_of_the_recorded_batch_is_in_the_vocabulary_suite(sample_updated):
+    """mappings/status/byggr_test.yaml holds every combination of codes and flags the real reply has."""
+    from brygga.status.vocabulary import load_vocabulary_suite, normalise
+
+    names = ("change", "handelsetyp", "handelseslag", "handelseutfall", "riktning", "sekretess", "arbetsmaterial",
+             "status")
+
+    def codes(facts) -> tuple[str, ...]:
+        return tuple(normalise(facts.get(name) or "") for name in names)
+
+    suite = load_vocabulary_suite(Path(__file__).resolve().parents[3] / "mappings" / "status" / "byggr_test.yaml")
+    batch = changes_from_reply(reply_payload(200, sample_updated, "sample"))
+    assert {codes(change.facts) for change in batch.changes} - {codes(case.change.facts) for case in suite} == set()
 
 
 @pytest.mark.interop

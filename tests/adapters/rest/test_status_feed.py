@@ -4,6 +4,7 @@ orders created through the target, moved by the simulator's set_status, read bac
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -177,14 +178,17 @@ def test_an_outage_is_unavailable(work_orders, fault):
         target.changes(START)
 
 
-def test_a_pointer_the_answer_lacks_is_refused_naming_item_and_pointer(work_orders):
+def test_a_pointer_the_answer_lacks_skips_every_item_naming_item_and_pointer(work_orders, caplog):
     feed = {**FEED, "at": "/changedOn"}
     target = RestTarget({**WORK_ORDER_CONFIG, "changes": feed}, connection_to(work_orders))
     target.deliver(delivery())
 
-    with pytest.raises(TargetRejected, match=r"\.changes: item 0 has no usable value at config changes/at "
-                                             r"'/changedOn' \(rule: changes\)"):
-        target.changes(START)
+    with caplog.at_level(logging.WARNING, logger="brygga.adapters.rest.status"):
+        batch = target.changes(START)
+
+    assert batch.changes == [] and batch.facts_seen == {"unreadable": 1}
+    assert ("rest workorder-kumla.changes: item 0 has no usable value at config changes/at '/changedOn' "
+            "(rule: changes); it is skipped") in caplog.text
 
 
 GOOD = {"orderNumber": "AO-1", "externalRef": "brygga:x", "changedAt": "2026-11-30T09:00:00Z", "id": "c-1",
@@ -200,19 +204,90 @@ GOOD = {"orderNumber": "AO-1", "externalRef": "brygga:x", "changedAt": "2026-11-
     ({"externalRef": 12.5}, "changes/extern_ref '/externalRef'"),
     ({"id": ""}, "changes/id '/id'"),
 ])
-def test_a_broken_item_is_refused_naming_its_index_and_pointer_never_the_value(recorder, broken, named):
+def test_a_broken_item_is_skipped_and_counted_naming_its_index_and_pointer_never_the_value(
+        recorder, broken, named, caplog):
     app, running = recorder
-    items = [GOOD, {**GOOD, **broken}]
+    later = {**GOOD, "id": "c-3", "changedAt": "2026-11-30T09:30:00Z"}
+    items = [GOOD, {**GOOD, **broken}, later]
     app.answer = lambda request: json_answer({"changes": items, "until": "2026-11-30T10:00:00Z"})
     target = RestTarget({**WORK_ORDER_CONFIG, "changes": FEED}, connection_to(running, "api", auth="basic",
                                                                                 token_url=None))
 
-    with pytest.raises(TargetRejected) as refused:
+    with caplog.at_level(logging.WARNING, logger="brygga.adapters.rest.status"):
+        batch = target.changes(START)
+
+    assert [change.change_id for change in batch.changes] == ["c-1", "c-3"]  # the feed goes on past it
+    assert batch.facts_seen["unreadable"] == 1
+    assert batch.until == datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+    assert f"rest api.changes: item 1 has no usable value at config {named}" in caplog.text
+    for value in ("19800512", "Ström", "12.5"):
+        assert value not in caplog.text
+
+
+@pytest.mark.parametrize("answer", [
+    json_answer({"changes": {"not": "a list"}, "until": "2026-11-30T10:00:00Z"}),
+    json_answer({"changes": [GOOD], "until": "soon"}),
+])
+def test_an_answer_unreadable_as_a_whole_is_still_refused(recorder, answer):
+    app, running = recorder
+    app.answer = lambda request: answer
+    target = RestTarget({**WORK_ORDER_CONFIG, "changes": FEED}, connection_to(running, "api", auth="basic",
+                                                                                token_url=None))
+
+    with pytest.raises(TargetRejected, match=r"rest api\.changes: the answer has no (list|usable moment)"):
         target.changes(START)
 
-    assert f"rest api.changes: item 1 has no usable value at config {named}" in str(refused.value)
-    for value in ("19800512", "Ström", "12.5"):
-        assert value not in str(refused.value)
+
+WITHOUT_UNTIL = {key: value for key, value in FEED.items() if key != "until"}
+
+
+def test_without_until_a_change_dated_in_the_future_does_not_carry_the_watermark_past_the_answer(recorder):
+    app, running = recorder
+    future = {**GOOD, "id": "c-2", "changedAt": (datetime.now(UTC) + timedelta(days=365)).isoformat()}
+    app.answer = lambda request: json_answer({"changes": [GOOD, future]})
+    target = RestTarget({**WORK_ORDER_CONFIG, "changes": WITHOUT_UNTIL},
+                        connection_to(running, "api", auth="basic", token_url=None))
+
+    before = datetime.now(UTC).replace(microsecond=0)  # the server's Date header has whole seconds
+    batch = target.changes(START)
+    after = datetime.now(UTC)
+
+    assert [change.change_id for change in batch.changes] == ["c-1", "c-2"]
+    assert before <= batch.until <= after  # the moment the system answered, not the future change's time
+    # The next poll reads the future change again (it keeps its id) and any change recorded meanwhile.
+    assert [change.change_id for change in target.changes(batch.until).changes] == ["c-1", "c-2"]
+
+
+@pytest.mark.parametrize(("date", "expected"), [
+    ("Mon, 30 Nov 2026 09:30:00 GMT", datetime(2026, 11, 30, 9, 30, tzinfo=UTC)),  # the system's clock
+    ("Mon, 30 Nov 2026 09:30:00 +0100", datetime(2026, 11, 30, 8, 30, tzinfo=UTC)),
+    ("not a date", None),  # else Brygga's
+    (None, None),
+])
+def test_the_moment_an_answer_was_given_is_its_date_header_else_now(date, expected):
+    from requests.structures import CaseInsensitiveDict
+
+    from brygga_adapters.rest.calls import Answer
+    from brygga_adapters.rest.status_feed import _answered_at
+
+    answer = Answer(status=200, headers=CaseInsensitiveDict({"Date": date} if date else {}), body=b"[]")
+    before = datetime.now(UTC)
+    answered = _answered_at(answer)
+    if expected is None:
+        assert before <= answered <= datetime.now(UTC)
+    else:
+        assert answered == expected
+
+
+def test_without_until_the_newest_change_is_the_watermark_and_it_never_moves_back(recorder):
+    app, running = recorder
+    app.answer = lambda request: json_answer({"changes": [GOOD]})
+    target = RestTarget({**WORK_ORDER_CONFIG, "changes": WITHOUT_UNTIL},
+                        connection_to(running, "api", auth="basic", token_url=None))
+
+    assert target.changes(START).until == datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # GOOD's changedAt
+    ahead = datetime.now(UTC) + timedelta(hours=1)  # a watermark past the system's clock stays where it is
+    assert target.changes(ahead).until == ahead
 
 
 def test_a_case_keeps_its_own_changes_in_time_order_and_the_answer_order_across_cases(recorder):
