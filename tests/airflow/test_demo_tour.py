@@ -24,7 +24,7 @@ def test_the_tour_reaches_every_kind_of_system(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     runs = {run["route"]: run for run in json.loads(done.stdout)["runs"]}
     assert list(runs) == ["kumla-bygglov", "kumla-felanmalan", "kumla-varmepump", "kumla-felanmalan-webhook",
-                          "cesam-bygga-hus"]
+                          "cesam-bygga-hus", "ydre-kinda-beslut"]
 
     def only(route: str) -> dict:
         (result,) = runs[route]["files"]
@@ -49,3 +49,18 @@ def test_the_tour_reaches_every_kind_of_system(tmp_path: Path) -> None:
     assert "Ydre kommun" in (ydre / "METS.xml").read_text(encoding="utf-8")
     states = [r["state"] for r in runs["kumla-bygglov"]["files"]]
     assert states.count("quarantined") == 2 and runs["kumla-bygglov"]["airflow"]["run"] == "failed"
+
+    # The resident follows the case: a handler, then a decision with its document, each told once; the decision
+    # also as signed digital mail; a third status run tells nothing again.
+    followed = runs["kumla-bygglov"]["then"]
+    assert [run["airflow"].split(" ")[0] for run in followed["status_runs"]] == ["success"] * 3
+    statuses = [line for line in followed["mina_sidor"] if line.startswith("setStatus")]
+    assert statuses == ["setStatus: Under handläggning", "setStatus: Handläggare utsedd", "setStatus: Beslut fattat"]
+    assert len(followed["mina_sidor"]) == 6 and len(set(followed["mina_sidor"])) == 6
+    assert followed["mina_meddelanden"] == [{"subject": f"Beslut i ditt ärende {followed['diarienummer']}",
+                                             "signature_valid": True, "attachments": ["Beslut.pdf"]}]
+    assert followed["outbox_backlog"] == 0
+    # Kinda's decision, published on the bus, became a work order in Ydre's system through the bus-fed route.
+    assert runs["ydre-kinda-beslut"]["airflow"]["run"] == "success"
+    [order] = runs["ydre-kinda-beslut"]["then"]["work_orders"]
+    assert "Kinda" in order["title"]

@@ -228,7 +228,7 @@ def test_a_refused_event_fails_visibly_and_the_case_goes_on(route: RouteRun, byg
 def test_nothing_is_told_before_the_registration_itself(route: RouteRun, byggr: RunningSimulator,
                                                         callback: RunningSimulator) -> None:
     """A case the officer touches while its submission is still in the pipeline waits for the route's own notify."""
-    dnr, flow_id = registered(route)
+    dnr, _ = registered(route)
     ledger = Ledger(Settings.from_env().database_url)
     submission = route.submission(SAMPLE)
     ledger.update(submission.id, state="archived")  # as if notify had not run yet
@@ -275,3 +275,18 @@ def test_a_change_to_a_case_whose_delivery_is_in_doubt_is_matched_by_its_extern_
     assert run_status("byggr_kumla").tell.outcomes == {"waiting": 1}
     [event] = [e for e in status_events() if e.kind == "handler_assigned"]
     assert event.state == "pending" and event.submission_id == submission.id
+
+
+def test_a_draft_decision_is_told_only_once_it_is_sent_out(route: RouteRun, byggr: RunningSimulator,
+                                                           callback: RunningSimulator) -> None:
+    dnr, flow_id = registered(route)
+    at_registration = len(callbacks(callback, flow_id))
+    draft = byggr.app.decide(dnr, draft=True)
+    assert run_status("byggr_kumla").tell.outcomes == {}
+    assert callbacks(callback, flow_id, skip=at_registration) == []
+    byggr.app.send_out(dnr, draft["handelseId"])
+    assert run_status("byggr_kumla").tell.outcomes == {"sent": 1}
+    told = callbacks(callback, flow_id, skip=at_registration)
+    assert [op for op, _ in told] == ["setStatus", "addMessage"] and told[0][1] == "Beslut fattat"
+    message = [c for c in callback.app.calls if c.operation == "addMessage"][-1].fields["message"]
+    assert message["attachments"]["filename"] == "Beslut.pdf"
