@@ -79,14 +79,76 @@ def test_each_action_marks_the_case_updated_and_the_replies_show_it(sim):
     handelser = arende.findall(f"{{{AR}}}handelseLista/{{{AR}}}handelse")
     assert len(handelser) == 4  # the seeded grannhörande and three by the officer
     supplement, note, decision = handelser[1:]
-    assert [supplement.findtext(f"{{{AR}}}{n}") for n in ("handelsetyp", "handelseutfall", "rubrik", "riktning")] == [
-        "Atom", "Kv11", "Kompletteringsföreläggande - skickat", "Ut"]
+    assert [supplement.findtext(f"{{{AR}}}{n}") for n in (
+        "handelsetyp", "handelseutfall", "rubrik", "riktning", "arbetsmaterial")] == [
+        "Atom", "Kv11", "Kompletteringsföreläggande - skickat", "Okänd", "true"]  # as ByggR's Atom writes it
     assert note.findtext(f"{{{AR}}}riktning") == "In" and note.find(f"{{{AR}}}handlingLista") is None
     assert (decision.findtext(f"{{{AR}}}handelsetyp"), decision.findtext(f"{{{AR}}}handelseslag")) == ("BESLUT", "GAAC")
     (dokument,) = decision.iterfind(f"{{{AR}}}handlingLista/{{{AR}}}handling/{{{AR}}}dokument")
     assert dokument.get("dokId") == app.cases[dnr].handelser[-1].documents[0].dok_id
     assert dokument.find(f"{{{AR}}}fil") is None  # metadata only, as GetArende answers
     assert _arende(sim, other).findtext(f"{{{AR}}}status") == "Pågående"
+
+
+def _handlingar(handelse: etree._Element) -> list[tuple[str | None, str | None, str | None]]:
+    """(handlingId, status, dokId) of each handling of a handelse, in order."""
+    return [(h.get("handlingId"), h.findtext(f"{{{AR}}}status"), h.find(f"{{{AR}}}dokument").get("dokId"))
+            for h in handelse.iterfind(f"{{{AR}}}handlingLista/{{{AR}}}handling")]
+
+
+def test_a_decision_links_the_incoming_documents_and_its_own_goes_out(sim):
+    """The shape of the Startbesked in Sundsvall's recorded reply: the application's documents (Inkommen) and the
+    decision (Expedierad) in one handlingLista."""
+    app = sim.app
+    dnr = app.seed_case("KUMLA STENEN", "1:23")
+    application = app.add_handelse(dnr, handelsetyp="ANSÖKAN", rubrik="Bygglov", riktning="In",
+                                   document=("Ansökan.pdf", b"%PDF-1.4 ansokan"))
+    supplement = app.add_handelse(dnr, handelsetyp="HANDLING", handelseslag="KOMPL", rubrik="Komplettering",
+                                  riktning="In", document=("Ritning.pdf", b"%PDF-1.4 ritning"))
+    app.add_handelse(dnr, handelsetyp="HANDLING", rubrik="Underrättelse", riktning="Ut",
+                     document=("Brev.pdf", b"%PDF-1.4 brev"))  # went out: not one of the case's incoming documents
+    decision = app.decide(dnr, rubrik="Startbesked")
+
+    handelser = _arende(sim, dnr).findall(f"{{{AR}}}handelseLista/{{{AR}}}handelse")  # valid against the WSDL
+    (incoming,), (komplettering,) = (_handlingar(handelser[1]), _handlingar(handelser[2]))
+    assert incoming[1:] == ("Inkommen", application["dokId"]) and komplettering[1:] == ("Inkommen", supplement["dokId"])
+    linked = _handlingar(handelser[-1])
+    assert linked[:2] == [incoming, komplettering]  # the same handlingar, linked
+    assert linked[2][1:] == ("Expedierad", decision["dokId"]) and len(linked) == 3
+    assert handelser[-1].findtext(f"{{{AR}}}arbetsmaterial") == "false"
+    assert handelser[-1].findtext(f"{{{AR}}}sekretess") == "false"
+    record = app.cases[dnr].handelser[-1]
+    assert [d.dok_id for d in record.documents] == [decision["dokId"]]  # no new document for a linked one
+    assert app.counts()["duplicate_documents"][dnr] == 0
+
+
+def test_a_draft_decision_goes_out_when_sent(sim):
+    app = sim.app
+    dnr = app.seed_case("KUMLA STENEN", "1:23")
+    draft = app.decide(dnr, rubrik="Slutbesked", handelseslag="SLU", draft=True)
+
+    def decision() -> etree._Element:
+        return _arende(sim, dnr).findall(f"{{{AR}}}handelseLista/{{{AR}}}handelse")[-1]
+
+    assert decision().findtext(f"{{{AR}}}arbetsmaterial") == "true"
+    assert [status for _, status, _ in _handlingar(decision())] == ["Arbetsmtrl"]
+    before = app.cases[dnr].updated
+    assert app.send_out(dnr, draft["handelseId"]) == {"dnr": dnr, "handelseId": draft["handelseId"]}
+    assert app.cases[dnr].updated > before and _updated_since(sim, before) == [dnr]
+    assert decision().get("handelseId") == str(draft["handelseId"])
+    assert decision().findtext(f"{{{AR}}}arbetsmaterial") == "false"
+    assert _handlingar(decision())[0][1:] == ("Expedierad", draft["dokId"])
+    with pytest.raises(ValueError, match="is no draft"):
+        app.send_out(dnr, draft["handelseId"])
+    with pytest.raises(ValueError, match="has no handelse 1"):
+        app.send_out(dnr, 1)
+
+
+def test_a_secret_decision_is_sekretess(sim):
+    dnr = sim.app.seed_case("KUMLA STENEN", "1:23")
+    sim.app.decide(dnr, secret=True)
+    decision = _arende(sim, dnr).findall(f"{{{AR}}}handelseLista/{{{AR}}}handelse")[-1]
+    assert (decision.findtext(f"{{{AR}}}sekretess"), decision.findtext(f"{{{AR}}}arbetsmaterial")) == ("true", "false")
 
 
 def test_a_withdrawn_case_is_makulerat(sim):
@@ -175,6 +237,8 @@ def test_officer_actions_over_http():
         supplement = _officer(running, {"action": "request_supplement", "dnr": dnr})
         decided = _officer(running, {"action": "decide", "dnr": dnr, "rubrik": "Startbesked", "document": document})
         default = _officer(running, {"action": "decide", "dnr": dnr})  # with a generated Beslut.pdf
+        draft = _officer(running, {"action": "decide", "dnr": dnr, "draft": True, "secret": True})
+        sent = _officer(running, {"action": "send_out", "dnr": dnr, "handelse_id": draft.json()["handelseId"]})
         closed = _officer(running, {"action": "close", "dnr": dnr})
         updated = _updated_since(running, since)
         case = running.app.cases[dnr]
@@ -186,6 +250,9 @@ def test_officer_actions_over_http():
     assert default.json()["dokId"] == case.handelser[3].documents[0].dok_id
     assert case.handelser[3].documents[0].name == "Beslut.pdf"
     assert case.handelser[3].documents[0].content.startswith(b"%PDF-1.4")
+    assert sent.json() == {"dnr": dnr, "handelseId": case.handelser[4].handelse_id}
+    assert [case.handelser[4].element.findtext(f"{{{AR}}}{n}") for n in ("sekretess", "arbetsmaterial")] == [
+        "true", "false"]
     assert closed.json() == {"dnr": dnr, "status": "Avslutat"}
     assert updated == [dnr] and case.handlaggare_id == "77"
 
@@ -204,6 +271,10 @@ def test_officer_actions_over_http():
          "not valid base64"),
         ({"action": "add_handelse", "dnr": "{dnr}", "rubrik": "x"}, 400, "needs 'handelsetyp' and 'rubrik'"),
         ({"action": "request_supplement", "dnr": "{dnr}", "riktning": "In"}, 400, "takes no riktning"),
+        ({"action": "decide", "dnr": "{dnr}", "draft": "yes"}, 400, "'draft' must be true or false"),
+        ({"action": "send_out", "dnr": "{dnr}"}, 400, "send_out needs 'handelse_id'"),
+        ({"action": "send_out", "dnr": "{dnr}", "handelse_id": "1"}, 400, "'handelse_id' must be an integer"),
+        ({"action": "send_out", "dnr": "{dnr}", "handelse_id": 1}, 400, "has no handelse 1"),
     ],
 )
 def test_bad_officer_requests_are_refused_clearly(body, status, message):
