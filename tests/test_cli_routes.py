@@ -21,7 +21,7 @@ def test_routes_list_shows_every_route_with_its_e_services_targets_and_schedule(
     assert main(["routes", "list", "--json"]) == 0
     routes = {r["route"]: r for r in json.loads(capsys.readouterr().out)}
     assert set(routes) == {"kumla-bygglov", "kumla-felanmalan", "kumla-varmepump", "kumla-felanmalan-webhook",
-                           "cesam-bygga-hus"}
+                           "cesam-bygga-hus", "ydre-kinda-beslut"}
     bygglov = routes["kumla-bygglov"]
     assert bygglov["e-services"] == {"mappings/open-eplatform/bygglov.yaml": "FamilyID 412; or FamilyID 640",
                                      "mappings/open-eplatform/attefall.yaml": "FamilyID 127"}

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from routing import RouteRun, local
 
+from brygga_adapters.property_register import clear_caches
 from brygga_simulators import RunningSimulator, start_simulator
 from brygga_simulators.byggr import ByggrSimulator
 from brygga_simulators.connections import Simulated, simulate
@@ -32,6 +33,9 @@ def callback() -> Iterator[RunningSimulator]:
 
 @pytest.fixture
 def register() -> Iterator[RunningSimulator]:
+    # The lookup caches answers per process, by the register's URL: a new register on a port an earlier test's
+    # register had is another system, so the cache starts empty.
+    clear_caches()
     with start_simulator("property-register") as sim:
         yield sim
 
