@@ -16,13 +16,13 @@ from brygga.ledger import Ledger
 from brygga.settings import Settings
 from brygga.status.config import load_status_feeds
 from brygga_airflow.bus_dag import build_relay_dag
+from brygga_airflow.run import airflow_outcome
 from brygga_airflow.status_dag import build_status_dag
 
 
 def _outcome(dag: Any) -> str:
-    run = dag.test()
-    tasks = ", ".join(f"{ti.task_id} {ti.state}" for ti in run.get_task_instances())
-    return f"{run.state} ({tasks})"
+    outcome = airflow_outcome(dag, dag.test())
+    return f"{outcome['run']} ({', '.join(f'{task} {state}' for task, state in outcome['tasks'].items())})"
 
 
 def follow_case(file_name: str, started: dict[str, Any], results: list[dict[str, Any]]) -> dict[str, Any]:

@@ -148,7 +148,7 @@ def missing_connections(route: Route) -> list[str]:
     return missing
 
 
-def _airflow_outcome(dag: Any, dag_run: Any) -> dict[str, Any]:
+def airflow_outcome(dag: Any, dag_run: Any) -> dict[str, Any]:
     states = {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
     return {"run": str(dag_run.state), "tasks": {task_id: states.get(task_id) for task_id in dag.task_ids}}
 
@@ -239,7 +239,7 @@ def run_route(route_id: str, files: list[Path], *, simulators: bool = False,
         _hand_in(settings, route, files, started)
         dag = build_route_dag(route)
         with _output_to(log_file):
-            airflow = _airflow_outcome(dag, dag.test())
+            airflow = airflow_outcome(dag, dag.test())
         ctx = PipelineContext.for_route(route_id, settings=settings)
         results = [_result(ctx, route, path) for path in files]
         # What the resident saw, when the status callback is a simulator here.

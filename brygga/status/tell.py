@@ -22,7 +22,7 @@ import orjson
 
 from brygga.connections import ConnectionNotFound
 from brygga.errors import ConfigError, TargetInDoubt, TargetRejected, TargetUnavailable
-from brygga.ledger import State, StatusEventRecord, Submission
+from brygga.ledger import Ledger, State, StatusEventRecord, Submission
 from brygga.ledger.models import utcnow
 from brygga.pipeline.attempts import retry_delay
 from brygga.plugins import Attachment, DigitalMail, StatusUpdate
@@ -72,10 +72,10 @@ def _key(event_id: str, site: str) -> str:
     return hashlib.sha256(f"{event_id}|{site}".encode()).hexdigest()
 
 
-def retry_failed(ctx_ledger: Any, event_id: str) -> bool:
+def retry_failed(ledger: Ledger, event_id: str) -> bool:
     """`brygga status retry`: a failed event pending again, its calls with a fresh budget. It is told after the
     events of its case that were told meanwhile. False when the event is not failed."""
-    return ctx_ledger.retry_status_event(event_id, [_key(event_id, site) for site in SITES])
+    return ledger.retry_status_event(event_id, [_key(event_id, site) for site in SITES])
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """ByggR as a status feed: GetUpdatedArenden read into CaseChanges, GetDocument into a document's bytes.
 
 Against the ByggR simulator over real SOAP (a case officer moves the case on), on replies the simulator writes in
-ByggR's real shapes, and (marked interop) on Sundsvall's recorded replies in ../shared/reference.
+ByggR's real shapes; Sundsvall's recorded replies are read in tests/interop/test_byggr_status_feed_replies.py.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 from lxml import etree
+from status_changes import by_id, time_and_id
 
 from brygga.errors import ConfigError, TargetRejected, TargetUnavailable
 from brygga.status.changes import CaseChange, DocumentRef, StatusFeed
@@ -47,9 +48,6 @@ PAYLOAD = {
         {"_type": "arendeFastighet", "arHuvudObjekt": True, "fastighet": {"trakt": "KUMLA STENEN", "fbetNr": "1:23"}}
     ]},
 }
-REFERENCE = Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "vertical-systems" / "byggr"
-UPDATED_SAMPLE = REFERENCE / "examples" / "arendeexport.GetUpdatedArenden.200.xml"
-DOCUMENT_SAMPLE = REFERENCE / "examples" / "arendeexport.GetDocument.200.xml"
 
 
 @pytest.fixture(params=MODES, ids=[f"{style}-{contract}" for style, contract in MODES])
@@ -64,19 +62,8 @@ def target(sim, connect) -> ByggrTarget:
     return ByggrTarget({"contract": sim.app.contract}, connect(sim, "byggr-kumla", read_timeout="10"))
 
 
-def _time_and_id(change: CaseChange) -> tuple[datetime, str, int, str]:
-    """The feed's order: time, then the id's kind and number (numerically, where it is one), then the rest."""
-    kind, _, rest = change.change_id.partition(":")
-    number = rest.split(":")[0]
-    return change.occurred_at, kind, int(number) if number.isdigit() else 0, rest
-
-
 def _ids(changes: list[CaseChange], dnr: str) -> list[str]:
     return [change.change_id for change in changes if change.case_ref == dnr]
-
-
-def _by_id(changes: list[CaseChange]) -> dict[str, CaseChange]:
-    return {change.change_id: change for change in changes}
 
 
 # --- against the simulator -------------------------------------------------------------------------------
@@ -116,12 +103,12 @@ def test_a_case_officer_moves_the_case_and_each_change_is_reported_with_a_stable
     assert sorted(_ids(second.changes, dnr)) == sorted(expected_all)
     assert len(set(_ids(second.changes, dnr))) == len(expected_all)
     assert set(_ids(third.changes, dnr)) <= set(expected_all)  # at most a re-read of the last second
-    for change_id, change in _by_id(first.changes).items():
-        assert _by_id(second.changes)[change_id].facts == change.facts
+    for change_id, change in by_id(first.changes).items():
+        assert by_id(second.changes)[change_id].facts == change.facts
         if change_id.startswith("handelse:"):
-            assert _by_id(second.changes)[change_id].occurred_at == change.occurred_at
+            assert by_id(second.changes)[change_id].occurred_at == change.occurred_at
 
-    changes = _by_id(second.changes)
+    changes = by_id(second.changes)
     assert changes[supplement_id].facts == {
         "change": "handelse", "handelsetyp": "Atom", "handelseslag": "Kv", "handelseutfall": "Kv11",
         "riktning": "Okänd", "rubrik": "Kompletteringsföreläggande - skickat", "sekretess": "false",
@@ -143,7 +130,7 @@ def test_a_case_officer_moves_the_case_and_each_change_is_reported_with_a_stable
     expected_ref = "brygga:sub-0001" if sim.app.contract == "v8" else None  # v4 has no externRef
     assert {change.extern_ref for change in second.changes} == {expected_ref}
     case_order = [c for c in second.changes if c.case_ref == dnr]
-    assert case_order == sorted(case_order, key=_time_and_id)
+    assert case_order == sorted(case_order, key=time_and_id)
 
     fetched = target.fetch_document(decided.documents[0])
     assert hashlib.sha256(fetched.content).hexdigest() == hashlib.sha256(decision_pdf).hexdigest()
@@ -293,7 +280,7 @@ def test_a_real_style_reply_gives_each_change_once_without_personal_data():
     # BatchEnd is Swedish local time without an offset
     assert batch.until.tzinfo is not None and batch.until.utcoffset() in (timedelta(hours=1), timedelta(hours=2))
     # The seeded handelse's startDatum is "{{now}}", as ByggR has written it: it counts from the day of the update.
-    assert _by_id(batch.changes)[f"handelse:{seeded}"].occurred_at.time() == datetime.min.time()
+    assert by_id(batch.changes)[f"handelse:{seeded}"].occurred_at.time() == datetime.min.time()
     for personal in ("Sökande Exempel", "Underrättelse", *OFFICER, "SYSTEM"):
         assert personal not in repr(batch)
     assert batch.facts_seen["change=status status=Avslutat"] == 1
@@ -415,9 +402,9 @@ def test_a_draft_decision_has_no_documents_until_it_goes_out(byggr_sim, byggr_co
     draft = byggr_sim.app.decide(dnr, rubrik="Slutbesked", handelseslag="SLU", draft=True)
     secret = byggr_sim.app.decide(dnr, secret=True)
 
-    first = _by_id(feed.changes(since).changes)
+    first = by_id(feed.changes(since).changes)
     byggr_sim.app.send_out(dnr, draft["handelseId"])
-    then = _by_id(feed.changes(since).changes)
+    then = by_id(feed.changes(since).changes)
 
     drafted = first[f"handelse:{draft['handelseId']}:arbetsmaterial"]
     assert (drafted.facts["arbetsmaterial"], drafted.documents) == ("true", ())
@@ -476,133 +463,3 @@ def test_a_document_reply_without_a_file_or_with_broken_base64_is_unreadable():
     fetched = document_from_reply(reply(f'<fil xmlns="{AR}"><filBuffer>\n   aGVq\n   </filBuffer></fil>'), "7")
     assert (fetched.name, fetched.media_type, fetched.content) == ("a.pdf", "application/pdf", b"hej")
 
-
-# --- Sundsvall's recorded replies (interop) --------------------------------------------------------------
-
-
-@pytest.fixture
-def sample_updated() -> bytes:
-    if not UPDATED_SAMPLE.is_file():
-        pytest.skip(f"reference material not found at {REFERENCE}")
-    return UPDATED_SAMPLE.read_bytes()
-
-
-def _personal_data(sample: bytes) -> set[str]:
-    """What the sample says about people: intressenter, officers' names and signaturer, handelse notes."""
-    root = etree.fromstring(sample)
-    found: set[str] = set()
-    for intressent in root.iter(f"{{{AR}}}intressent"):
-        found |= {" ".join((e.text or "").split()) for e in intressent.iter() if e is not intressent}
-    for element in root.iter():
-        if etree.QName(element).localname in ("handlaggare", "delegatHandlaggare"):
-            found |= {element.get("signatur") or ""} | {" ".join((e.text or "").split()) for e in element}
-    found |= {"Olof Näsman", "ollenasman@yahoo.se", "info@eldstaden.com"}  # in handelser's anteckning
-    return {text for text in found if len(text) >= 5 and text not in ("SYSTEM", "Kontakt")}
-
-
-@pytest.mark.interop
-def test_the_recorded_batch_is_read_into_changes(sample_updated):
-    batch = changes_from_reply(reply_payload(200, sample_updated, "sample"))
-
-    assert batch.until == datetime(2021, 12, 17, 14, 14, 35, tzinfo=STOCKHOLM)
-    assert Counter(change.case_ref for change in batch.changes) == {
-        "BYGG 2021-000771": 2, "BYGG 2020-001012": 16, "BYGG 2021-000772": 2, "BYGG 2020-000602": 5,
-        "BYGG 2020-000615": 7, "BYGG 2018-000026": 6,
-    }
-    keys = [(change.case_ref, change.change_id) for change in batch.changes]
-    assert len(set(keys)) == len(keys)  # no change of a case twice
-    changes = _by_id(batch.changes)  # handelseIds are unique across cases
-    assert changes["handelse:344254:arbetsmaterial"].facts == {  # ByggR marks its Atom messages arbetsmaterial
-        "change": "handelse", "handelsetyp": "Atom", "handelseslag": "Kv", "handelseutfall": "Kv11",
-        "riktning": "Okänd", "rubrik": "Kompletteringsföreläggande - skickat", "sekretess": "false",
-        "arbetsmaterial": "true",
-    }
-    assert changes["handelse:344254:arbetsmaterial"].occurred_at == datetime(2020, 8, 7, 17, 7, tzinfo=STOCKHOLM)
-    assert "handelseslag" not in changes["handelse:348408"].facts  # ByggR left it out
-    assert changes["handelse:346646"].facts["rubrik"] == (
-        "Hissityg med brist som inte utgör omedelbar betydelse för säkerhet och hälsa (Inkom 2020-09-03)")
-    assert changes["handelse:362923"].documents == ()  # the application's 14 documents came in
-    # The Startbesked links four incoming documents and the decision: the decision only. The Slutbesked has only a
-    # draft document (Arbetsmtrl): none. The DIG handelse sent both decisions out.
-    assert [d.id for d in changes["handelse:344946"].documents] == ["567084"]
-    assert changes["handelse:348409"].documents == ()
-    assert [d.id for d in changes["handelse:344951"].documents] == ["567084", "567085"]
-    assert batch.facts_seen.get("unreadable") is None
-    assigned = {(c.case_ref, c.change_id, c.occurred_at) for c in batch.changes if c.change_id.startswith("handl")}
-    assert assigned == {  # the day of uppdateradDatum; none for handlaggareId -1
-        ("BYGG 2020-001012", "handlaggare:1602", datetime(2021, 12, 16, tzinfo=STOCKHOLM)),
-        ("BYGG 2020-000602", "handlaggare:1602", datetime(2021, 12, 17, tzinfo=STOCKHOLM)),
-        ("BYGG 2020-000615", "handlaggare:822", datetime(2021, 12, 17, tzinfo=STOCKHOLM)),
-        ("BYGG 2018-000026", "handlaggare:822", datetime(2021, 12, 17, tzinfo=STOCKHOLM)),
-    }
-    closed = [c for c in batch.changes if c.change_id == "status:Avslutat"]
-    assert {(c.case_ref, c.occurred_at) for c in closed} == {
-        ("BYGG 2020-000615", datetime(2020, 7, 2, tzinfo=STOCKHOLM)),
-        ("BYGG 2018-000026", datetime(2018, 1, 30, tzinfo=STOCKHOLM)),
-    }
-    for case_ref in {c.case_ref for c in batch.changes}:
-        own = [c for c in batch.changes if c.case_ref == case_ref]
-        assert own == sorted(own, key=_time_and_id)
-
-
-@pytest.mark.interop
-def test_every_code_combination_of_the_recorded_batch_is_in_the_vocabulary_suite(sample_updated):
-    """mappings/status/byggr_test.yaml holds every combination of codes and flags the real reply has."""
-    from brygga.status.vocabulary import load_vocabulary_suite, normalise
-
-    names = ("change", "handelsetyp", "handelseslag", "handelseutfall", "riktning", "sekretess", "arbetsmaterial",
-             "status")
-
-    def codes(facts) -> tuple[str, ...]:
-        return tuple(normalise(facts.get(name) or "") for name in names)
-
-    suite = load_vocabulary_suite(Path(__file__).resolve().parents[3] / "mappings" / "status" / "byggr_test.yaml")
-    batch = changes_from_reply(reply_payload(200, sample_updated, "sample"))
-    assert {codes(change.facts) for change in batch.changes} - {codes(case.change.facts) for case in suite} == set()
-
-
-@pytest.mark.interop
-def test_no_personal_data_of_the_recorded_batch_reaches_a_change(sample_updated):
-    batch = changes_from_reply(reply_payload(200, sample_updated, "sample"))
-    personal = _personal_data(sample_updated)
-    assert {"Test Testorsson", "Fiktiva Gatan 12", "maj27nym", "hel07sah"} <= personal
-
-    text = repr(batch)
-    assert [value for value in personal if value in text] == []
-
-
-@pytest.mark.interop
-def test_the_recorded_document_decodes_to_a_docx():
-    if not DOCUMENT_SAMPLE.is_file():
-        pytest.skip(f"reference material not found at {REFERENCE}")
-    fetched = document_from_reply(DOCUMENT_SAMPLE.read_bytes(), "dokId")
-
-    assert fetched.name == "2017 Inget bygglov krävs.docx"
-    assert fetched.media_type == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-    assert fetched.content.startswith(b"PK\x03\x04")  # a docx is a zip
-
-
-@pytest.mark.interop
-def test_the_feed_reads_the_recorded_replies_over_soap(sample_updated, connect):
-    """The recorded replies, served as they are to the whole feed: zeep's request, the raw read, the mapping."""
-    sim = ByggrSimulator()
-
-    def app(environ, start_response):
-        from werkzeug.wrappers import Request, Response
-
-        request = Request(environ)
-        if request.method == "GET":
-            response = Response(sim.served_wsdl(request.host_url.rstrip("/") + sim.path), mimetype="text/xml")
-        else:
-            body = request.get_data()
-            sample = sample_updated if b"GetUpdatedArenden" in body else DOCUMENT_SAMPLE.read_bytes()
-            response = Response(sample, content_type="text/xml; charset=utf-8")
-        return response(environ, start_response)
-
-    app.path = sim.path  # type: ignore[attr-defined]
-    with serve(app) as running:
-        feed = ByggrStatusFeed(connect(running, "byggr-sundsvall"))
-        batch = feed.changes(datetime(2021, 12, 16, 7, 16, 56, tzinfo=STOCKHOLM))
-        fetched = feed.fetch_document(DocumentRef("586443"))
-    assert len(batch.changes) == 38
-    assert fetched.content.startswith(b"PK\x03\x04")
