@@ -22,11 +22,13 @@ from brygga_airflow.bus_dag import RELAY_DAG_ID, build_relay_dag
 from brygga_airflow.connections import AirflowConnectionResolver
 from brygga_airflow.retention_dag import build_retention_dag, retention_dag_id_for
 from brygga_airflow.status_dag import build_status_dag, status_dag_id_for
+from brygga_airflow.task_context import bind_current_task
 
 log = logging.getLogger(__name__)
 
 
 def _context(route_id: str) -> PipelineContext:
+    bind_current_task()
     return PipelineContext.for_route(route_id, connections=AirflowConnectionResolver())
 
 

@@ -16,6 +16,7 @@ from brygga.status.context import StatusContext
 from brygga.status.poll import poll
 from brygga.status.tell import tell
 from brygga_airflow.connections import AirflowConnectionResolver
+from brygga_airflow.task_context import bind_current_task
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,7 @@ def status_dag_id_for(feed: StatusFeedSpec) -> str:
 
 
 def _context(connection: str) -> StatusContext:
+    bind_current_task()
     return StatusContext.for_connection(connection, connections=AirflowConnectionResolver())
 
 

@@ -63,6 +63,11 @@ class Step(Base):
     detail: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     duration_ms: Mapped[float] = mapped_column(Float)
+    # The Airflow task instance that ran the step (brygga.provenance), for a link from the trace; None outside Airflow.
+    dag_id: Mapped[str | None] = mapped_column(String(250))
+    run_id: Mapped[str | None] = mapped_column(String(250))
+    task_id: Mapped[str | None] = mapped_column(String(250))
+    try_number: Mapped[int | None] = mapped_column(Integer)
 
 
 class Delivery(Base):
@@ -101,6 +106,38 @@ class Quarantine(Base):
     reasons: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # How the quarantine ended and by whom, kept after it ended: "replayed" or "discarded", with the operator's
+    # reason for a discard. The row stays, so the trace shows why it was quarantined long after the replay.
+    resolution: Mapped[str | None] = mapped_column(String(20))
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+
+
+class PersonKey(Base):
+    """A keyed hash (HMAC-SHA256, secret from a Connection) of a personnummer in a submission: search by a
+    resident's personnummer without storing it. One row per distinct person per submission."""
+
+    __tablename__ = "person_keys"
+    __table_args__ = (UniqueConstraint("submission_id", "key", name="uq_person_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    key: Mapped[str] = mapped_column(String(64), index=True)
+
+
+class AlertRecord(Base):
+    """An open or resolved alert, one per group (``key``, e.g. ``delivery:<route>:<site>``): an outage of one target
+    is one alert while it lasts, then one recovery notice."""
+
+    __tablename__ = "alerts"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))  # delivery_failing | quarantine
+    route_id: Mapped[str | None] = mapped_column(String(100))
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    detail: Mapped[str | None] = mapped_column(Text)  # ids, sites and counts; never personal data
 
 
 class AuditEntry(Base):

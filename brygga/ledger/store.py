@@ -32,6 +32,7 @@ from brygga.ledger.models import (
     Delivery,
     Lease,
     OutboxMessage,
+    PersonKey,
     Quarantine,
     StatusEventRecord,
     Step,
@@ -41,6 +42,7 @@ from brygga.ledger.models import (
 )
 from brygga.ledger.upgrade import upgrade
 from brygga.ledger.workers import Liveness, liveness, worker_id
+from brygga.provenance import airflow_run
 from brygga.redact import redact
 
 
@@ -54,10 +56,12 @@ class State:
     DUPLICATE = "duplicate"  # the same canonical content as an earlier submission of the same reference
     # A quarantined version that never reached its targets, replaced by a later version that did.
     SUPERSEDED = "superseded"
+    # Taken out of quarantine by an operator for good, with a reason (brygga quarantine discard); audited.
+    DISCARDED = "discarded"
 
-    DONE = (COMPLETED, QUARANTINED, DUPLICATE, SUPERSEDED)
+    DONE = (COMPLETED, QUARANTINED, DUPLICATE, SUPERSEDED, DISCARDED)
     # Versions a later version of the same reference need not wait for.
-    SETTLED = (DELIVERED, ARCHIVED, COMPLETED, QUARANTINED, SUPERSEDED)
+    SETTLED = (DELIVERED, ARCHIVED, COMPLETED, QUARANTINED, SUPERSEDED, DISCARDED)
 
 
 @dataclass(frozen=True)
@@ -293,9 +297,12 @@ class Ledger:
 
     def record_step(self, submission_id: str, step: str, outcome: str, *, started_at: datetime,
                     duration_ms: float, detail: str | None = None) -> None:
+        run = airflow_run()  # the Airflow task instance doing the step, for the trace's link; None outside Airflow
         with self.session() as s:
             s.add(Step(submission_id=submission_id, step=step, outcome=outcome, detail=detail,
-                       started_at=started_at, duration_ms=duration_ms))
+                       started_at=started_at, duration_ms=duration_ms,
+                       dag_id=run.dag_id if run else None, run_id=run.run_id if run else None,
+                       task_id=run.task_id if run else None, try_number=run.try_number if run else None))
 
     @contextmanager
     def timed_step(self, submission_id: str, step: str) -> Iterator[dict[str, str | None]]:
@@ -337,12 +344,23 @@ class Ledger:
                                                       Quarantine.released_at.is_(None)))
             return [reason for row in rows for reason in row.reasons]
 
-    def release(self, submission_id: str, to_state: str) -> None:
-        """Take a submission out of quarantine so the next run picks it up again (replay)."""
+    def release(self, submission_id: str, to_state: str, *, actor: str | None = None) -> bool:
+        """Take a submission out of quarantine so the next run picks it up again (replay).
+
+        With ``actor`` (an operator's replay) only a submission still quarantined is released, its quarantine rows
+        keep ``resolution="replayed"`` and who did it, and the audit row is written in the same transaction. False
+        when nothing was released (with ``actor``: it was not quarantined any more).
+        """
         with self.session() as s:
+            moved = update(Submission).where(Submission.id == submission_id)
+            if actor is not None:
+                moved = moved.where(Submission.state == State.QUARANTINED)
+            if s.execute(moved.values(state=to_state, updated_at=utcnow())).rowcount != 1:
+                return False
+            resolved = {"resolution": "replayed", "resolved_by": actor} if actor is not None else {}
             s.execute(update(Quarantine).where(Quarantine.submission_id == submission_id,
-                                               Quarantine.released_at.is_(None)).values(released_at=utcnow()))
-            s.execute(update(Submission).where(Submission.id == submission_id).values(state=to_state))
+                                               Quarantine.released_at.is_(None))
+                      .values(released_at=utcnow(), **resolved))
             outbox.submission_changed(s, submission_id, "released")
             # A replay gets a fresh retry budget at every call site it has not got through yet; an in-doubt
             # call keeps its settle delay, and a call under way keeps its lease.
@@ -351,6 +369,67 @@ class Ledger:
                       .values(first_attempt_at=None, attempts=0))
             s.execute(update(Delivery).where(Delivery.submission_id == submission_id, Delivery.state == "failed")
                       .values(next_attempt_at=None))
+            if actor is not None:
+                s.add(AuditEntry(actor=actor, action="replay", submission_id=submission_id,
+                                 detail=f"released from quarantine as {to_state}"))
+        return True
+
+    def discard(self, submission_id: str, *, actor: str, note: str) -> bool:
+        """Take a quarantined submission out of quarantine for good (state ``discarded``), with the operator's
+        reason (redacted here) on its quarantine rows and in the audit, in one transaction. No run picks it up
+        again. False when it was not quarantined (any more)."""
+        note = redact(note, 500)
+        with self.session() as s:
+            if s.execute(update(Submission).where(Submission.id == submission_id,
+                                                  Submission.state == State.QUARANTINED)
+                         .values(state=State.DISCARDED, updated_at=utcnow())).rowcount != 1:
+                return False
+            s.execute(update(Quarantine).where(Quarantine.submission_id == submission_id,
+                                               Quarantine.released_at.is_(None))
+                      .values(released_at=utcnow(), resolution="discarded", resolved_by=actor,
+                              resolution_note=note))
+            outbox.submission_changed(s, submission_id, State.DISCARDED)
+            s.add(AuditEntry(actor=actor, action="discard", submission_id=submission_id, detail=note))
+        return True
+
+    def quarantines(self, submission_id: str) -> list[Quarantine]:
+        """Every quarantine of a submission, open and ended, oldest first: its history stays after a replay."""
+        with self.session() as s:
+            return list(s.scalars(select(Quarantine).where(Quarantine.submission_id == submission_id)
+                                  .order_by(Quarantine.id)))
+
+    def open_quarantines(self, submission_ids: list[str] | None = None) -> list[Quarantine]:
+        """The quarantine rows not yet ended (of ``submission_ids``, else of every submission), oldest first."""
+        with self.session() as s:
+            query = select(Quarantine).where(Quarantine.released_at.is_(None)).order_by(Quarantine.id)
+            if submission_ids is not None:
+                query = query.where(Quarantine.submission_id.in_(submission_ids))
+            return list(s.scalars(query))
+
+    # --- person keys (search by personnummer without storing it) --------------------------------------
+
+    def add_person_keys(self, submission_id: str, keys: list[str] | set[str]) -> int:
+        """Store keyed hashes of the personnummer in a submission, each once; the number newly stored."""
+        wanted = sorted(set(keys))
+        if not wanted:
+            return 0
+        for attempt in range(3):
+            try:
+                with self.session() as s:
+                    known = set(s.scalars(select(PersonKey.key).where(PersonKey.submission_id == submission_id,
+                                                                      PersonKey.key.in_(wanted))))
+                    new = [k for k in wanted if k not in known]
+                    s.add_all(PersonKey(submission_id=submission_id, key=k) for k in new)
+                return len(new)
+            except IntegrityError:  # another run stored some of them meanwhile: look again
+                if attempt == 2:
+                    raise
+        return 0
+
+    def person_keys(self, submission_id: str) -> list[str]:
+        with self.session() as s:
+            return list(s.scalars(select(PersonKey.key).where(PersonKey.submission_id == submission_id)
+                                  .order_by(PersonKey.key)))
 
     # --- audit ------------------------------------------------------------------------------------
 

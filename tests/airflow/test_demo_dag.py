@@ -49,6 +49,13 @@ def test_demo_json_runs_the_dag_end_to_end(tmp_path):
     assert output["airflow"]["run"] == "failed"
     assert output["airflow"]["tasks"] == {"intake": "success", "translate": "success", "deliver": "success",
                                           "archive": "success", "notify": "success", "check": "failed"}
+    # Every step the ledger recorded names the Airflow task instance that ran it: the trace links to it.
+    (ledger_file,) = tmp_path.rglob("ledger.sqlite")
+    with sqlite3.connect(ledger_file) as db:
+        steps = db.execute("SELECT step, dag_id, task_id, run_id, try_number FROM steps").fetchall()
+    assert steps and {(step, dag, task) for step, dag, task, _, _ in steps} <= {
+        (name, "brygga_route_kumla_bygglov", name) for name in ("intake", "translate", "deliver", "archive", "notify")}
+    assert all(run_id and try_number == 1 for *_, run_id, try_number in steps)
 
 
 # A case system that quotes the request in its fault: a personnummer, a name, an e-mail address and a phone number.
