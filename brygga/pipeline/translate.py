@@ -11,6 +11,7 @@ import logging
 from functools import partial
 from typing import Any
 
+from brygga.admin.personal import case_person_keys, person_key_secret
 from brygga.canonical import validate_case
 from brygga.canonical.serialize import dumps_case
 from brygga.errors import ConfigError
@@ -68,11 +69,16 @@ def translate(ctx: PipelineContext, ids: list[str]) -> list[str]:
             # The mapping validates its own output; requiring it here means no case skips validation.
             raise ConfigError(f"{path}: an inbound mapping must declare output_schema: {INBOUND_OUTPUT_SCHEMA}")
     done: list[str] = []
+    # The secret of the personnummer search keys, once per run; None when it is not configured (no keys kept).
+    person_secret = person_key_secret(ctx.connections)
     for sid in ctx.ledger.in_state(ids, State.LANDED):
         with per_submission(ctx, sid, "translate") as step:
             case = _map(ctx, step, sid)
             if case is None:
                 continue
+            if person_secret is not None:
+                # Kept as soon as the case is mapped, so a submission quarantined later is found by personnummer too.
+                ctx.ledger.add_person_keys(sid, case_person_keys(case, person_secret))
             case_type = case["caseType"]
             if ctx.route.has_case_system(case_type) and not ctx.route.targets_for(case):
                 step.quarantine([no_target_reason(ctx.route, case)])

@@ -1,0 +1,135 @@
+"""Everything the ledger knows about one submission: steps with the Airflow task that ran them, deliveries,
+quarantines (ended ones too), the audit, status messages and the archive package. References only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from brygga.admin.query import SubmissionRow, as_utc, optional_utc, row_of
+from brygga.ledger import Ledger, Submission
+from brygga.ledger.models import Step
+from brygga.provenance import AirflowRun
+
+
+@dataclass(frozen=True)
+class StepRow:
+    step: str
+    outcome: str
+    detail: str | None
+    started_at: datetime
+    duration_ms: float
+    airflow: AirflowRun | None  # the task instance that ran it; None outside Airflow
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    target: str
+    state: str
+    external_ref: str | None
+    attempts: int
+    first_attempt_at: datetime | None
+    last_attempt_at: datetime | None
+    next_attempt_at: datetime | None
+    last_error: str | None  # redacted when it was stored
+
+
+@dataclass(frozen=True)
+class QuarantineRow:
+    step: str
+    reasons: list[str]
+    created_at: datetime
+    released_at: datetime | None
+    resolution: str | None  # replayed | discarded | None (open, or ended by a later version)
+    resolved_by: str | None
+    resolution_note: str | None
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    at: datetime
+    actor: str
+    action: str
+    detail: str | None
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    event_id: str
+    kind: str | None
+    state: str
+    occurred_at: datetime
+    case_ref: str
+    detail: str | None
+
+
+@dataclass(frozen=True)
+class Trace:
+    submission: SubmissionRow
+    steps: list[StepRow]
+    deliveries: list[DeliveryRow]
+    quarantines: list[QuarantineRow]
+    audit: list[AuditRow]
+    status_events: list[StatusRow]
+    archive_location: str | None
+    other_versions: list[SubmissionRow]  # other submissions of the same e-service reference on the route
+    purged: bool  # retention removed its personal data
+
+
+def _airflow_run(step: Step) -> AirflowRun | None:
+    if step.dag_id and step.run_id and step.task_id:
+        return AirflowRun(step.dag_id, step.run_id, step.task_id, step.try_number)
+    return None
+
+
+def _other_versions(ledger: Ledger, submission: Submission) -> list[SubmissionRow]:
+    if submission.source_reference is None:
+        return []
+    with ledger.session() as s:
+        return [row_of(found) for found in s.scalars(select(Submission).where(
+            Submission.route_id == submission.route_id, Submission.source_reference == submission.source_reference,
+            Submission.id != submission.id).order_by(Submission.received_at, Submission.id))]
+
+
+def trace(ledger: Ledger, submission_id: str) -> Trace:
+    """The whole story of one submission; LookupError when the ledger has no such id."""
+    submission = ledger.get(submission_id)
+    return Trace(
+        submission=row_of(submission),
+        steps=[StepRow(s.step, s.outcome, s.detail, as_utc(s.started_at), s.duration_ms, _airflow_run(s))
+               for s in ledger.steps(submission_id)],
+        deliveries=[DeliveryRow(d.target, d.state, d.external_ref, d.attempts, optional_utc(d.first_attempt_at),
+                                optional_utc(d.last_attempt_at), optional_utc(d.next_attempt_at), d.last_error)
+                    for d in ledger.deliveries(submission_id)],
+        quarantines=[QuarantineRow(q.step, list(q.reasons), as_utc(q.created_at), optional_utc(q.released_at),
+                                   q.resolution, q.resolved_by, q.resolution_note)
+                     for q in ledger.quarantines(submission_id)],
+        audit=[AuditRow(as_utc(a.at), a.actor, a.action, a.detail) for a in ledger.audit_log(submission_id)],
+        status_events=[StatusRow(e.event_id, e.kind, e.state, as_utc(e.occurred_at), e.case_ref, e.detail)
+                       for e in ledger.status_events(submission_id=submission_id)],
+        archive_location=submission.archive_location,
+        other_versions=_other_versions(ledger, submission),
+        purged=submission.purged_at is not None,
+    )
+
+
+def describe(ledger: Ledger, submission: Submission) -> list[str]:
+    """A readable trace of one submission: ids, state, every step, deliveries and quarantine reasons."""
+    version = f"  revision {submission.revision}" if submission.revision else ""
+    lines = [f"submission {submission.id}  route {submission.route_id}  state {submission.state}{version}",
+             f"  source reference {submission.source_reference or '-'}  "
+             f"received {submission.received_at:%Y-%m-%d %H:%M:%S}  sha256 {submission.content_sha256[:16]}…"]
+    for step in ledger.steps(submission.id):
+        detail = f"  {step.detail}" if step.detail else ""
+        lines.append(f"  {step.started_at:%H:%M:%S} {step.step:<10} {step.outcome:<12} "
+                     f"{step.duration_ms:8.1f} ms{detail}")
+    for delivery in ledger.deliveries(submission.id):
+        error = f"  last error: {delivery.last_error}" if delivery.last_error else ""
+        lines.append(f"  delivery {delivery.target}: {delivery.state} {delivery.external_ref or ''} "
+                     f"(attempts {delivery.attempts}){error}")
+    if submission.archive_location:
+        lines.append(f"  archive package {submission.archive_location}")
+    lines.extend(f"  quarantine reason: {reason}" for reason in ledger.quarantine_reasons(submission.id))
+    return lines

@@ -1,0 +1,123 @@
+"""Search: every id an administrator may hold finds the submission, from intake on; filters narrow it."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+from admin_ledger import T0, land
+
+from brygga.admin import SearchQuery, count, search
+from brygga.ledger import State
+
+
+@pytest.fixture
+def ledger(sql_ledger):  # type: ignore[no-untyped-def]
+    """These queries are plain SQL: each test runs on SQLite and on PostgreSQL."""
+    return sql_ledger
+
+
+def _ids(ledger, **query) -> list[str]:  # type: ignore[no-untyped-def]
+    return [row.id for row in search(ledger, SearchQuery(**query))]
+
+
+@pytest.fixture
+def two(ledger):  # type: ignore[no-untyped-def]
+    """One submission landed only (its reference known from intake), one delivered with a diarienummer."""
+    landed = land(ledger, "Ansokan-Bygglov-4711.xml", reference="4711")
+    delivered = land(ledger, "other.xml", reference="4712", state=State.COMPLETED, external_ref="BN 2026-000042",
+                     received_at=T0 + timedelta(hours=1))
+    return landed, delivered
+
+
+def test_by_submission_id(ledger, two):
+    landed, delivered = two
+    assert _ids(ledger, text=landed) == [landed]
+    assert _ids(ledger, text=delivered) == [delivered]
+
+
+def test_by_source_reference_before_anything_was_translated(ledger, two):
+    landed, _ = two
+    assert ledger.get(landed).state == State.LANDED
+    assert _ids(ledger, text="4711") == [landed]
+
+
+def test_by_file_name_whole_or_part_in_any_case(ledger, two):
+    landed, _ = two
+    assert _ids(ledger, text="Ansokan-Bygglov-4711.xml") == [landed]
+    assert _ids(ledger, text="ansokan-bygglov") == [landed]
+    assert _ids(ledger, text="BYGGLOV-47") == [landed]
+
+
+def test_like_wildcards_are_plain_characters(ledger, two):
+    assert _ids(ledger, text="%") == []
+    assert _ids(ledger, text="_") == []
+
+
+def test_by_sha256_whole_or_a_prefix_of_eight(ledger, two):
+    landed, _ = two
+    sha = ledger.get(landed).content_sha256
+    assert _ids(ledger, text=sha) == [landed]
+    assert _ids(ledger, text=sha[:8].upper()) == [landed]
+    assert _ids(ledger, text=sha[:7]) == [], "too short a prefix matches nothing"
+
+
+def test_by_diarienummer_on_the_submission_or_any_delivery(ledger, two):
+    _, delivered = two
+    assert _ids(ledger, text="BN 2026-000042") == [delivered]
+    claim = ledger.claim_delivery(submission_id=delivered, target="ecos", idempotency_key="k-ecos", owner="w")
+    assert claim.outcome == "go"
+    ledger.complete_delivery("k-ecos", "MB 2026-77")
+    assert _ids(ledger, text="MB 2026-77") == [delivered]
+
+
+def test_by_route_tenant_and_state(ledger, two):
+    landed, delivered = two
+    other = land(ledger, "x.xml", route="orebro-bygglov", tenant="1880", state=State.QUARANTINED)
+    assert _ids(ledger, route="orebro-bygglov") == [other]
+    assert _ids(ledger, tenant="1881") == [delivered, landed]
+    assert _ids(ledger, state=State.COMPLETED) == [delivered]
+    assert _ids(ledger, state=State.QUARANTINED, tenant="1881") == []
+
+
+def test_by_time_range_of_receipt(ledger, two):
+    landed, delivered = two
+    assert _ids(ledger, since=T0 + timedelta(minutes=30)) == [delivered]
+    assert _ids(ledger, until=T0 + timedelta(minutes=30)) == [landed]
+    assert _ids(ledger, since=T0, until=T0 + timedelta(hours=1)) == [landed], "since inclusive, until exclusive"
+    naive = (T0 + timedelta(minutes=30)).replace(tzinfo=None)
+    assert _ids(ledger, since=naive) == [delivered], "a naive bound is UTC, as the ledger is"
+
+
+def test_by_person_key(ledger, two):
+    _, delivered = two
+    key = hashlib.sha256(b"stands in for an HMAC").hexdigest()
+    ledger.add_person_keys(delivered, [key, key])
+    assert ledger.add_person_keys(delivered, [key]) == 0, "each key once per submission"
+    assert _ids(ledger, person_key=key) == [delivered]
+    assert _ids(ledger, person_key="0" * 64) == []
+
+
+def test_criteria_add_up(ledger, two):
+    landed, _ = two
+    assert _ids(ledger, text="4711", state=State.LANDED) == [landed]
+    assert _ids(ledger, text="4711", state=State.COMPLETED) == []
+
+
+def test_newest_first_paged_and_counted(ledger):
+    ids = [land(ledger, f"{n}.xml", received_at=T0 + timedelta(minutes=n)) for n in range(5)]
+    assert _ids(ledger) == ids[::-1]
+    page = search(ledger, SearchQuery(), limit=2, offset=2)
+    assert [row.id for row in page] == [ids[2], ids[1]]
+    assert count(ledger, SearchQuery()) == 5
+    assert count(ledger, SearchQuery(since=T0 + timedelta(minutes=3))) == 2
+
+
+def test_a_row_holds_references_and_utc_times(ledger, two):
+    landed, _ = two
+    ledger.update(landed, canonical_json='{"parties": [{"personnummer": "198503142385"}]}')
+    (row,) = search(ledger, SearchQuery(text=landed))
+    assert (row.source_reference, row.source_name, row.state) == ("4711", "Ansokan-Bygglov-4711.xml", "landed")
+    assert row.received_at == T0 and row.received_at.tzinfo is not None
+    assert "198503142385" not in repr(row) and not hasattr(row, "canonical_json")
