@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from brygga.alerts import parse_alerts
 from brygga.canonical import default_case_types
 from brygga.canonical.types import CaseTypeRegistry
 from brygga.canonical.validation import load_case_schema
@@ -18,7 +19,7 @@ from brygga.errors import ConfigError
 from brygga.mapping import MappingConfigError, compile_mapping
 from brygga.mapping.dispatch import overlapping
 from brygga.mapping.spec import load_spec
-from brygga.routes import INBOUND_OUTPUT_SCHEMA, Route, load_routes
+from brygga.routes import INBOUND_OUTPUT_SCHEMA, Route, load_routes, read_routes_document
 from brygga.settings import Settings
 
 
@@ -127,6 +128,7 @@ def lint_routes(settings: Settings) -> list[str]:
     try:
         routes = load_routes(settings.routes_file, settings.mappings_dir)
         registered = set(default_case_types().names)
+        parse_alerts(read_routes_document(settings.routes_file), file=settings.routes_file)
     except ConfigError as exc:
         return [str(exc)]
     problems = [f"route {route.id}: {problem}"

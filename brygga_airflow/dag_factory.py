@@ -14,6 +14,7 @@ import logging
 from datetime import datetime, timedelta
 
 from brygga import pipeline
+from brygga.alerts import parse_alerts
 from brygga.pipeline import PipelineContext
 from brygga.routes import Route, parse_routes, read_routes_document
 from brygga.settings import Settings
@@ -69,6 +70,8 @@ def build_route_dag(route: Route):  # type: ignore[no-untyped-def]
 
                 raise AirflowFailException(health.summary())
             log.info("check: a batch of %d, nothing quarantined, no call over half its retry budget", len(ids))
+            for sent in health.alerts:  # a recovery notice goes out on a green run
+                log.info("check: alert sent: %s", sent)
 
         ids = intake()
         for name in pipeline.STEPS[1:]:
@@ -85,6 +88,7 @@ def route_dags(settings: Settings | None = None) -> dict[str, object]:
     document = read_routes_document(settings.routes_file)
     routes = parse_routes(document, file=settings.routes_file, mappings_dir=settings.mappings_dir)
     feeds = parse_status_feeds(document, file=settings.routes_file, mappings_dir=settings.mappings_dir, routes=routes)
+    parse_alerts(document, file=settings.routes_file)  # an unknown notifier is an import error, not a red check later
     dags = {dag_id_for(r): build_route_dag(r) for r in routes}
     dags.update({retention_dag_id_for(r): build_retention_dag(r) for r in routes if r.retention is not None})
     dags.update({status_dag_id_for(f): build_status_dag(f) for f in feeds})

@@ -4,13 +4,18 @@ A run is unhealthy when it quarantined submissions, or when a call to a remote s
 its retry budget or more: an outage that will soon quarantine is worth an alert before it does. Transient faults
 inside the first half of the budget keep the run green: they heal themselves. Messages carry ids, call sites and
 counts, never values.
+
+The check also sends the alerts the routes file's ``alerts:`` section asks for (brygga.alerts): a quarantine, a
+call site failing for over half its budget, and the end of such an outage. Alerts never change the verdict, and a
+notifier that fails never fails the check.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from brygga.alerts import raise_alerts
 from brygga.ledger import State
 from brygga.ledger.models import utcnow
 from brygga.pipeline.context import PipelineContext
@@ -31,6 +36,7 @@ class RunHealth:
     batch: int
     quarantined: list[str]
     failing: list[Failing]
+    alerts: tuple[str, ...] = ()  # what this check sent: kind, site, notifier
 
     @property
     def ok(self) -> bool:
@@ -42,6 +48,7 @@ class RunHealth:
         lines += [f"  quarantined: {sid} (brygga find {sid})" for sid in self.quarantined]
         lines += [f"  failing: submission {f.submission_id} at {f.site} for {f.failing_for} of {f.budget}"
                   for f in self.failing]
+        lines += [f"  alert sent: {sent}" for sent in self.alerts]
         return "\n".join(lines)
 
 
@@ -55,11 +62,12 @@ def _policy(ctx: PipelineContext, site: str) -> RetryPolicy:
 
 
 def check(ctx: PipelineContext, ids: list[str]) -> RunHealth:
-    """Of a run's batch: what was quarantined, and which calls are over half their budget."""
+    """Of a run's batch: what was quarantined, and which calls are over half their budget; then the alerts due."""
     now = utcnow()
     failing = []
     for sid, site, first in ctx.ledger.failing_since(ids):
         policy = _policy(ctx, site)
         if policy.over_half(now - first):
             failing.append(Failing(sid, site, now - first, policy.budget))
-    return RunHealth(ctx.route.id, len(ids), ctx.ledger.in_state(ids, State.QUARANTINED), failing)
+    health = RunHealth(ctx.route.id, len(ids), ctx.ledger.in_state(ids, State.QUARANTINED), failing)
+    return replace(health, alerts=tuple(raise_alerts(ctx, health, now=now)))
