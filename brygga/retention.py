@@ -34,10 +34,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from brygga.canonical.serialize import loads_case
 from brygga.ledger import AuditEntry, Delivery, Ledger, Quarantine, State, StatusEventRecord, Submission
+from brygga.ledger.models import PersonKey
 from brygga.routes import Route
 from brygga.settings import Settings
 from brygga.status.event import for_bus
@@ -222,6 +223,10 @@ def _forget_texts(session, submission_id: str) -> None:  # type: ignore[no-untyp
     masked by shape only): they go, their count and the steps' outcomes stay as the submission's history."""
     for row in session.scalars(select(Quarantine).where(Quarantine.submission_id == submission_id)):
         row.reasons = [f"{len(row.reasons)} reason(s), purged with the submission's personal data"]
+        if row.resolution_note:  # an operator's reason for a discard is free text too
+            row.resolution_note = "purged with the submission's personal data"
+    # Nor can a purged submission be found by a resident's personnummer any more.
+    session.execute(delete(PersonKey).where(PersonKey.submission_id == submission_id))
     session.execute(update(Delivery).where(Delivery.submission_id == submission_id).values(last_error=None))
     # A status event keeps its references and kind; the resident's text, document names and an officer's
     # free-text titles go (they may name someone).

@@ -277,3 +277,22 @@ def test_a_row_the_pipeline_writes_during_the_purge_keeps_its_attachment(world, 
     monkeypatch.setattr(retention._References, "refresh", translated_meanwhile)
     (item,) = world.purge().purged
     assert item.submission_id == due and item.attachments_kept == 1 and shared.exists()
+
+
+def test_a_purged_submission_can_no_longer_be_found_by_personnummer(world):
+    """The keyed hash of a resident's personnummer goes with the personal data, and so does a discard's reason."""
+    from brygga.admin import SearchQuery, search
+    from brygga.ledger.models import PersonKey
+
+    sid = world.submission(State.COMPLETED, done_at=OLD)
+    world.ledger.add_person_keys(sid, ["a" * 64])
+    with world.ledger.session() as s:
+        s.add(Quarantine(submission_id=sid, step="deliver", reasons=["x"], resolution="discarded",
+                         resolved_by="admin", resolution_note=f"sent twice by {PERSONAL_NAME}"))
+    assert [r.id for r in search(world.ledger, SearchQuery(person_key="a" * 64))] == [sid]
+    world.purge()
+    assert search(world.ledger, SearchQuery(person_key="a" * 64)) == []
+    with world.ledger.session() as s:
+        assert s.scalars(select(PersonKey).where(PersonKey.submission_id == sid)).all() == []
+        (note,) = s.scalars(select(Quarantine.resolution_note).where(Quarantine.submission_id == sid))
+    assert PERSONAL_NAME not in note
