@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from brygga.archive import verify_package
 
+if TYPE_CHECKING:  # the shared demo run's fixture (tests/airflow/conftest.py)
+    from conftest import DemoRun
+
 pytestmark = pytest.mark.airflow
 
 
-def test_the_tour_reaches_every_kind_of_system(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "BRYGGA"))}
-    env["BRYGGA_VAR"] = str(tmp_path)
-    done = subprocess.run([sys.executable, "-m", "brygga.cli", "demo", "--json"], capture_output=True, text=True,
-                          env=env, timeout=900, check=False)
-    assert done.returncode == 0, done.stderr[-3000:]
-    runs = {run["route"]: run for run in json.loads(done.stdout)["runs"]}
+def test_the_tour_reaches_every_kind_of_system(demo_run: DemoRun) -> None:
+    tmp_path = demo_run.var  # the demo's BRYGGA_VAR (the run is shared, tests/airflow/conftest.py)
+    runs = {run["route"]: run for run in demo_run.report["runs"]}
     assert list(runs) == ["kumla-bygglov", "kumla-felanmalan", "kumla-varmepump", "kumla-felanmalan-webhook",
                           "cesam-bygga-hus", "ydre-kinda-beslut"]
 

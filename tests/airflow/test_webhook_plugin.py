@@ -120,7 +120,8 @@ def test_the_plugin_is_mounted_in_the_api_server_and_its_trigger_queues_a_dag_ru
                                                           "felanmalan-gatlykta.json"), ROUTE], env)
     found = json.loads(done.stdout.strip().splitlines()[-1])
 
-    assert found["plugins"] == [{"name": "Brygga webhook intake", "url_prefix": "/brygga/webhook"}]
+    assert found["plugins"] == [{"name": "Brygga webhook intake", "url_prefix": "/brygga/webhook"},
+                                {"name": "Brygga admin", "url_prefix": "/brygga/admin"}]
     status, problem = found["unsigned"]
     assert status == 401 and "X-Brygga-Timestamp header is missing" in problem["detail"]
     status, accepted = found["first"]
