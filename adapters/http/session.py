@@ -12,6 +12,9 @@ The credentials (extra ``auth``: basic, bearer, api_key, oauth2) and the OAuth2 
 
 TLS certificate verification is always on: no extra switches it off (``verify: false``, ``insecure: true`` and
 the like are refused), and a request that would go out unverified is refused before it is sent.
+
+While Brygga works on a submission, every request carries its correlation id (the submission id) in
+``X-Correlation-ID`` (``brygga.provenance``), so a target's own logs can be matched with Brygga's.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from requests.auth import AuthBase
 from brygga import __version__
 from brygga.connections import Connection
 from brygga.errors import ConfigError
+from brygga.provenance import CORRELATION_HEADER, correlation_id
 from brygga_adapters.http.auth import OAuth2ClientCredentials, credentials_for
 from brygga_adapters.http.errors import UnsafeUrl
 from brygga_adapters.http.extras import TLS_ALWAYS_ON, flag, refuse_tls_off, seconds, text
@@ -85,6 +89,9 @@ class GuardedSession(requests.Session):
             header = getattr(self.credentials, "header", None)
             if header:
                 request.headers.pop(header, None)
+        correlation = correlation_id()
+        if correlation:  # a submission id: no personal data, and no secret
+            request.headers[CORRELATION_HEADER] = correlation
         return super().send(request, **kwargs)
 
     def carries_credentials(self, url: str) -> bool:

@@ -17,12 +17,18 @@ SUBMISSION_TYPE = "se.brygga.submission.{state}"
 CASE_TYPE = "se.brygga.case.{kind}"
 
 
+# The extension attribute naming the submission an event is about: the id that logs and outbound calls carry too.
+CORRELATION_ATTRIBUTE = "correlationid"
+
+
 def to_cloudevent(*, event_id: str, type: str, source: str, subject: str | None, time: datetime,
-                  data: dict[str, Any]) -> str:
+                  data: dict[str, Any], correlation_id: str | None = None) -> str:
     attributes: dict[str, Any] = {"id": event_id, "type": type, "source": source, "time": time,
                                   "datacontenttype": "application/json", "specversion": "1.0"}
     if subject:
         attributes["subject"] = subject
+    if correlation_id:
+        attributes[CORRELATION_ATTRIBUTE] = correlation_id
     return JSONFormat().write(CloudEvent(attributes, data)).decode()
 
 

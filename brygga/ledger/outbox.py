@@ -1,7 +1,9 @@
 """Writes into the transactional outbox, always inside the caller's ledger transaction (docs/events.md).
 
 A submission's state change and a recorded status event each add one CloudEvent. Rolled back with the change, never
-published without it; the relay publishes what committed.
+published without it; the relay publishes what committed. Every event about a submission carries its id as the
+``correlationid`` extension attribute. Each state change is counted in the metrics (``brygga.submissions``) once
+its transaction commits.
 """
 
 from __future__ import annotations
@@ -9,17 +11,23 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy import event as orm_event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from brygga.bus.cloudevent import CASE_TYPE, SUBMISSION_TYPE, routing_key, to_cloudevent
 from brygga.ledger.models import OutboxMessage, Submission, utcnow
+from brygga.observability.metrics import record_submission_state
+from brygga.provenance import correlation_id
+
+_PENDING_STATES = "brygga_pending_state_metrics"  # in Session.info: state changes counted when they commit
 
 
 def add(session: Session, *, event_id: str, type: str, source: str, subject: str | None, kommunkod: str | None,
-        data: dict[str, Any]) -> None:
+        data: dict[str, Any], correlation: str | None = None) -> None:
     now = utcnow()
-    body = to_cloudevent(event_id=event_id, type=type, source=source, subject=subject, time=now, data=data)
+    body = to_cloudevent(event_id=event_id, type=type, source=source, subject=subject, time=now, data=data,
+                         correlation_id=correlation)
     session.add(OutboxMessage(event_id=event_id, type=type, routing_key=routing_key(type, kommunkod), body=body,
                               created_at=now))
 
@@ -37,12 +45,40 @@ def submission_changed(session: Session, submission_id: str, state: str) -> None
                 "diarienummer": row.external_ref, "revision": row.revision}
     data.update({key: value for key, value in optional.items() if value is not None})
     add(session, event_id=str(uuid.uuid4()), type=SUBMISSION_TYPE.format(state=state),
-        source=f"/brygga/routes/{row.route_id}", subject=submission_id, kommunkod=row.tenant, data=data)
+        source=f"/brygga/routes/{row.route_id}", subject=submission_id, kommunkod=row.tenant, data=data,
+        correlation=submission_id)
+    _count_on_commit(session, row.route_id, state)
 
 
 def status_recorded(session: Session, event: dict[str, Any], bus_data: dict[str, Any]) -> None:
-    """``se.brygga.case.<kind>``, with the status event's own id: a consumer sees one id per change."""
+    """``se.brygga.case.<kind>``, with the status event's own id: a consumer sees one id per change.
+
+    Its correlation id is the submission that made the case, when Brygga knows it.
+    """
     case = event["case"]
     add(session, event_id=event["eventId"], type=CASE_TYPE.format(kind=event["kind"]),
         source=f"/brygga/connections/{event['connection']}", subject=case["diarienummer"],
-        kommunkod=case.get("kommunkod"), data=bus_data)
+        kommunkod=case.get("kommunkod"), data=bus_data, correlation=case.get("submissionId") or correlation_id())
+
+
+def _count_on_commit(session: Session, route_id: str, state: str) -> None:
+    """Count the state change once it is committed: a rolled-back change never happened."""
+    pending: list[tuple[str, str]] | None = session.info.get(_PENDING_STATES)
+    if pending is None:
+        # Listeners for the session's life (one transaction in the ledger): removing them while SQLAlchemy
+        # dispatches the event would change the list it walks.
+        pending = session.info[_PENDING_STATES] = []
+        orm_event.listen(session, "after_commit", _record_pending)
+        orm_event.listen(session, "after_rollback", _drop_pending)
+    pending.append((route_id, state))
+
+
+def _record_pending(session: Session) -> None:
+    pending = session.info.get(_PENDING_STATES) or []
+    for route_id, state in pending:
+        record_submission_state(route_id, state)
+    pending.clear()
+
+
+def _drop_pending(session: Session) -> None:
+    (session.info.get(_PENDING_STATES) or []).clear()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,8 +20,9 @@ from typing import Generic, TypeVar
 from brygga.connections import ConnectionNotFound
 from brygga.errors import ConfigError, TargetInDoubt, TargetRejected, TargetUnavailable
 from brygga.ledger.models import utcnow
+from brygga.observability import metrics
 from brygga.pipeline.context import PipelineContext
-from brygga.pipeline.guard import StepHandle
+from brygga.pipeline.guard import StepHandle, route_id_of
 from brygga.redact import redact
 from brygga.retry import RetryPolicy
 
@@ -60,7 +62,8 @@ def attempt(ctx: PipelineContext, step: StepHandle, site: CallSite, call: Callab
     """Call ``call`` if this site may be called now. None when the submission must wait or has been quarantined.
 
     ``external_ref`` picks what to record from the result (a diarienummer); ``forget`` drops the row instead
-    (a lookup, which a later re-translation must do again).
+    (a lookup, which a later re-translation must do again). Each call made is counted and timed in the metrics
+    by route, call site and outcome: delivered, failed, in_doubt, refused, not_sent or interrupted.
     """
     ledger, sid = ctx.ledger, site.submission_id
     claim = ledger.claim_delivery(submission_id=sid, target=site.site, idempotency_key=site.key,
@@ -75,12 +78,19 @@ def attempt(ctx: PipelineContext, step: StepHandle, site: CallSite, call: Callab
         doubt = " (the last attempt's outcome is unknown; the target is checked first)" if claim.in_doubt else ""
         step.note("waiting", f"{site.what}: next attempt after {_when(claim.next_attempt_at)}{doubt}")
         return None
+    started = time.perf_counter()
+
+    def measured(outcome: str) -> None:
+        metrics.record_call(route_id_of(ctx), site.site, outcome, (time.perf_counter() - started) * 1000)
+
     try:
         result = call()
     except TargetUnavailable as exc:
+        measured("in_doubt" if isinstance(exc, TargetInDoubt) else "failed")
         _transient(ctx, step, site, claim.token, claim.attempts, claim.first_attempt_at or utcnow(), exc)
         return None
     except TargetRejected as exc:
+        measured("refused")
         reason = f"{site.what} refused: {exc}"  # redacted where it is stored and logged
         if ledger.fail_delivery(site.key, claim.token, reason):
             step.quarantine([reason])
@@ -88,12 +98,15 @@ def attempt(ctx: PipelineContext, step: StepHandle, site: CallSite, call: Callab
             _fenced_out(step, site)
         return None
     except (ConfigError, ConnectionNotFound):
+        measured("not_sent")
         ledger.release_delivery(site.key, claim.token)  # found before anything was sent: no doubt
         raise
     except BaseException:
+        measured("interrupted")
         # A task timeout, a shutdown, the ledger failing: the call may have gone out, so it is in doubt.
         ledger.release_delivery(site.key, claim.token, settle_until=utcnow() + site.policy.in_doubt_delay)
         raise
+    measured("delivered")
     if forget:
         ledger.forget_delivery(site.key)
     else:

@@ -14,6 +14,7 @@ from brygga.errors import ConfigError
 from brygga.ledger import Ledger
 from brygga.mapping import CompiledMapping, compile_mapping
 from brygga.mapping.dispatch import EService, choose_mapping
+from brygga.observability import configure_observability
 from brygga.routes import AdapterRef, Route, load_routes, routes_accepting
 from brygga.settings import Settings
 from brygga.storage import ContentStore
@@ -30,6 +31,7 @@ class PipelineContext:
     @classmethod
     def for_route(cls, route_id: str, *, settings: Settings | None = None,
                   connections: ConnectionResolver | None = None) -> PipelineContext:
+        configure_observability()  # every route task starts here; idempotent
         settings = settings or Settings.from_env()
         settings.ensure_dirs()
         routes = {r.id: r for r in load_routes(settings.routes_file, settings.mappings_dir)}
