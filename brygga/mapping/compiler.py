@@ -53,6 +53,9 @@ _MAP_DEFAULT = object()
 # `{name}` placeholders; `{{` and `}}` are literal braces. A lone brace is a config error.
 _TEMPLATE_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 
+# Keys a `source.reference` rule may have and still be read before the mapping runs (ReferencePath).
+_PLAIN_REFERENCE_KEYS = frozenset({"path", "required", "default", "convert"})
+
 # One entry per enclosing list: (output index, source position or None for `items` entries). The source
 # position counts like the path language: from 1 in XPath, from 0 in JSON paths.
 Loc = tuple[tuple[int, int | None], ...]
@@ -197,6 +200,20 @@ def _traced(fn: Node, rule_t: str, source_t: str) -> Node:
     return record
 
 
+@dataclass(frozen=True, slots=True)
+class ReferencePath:
+    """Where an inbound mapping reads the source's reference (``output.source.reference``), when that rule is a
+    plain path: read before the mapping runs, and whether or not it ever succeeds (brygga.mapping.peek).
+
+    XML: ``steps`` are the Clark tags of child steps from the document element, ``root_tag`` the document element
+    the mapping requires (None: any). JSON: the key/index steps from the top object.
+    """
+
+    kind: str
+    steps: tuple[str | int, ...]
+    root_tag: str | None = None
+
+
 @dataclass
 class CompiledMapping:
     """A mapping ready to run. Build it with ``compile_mapping``; it is immutable and reusable."""
@@ -219,11 +236,18 @@ class CompiledMapping:
     _identity: Identity | None = field(default=None, repr=False)
     # `form_answers`: (document element, run) -> the unclaimed answers, or None when the mapping has none.
     _form_answers: Callable[[Any, _Run], list[dict[str, str]]] | None = field(default=None, repr=False)
+    _reference: ReferencePath | None = field(default=None, repr=False)
 
     @property
     def identity(self) -> Identity | None:
         """Where this mapping reads the e-service's identity; None for a JSON mapping without ``identity``."""
         return self._identity
+
+    @property
+    def reference_path(self) -> ReferencePath | None:
+        """Where ``source.reference`` is read, when it is a plain path (child steps in XML, at most ``convert:
+        string``); None for a template, a constant, a conditional or any other rule."""
+        return self._reference
 
     @property
     def accepts_any(self) -> bool:
@@ -890,6 +914,29 @@ class _Compiler:
                     self._raise(where, str(exc))
         return Identity(self.kind, spec.get("system"), tuple(fields), None)
 
+    def reference(self, root_tag: str | None) -> ReferencePath | None:
+        """``output.source.reference`` as a ``ReferencePath``, or None when it is anything but a plain path."""
+        source = self.spec.doc["output"].get("source")
+        if not isinstance(source, dict) or any(key in source for key in ("each", "items", *VALUE_SOURCES)):
+            return None
+        if "fields" in source:
+            if "when" in source or "unless" in source:
+                return None
+            source = source["fields"]
+        rule = source.get("reference") if isinstance(source, dict) else None
+        if not isinstance(rule, dict) or not isinstance(rule.get("path"), str) or set(rule) - _PLAIN_REFERENCE_KEYS:
+            return None
+        if rule.get("convert") not in (None, "string", ["string"]):
+            return None  # a converter that changes the value: only the run knows what it gives
+        if isinstance(self.paths, XmlPaths):
+            tags = self.paths._simple(rule["path"])
+            return ReferencePath("xml", tags, root_tag) if tags else None
+        try:
+            _, steps = JsonPaths.steps(rule["path"])
+        except PathError:
+            return None
+        return ReferencePath("json", steps) if steps else None
+
     def form_answers(self) -> Callable[[Any, _Run], list[dict[str, str]]] | None:
         """``form_answers``: every answer (a leaf element with text) of each question that no rule claimed."""
         spec = self.spec.doc.get("form_answers")
@@ -943,6 +990,7 @@ class _Compiler:
             _accepts=accepts,
             _identity=identity,
             _form_answers=form_answers,
+            _reference=self.reference(root_tag),
         )
 
 
