@@ -41,6 +41,7 @@ class BuildPyWithBundledData(build_py):
 setup(
     packages=packages(),
     package_dir=RENAMED,
-    package_data={"brygga_simulators": ["*/*.wsdl", "*/*.xsd"], "brygga": ["py.typed"]},
+    package_data={"brygga_simulators": ["*/*.wsdl", "*/*.xsd"], "brygga": ["py.typed"],
+                  "brygga_airflow": ["admin_view/templates/*.html", "admin_view/static/*"]},
     cmdclass={"build_py": BuildPyWithBundledData},
 )
