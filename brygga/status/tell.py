@@ -26,6 +26,7 @@ from brygga.ledger import Ledger, State, StatusEventRecord, Submission
 from brygga.ledger.models import utcnow
 from brygga.pipeline.attempts import retry_delay
 from brygga.plugins import Attachment, DigitalMail, StatusUpdate
+from brygga.provenance import correlation
 from brygga.redact import redact
 from brygga.retry import RetryPolicy
 from brygga.routes import Route
@@ -118,7 +119,9 @@ def tell(ctx: StatusContext) -> TellResult:
             continue
         telling = _Telling(ctx, record)
         try:
-            _tell_one(telling, mail)
+            # Only matched events are pending, so each has its submission: its id goes with every call and log line.
+            with correlation(record.submission_id or record.event_id):
+                _tell_one(telling, mail)
         except _Wait:
             held_back.add(record.case_ref)
             outcomes["waiting"] += 1

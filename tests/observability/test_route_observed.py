@@ -77,6 +77,21 @@ def test_every_soap_and_rest_request_carries_the_submission_id(bygglov):
     assert any(r.method == "POST" for r in bygglov.recorders["byggr"].seen)  # the SOAP calls, not only the WSDL
 
 
+def test_the_status_calls_for_a_case_carry_the_submission_id(bygglov, byggr):
+    """A case officer's action reaches Mina sidor later, from the status DAG: with the same id as the submission."""
+    from brygga.status.run import run_status
+
+    bygglov.drop("bygglov-person.xml")
+    bygglov.run()
+    _, submission = _only_submission(bygglov)
+    callback = bygglov.recorders["callback"]
+    at_registration = len(callback.seen)
+    byggr.app.assign_handler(submission.external_ref)
+    assert run_status("byggr_kumla").tell.outcomes == {"sent": 1}
+    told = callback.seen[at_registration:]
+    assert told and {request.correlation for request in told} == {submission.id}
+
+
 def test_the_rest_target_and_its_token_endpoint_get_the_submission_id(felanmalan):
     felanmalan.drop("felanmalan-gatlykta.xml")
     felanmalan.run()
