@@ -1,6 +1,8 @@
 """The `brygga` command. One function per subcommand; `main(argv)` returns the exit code.
 
-Subcommands are registered in `build_parser()`: add a `_add_<name>(subparsers)` and a `cmd_<name>(args)`.
+Subcommands are registered in `build_parser()`: add a `_add_<name>(subparsers)` and a `cmd_<name>(args)`. The
+administrator's commands (list, find, trace, quarantine, health, replay) are in brygga.admin.cli. Exit codes, for
+every command (docs/cli.md): 0 ok, 1 nothing found or refused, 2 usage, 3 ledger or configuration missing.
 """
 
 from __future__ import annotations
@@ -8,18 +10,21 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import partial
-from importlib.metadata import entry_points
+from importlib.metadata import PackageNotFoundError, entry_points, version
 from pathlib import Path
 from typing import Any
 
+from brygga.admin.cli import MISSING, LedgerMissing, add_admin, examples, open_ledger, os_user
 from brygga.bus.cli import add_bus
 from brygga.errors import ConfigError
 from brygga.mapping import CompiledMapping, InvalidSource, MappingConfigError, MappingFailed, compile_mapping
 from brygga.mapping.dispatch import EService, choose_mapping
-from brygga.mapping.lint import lint_mappings
+from brygga.mapping.lint import checked, lint_mappings
 from brygga.routes import load_routes, routes_accepting
 from brygga.routes_lint import lint_routes
 from brygga.settings import Settings
@@ -128,8 +133,12 @@ def cmd_lint(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     errors = lint_mappings(args.paths or [settings.mappings_dir])
     if not args.paths:
-        routes_errors = lint_routes(settings)
-        errors += routes_errors + lint_status(settings, routes_valid=not routes_errors)
+        try:
+            routes_errors = lint_routes(settings)
+            errors += routes_errors + lint_status(settings, routes_valid=not routes_errors)
+        except Exception as exc:  # a mapping the routes name that cannot even load: say so, no traceback
+            why = "a mapping it names cannot be loaded (above)" if errors else f"{type(exc).__name__}: {exc}"
+            errors.append(f"{settings.routes_file}: not checked: {why}")
     for error in errors:
         print(error, file=sys.stderr)
     if errors:
@@ -154,7 +163,7 @@ def lint_status(settings: Settings, *, routes_valid: bool = True) -> list[str]:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    from brygga.mapping.fixtures import load_suite, run_case
+    from brygga.mapping.fixtures import load_suite
     from brygga.mapping.lint import mapping_files
 
     _, suites, errors = mapping_files(args.paths or [Settings.from_env().mappings_dir])
@@ -162,11 +171,11 @@ def cmd_test(args: argparse.Namespace) -> int:
     for suite in suites:
         try:
             cases = load_suite(suite)
-        except MappingConfigError as exc:
-            errors.append(str(exc))
+        except Exception:  # a broken suite or mapping: one line naming the file and the place, no traceback
+            errors += checked(load_suite, suite)
             continue
         for case in cases:
-            failures = run_case(case)
+            failures = _run_case(case)
             passed, failed = passed + (not failures), failed + bool(failures)
             print(f"{'FAIL' if failures else 'ok  '}  {suite} :: {case.name}")
             for failure in failures:
@@ -185,12 +194,24 @@ def cmd_test(args: argparse.Namespace) -> int:
     return 1 if failed or errors or not suites else 0
 
 
+def _run_case(case: Any) -> list[str]:
+    """A fixture case's failures; a mapping that cannot be compiled fails its cases with its own error."""
+    from brygga.mapping.fixtures import run_case
+
+    try:
+        return run_case(case)
+    except Exception as exc:  # the mapping is broken: one line naming the file and the place, no traceback
+        return checked(compile_mapping, case.mapping) or [f"cannot run: {type(exc).__name__}: {exc}"]
+
+
 def _add_test(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("test", help="run mapping fixture suites (*_test.yaml) and print each case's result",
                        description="Runs every fixture suite (name_test.yaml beside name.yaml, see "
                                    "mappings/README.md) under the given files or folders, default the mappings "
                                    "folder (BRYGGA_MAPPINGS or BRYGGA_CONFIG/mappings). Exit 0 when every case "
-                                   "passed, 1 when one failed, a suite is broken, or no suite was found.")
+                                   "passed, 1 when one failed, a suite is broken, or no suite was found.",
+                       epilog=examples("brygga test", "brygga test mappings/open-eplatform/bygglov_test.yaml",
+                                       "BRYGGA_CONFIG=/etc/brygga brygga test"))
     p.add_argument("paths", nargs="*", type=Path, help="suite files or folders (default: the mappings folder)")
     p.set_defaults(func=cmd_test)
 
@@ -200,7 +221,12 @@ def _add_translate(sub: argparse._SubParsersAction) -> None:
                        description="Translates one input file and prints the result. With --mapping, that mapping "
                                    "(it still refuses an e-service it does not accept). Without it, the mapping is "
                                    "chosen as a route run chooses it: the one that accepts the input's e-service, "
-                                   "among --route's inbound mappings or every route's.")
+                                   "among --route's inbound mappings or every route's. Exit 1 when the input cannot "
+                                   "be translated (each problem on stderr), 2 for a malformed --context.",
+                       epilog=examples("brygga translate samples/open-eplatform/bygglov-person.xml",
+                                       "brygga translate --route kumla-bygglov FILE",
+                                       "brygga translate --mapping open-eplatform/bygglov.yaml --context "
+                                       "tenant.kommunkod=1881 FILE"))
     which = p.add_mutually_exclusive_group()
     which.add_argument("--mapping", type=Path,
                        help="the mapping file (YAML), or its path under the mappings folder (BRYGGA_MAPPINGS)")
@@ -212,64 +238,17 @@ def _add_translate(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_lint(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("lint", help="check the routes file, every mapping (schema + compile) and fixture suite")
+    p = sub.add_parser("lint", help="check the routes file, every mapping (schema + compile) and fixture suite",
+                       description="Checks without running anything: every mapping file (schema, then compile), "
+                                   "every fixture suite's shape, and, without PATHS, the routes file and the status "
+                                   "vocabularies. Each problem is one line naming the file, the place in it and the "
+                                   "rule. Exit 0 and 'ok' when all is well, 1 when something is wrong.",
+                       epilog=examples("brygga lint", "brygga lint mappings/open-eplatform/bygglov.yaml",
+                                       "BRYGGA_CONFIG=/etc/brygga brygga lint"))
     p.add_argument("paths", nargs="*", type=Path, help="mapping files or folders (default: the routes file and "
                    "every mapping in the mappings folder: BRYGGA_MAPPINGS, else BRYGGA_CONFIG/mappings, else the "
                    "bundled examples)")
     p.set_defaults(func=cmd_lint)
-
-
-def _ledger():  # type: ignore[no-untyped-def]
-    from brygga.ledger import Ledger
-
-    return Ledger(Settings.from_env().database_url)
-
-
-def cmd_find(args: argparse.Namespace) -> int:
-    from brygga.admin import describe
-
-    ledger = _ledger()
-    found = ledger.find(args.term)
-    if not found:
-        print(f"no submission matches {args.term!r} (id, source reference or diarienummer)", file=sys.stderr)
-        return 1
-    for submission in found:
-        print("\n".join(describe(ledger, submission)))
-    return 0
-
-
-def cmd_replay(args: argparse.Namespace) -> int:
-    from brygga.admin import replay
-
-    try:
-        done = replay(_ledger(), args.submission_id)
-    except (LookupError, ValueError) as exc:
-        print(f"brygga replay: {exc}", file=sys.stderr)
-        return 1
-    print(f"submission {done.submission_id} released from quarantine as {done.from_state}; "
-          "the route's next run takes it")
-    return 0
-
-
-def _add_find(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("find", help="find a submission by id, the e-service's reference or the diarienummer")
-    p.add_argument("term")
-    p.set_defaults(func=cmd_find)
-
-
-def _add_replay(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("replay", help="release a quarantined submission so the next run handles it again")
-    p.add_argument("submission_id")
-    p.set_defaults(func=cmd_replay)
-
-
-def _os_user() -> str:
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # a container user without a passwd entry or LOGNAME
-        return "unknown"
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
@@ -278,8 +257,8 @@ def cmd_purge(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     try:
         routes = load_routes(settings.routes_file, settings.mappings_dir)
-        reports = purge(_ledger(), settings, routes, route_id=args.route, apply=args.apply,
-                        actor=args.actor or _os_user())
+        reports = purge(open_ledger(), settings, routes, route_id=args.route, apply=args.apply,
+                        actor=args.actor or os_user())
     except ConfigError as exc:
         print(f"brygga purge: {exc}", file=sys.stderr)
         return 1
@@ -322,7 +301,9 @@ def _add_purge(sub: argparse._SubParsersAction) -> None:
                     "and their file name. Quarantined and unfinished submissions are never purged. Without --apply "
                     "nothing is changed. With --apply it deletes them and writes one audit entry per submission; "
                     "the ledger keeps ids, states, times, the diarienummer, the archive package and hashes. "
-                    "Safe to run again: a second run finds nothing. See docs/retention.md.")
+                    "Safe to run again: a second run finds nothing. See docs/retention.md. Exit 1 when the routes "
+                    "file is invalid, 2 for an unknown --route, 3 when there is no ledger.",
+        epilog=examples("brygga purge", "brygga purge --route kumla-bygglov", "brygga purge --apply"))
     p.add_argument("--route", metavar="ID", help="only this route (default: every route with a retention)")
     p.add_argument("--apply", action="store_true", help="purge for real and audit it (default: a dry run)")
     p.add_argument("--actor", metavar="NAME", help="who purges, for the audit log (default: the OS user)")
@@ -458,12 +439,20 @@ def _add_schemas(sub: argparse._SubParsersAction) -> None:
                                    "copy in case-types/released/, and lists every breaking change: a removed "
                                    "field, a tightened type or limit, a new required field (docs/schemas.md). "
                                    "release: copies the kommun's case types into case-types/released/, the "
-                                   "baseline of the next check; run it when a change ships, and commit the copies.")
+                                   "baseline of the next check; run it when a change ships, and commit the copies.",
+                       epilog=examples("brygga schemas check", "brygga schemas release",
+                                       "brygga schemas release --accept-breaking"))
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
-    actions.add_parser("check", help="list breaking changes; exit 1 when there are any").set_defaults(
-        func=cmd_schemas)
+    actions.add_parser("check", help="list breaking changes; exit 1 when there are any",
+                       description="Lists every breaking change of the canonical schemas and the kommun's case types "
+                                   "against the last release. Exit 1 when there is one.",
+                       epilog=examples("brygga schemas check")).set_defaults(func=cmd_schemas)
     release = actions.add_parser("release", help="record the kommun's case types as released (refused while "
-                                                 "check finds a breaking change)")
+                                                 "check finds a breaking change)",
+                                 description="Copies the kommun's case types into case-types/released/, the "
+                                             "baseline of the next check. Refused (exit 1) while check finds a "
+                                             "breaking change, unless --accept-breaking.",
+                                 epilog=examples("brygga schemas release", "brygga schemas release --accept-breaking"))
     release.add_argument("--accept-breaking", action="store_true",
                          help="release even so: every system that reads these cases must be ready for the change")
     release.set_defaults(func=cmd_schemas)
@@ -472,9 +461,10 @@ def _add_schemas(sub: argparse._SubParsersAction) -> None:
 def _add_listing(sub: argparse._SubParsersAction, name: str, *, help: str, description: str, lists: str,
                  func: Callable[[argparse.Namespace], int]) -> None:
     """``brygga NAME list [--json]``."""
-    actions = sub.add_parser(name, help=help, description=description).add_subparsers(
+    epilog = examples(f"brygga {name} list", f"brygga {name} list --json")
+    actions = sub.add_parser(name, help=help, description=description, epilog=epilog).add_subparsers(
         dest="action", required=True, metavar="ACTION")
-    listing = actions.add_parser("list", help=lists)
+    listing = actions.add_parser("list", help=lists, description=description, epilog=epilog)
     listing.add_argument("--json", action="store_true", help="print JSON instead of text")
     listing.set_defaults(func=func)
 
@@ -508,14 +498,100 @@ def _add_adapters(sub: argparse._SubParsersAction) -> None:
                  lists="list the installed adapters", func=cmd_adapters)
 
 
+def _paragraphs(lines: list[Any], plain: Callable[[Any], str]) -> list[tuple[bool, list[Any]]]:
+    """Help text as paragraphs split at blank lines, each with whether it is kept as written: a heading followed by
+    indented lines (the examples, the exit codes). The others are filled to the width."""
+    paragraphs: list[list[Any]] = [[]]
+    for line in lines:
+        if plain(line).strip():
+            paragraphs[-1].append(line)
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    return [(any(re.match(r"\s", plain(line)) for line in p[1:]), p) for p in paragraphs if p]
+
+
+class PlainHelpFormatter(argparse.HelpFormatter):
+    """Without rich-argparse: the same layout in plain argparse."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return "\n\n".join("\n".join(indent + line for line in lines) if verbatim
+                             else super(PlainHelpFormatter, self)._fill_text(" ".join(lines), width, indent)
+                             for verbatim, lines in _paragraphs(text.splitlines(), str))
+
+
+try:
+    from rich_argparse import RichHelpFormatter
+except ImportError:  # rich-argparse comes with Airflow; a core-only install formats help with plain argparse
+    HelpFormatter: type[argparse.HelpFormatter] = PlainHelpFormatter
+else:
+    class RichHelp(RichHelpFormatter):
+        """rich-argparse's help, plain without a terminal, laid out as PlainHelpFormatter lays it out. Help texts are
+        not read as markup: they show [brackets] as they are."""
+
+        help_markup = False
+        text_markup = False
+
+        def _rich_fill_text(self, text: Any, width: int, indent: Any) -> Any:
+            from rich.text import Text
+
+            filled = []
+            for verbatim, lines in _paragraphs(list(text.split("\n", allow_blank=True)), lambda t: t.plain):
+                if verbatim:
+                    filled.append(Text("\n").join(indent + line for line in lines))
+                else:
+                    paragraph = super()._rich_fill_text(Text(" ").join(lines), width, indent)
+                    paragraph.rstrip()  # in place
+                    filled.append(paragraph)
+            return Text("\n\n").join(filled) + "\n\n"
+
+    HelpFormatter = RichHelp
+
+
+class Parser(argparse.ArgumentParser):
+    """Every subcommand's parser formats its help the same way (add_subparsers makes them of this class)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
+EXIT_CODES = """Exit codes:
+  0  done
+  1  nothing found, a check found problems, or refused (not quarantined, not confirmed)
+  2  usage: an unknown option, a wrong value
+  3  the ledger or configuration is missing: no ledger at BRYGGA_HOME, a connection not set"""
+
+MAIN_EPILOG = f"""{EXIT_CODES}
+
+State (the ledger, landed files) is in BRYGGA_HOME: var/ in a source checkout, or --home DIR for one command. The \
+scheduler, the workers and this command must use the same one. `brygga demo` keeps its own in var/demo.
+
+{examples("brygga list --state quarantined --since 2d", 'brygga find 4711', "brygga trace ID",
+          "brygga quarantine list", "brygga --home var/demo find 2001", "brygga lint")}
+
+docs/cli.md describes every command."""
+
+
+def brygga_version() -> str:
+    try:
+        return version("brygga")
+    except PackageNotFoundError:  # a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="brygga", description="Brygga: e-service submissions into case systems.")
+    parser = Parser(prog="brygga", description="Brygga: e-service submissions into case systems, the e-archive and "
+                                               "back to the resident. Every command has --help.",
+                    epilog=MAIN_EPILOG)
+    parser.add_argument("--version", action="version", version=f"brygga {brygga_version()}")
+    parser.add_argument("--home", metavar="DIR",
+                        help="Brygga's home for this command (instead of BRYGGA_HOME), e.g. var/demo after `brygga "
+                             "demo`; its ledger must exist")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_translate(sub)
     _add_lint(sub)
     _add_test(sub)
-    _add_find(sub)
-    _add_replay(sub)
+    add_admin(sub)
     _add_purge(sub)
     _add_routes(sub)
     _add_schemas(sub)
@@ -527,13 +603,45 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+@contextmanager
+def _home(home: str | None) -> Iterator[None]:
+    """``--home DIR``: BRYGGA_HOME for this command only (main() may run more than once in a process)."""
+    if home is None:
+        yield
+        return
+    saved = os.environ.get("BRYGGA_HOME")
+    os.environ["BRYGGA_HOME"] = str(Path(home).expanduser().resolve())
     try:
-        return int(args.func(args))
-    except BrokenPipeError:  # `brygga find … | head -1`: the reader has what it wanted
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("BRYGGA_HOME", None)
+        else:
+            os.environ["BRYGGA_HOME"] = saved
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)  # usage errors exit 2 here, as argparse does
+    name = " ".join(filter(None, (args.command, getattr(args, "action", None))))
+    with _home(args.home):
+        try:
+            code = int(args.func(args))
+            sys.stdout.flush()  # inside the try: a reader that went away is found here, not at exit
+            return code
+        except BrokenPipeError:
+            # `brygga find … | head -1`: the reader has what it wanted. Exit 0 (docs/cli.md); stdout goes to
+            # devnull so the interpreter's last flush does not fail again (the recipe of Python's signal docs).
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
+        except LedgerMissing as exc:
+            print(f"brygga {name}: {exc}", file=sys.stderr)
+            return MISSING
+        except ConfigError as exc:
+            print(f"brygga {name}: {exc}", file=sys.stderr)
+            return MISSING
+        except KeyboardInterrupt:
+            print(f"brygga {name}: interrupted", file=sys.stderr)
+            return 130
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import shutil
 import sys
 from collections.abc import Callable
@@ -129,12 +130,51 @@ def main(files: list[str], json_output: bool, byggr_fault_plan: str | None = Non
         if run.then is not None:
             print_follow_up(run.then)
     print_summary(runs, f"{os.environ['BRYGGA_HOME']}/ledger.sqlite")
+    print_inspect(runs, Path(os.environ["BRYGGA_HOME"]))
     return 0
+
+
+def _shown(path: Path) -> str:
+    """A path as a person would type it here: relative to the current folder when it is under it."""
+    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
+
+
+def _brygga_command() -> str:
+    """`brygga` when that is on PATH, else the one beside this Python (``.venv/bin/brygga`` after make)."""
+    if shutil.which("brygga"):
+        return "brygga"
+    beside = Path(sys.executable).with_name("brygga")
+    return shlex.quote(_shown(beside.absolute())) if beside.exists() else "brygga"
+
+
+def inspect_commands(runs: list[RouteRun], home: Path) -> list[str]:
+    """The exact commands that show this demo's results. They name its home: the demo's ledger is not the one the
+    CLI reads by default (BRYGGA_HOME, var/)."""
+    brygga = f"{_brygga_command()} --home {shlex.quote(_shown(home.resolve()))}"
+    results = [result for run in runs for result in run.results if "submission_id" in result]
+    delivered = next((r for r in results if r.get("diarienummer")), None)
+    stopped = next((r for r in results if r["state"] == "quarantined"), None)
+    return [*([f"{brygga} find {shlex.quote(delivered['diarienummer'])}"] if delivered else []),
+            *([f"{brygga} trace {stopped['submission_id']}"] if stopped else []),
+            f"{brygga} quarantine list", f"{brygga} list"]
+
+
+def print_inspect(runs: list[RouteRun], home: Path) -> None:
+    print("\nInspect these results (the demo has a home of its own; docs/cli.md):")
+    for command in inspect_commands(runs, home):
+        print(f"  {command}")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Adds `brygga demo` to the core CLI through the `brygga.commands` entry point."""
-    p = subparsers.add_parser("demo", help="run the bundled routes' DAGs end to end on SQLite and local simulators")
+    p = subparsers.add_parser(
+        "demo", help="run the bundled routes' DAGs end to end on SQLite and local simulators",
+        description="A tour of the bundled routes: each route's real Airflow DAG once (dag.test()) over its samples, "
+                    "every outside system a local simulator, on a fresh Brygga home of its own (var/demo, or "
+                    "BRYGGA_VAR/demo) so your own ledger is never touched. It prints a trace per submission and, "
+                    "at the end, the exact commands that inspect its results. Exit 2 when a file given is missing.",
+        epilog="Examples:\n  brygga demo\n  brygga demo --json\n  brygga demo samples/open-eplatform/bygglov-person.xml"
+               "\n  brygga --home var/demo quarantine list")
     p.add_argument("--json", action="store_true",
                    help="print a JSON object (per route: the Airflow run, one entry per file) instead of a trace")
     p.add_argument("--byggr-fault-plan", metavar="JSON",

@@ -23,12 +23,15 @@ def _quarantined(ledger: Ledger) -> str:
     return sid
 
 
-def test_find_prints_steps_and_reasons(ledger, capsys):
+def test_find_lists_the_match_and_trace_prints_steps_and_reasons(ledger, capsys):
     sid = _quarantined(ledger)
     assert main(["find", "1001"]) == 0
+    (row,) = capsys.readouterr().out.splitlines()[2:]
+    assert row.split()[0] == sid and row.split()[4:6] == ["quarantined", "1001"]
+    assert main(["trace", sid]) == 0
     out = capsys.readouterr().out
-    assert sid in out and "state quarantined" in out and "translate" in out
-    assert "quarantine reason: mapping m.yaml" in out
+    assert "state            quarantined" in out and "translate" in out
+    assert "mapping m.yaml: rule x (source /a): value is not a valid personnummer" in out
 
 
 def test_find_nothing_exits_1(ledger, capsys):
@@ -69,9 +72,8 @@ def test_find_shows_every_version_of_a_reference_with_its_revision(ledger, capsy
                       source_name="f.xml").submission_id
     ledger.update(sid, source_reference="1001", state="duplicate", content_fingerprint="b" * 64)
     assert main(["find", "1001"]) == 0
-    out = capsys.readouterr().out
-    assert "state completed  revision 1" in out and "state completed  revision 2" in out
-    assert "state duplicate\n" in out
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()[2:]]
+    assert sorted((row[4], row[-1]) for row in rows) == [("completed", "1"), ("completed", "2"), ("duplicate", "-")]
     # Two runs cannot both claim revision 2 of the same reference.
     other = ledger.land(route_id="r", tenant="1881", content_sha256="d" * 64, raw_path="/x",
                         source_name="f.xml").submission_id

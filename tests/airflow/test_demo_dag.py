@@ -77,13 +77,16 @@ def test_a_failing_target_shows_red_in_airflow_and_its_fault_text_nowhere_in_cle
     assert "Airflow run: failed" in done.stdout and "check failed" in done.stdout
     assert "QUARANTINED" in done.stdout and "SOAP fault s:Client" in done.stdout, "the admin still sees the rule"
     home = tmp_path / "demo"
-    found = subprocess.run([sys.executable, "-m", "brygga.cli", "find", "2001"], capture_output=True, text=True,
-                           env={**env, "BRYGGA_HOME": str(home)}, timeout=120, check=False)
-    assert "[redacted]" in found.stdout
+    found = subprocess.run([sys.executable, "-m", "brygga.cli", "--home", str(home), "find", "2001", "--json"],
+                           capture_output=True, text=True, env=env, timeout=120, check=False)
+    (submission,) = json.loads(found.stdout)
+    traced = subprocess.run([sys.executable, "-m", "brygga.cli", "--home", str(home), "trace", submission["id"]],
+                            capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert "[redacted]" in traced.stdout
     ledger = sqlite3.connect(home / "ledger.sqlite")
     errors = [row[0] for row in ledger.execute("SELECT reasons FROM quarantine UNION ALL SELECT last_error FROM "
                                                "deliveries UNION ALL SELECT detail FROM steps")]
-    everywhere = {"demo output": done.stdout + done.stderr, "brygga find": found.stdout,
+    everywhere = {"demo output": done.stdout + done.stderr, "brygga find": found.stdout, "brygga trace": traced.stdout,
                   "airflow-run.log": (home / "airflow-run.log").read_text(encoding="utf-8"),
                   "ledger error columns": "\n".join(str(e) for e in errors)}
     assert "[redacted]" in everywhere["ledger error columns"]
