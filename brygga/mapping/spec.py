@@ -46,19 +46,22 @@ def location(parts: list[str | int] | tuple[str | int, ...]) -> str:
     return text or "(file)"
 
 
-def _check_keys(node: Any, where: list[str | int], file: str) -> None:
+def _check_keys(node: Any, where: list[str | int], file: str, above: frozenset[int] = frozenset()) -> None:
     # YAML 1.1 turns unquoted keys like `no`, `yes`, `1881` into bool/int. JSON Schema cannot see that,
     # and a code list silently keyed by False is a nasty bug, so ask for quotes instead.
+    if isinstance(node, dict | list) and id(node) in above:
+        # `a: &x [*x]`: a node that holds itself would send every later walk round for ever.
+        raise MappingConfigError(file, location(where), "a YAML alias refers to a node that holds it")
     if isinstance(node, dict):
         for key, value in node.items():
             if not isinstance(key, str):
                 raise MappingConfigError(
                     file, location(where), f"key {key!r} is read as {type(key).__name__}; quote it"
                 )
-            _check_keys(value, [*where, key], file)
+            _check_keys(value, [*where, key], file, above | {id(node)})
     elif isinstance(node, list):
         for i, value in enumerate(node):
-            _check_keys(value, [*where, i], file)
+            _check_keys(value, [*where, i], file, above | {id(node)})
 
 
 def load_spec(path: Path, file: str | None = None) -> MappingSpec:

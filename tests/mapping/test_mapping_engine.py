@@ -233,6 +233,8 @@ def test_attachment_problems(tmp_path: Path) -> None:
     ("source: json\noutput: {a: [1]}\n", "output.a", "is not of type 'object'"),
     ("source: json\noutput: {a: {path: 'x..y'}}\n", "output.a.path", "invalid JSON path"),
     ("source: [json\n", "line ", "not valid YAML"),
+    # A node that holds itself: a clear error, not a RecursionError in every later walk of the file.
+    ("source: json\noutput: {caseType: &a [*a]}\n", "output.caseType[0]", "refers to a node that holds it"),
 ])
 def test_config_errors_name_the_file_and_the_rule(tmp_path: Path, text: str, rule: str, message: str) -> None:
     with pytest.raises(MappingConfigError) as exc:
