@@ -1,30 +1,36 @@
 """Who may use the admin view: Airflow's login and auth manager decide, on every request.
 
-Airflow does not protect a plugin's endpoints, so the app checks each request itself (``check_access``, a
-dependency of the whole app, so no endpoint can be added without it). The caller is identified by Airflow's own
-JWT: the ``Authorization: Bearer`` header (scripts) or the cookie Airflow's login sets (the browser). What they may
-do is asked of the auth manager as custom views, one resource per permission. Airflow's SimpleAuthManager grants
-every custom view to every role, so for it Brygga adds a role floor per permission.
+Airflow does not protect a plugin's endpoints, so the app checks each request itself, in a middleware that runs
+before routing reads a body (so no endpoint can be added without it, and an anonymous caller never learns what a
+body should look like). The caller is identified by Airflow's own JWT: the ``Authorization: Bearer`` header
+(scripts) or the cookie Airflow's login sets (the browser). What they may do is asked of the auth manager as custom
+views, one resource per permission, when first needed: the endpoint's permission (and view, which every other
+permission needs too); the page asks about the rest only to decide which buttons to show. Airflow's
+SimpleAuthManager grants every custom view to every role, so for it Brygga adds a role floor per permission.
 
-A state-changing request (replay, discard, reveal) that came with the cookie must also come from this site: its
-``Origin`` (or ``Referer``) names this host. The cookie is SameSite=Lax already; this is the check that does not
-depend on the browser. A bearer token is never sent by a browser on its own, so a script's request passes.
+A state-changing request (replay, discard, reveal, a search) whose ``Origin`` (or ``Referer``) names another site is
+refused, whatever carried the token: with ``[core] simple_auth_manager_all_admins`` Airflow puts a bearer token on
+every request itself. One that came with the cookie must also name this site: the cookie is SameSite=Lax already,
+this is the check that does not depend on the browser. A script sends neither header, so it passes with its token.
+This site is Airflow's ``[api] base_url`` (scheme, host and port) when configured, else the request's ``Host``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from fastapi import Request
-from fastapi.routing import APIRoute
+from starlette.routing import Match
+
+from brygga_airflow.admin_view.errors import Forbidden, NotSignedIn
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # The JSON endpoints, under the app's prefix: refused with 401/403, never redirected to a login page.
 API_PATH = "/api/"
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class Permission(StrEnum):
@@ -49,16 +55,23 @@ RULES = {
 }
 
 
-@dataclass(frozen=True)
 class Caller:
-    """The signed-in user of this request, and what they may do."""
+    """The signed-in user of this request. What they may do is asked of the auth manager once per permission, when
+    first needed; act and reveal also need view."""
 
-    name: str
-    permissions: frozenset[Permission]
-    by_bearer: bool  # the token came in the Authorization header, not the cookie
+    def __init__(self, user: Any, authorizer: Authorizer, *, by_cookie: bool) -> None:
+        self.name = authorizer.user_name(user)
+        self.by_cookie = by_cookie  # the token came in Airflow's cookie (a browser), not the Authorization header
+        self._user = user
+        self._authorizer = authorizer
+        self._answers: dict[Permission, bool] = {}
 
     def may(self, permission: Permission | str) -> bool:
-        return Permission(permission) in self.permissions
+        wanted = Permission(permission)
+        if wanted not in self._answers:
+            sees = wanted is Permission.VIEW or self.may(Permission.VIEW)
+            self._answers[wanted] = sees and self._authorizer.allows(self._user, wanted)
+        return self._answers[wanted]
 
 
 class Authorizer(Protocol):
@@ -136,18 +149,6 @@ def _simple_role_floor(manager: Any, user: Any, rule: Rule) -> bool:
     return SimpleAuthManagerRole[role].order >= SimpleAuthManagerRole[rule.simple_role_floor].order
 
 
-class NotSignedIn(Exception):
-    """No valid Airflow token: a page sends the browser to Airflow's login, an API call gets 401."""
-
-
-class Forbidden(Exception):
-    """Signed in, but not allowed (or a cross-site request): 403."""
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
-
-
 def needs(permission: Permission):  # type: ignore[no-untyped-def]
     """Mark an endpoint with the permission it needs. Unmarked: view for GET, act for anything that changes."""
 
@@ -165,8 +166,23 @@ def required_permission(route: Any, method: str) -> Permission:
     return Permission.VIEW if method.upper() in SAFE_METHODS else Permission.ACT
 
 
-def is_api(route: Any) -> bool:
-    return isinstance(route, APIRoute) and route.path.startswith(API_PATH)
+def route_path(scope: Any) -> str:
+    """The request's path inside this app (without the ``/brygga/admin`` it is mounted at)."""
+    path, root = str(scope.get("path", "")), str(scope.get("root_path", ""))
+    return path[len(root):] if root and path.startswith(root) else path
+
+
+def is_api(scope: Any) -> bool:
+    return route_path(scope).startswith(API_PATH)
+
+
+def matched_route(routes: list[Any], scope: Any) -> Any | None:
+    """The endpoint the router will pick for this request (the middleware runs before it does)."""
+    for route in routes:
+        match, _ = route.matches(scope)
+        if match is Match.FULL:
+            return route
+    return None
 
 
 def _bearer(request: Request) -> str | None:
@@ -174,18 +190,41 @@ def _bearer(request: Request) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
-def _hosts(request: Request, extra_origins: Iterable[str]) -> set[str]:
-    hosts = {request.headers.get("host", "").lower()}
-    hosts.update(urlsplit(origin).netloc.lower() for origin in extra_origins if origin)
-    return hosts - {""}
+def _origin(url: str) -> tuple[str, str, int] | None:
+    """A URL's origin: scheme, host and port (the scheme's default when not given); None when it has none."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
+        return None
+    return parts.scheme, parts.hostname.lower(), port or DEFAULT_PORTS[parts.scheme]
 
 
-def from_this_site(request: Request, extra_origins: Iterable[str] = ()) -> bool:
-    """The request's Origin (or, without one, its Referer) is this host (or Airflow's configured base URL)."""
-    source = request.headers.get("origin") or request.headers.get("referer")
-    if not source or source == "null":
+def from_this_site(request: Request, source: str, site_origins: list[str]) -> bool:
+    """``source`` (an Origin or Referer) is Airflow's configured base URL, in scheme, host and port; without one
+    configured, its host and port are the ``Host`` the request was sent to (the scheme the server sees may be a
+    proxy's)."""
+    origin = _origin(source)
+    if origin is None:  # "null" (a sandboxed frame, a file), or not a web address
         return False
-    return urlsplit(source).netloc.lower() in _hosts(request, extra_origins)
+    if site_origins:
+        return origin in {_origin(site) for site in site_origins}
+    host = request.headers.get("host", "").lower()
+    return bool(host) and urlsplit(source).netloc.lower() == host
+
+
+def cross_site(request: Request, *, by_cookie: bool, site_origins: list[str]) -> str | None:
+    """Why this request must be refused as cross-site, or None."""
+    if request.method.upper() in SAFE_METHODS:
+        return None
+    source = request.headers.get("origin") or request.headers.get("referer")
+    if source and not from_this_site(request, source, site_origins):
+        return "a request that changes something must come from this site's own pages, not from another site"
+    if not source and by_cookie:
+        return "a request that changes something must come from this site's own pages (it named no Origin)"
+    return None
 
 
 async def identify(request: Request, authorizer: Authorizer) -> Caller | None:
@@ -194,24 +233,20 @@ async def identify(request: Request, authorizer: Authorizer) -> Caller | None:
     if not token:
         return None
     user = await authorizer.user_from_token(token)
-    if user is None:
-        return None
-    allowed = frozenset(p for p in Permission if authorizer.allows(user, p))
-    return Caller(name=authorizer.user_name(user), permissions=allowed, by_bearer=bearer is not None)
+    return None if user is None else Caller(user, authorizer, by_cookie=bearer is None)
 
 
-async def authorize(request: Request, authorizer: Authorizer) -> Caller:
-    """The caller of this request, allowed to do what the matched endpoint does; NotSignedIn or Forbidden."""
+async def authorize(request: Request, authorizer: Authorizer, needed: Permission) -> Caller:
+    """The caller of this request, allowed ``needed`` (and view); NotSignedIn or Forbidden."""
     caller = await identify(request, authorizer)
     if caller is None:
-        raise NotSignedIn
+        raise NotSignedIn("not signed in to Airflow")
     request.state.caller = caller  # a refusal page still shows who is signed in
-    needed = required_permission(request.scope.get("route"), request.method)
+    refusal = cross_site(request, by_cookie=caller.by_cookie, site_origins=authorizer.site_origins())
+    if refusal:
+        raise Forbidden(refusal)
     if not caller.may(needed):
         raise Forbidden(f"{caller.name} may not {_WHAT[needed]}")
-    if request.method.upper() not in SAFE_METHODS and not caller.by_bearer \
-            and not from_this_site(request, authorizer.site_origins()):
-        raise Forbidden("a request that changes something must come from this site's own pages")
     return caller
 
 

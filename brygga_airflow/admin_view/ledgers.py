@@ -12,10 +12,13 @@ from sqlalchemy.engine import make_url
 
 from brygga.ledger import Ledger, Submission
 from brygga.settings import Settings
+from brygga_airflow.admin_view.errors import ViewError
 
 
-class NoLedger(LookupError):
+class NoLedger(ViewError):
     """The configured ledger does not exist (yet): nothing has run with this BRYGGA_HOME."""
+
+    status = 503
 
 
 def shown(database_url: str) -> str:

@@ -50,9 +50,26 @@ PERSONAL_TEXT = ("The search text looks like a personnummer, a phone number or a
                  "searched as text (nor shown, nor put in a link): use the personnummer field.")
 
 
+class PersonalText(ValueError):
+    """The free-text search holds what looks like personal data: not searched, and not written back."""
+
+    def __init__(self) -> None:
+        super().__init__(PERSONAL_TEXT)
+
+
 def looks_personal(text: str) -> bool:
     """A personnummer (or phone number, e-mail address) typed into the free-text search: masked by its shape."""
     return bool(text) and MASK not in text and MASK in redact(text)
+
+
+def search_query(*, text: str | None = None, route: str | None = None, tenant: str | None = None,
+                 state: str | None = None, since: datetime | None = None, until: datetime | None = None,
+                 person_key: str | None = None) -> SearchQuery:
+    """The ledger query of a search (page or API); PersonalText when the free text looks personal."""
+    if looks_personal(text or ""):
+        raise PersonalText
+    return SearchQuery(text=text or None, route=route or None, tenant=tenant or None, state=state or None,
+                       since=since, until=until, person_key=person_key)
 
 
 def _day(text: str, field: str) -> date | None:
@@ -84,13 +101,14 @@ class SearchForm:
                    page=int(page) if page.isdigit() and int(page) > 0 else 1)
 
     def query(self, person_key: str | None = None) -> SearchQuery:
-        """ValueError naming the field when a date is not one."""
+        """PersonalText when the text looks personal (checked first: the text is then never written back);
+        ValueError naming the field when a date is not one."""
+        query = search_query(text=self.text, route=self.route, tenant=self.tenant, state=self.state,
+                             person_key=person_key)
         since, until = _day(self.from_date, "From"), _day(self.to_date, "To")
-        return SearchQuery(
-            text=self.text or None, route=self.route or None, tenant=self.tenant or None, state=self.state or None,
-            since=datetime.combine(since, time(), ZONE) if since else None,
-            until=datetime.combine(until + timedelta(days=1), time(), ZONE) if until else None,
-            person_key=person_key)
+        return dataclasses.replace(
+            query, since=datetime.combine(since, time(), ZONE) if since else None,
+            until=datetime.combine(until + timedelta(days=1), time(), ZONE) if until else None)
 
     def params(self, **changes: Any) -> dict[str, str]:
         """The form as query parameters (for the next page's link), empty fields left out."""

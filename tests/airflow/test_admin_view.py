@@ -1,7 +1,9 @@
 """The admin view in a real `airflow api-server`, behind Airflow's SimpleAuthManager: every endpoint refuses an
-anonymous caller, each role gets what its permission floor allows (viewer: see; op: also replay and discard; admin:
-also personal data in clear, audited), a cross-site state change is refused, and the default pages hold no
-personal data. The ledger is real: the bundled kumla-bygglov route run here on simulators.
+anonymous (or expired) caller before reading a body, each role gets what its permission floor allows (viewer: see;
+op: also replay and discard; admin: also personal data in clear, audited), a cross-site state change is refused
+whatever carries the token, searches by personnummer are audited and nothing typed reaches a URL unchecked, and
+the default pages hold no personal data. The ledger is real: the bundled kumla-bygglov route run here on
+simulators. The last tests give the app an authorizer of their own, for what SimpleAuthManager cannot express.
 """
 
 from __future__ import annotations
@@ -12,23 +14,30 @@ import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from itertools import count
+from pathlib import Path
+from typing import Any, ClassVar
 
+import jwt
 import pytest
 import requests
 from airflow_api_server import ApiServer, User, airflow_api_server
 from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
 from simulated_route import SAMPLES, LocalRoute, simulated_connections
 
 from brygga.ledger import Ledger, State
 from brygga.provenance import AirflowRun, bind_airflow_run
 from brygga.settings import Settings
 from brygga_airflow.admin_view import URL_PREFIX, create_app
+from brygga_airflow.admin_view.access import Permission
 
 pytestmark = pytest.mark.airflow
 
 ROUTE = "kumla-bygglov"
 PERSON_SECRET = secrets.token_hex(32)
+JWT_SECRET = secrets.token_hex(32)  # the test's Airflow signs its tokens with it, so a test can make an expired one
 USERS = [User("admin", "admin", "admin-password"), User("op", "op", "op-password"),
          User("viewer", "viewer", "viewer-password")]
 MALFORMED = (SAMPLES / "bygglov-malformed.xml").read_bytes()
@@ -57,6 +66,19 @@ class World:
 
     def bearer(self, user: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.server.token(user)}"}
+
+    def expired_token(self, user: str) -> str:
+        """The user's token as Airflow issued it, but with its hour over: signed with the server's own secret."""
+        token = self.server.token(user)
+        header = jwt.get_unverified_header(token)
+        claims = jwt.decode(token, options={"verify_signature": False})
+        past = datetime.now(UTC) - timedelta(hours=2)
+        claims.update(iat=past, nbf=past, exp=past + timedelta(minutes=5))
+        return jwt.encode(claims, JWT_SECRET, algorithm=header["alg"], headers={"kid": header["kid"]}
+                          if "kid" in header else None)
+
+    def person_searches(self) -> list[Any]:
+        return [a for a in self.ledger().audit_log() if a.action == "person_search"]
 
     def quarantined(self) -> str:
         """A new submission in quarantine (a FlowInstance cut short), for a test of its own."""
@@ -95,7 +117,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             submission = route.submission(person)
             assert submission.state == State.COMPLETED and submission.external_ref
             personal = _personal_values(json.loads(submission.canonical_json or "{}"))
-            server_env = {"BRYGGA_HOME": str(tmp / "brygga"),
+            server_env = {"BRYGGA_HOME": str(tmp / "brygga"), "AIRFLOW__API_AUTH__JWT_SECRET": JWT_SECRET,
                           "AIRFLOW_CONN_BRYGGA_PERSON_KEY": f"generic://:{PERSON_SECRET}@person-key.invalid"}
             with airflow_api_server(tmp / "airflow", USERS, server_env, with_dags=True) as server:
                 yield World(server, route, submission.id, personal)
@@ -109,10 +131,14 @@ def test_every_endpoint_refuses_an_anonymous_caller(world: World) -> None:
     routes = [r for r in create_app().routes if isinstance(r, APIRoute)]
     assert len(routes) >= 15 and all(isinstance(r, APIRoute) for r in create_app().routes)
     same_site = {"Origin": world.server.url}
+    expired = {"Authorization": f"Bearer {world.expired_token('admin')}"}
+    # A body that is not JSON: still "not signed in", never a 422 telling what the body should have been.
+    broken = {"Content-Type": "application/json"}
     for route in routes:
         for method in route.methods:
-            for credentials in ({}, {"Authorization": "Bearer not-a-token"}):
+            for credentials in ({}, {"Authorization": "Bearer not-a-token"}, expired, broken):
                 answer = requests.request(method, world.server.url + _path(route), headers=same_site | credentials,
+                                          data=b"{not json" if credentials is broken else None,
                                           allow_redirects=False, timeout=60)
                 where = f"{method} {route.path} with {credentials or 'nothing'}"
                 if route.path.startswith("/api/"):
@@ -120,6 +146,17 @@ def test_every_endpoint_refuses_an_anonymous_caller(world: World) -> None:
                 else:  # a page sends the browser to Airflow's login, and back here after it
                     assert answer.status_code == 303, where
                     assert answer.headers["location"].startswith("/auth/login?next="), where
+
+
+def test_an_expired_token_is_not_signed_in(world: World) -> None:
+    expired = world.expired_token("admin")
+    assert requests.get(f"{world.admin}/api/health", headers=world.bearer("admin"), timeout=60).status_code == 200
+    answer = requests.get(f"{world.admin}/api/health", headers={"Authorization": f"Bearer {expired}"}, timeout=60)
+    assert answer.status_code == 401 and answer.headers["www-authenticate"] == "Bearer"
+    session = requests.Session()
+    session.cookies.set("_token", expired)
+    page = session.get(f"{world.admin}/health", allow_redirects=False, timeout=60)
+    assert page.status_code == 303 and page.headers["location"].startswith("/auth/login?next=")
 
 
 def test_a_viewer_searches_and_traces_but_neither_replays_nor_reveals(world: World) -> None:
@@ -254,6 +291,21 @@ def test_a_cross_site_state_change_is_refused(world: World) -> None:
     assert admin.post(f"{world.admin}/quarantine/discard", data={"submission_id": waiting, "reason": "x"},
                       headers={"Origin": "http://evil.example"}, timeout=60).status_code == 403
     assert len(world.ledger().audit_log(world.person_id)) == before
+    # The same host and port by another scheme is another site ([api] base_url is set: http://127.0.0.1:<port>).
+    other_scheme = world.server.url.replace("http://", "https://")
+    assert admin.post(replay, data={"submission_id": waiting}, headers={"Origin": other_scheme},
+                      allow_redirects=False, timeout=60).status_code == 403
+    # A bearer token does not make another site's request acceptable: with simple_auth_manager_all_admins Airflow
+    # puts one on every request, a forged one too.
+    for headers in ({"Origin": "http://evil.example"}, {"Referer": "http://evil.example/page"}, {"Origin": "null"},
+                    {"Origin": other_scheme}):
+        by_token = requests.post(f"{world.admin}/api/quarantine/replay", json={"submission_ids": [waiting]},
+                                 headers=world.bearer("admin") | headers, timeout=60)
+        assert by_token.status_code == 403, headers
+        assert requests.post(f"{world.admin}/submissions/{world.person_id}/reveal", timeout=60,
+                             headers=world.bearer("admin") | headers).status_code == 403
+    assert world.ledger().get(waiting).state == State.QUARANTINED
+    assert len(world.ledger().audit_log(world.person_id)) == before
     # From the page itself it works (a same-site Referer will do when a browser sends no Origin).
     accepted = admin.post(replay, data={"submission_id": waiting}, headers={"Referer": f"{world.admin}/quarantine"},
                           allow_redirects=False, timeout=60)
@@ -272,9 +324,10 @@ def test_the_default_pages_and_answers_hold_no_personal_data(world: World) -> No
         assert not leaked, f"{answer.url} shows {len(leaked)} personal value(s)"
 
 
-def test_a_personnummer_search_is_posted_and_never_echoed(world: World) -> None:
+def test_a_personnummer_search_is_posted_never_echoed_and_audited(world: World) -> None:
     viewer = world.browser("viewer")
     number = world.personal[1]  # as a resident writes it: 19850314-2385
+    searches_before = len(world.person_searches())
     found = viewer.post(f"{world.admin}/search", data={"personnummer": number}, headers={"Origin": world.server.url},
                         timeout=60)
     assert found.status_code == 200 and world.person_id in found.text
@@ -293,6 +346,49 @@ def test_a_personnummer_search_is_posted_and_never_echoed(world: World) -> None:
     nobody = requests.post(f"{world.admin}/api/submissions/search", json={"personnummer": "19121212-1212"},
                            headers=world.bearer("viewer"), timeout=60).json()
     assert nobody == {"count": 0, "submissions": []}
+    # Each search made by a personnummer is recorded: who, and how many it found; never the number. The one with
+    # the wrong check digit searched nothing.
+    searches = world.person_searches()[searches_before:]
+    assert [(a.actor, a.submission_id) for a in searches] == [("viewer", None)] * 3
+    assert [a.detail.split(": ")[-1] for a in searches] == ["1 submission(s) found"] * 2 + ["0 submission(s) found"]
+    assert not [v for v in world.personal if any(v in (a.detail or "") for a in searches)]
+    assert "every search by personnummer, is recorded" in found.text  # the page says so
+
+
+def test_the_search_form_is_posted_and_only_checked_text_reaches_a_url(world: World) -> None:
+    viewer = world.browser("viewer")
+    page = viewer.get(f"{world.admin}/", timeout=60).text
+    forms = re.findall(r"<form\b[^>]*>.*?</form>", page, re.DOTALL)
+    searching = [f for f in forms if 'name="text"' in f]
+    assert searching and all(f.startswith(f'<form method="post" action="{URL_PREFIX}/search"') for f in searching)
+    assert any('name="personnummer"' in f for f in searching)
+    same_site = {"Origin": world.server.url}
+    # A personnummer typed as free text: refused in the answer to the POST, so it is in no URL, log line or history.
+    number = world.personal[1]
+    mistyped = viewer.post(f"{world.admin}/search", data={"text": number}, headers=same_site, allow_redirects=False,
+                           timeout=60)
+    assert mistyped.status_code == 400 and "use the personnummer field" in mistyped.text
+    assert "location" not in mistyped.headers and number not in mistyped.text
+    # Checked text goes on to the results' own address (so a next page or a bookmark is a plain link).
+    checked = viewer.post(f"{world.admin}/search", data={"text": "2001", "route": ROUTE}, headers=same_site,
+                          allow_redirects=False, timeout=60)
+    assert checked.status_code == 303 and checked.headers["location"] == f"{URL_PREFIX}/?text=2001&route={ROUTE}"
+    assert world.person_id in viewer.get(world.server.url + checked.headers["location"], timeout=60).text
+    log = world.server.log_file.read_text(encoding="utf-8", errors="replace")
+    assert not [v for v in world.personal[:3] if v in log]
+
+
+def test_a_replay_by_filter_names_its_route(world: World) -> None:
+    waiting = world.quarantined()
+    for body in ({"filter": {}}, {"filter": {"route": ""}}, {"filter": {"step": "translate"}}, {}):
+        answer = requests.post(f"{world.admin}/api/quarantine/replay", json=body, headers=world.bearer("op"),
+                               timeout=60)
+        assert answer.status_code == 422, body
+    assert world.ledger().get(waiting).state == State.QUARANTINED
+    by_route = requests.post(f"{world.admin}/api/quarantine/replay", headers=world.bearer("op"), timeout=60,
+                             json={"filter": {"route": ROUTE, "reason": "NOT WELL-FORMED"}})
+    assert by_route.status_code == 200 and waiting in by_route.json()["replayed"]
+    assert world.ledger().get(waiting).state == State.LANDED
 
 
 def test_the_plugin_shows_brygga_in_airflows_menu(world: World) -> None:
@@ -311,3 +407,86 @@ def test_the_page_tells_the_login_where_to_come_back(world: World) -> None:
     answer = requests.get(f"{world.admin}/quarantine?route={ROUTE}", allow_redirects=False, timeout=60)
     assert answer.status_code == 303
     assert answer.headers["location"] == f"/auth/login?next=%2Fbrygga%2Fadmin%2Fquarantine%3Froute%3D{ROUTE}"
+
+
+class _Roles:
+    """An auth manager that can say what SimpleAuthManager cannot (act or reveal without view), and counts what it
+    is asked. The token names the user; the cookie is Airflow's."""
+
+    cookie_name = "_token"
+    GRANTS: ClassVar = {"viewer": {Permission.VIEW}, "admin": set(Permission),
+                        "no-view": {Permission.ACT, Permission.REVEAL}}
+
+    def __init__(self) -> None:
+        self.asked: list[Permission] = []
+
+    async def user_from_token(self, token: str) -> str | None:
+        return token if token in self.GRANTS else None
+
+    def user_name(self, user: str) -> str:
+        return user
+
+    def allows(self, user: str, permission: Permission) -> bool:
+        self.asked.append(permission)
+        return permission in self.GRANTS[user]
+
+    def login_url(self, next_url: str) -> str:
+        return f"/auth/login?next={next_url}"
+
+    def site_origins(self) -> list[str]:
+        return []
+
+
+@pytest.fixture
+def own_roles(tmp_path: Path) -> tuple[TestClient, _Roles]:
+    settings = Settings.from_env({"BRYGGA_HOME": str(tmp_path)})
+    Ledger(settings.database_url)  # an empty ledger: the view never creates one
+    roles = _Roles()
+    return TestClient(create_app(settings_factory=lambda: settings, authorizer=roles)), roles
+
+
+def test_acting_and_revealing_need_view_too(own_roles: tuple[TestClient, _Roles]) -> None:
+    client, _ = own_roles
+    no_view = {"Authorization": "Bearer no-view"}
+    assert client.post("/api/quarantine/replay", json={"submission_ids": ["x"]}, headers=no_view).status_code == 403
+    assert client.post("/api/quarantine/discard", json={"submission_ids": ["x"], "reason": "r"},
+                       headers=no_view).status_code == 403
+    assert client.post("/api/submissions/x/reveal", headers=no_view).status_code == 403
+    admin = {"Authorization": "Bearer admin"}
+    assert client.post("/api/submissions/x/reveal", headers=admin).status_code == 404  # unknown: no audit row
+    assert client.post("/api/quarantine/replay", json={"submission_ids": ["x"]}, headers=admin).json()["failed"]
+
+
+def test_the_auth_manager_is_asked_only_what_the_request_needs(own_roles: tuple[TestClient, _Roles]) -> None:
+    client, roles = own_roles
+    assert client.get("/api/health", headers={"Authorization": "Bearer admin"}).status_code == 200
+    assert roles.asked == [Permission.VIEW]
+    roles.asked.clear()
+    assert client.post("/api/submissions/x/reveal", headers={"Authorization": "Bearer admin"}).status_code == 404
+    assert roles.asked == [Permission.VIEW, Permission.REVEAL]
+    roles.asked.clear()
+    # A page asks about act and reveal when it decides whether to show their buttons, and once each.
+    assert client.get("/quarantine", headers={"Authorization": "Bearer admin"}).status_code == 200
+    assert sorted(roles.asked) == sorted([Permission.VIEW, Permission.ACT])
+
+
+def test_a_bearer_token_from_another_site_is_refused_but_a_script_passes(
+        own_roles: tuple[TestClient, _Roles]) -> None:
+    client, _ = own_roles
+    token = {"Authorization": "Bearer admin"}
+    body = {"submission_ids": ["x"]}
+    assert client.post("/api/quarantine/replay", json=body, headers=token).status_code == 200  # a script: no Origin
+    for foreign in ({"Origin": "http://evil.example"}, {"Referer": "http://evil.example/"}, {"Origin": "null"}):
+        assert client.post("/api/quarantine/replay", json=body, headers=token | foreign).status_code == 403
+    # The cookie is the browser's: it needs this site's Origin.
+    client.cookies.set("_token", "admin")
+    assert client.post("/api/quarantine/replay", json=body).status_code == 403
+    assert client.post("/api/quarantine/replay", json=body, headers={"Origin": "http://testserver"}).status_code == 200
+
+
+def test_what_is_typed_is_escaped_in_the_page(own_roles: tuple[TestClient, _Roles]) -> None:
+    client, _ = own_roles
+    typed = '"><img src=x onerror=alert(1)>'
+    page = client.get("/", params={"text": typed}, headers={"Authorization": "Bearer viewer"})
+    assert page.status_code == 200 and '&#34;&gt;&lt;img src=x onerror=alert(1)&gt;' in page.text
+    assert "<img src=x" not in page.text

@@ -1,6 +1,8 @@
 """The administrator's round in a real browser (Debian's chromium, driven by Playwright; no browser download) against
 a real `airflow api-server` with Brygga's plugin: log in through Airflow's login page, find a submission by its
-FlowInstanceID, open its trace, find a quarantined one, fix its mapping, replay it, and see it delivered.
+FlowInstanceID, open its trace, find a quarantined one, fix its mapping, replay it, and see it delivered. On the way:
+a personnummer typed into the free-text search reaches no URL, and Enter in the reason for discarding replays
+nothing.
 
 The ledger is real: the bundled kumla-bygglov route run in this process on simulators, with a copy of the mappings
 in which the attefall mapping lacks the answer the sample gives (a form's new option: the fixable kind of fault).
@@ -10,6 +12,7 @@ health pages.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -21,8 +24,8 @@ import pytest
 from airflow_api_server import ApiServer, User, airflow_api_server
 from simulated_route import LocalRoute, simulated_connections
 
-from brygga.ledger import State
-from brygga.settings import REPO_ROOT
+from brygga.ledger import Ledger, State
+from brygga.settings import REPO_ROOT, Settings
 from brygga_airflow.admin_view import URL_PREFIX
 
 pytestmark = pytest.mark.airflow
@@ -45,6 +48,7 @@ class Site:
     route: LocalRoute
     mappings: Path
     person_id: str
+    personnummer: str  # the resident's of person_id, as the case holds it (12 digits)
     quarantined_id: str
 
     @property
@@ -53,6 +57,9 @@ class Site:
 
     def fix_the_mapping(self) -> None:
         shutil.copyfile(REPO_ROOT / "mappings" / ATTEFALL, self.mappings / ATTEFALL)
+
+    def state(self, submission_id: str) -> str:
+        return Ledger(Settings.from_env().database_url).get(submission_id).state
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +85,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             route.run()
             delivered, waiting = route.submission(person), route.submission(attefall)
             assert (delivered.state, waiting.state) == (State.COMPLETED, State.QUARANTINED)
+            (party,) = json.loads(delivered.canonical_json or "{}")["parties"]
             with airflow_api_server(tmp / "airflow", [ADMIN], {"BRYGGA_HOME": str(tmp / "brygga")}) as server:
-                yield Site(server, route, mappings, delivered.id, waiting.id)
+                yield Site(server, route, mappings, delivered.id, party["personnummer"], waiting.id)
 
 
 @pytest.fixture
@@ -139,6 +147,16 @@ def test_the_admin_round_in_a_browser(site: Site, shots: Callable[[object, str],
             expect(found).to_be_visible()
             shots(page, "2-search-by-flowinstanceid")
             _accessible(page, "search")
+            # A personnummer typed into the free text instead: posted, refused, and in no address the browser keeps.
+            number = f"{site.personnummer[:8]}-{site.personnummer[8:]}"
+            page.get_by_label("Id, FlowInstanceID, file name, sha256 or diarienummer").fill(number)
+            with page.expect_request(lambda request: request.url.endswith(f"{URL_PREFIX}/search")) as sent:
+                page.get_by_role("button", name="Search", exact=True).click()
+            assert sent.value.method == "POST" and number not in sent.value.url
+            expect(page.get_by_role("alert")).to_contain_text("use the personnummer field")
+            assert not [n for n in (number, site.personnummer) if n in page.url or n in page.content()]
+            page.go_back()  # back to the FlowInstanceID's results, by their own address
+            expect(found).to_be_visible()
 
             # 3. Its trace: every step, the delivery to ByggR with its diarienummer, the archive package.
             found.click()
@@ -155,6 +173,24 @@ def test_the_admin_round_in_a_browser(site: Site, shots: Callable[[object, str],
             expect(group.locator("legend")).to_contain_text(f"{ROUTE} · translate · 1 submission")
             shots(page, "4-quarantine")
             _accessible(page, "quarantine")
+            # Enter in the reason for discarding submits nothing: neither a discard nor (the first button) a replay.
+            # A probe notes every form submission the page makes, and stops it.
+            page.evaluate("""() => {
+                window.bryggaSubmits = [];
+                window.bryggaProbe = (event) => {
+                    window.bryggaSubmits.push(event.submitter ? event.submitter.textContent : "(no button)");
+                    event.preventDefault();
+                };
+                document.addEventListener("submit", window.bryggaProbe, true);
+            }""")
+            page.get_by_label(f"Select {site.quarantined_id}").check()
+            reason = page.get_by_label(re.compile("Reason for discarding"))
+            reason.fill("a test file")
+            reason.press("Enter")
+            assert page.evaluate("() => window.bryggaSubmits") == []
+            page.evaluate('() => document.removeEventListener("submit", window.bryggaProbe, true)')
+            reason.fill("")
+            assert site.state(site.quarantined_id) == State.QUARANTINED
 
             # 5. Fix the mapping, replay from the page, and let the route run again.
             site.fix_the_mapping()
