@@ -9,13 +9,18 @@ the hashes (``content_sha256``, ``content_fingerprint``). ``purged_at`` says whe
 Which submissions are due, with ``updated_at`` (the time it reached its state) older than ``keep_for``:
 
 - ``completed``: archived (when the route archives) and notified;
-- ``duplicate``: the same canonical content as an earlier version; due once the version it repeats is completed;
-- ``superseded``: a quarantined version replaced by a later one; due once a later version is completed.
+- ``duplicate``: the same canonical content as an earlier version; due once the version it repeats is completed
+  (or superseded, or discarded);
+- ``superseded``: a quarantined version replaced by a later one; due once a later version is completed (or
+  discarded);
+- ``discarded``: taken out of quarantine for good by an operator (``updated_at`` is when); its operator's reason
+  goes too, from the quarantine rows and from the ``discard`` audit entry's detail (the entry stays).
 
 Never a submission in any other state (landed, translated, delivered, archived: still on its way; quarantined:
-waiting for an administrator). A completed version is held back while a later version of the same e-service
-reference is still on its way or in quarantine, since delivering or archiving that amendment reads the earlier
-version's case.
+waiting for an administrator). A completed or discarded version is held back while a later version of the same
+e-service reference is still on its way or in quarantine, since delivering or archiving that amendment reads the
+earlier versions' cases (a discarded one may have reached a target before it stopped). A later version that is
+completed, superseded or discarded holds nothing back: none of them is going anywhere.
 
 Safe to re-run after a crash: files are deleted first (a missing file is fine), then the row is updated and the
 audit entry written in one transaction, guarded by ``purged_at IS NULL``; a run that stopped half-way is finished
@@ -43,13 +48,17 @@ from brygga.routes import Route
 from brygga.settings import Settings
 from brygga.status.event import for_bus
 from brygga.storage import ContentStore
+from brygga.timeutil import as_utc
 
 log = logging.getLogger(__name__)
 
 # What source_name becomes: a neutral value, the same for every purged submission.
 PURGED_NAME = "(purged)"
-PURGEABLE = (State.COMPLETED, State.DUPLICATE, State.SUPERSEDED)
+PURGEABLE = (State.COMPLETED, State.DUPLICATE, State.SUPERSEDED, State.DISCARDED)
+# Versions that go nowhere any more: an earlier version need not wait for them.
+FINAL = (State.COMPLETED, State.SUPERSEDED, State.DISCARDED)
 ACTION = "purge"
+PURGED_TEXT = "purged with the submission's personal data"
 
 _SHA256_TOKEN = re.compile(r"[0-9a-f]{64}")
 _IN_CHUNK = 500  # ids or references per IN (...) clause
@@ -113,9 +122,7 @@ def format_duration(span: timedelta) -> str:
 
 
 def _utc(moment: datetime | None) -> datetime:
-    if moment is None:
-        return datetime.now(UTC)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return datetime.now(UTC) if moment is None else as_utc(moment)
 
 
 def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
@@ -136,26 +143,25 @@ def _attachments(canonical_json: str | None) -> frozenset[str]:
 def _held_back(route: Route, candidate: Submission, versions: list[Submission]) -> str | None:
     """Why a candidate may not be purged yet (no personal data), or None."""
     others = [v for v in versions if v.id != candidate.id]
-    if candidate.state == State.COMPLETED:
-        if route.archive is not None and candidate.archive_location is None:
+    if candidate.state in (State.COMPLETED, State.DISCARDED):
+        if candidate.state == State.COMPLETED and route.archive is not None and candidate.archive_location is None:
             return "completed without an archive package"
         if candidate.revision is not None:
             for later in others:
-                if later.revision is not None and later.revision > candidate.revision \
-                        and later.state not in (State.COMPLETED, State.SUPERSEDED):
+                if later.revision is not None and later.revision > candidate.revision and later.state not in FINAL:
                     return (f"a later version (revision {later.revision}, submission {later.id}) is {later.state}; "
                             "it reads this version's case")
         return None
     if candidate.state == State.DUPLICATE:
         repeated = [v for v in others if v.revision is not None
                     and v.content_fingerprint == candidate.content_fingerprint]
-        if not any(v.state == State.COMPLETED for v in repeated):
-            return "the version it repeats is not completed"
+        if not any(v.state in FINAL for v in repeated):
+            return "the version it repeats is still on its way or in quarantine"
         return None
     if candidate.state == State.SUPERSEDED:
         if not any(v.revision is not None and candidate.revision is not None and v.revision > candidate.revision
-                   and v.state == State.COMPLETED for v in others):
-            return "the version that replaced it is not completed"
+                   and v.state in (State.COMPLETED, State.DISCARDED) for v in others):
+            return "the version that replaced it is still on its way or in quarantine"
         return None
     return f"state {candidate.state} is never purged"  # not reached: the query asks for PURGEABLE states only
 
@@ -222,9 +228,12 @@ def _forget_texts(session, submission_id: str) -> None:  # type: ignore[no-untyp
     """Quarantine reasons and a target's last error are text from outside (a file name, a target's fault text,
     masked by shape only): they go, their count and the steps' outcomes stay as the submission's history."""
     for row in session.scalars(select(Quarantine).where(Quarantine.submission_id == submission_id)):
-        row.reasons = [f"{len(row.reasons)} reason(s), purged with the submission's personal data"]
+        row.reasons = [f"{len(row.reasons)} reason(s), {PURGED_TEXT}"]
         if row.resolution_note:  # an operator's reason for a discard is free text too
-            row.resolution_note = "purged with the submission's personal data"
+            row.resolution_note = PURGED_TEXT
+    # ... and so is the copy of it in the discard's audit entry; who discarded it, and when, stay.
+    session.execute(update(AuditEntry).where(AuditEntry.submission_id == submission_id, AuditEntry.action == "discard")
+                    .values(detail=PURGED_TEXT).execution_options(synchronize_session=False))
     # Nor can a purged submission be found by a resident's personnummer any more.
     session.execute(delete(PersonKey).where(PersonKey.submission_id == submission_id))
     session.execute(update(Delivery).where(Delivery.submission_id == submission_id).values(last_error=None))

@@ -296,3 +296,62 @@ def test_a_purged_submission_can_no_longer_be_found_by_personnummer(world):
         assert s.scalars(select(PersonKey).where(PersonKey.submission_id == sid)).all() == []
         (note,) = s.scalars(select(Quarantine.resolution_note).where(Quarantine.submission_id == sid))
     assert PERSONAL_NAME not in note
+
+
+def _discarded(world: World, *, done_at: datetime, reason: str, **kwargs) -> str:  # type: ignore[no-untyped-def]
+    """A submission an operator took out of quarantine for good, ``done_at``."""
+    from brygga.admin import discard
+
+    sid = world.submission(State.QUARANTINED, done_at=done_at, **kwargs)
+    world.ledger.quarantine(sid, "deliver", ["target byggr refused: s:Client Arendetyp saknas"])
+    discard(world.ledger, sid, actor="ops-anna", reason=reason)
+    world.ledger.update(sid, updated_at=done_at)
+    return sid
+
+
+def test_a_discarded_submission_is_purged_with_its_operators_reason(world):
+    from brygga.admin import SearchQuery, search
+
+    sid = _discarded(world, done_at=OLD, reason=f"sent twice by Johan Berglund ({PERSONAL_NAME})",
+                     attachments=[b"drawing"])
+    world.ledger.add_person_keys(sid, ["b" * 64])
+    raw, (drawing,) = world.raw_path(sid), world.attachment_paths(b"drawing")
+    recent = _discarded(world, done_at=RECENT, reason="a test file")
+
+    assert [p.submission_id for p in world.purge().purged] == [sid]
+
+    after = world.ledger.get(sid)
+    assert (after.state, after.canonical_json, after.source_name) == (State.DISCARDED, None, PURGED_NAME)
+    assert not raw.exists() and not drawing.exists()
+    assert search(world.ledger, SearchQuery(person_key="b" * 64)) == []
+    discard_entry, purge_entry = world.ledger.audit_log(sid)
+    assert (discard_entry.actor, discard_entry.action) == ("ops-anna", "discard"), "who discarded it, and when, stay"
+    assert "Johan" not in discard_entry.detail and purge_entry.action == "purge"
+    (row,) = world.ledger.quarantines(sid)
+    assert row.resolution == "discarded" and "Johan" not in row.resolution_note
+    assert world.ledger.get(recent).purged_at is None, "not before its time"
+
+
+@pytest.mark.parametrize("later_state", [State.DISCARDED, State.SUPERSEDED, State.COMPLETED])
+def test_a_later_version_that_goes_nowhere_holds_no_earlier_version_back(world, later_state):
+    first = world.submission(State.COMPLETED, done_at=OLD, reference="2004", revision=1)
+    later = world.submission(later_state, done_at=RECENT, reference="2004", revision=2)
+    report = world.purge()
+    assert [p.submission_id for p in report.purged] == [first] and report.held_back == []
+    assert world.ledger.get(later).purged_at is None
+
+
+def test_a_discarded_version_waits_while_a_later_version_is_on_its_way(world):
+    """It may have reached a target before it stopped: an amendment to that case reads its case."""
+    first = _discarded(world, done_at=OLD, reason="stopped at archive", reference="2005", revision=1)
+    amendment = world.submission(State.TRANSLATED, done_at=RECENT, reference="2005", revision=2)
+    ((held, why),) = world.purge().held_back
+    assert held == first and amendment in why
+    world.ledger.update(amendment, state=State.COMPLETED, updated_at=RECENT)
+    assert [p.submission_id for p in world.purge().purged] == [first]
+
+
+def test_a_duplicate_of_a_discarded_version_goes_too(world):
+    original = _discarded(world, done_at=OLD, reason="a test file", reference="2006", fingerprint="e" * 64)
+    duplicate = world.submission(State.DUPLICATE, done_at=OLD, reference="2006", fingerprint="e" * 64, revision=None)
+    assert {p.submission_id for p in world.purge().purged} == {original, duplicate}

@@ -85,8 +85,13 @@ def _mask_details(value: Any) -> Any:
 def masked_case(case: dict[str, Any]) -> dict[str, Any]:
     """A copy of a canonical case for the default view: the parties' personnummer, organisationsnummer, names,
     addresses, phone numbers and e-mail, the properties' addresses, the residents' other answers and every free
-    text of the details masked. Ids, codes, the title and attachments' names stay."""
+    text of the details masked. Ids, codes and the title stay; the attachments' names stay with personnummer,
+    e-mail addresses and phone numbers in them masked (brygga.redact). A resident's bare name in a file name
+    ("Anna Svensson ritning.pdf") cannot be told from other words by its shape, and stays."""
     masked = dict(case)
+    if "attachments" in case:
+        masked["attachments"] = [{k: redact(v) if k == "name" and isinstance(v, str) else v for k, v in a.items()}
+                                 if isinstance(a, dict) else MASK for a in case["attachments"] or []]
     if "parties" in case:
         masked["parties"] = [_mask_party(p) for p in case["parties"] or []]
     if "properties" in case:

@@ -1,19 +1,29 @@
 """Search the ledger the way an administrator asks: by any id they hold, by route, kommun, state, time or person.
 
 Rows carry references only (ids, file name, sha256, diarienummer), never the canonical case or personal data.
+
+A text is looked up by what it is exactly first (a submission id, the source's reference, a diarienummer, a sha256
+or a prefix of one), each through its index; only when nothing matches exactly is it looked for inside the file
+names, which reads every row. The substring search is the slow one, and the rare one.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import Session, load_only
 
 from brygga.ledger import Ledger, Submission
 from brygga.ledger.models import Delivery, PersonKey
+from brygga.redact import redact
+from brygga.timeutil import as_utc
+
+__all__ = ["MIN_SHA256_PREFIX", "ROW_COLUMNS", "SearchQuery", "SubmissionRow", "conditions", "count", "row_of",
+           "search"]
 
 # A sha256 prefix shorter than this would match too much to mean anything.
 MIN_SHA256_PREFIX = 8
@@ -40,7 +50,9 @@ class SubmissionRow:
     tenant: str
     state: str
     source_reference: str | None
-    source_name: str  # the landed file's name
+    # The landed file's name with personnummer, e-mail addresses and phone numbers masked (brygga.redact). A bare
+    # name in it ("Anna Svensson ansökan.pdf") cannot be told from other words by its shape, and stays.
+    source_name: str
     content_sha256: str
     external_ref: str | None
     case_type: str | None
@@ -49,43 +61,53 @@ class SubmissionRow:
     updated_at: datetime
 
 
-def as_utc(moment: datetime) -> datetime:
-    """SQLite gives naive datetimes back (everything Brygga writes is UTC); a naive bound is taken as UTC too."""
-    return moment.astimezone(UTC) if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def optional_utc(moment: datetime | None) -> datetime | None:
-    return as_utc(moment) if moment is not None else None
+# What a row is made of: queries for rows load these columns only, never the canonical case.
+ROW_COLUMNS = (Submission.id, Submission.route_id, Submission.tenant, Submission.state, Submission.source_reference,
+               Submission.source_name, Submission.content_sha256, Submission.external_ref, Submission.case_type,
+               Submission.revision, Submission.received_at, Submission.updated_at)
 
 
 def row_of(submission: Submission) -> SubmissionRow:
     return SubmissionRow(
         id=submission.id, route_id=submission.route_id, tenant=submission.tenant, state=submission.state,
-        source_reference=submission.source_reference, source_name=submission.source_name,
+        source_reference=submission.source_reference, source_name=redact(submission.source_name),
         content_sha256=submission.content_sha256, external_ref=submission.external_ref,
         case_type=submission.case_type, revision=submission.revision,
         received_at=as_utc(submission.received_at), updated_at=as_utc(submission.updated_at))
 
 
-def _text_matches(text: str) -> ColumnElement[bool]:
+def _sha256_matches(text: str) -> ColumnElement[bool] | None:
+    """A whole sha256, or a prefix of one as a range (``>= prefix`` and ``< prefix + "g"``: every lower-case hex
+    string that starts with it), which an ordinary index answers on SQLite and PostgreSQL alike; LIKE would
+    need ``text_pattern_ops`` on PostgreSQL."""
+    if not _HEX.fullmatch(text) or not MIN_SHA256_PREFIX <= len(text) <= 64:
+        return None
+    prefix = text.lower()
+    if len(prefix) == 64:
+        return Submission.content_sha256 == prefix
+    return and_(Submission.content_sha256 >= prefix, Submission.content_sha256 < prefix + "g")
+
+
+def _exact_matches(text: str) -> ColumnElement[bool]:
+    """Every column that holds the text whole, each with its index."""
     by_delivery = select(Delivery.submission_id).where(Delivery.external_ref == text)
     matches: list[ColumnElement[bool]] = [
         Submission.id == text, Submission.source_reference == text, Submission.external_ref == text,
-        Submission.id.in_(by_delivery),
-        Submission.source_name == text,  # exact, for names SQL's lower() does not fold (SQLite: ASCII only)
-        func.lower(Submission.source_name).contains(text.lower(), autoescape=True),
-    ]
-    if _HEX.fullmatch(text) and len(text) >= MIN_SHA256_PREFIX:
-        matches.append(Submission.content_sha256.startswith(text.lower(), autoescape=True))
+        Submission.id.in_(by_delivery)]
+    sha256 = _sha256_matches(text)
+    if sha256 is not None:
+        matches.append(sha256)
     return or_(*matches)
 
 
-def conditions(query: SearchQuery) -> list[ColumnElement[bool]]:
-    """The WHERE clauses of a query, on ``submissions``; plain SQL that SQLite and PostgreSQL both run."""
+def _name_matches(text: str) -> ColumnElement[bool]:
+    """The file name, whole or a part of it, in any case: read row by row."""
+    return or_(Submission.source_name == text,  # exact, for names SQL's lower() does not fold (SQLite: ASCII only)
+               func.lower(Submission.source_name).contains(text.lower(), autoescape=True))
+
+
+def _filters(query: SearchQuery) -> list[ColumnElement[bool]]:
     found: list[ColumnElement[bool]] = []
-    text = (query.text or "").strip()
-    if text:
-        found.append(_text_matches(text))
     for column, value in ((Submission.route_id, query.route), (Submission.tenant, query.tenant),
                           (Submission.state, query.state)):
         if value:
@@ -100,14 +122,29 @@ def conditions(query: SearchQuery) -> list[ColumnElement[bool]]:
     return found
 
 
+def conditions(session: Session, query: SearchQuery) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of a query, on ``submissions``; plain SQL that SQLite and PostgreSQL both run. The text
+    matches exactly when any submission (that the other criteria let through) has it whole, else as part of a
+    file name: one question to the indexes decides which."""
+    found = _filters(query)
+    text = (query.text or "").strip()
+    if text:
+        exact = _exact_matches(text)
+        if session.scalar(select(Submission.id).where(exact, *found).limit(1)) is not None:
+            found.append(exact)
+        else:
+            found.append(_name_matches(text))
+    return found
+
+
 def search(ledger: Ledger, query: SearchQuery, *, limit: int = 100, offset: int = 0) -> list[SubmissionRow]:
     """The submissions matching every criterion given, newest first."""
-    statement: Any = (select(Submission).where(*conditions(query))
-                      .order_by(Submission.received_at.desc(), Submission.id.desc()).limit(limit).offset(offset))
     with ledger.session() as s:
+        statement: Any = (select(Submission).options(load_only(*ROW_COLUMNS)).where(*conditions(s, query))
+                          .order_by(Submission.received_at.desc(), Submission.id.desc()).limit(limit).offset(offset))
         return [row_of(found) for found in s.scalars(statement)]
 
 
 def count(ledger: Ledger, query: SearchQuery) -> int:
     with ledger.session() as s:
-        return s.scalar(select(func.count()).select_from(Submission).where(*conditions(query))) or 0
+        return s.scalar(select(func.count()).select_from(Submission).where(*conditions(s, query))) or 0

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import load_only
 
-from brygga.admin.query import SubmissionRow, as_utc, optional_utc, row_of
+from brygga.admin.query import ROW_COLUMNS, SubmissionRow, row_of
 from brygga.ledger import Ledger, Submission
 from brygga.ledger.models import Step
 from brygga.provenance import AirflowRun
+from brygga.timeutil import as_utc, optional_utc
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,7 @@ def _other_versions(ledger: Ledger, submission: Submission) -> list[SubmissionRo
     if submission.source_reference is None:
         return []
     with ledger.session() as s:
-        return [row_of(found) for found in s.scalars(select(Submission).where(
+        return [row_of(found) for found in s.scalars(select(Submission).options(load_only(*ROW_COLUMNS)).where(
             Submission.route_id == submission.route_id, Submission.source_reference == submission.source_reference,
             Submission.id != submission.id).order_by(Submission.received_at, Submission.id))]
 

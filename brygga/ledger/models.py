@@ -29,7 +29,8 @@ class Submission(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     route_id: Mapped[str] = mapped_column(String(100), index=True)
     tenant: Mapped[str] = mapped_column(String(4))
-    content_sha256: Mapped[str] = mapped_column(String(64))
+    # Indexed on its own too (the unique key above leads with the route): search by a sha256 or a prefix of one.
+    content_sha256: Mapped[str] = mapped_column(String(64), index=True)
     raw_path: Mapped[str] = mapped_column(Text)
     source_name: Mapped[str] = mapped_column(Text)
     source_reference: Mapped[str | None] = mapped_column(String(200), index=True)
@@ -47,7 +48,8 @@ class Submission(Base):
     archive_location: Mapped[str | None] = mapped_column(Text)
     # Set by retention (gallring): raw bytes, attachments and canonical_json are gone, the facts remain.
     purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Indexed: lists are newest first, and searches and health read a time range.
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 
@@ -90,7 +92,7 @@ class Delivery(Base):
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     lease_token: Mapped[int] = mapped_column(Integer, default=0)
     first_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)  # health's window
     # Not before this time: backoff after a transient fault, the settle delay after an in-doubt outcome.
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -118,10 +120,11 @@ class PersonKey(Base):
     resident's personnummer without storing it. One row per distinct person per submission."""
 
     __tablename__ = "person_keys"
+    # The unique key leads with submission_id, so it serves lookups by submission too; ``key`` has its own index.
     __table_args__ = (UniqueConstraint("submission_id", "key", name="uq_person_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"))
     key: Mapped[str] = mapped_column(String(64), index=True)
 
 

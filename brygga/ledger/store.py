@@ -44,6 +44,7 @@ from brygga.ledger.upgrade import upgrade
 from brygga.ledger.workers import Liveness, liveness, worker_id
 from brygga.provenance import airflow_run
 from brygga.redact import redact
+from brygga.timeutil import as_utc
 
 
 class State:
@@ -60,8 +61,14 @@ class State:
     DISCARDED = "discarded"
 
     DONE = (COMPLETED, QUARANTINED, DUPLICATE, SUPERSEDED, DISCARDED)
+    # Every state not DONE, by name: ``state IN (...)`` can use the state index where ``NOT IN`` cannot.
+    UNFINISHED = (LANDED, TRANSLATED, DELIVERED, ARCHIVED)
     # Versions a later version of the same reference need not wait for.
     SETTLED = (DELIVERED, ARCHIVED, COMPLETED, QUARANTINED, SUPERSEDED, DISCARDED)
+
+
+# A call site's row in these states has not got through yet: it is tried again while its submission is unfinished.
+FAILING_DELIVERY = ("failed", "in_doubt")
 
 
 @dataclass(frozen=True)
@@ -93,13 +100,8 @@ def _still_held(row: Delivery, now: datetime) -> bool:
     """A worker on this host holds its lease while it lives, however long its call takes; one elsewhere, until the
     lease runs out (docs/reliability.md, "Leases")."""
     alive = liveness(row.lease_owner)
-    return alive is Liveness.ALIVE or (alive is Liveness.UNKNOWN and _aware(row.lease_until) > now)
-
-
-def _aware(moment: datetime | None) -> datetime:
-    # SQLite gives naive datetimes back, PostgreSQL its session's time zone; everything Brygga writes is UTC.
-    assert moment is not None
-    return moment.astimezone(UTC) if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return alive is Liveness.ALIVE or (alive is Liveness.UNKNOWN and row.lease_until is not None
+                                          and as_utc(row.lease_until) > now)
 
 
 def _busy_timeout_ms() -> int:
@@ -260,17 +262,24 @@ class Ledger:
                 Submission.revision < submission.revision,
             ).order_by(Submission.revision)))
 
-    def supersede(self, submission_id: str, by: str) -> None:
-        """A quarantined version that never reached a target is replaced by the later version ``by``."""
+    def supersede(self, submission_id: str, by: str) -> bool:
+        """A quarantined version that never reached a target is replaced by the later version ``by``. False when it
+        was not quarantined any more (an operator replayed or discarded it meanwhile): then nothing changes.
+
+        The submission row is locked first, its quarantine rows after it, as ``release`` and ``discard`` do: on
+        PostgreSQL two transactions taking the same rows in opposite orders deadlock.
+        """
         with self.session() as s:
-            s.execute(update(Quarantine).where(Quarantine.submission_id == submission_id,
-                                               Quarantine.released_at.is_(None)).values(released_at=utcnow()))
             if s.execute(update(Submission).where(Submission.id == submission_id,
                                                   Submission.state == State.QUARANTINED)
-                         .values(state=State.SUPERSEDED, updated_at=utcnow())).rowcount:
-                outbox.submission_changed(s, submission_id, State.SUPERSEDED)
+                         .values(state=State.SUPERSEDED, updated_at=utcnow())).rowcount != 1:
+                return False
+            s.execute(update(Quarantine).where(Quarantine.submission_id == submission_id,
+                                               Quarantine.released_at.is_(None)).values(released_at=utcnow()))
+            outbox.submission_changed(s, submission_id, State.SUPERSEDED)
             s.add(Step(submission_id=submission_id, step="deliver", outcome="superseded", started_at=utcnow(),
                        duration_ms=0.0, detail=f"replaced by the later version {by}, which went on"))
+        return True
 
     def delivered_anywhere(self, submission_id: str) -> bool:
         """Whether the submission reached a target (a case system); Brygga's own call sites (``@...``) do not count."""
@@ -345,17 +354,18 @@ class Ledger:
             return [reason for row in rows for reason in row.reasons]
 
     def release(self, submission_id: str, to_state: str, *, actor: str | None = None) -> bool:
-        """Take a submission out of quarantine so the next run picks it up again (replay).
+        """Take a quarantined submission out of quarantine so the next run picks it up again (replay). False when it
+        was not quarantined (any more): of two replays at once, one releases it.
 
-        With ``actor`` (an operator's replay) only a submission still quarantined is released, its quarantine rows
-        keep ``resolution="replayed"`` and who did it, and the audit row is written in the same transaction. False
-        when nothing was released (with ``actor``: it was not quarantined any more).
+        With ``actor`` (an operator's replay, ``brygga.admin.replay``) its quarantine rows keep
+        ``resolution="replayed"`` and who did it, and the audit row is written in the same transaction. Without
+        one (Brygga's own tests) nothing is audited. The submission row is locked before its quarantine rows, as
+        in ``discard`` and ``supersede``.
         """
         with self.session() as s:
-            moved = update(Submission).where(Submission.id == submission_id)
-            if actor is not None:
-                moved = moved.where(Submission.state == State.QUARANTINED)
-            if s.execute(moved.values(state=to_state, updated_at=utcnow())).rowcount != 1:
+            if s.execute(update(Submission).where(Submission.id == submission_id,
+                                                  Submission.state == State.QUARANTINED)
+                         .values(state=to_state, updated_at=utcnow())).rowcount != 1:
                 return False
             resolved = {"resolution": "replayed", "resolved_by": actor} if actor is not None else {}
             s.execute(update(Quarantine).where(Quarantine.submission_id == submission_id,
@@ -365,7 +375,7 @@ class Ledger:
             # A replay gets a fresh retry budget at every call site it has not got through yet; an in-doubt
             # call keeps its settle delay, and a call under way keeps its lease.
             s.execute(update(Delivery).where(Delivery.submission_id == submission_id,
-                                             Delivery.state.in_(("failed", "in_doubt")))
+                                             Delivery.state.in_(FAILING_DELIVERY))
                       .values(first_attempt_at=None, attempts=0))
             s.execute(update(Delivery).where(Delivery.submission_id == submission_id, Delivery.state == "failed")
                       .values(next_attempt_at=None))
@@ -391,6 +401,18 @@ class Ledger:
             outbox.submission_changed(s, submission_id, State.DISCARDED)
             s.add(AuditEntry(actor=actor, action="discard", submission_id=submission_id, detail=note))
         return True
+
+    def note_reference(self, submission_id: str, reference: str) -> bool:
+        """Record the source's reference of a submission not yet translated, so an administrator finds it by that
+        reference if it stops before translate stores it with the case. Only while nothing else has: a reference
+        already noted (intake's) stays, and a submission another run moved on is that run's. ``updated_at`` keeps
+        the time it reached its state. False when nothing was noted."""
+        with self.session() as s:
+            return s.execute(update(Submission).where(
+                Submission.id == submission_id, Submission.source_reference.is_(None),
+                Submission.state.in_((State.LANDED, State.QUARANTINED)),
+            ).values(source_reference=reference, updated_at=Submission.updated_at)
+                .execution_options(synchronize_session=False)).rowcount == 1
 
     def quarantines(self, submission_id: str) -> list[Quarantine]:
         """Every quarantine of a submission, open and ended, oldest first: its history stays after a replay."""
@@ -487,10 +509,10 @@ class Ledger:
             return Claim("busy", attempts=row.attempts, token=row.lease_token)
         if row.state == "pending":  # its worker died or its lease ran out mid-call: the outcome is unknown
             in_doubt = True
-            not_before = _aware(row.last_attempt_at) + settle if row.last_attempt_at else now
+            not_before = as_utc(row.last_attempt_at) + settle if row.last_attempt_at else now
         else:
-            not_before = _aware(row.next_attempt_at) if row.next_attempt_at else now
-        first = _aware(row.first_attempt_at) if row.first_attempt_at else now
+            not_before = as_utc(row.next_attempt_at) if row.next_attempt_at else now
+        first = as_utc(row.first_attempt_at) if row.first_attempt_at else now
         if not_before > now:
             return Claim("wait", attempts=row.attempts, token=row.lease_token, next_attempt_at=not_before,
                          first_attempt_at=first, in_doubt=in_doubt)
@@ -563,9 +585,9 @@ class Ledger:
             return []
         with self.session() as s:
             rows = s.execute(select(Delivery.submission_id, Delivery.target, Delivery.first_attempt_at).where(
-                Delivery.submission_id.in_(ids), Delivery.state.in_(("failed", "in_doubt")),
+                Delivery.submission_id.in_(ids), Delivery.state.in_(FAILING_DELIVERY),
                 Delivery.first_attempt_at.is_not(None)))
-            return [(sid, target, _aware(first)) for sid, target, first in rows]
+            return [(sid, target, as_utc(first)) for sid, target, first in rows]
 
     def deliveries(self, submission_id: str) -> list[Delivery]:
         with self.session() as s:
@@ -577,7 +599,7 @@ class Ledger:
     def watermark(self, name: str) -> datetime | None:
         with self.session() as s:
             value = s.scalar(select(Watermark.value).where(Watermark.name == name))
-        return _aware(value) if value is not None else None
+        return as_utc(value) if value is not None else None
 
     def record_status_events(self, events: list[NewStatusEvent], *, watermark: str, until: datetime) -> int:
         """Record every event not recorded yet, each with its outbox message, and move ``watermark`` on to ``until``
@@ -711,7 +733,7 @@ class Ledger:
                     return True
                 if row.owner != owner and liveness(row.owner) is Liveness.ALIVE:
                     return False
-                if row.owner != owner and liveness(row.owner) is Liveness.UNKNOWN and _aware(row.until) > now:
+                if row.owner != owner and liveness(row.owner) is Liveness.UNKNOWN and as_utc(row.until) > now:
                     return False
                 taken = s.execute(update(Lease).where(Lease.name == name, Lease.owner == row.owner,
                                                       Lease.until == row.until)

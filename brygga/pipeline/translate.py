@@ -17,6 +17,7 @@ from brygga.canonical.serialize import dumps_case
 from brygga.errors import ConfigError
 from brygga.ledger import State
 from brygga.mapping import InvalidSource, MappingFailed
+from brygga.mapping.peek import as_reference
 from brygga.pipeline.attempts import CallSite, attempt, call_site_key
 from brygga.pipeline.context import PipelineContext
 from brygga.pipeline.enrich import enrich_properties
@@ -69,15 +70,22 @@ def translate(ctx: PipelineContext, ids: list[str]) -> list[str]:
             # The mapping validates its own output; requiring it here means no case skips validation.
             raise ConfigError(f"{path}: an inbound mapping must declare output_schema: {INBOUND_OUTPUT_SCHEMA}")
     done: list[str] = []
-    # The secret of the personnummer search keys, once per run; None when it is not configured (no keys kept).
+    # The secret of the personnummer search keys, once per run; None when the connection is not configured (no keys
+    # kept). Failing to resolve it for any other reason fails the task: Airflow retries it, and no submission goes
+    # through translate without its keys meanwhile.
     person_secret = person_key_secret(ctx.connections)
     for sid in ctx.ledger.in_state(ids, State.LANDED):
         with per_submission(ctx, sid, "translate") as step:
             case = _map(ctx, step, sid)
             if case is None:
                 continue
+            # Kept as soon as the case is mapped, so a submission quarantined later in this step (enrichment,
+            # preflight, no target) is found by its reference and by personnummer too: intake's peek at the
+            # reference may not have read it. A value shaped like personal data waits for the case, as at intake.
+            findable = as_reference(str(case["source"]["reference"]))
+            if findable is not None:
+                ctx.ledger.note_reference(sid, findable)
             if person_secret is not None:
-                # Kept as soon as the case is mapped, so a submission quarantined later is found by personnummer too.
                 ctx.ledger.add_person_keys(sid, case_person_keys(case, person_secret))
             case_type = case["caseType"]
             if ctx.route.has_case_system(case_type) and not ctx.route.targets_for(case):

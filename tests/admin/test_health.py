@@ -8,7 +8,9 @@ import pytest
 from admin_ledger import T0, land, quarantine
 
 from brygga.admin import discard, health
+from brygga.admin.health import FORGOTTEN_ON_SUCCESS
 from brygga.ledger import State
+from brygga.pipeline.translate import LOOKUP
 
 
 @pytest.fixture
@@ -83,3 +85,26 @@ def test_a_call_that_will_never_be_tried_again_is_not_failing(ledger, world):
     (kumla, _) = health(ledger, since=SINCE, now=NOW)
     (byggr,) = [t for t in kumla.targets if t.target == "byggr"]
     assert byggr.failing == 0 and byggr.next_retry_at is None and kumla.next_retry_at is None
+
+
+def test_a_quarantined_submissions_calls_are_not_failing(ledger, world):
+    """Nothing tries them again until an operator replays it: no retry is due, and the site is not failing."""
+    ledger.quarantine(world["waiting"], "deliver", ["target byggr unavailable"])
+    (kumla, _) = health(ledger, since=SINCE, now=NOW)
+    (byggr,) = [t for t in kumla.targets if t.target == "byggr"]
+    assert (byggr.failing, byggr.next_retry_at, kumla.next_retry_at) == (0, None, None)
+
+
+def test_a_call_site_forgotten_on_success_is_no_target(ledger, world):
+    """The property lookup's row is deleted when it succeeds: its failures alone would read as a 100 % error rate."""
+    assert LOOKUP in FORGOTTEN_ON_SUCCESS
+    _deliver(ledger, world["old"], LOOKUP, failures=2, ok=False, at=T0, retry_at=T0 + timedelta(hours=1))
+    (kumla, _) = health(ledger, since=SINCE, now=NOW)
+    assert LOOKUP not in [t.target for t in kumla.targets]
+    assert kumla.next_retry_at == T0 + timedelta(hours=1), "its next retry is still the route's"
+
+
+def test_every_state_is_unfinished_or_done():
+    states = {value for name, value in vars(State).items() if name.isupper() and isinstance(value, str)}
+    assert set(State.UNFINISHED) | set(State.DONE) == states
+    assert not set(State.UNFINISHED) & set(State.DONE)

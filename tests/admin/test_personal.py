@@ -109,6 +109,17 @@ def test_the_masked_case_hides_every_personal_field_of_the_schema():
     assert case["parties"][0]["personnummer"] == "198503142385", "the case itself is left as it was"
 
 
+def test_an_attachments_name_is_shown_with_a_personnummer_or_e_mail_in_it_masked():
+    case = _case()
+    case["attachments"].append({**case["attachments"][0],
+                                "name": "Fullmakt johan.berglund@example.se 19850314-2385.pdf"})
+    situationsplan, fullmakt = masked_case(case)["attachments"]
+    assert situationsplan == case["attachments"][0], "a name without personal data stays as it is"
+    assert fullmakt["name"] == "Fullmakt [redacted] [redacted].pdf"
+    assert {k: v for k, v in fullmakt.items() if k != "name"} == {k: v for k, v in case["attachments"][1].items()
+                                                                   if k != "name"}
+
+
 def test_reveal_audits_before_it_shows(ledger):
     sid = land(ledger, state=State.COMPLETED, canonical_json=dumps_case(_case()).decode())
     shown = reveal(ledger, sid, actor="admin-eva")

@@ -7,7 +7,8 @@ from admin_ledger import T0, land, quarantine
 from sqlalchemy import select
 
 from brygga.admin import QuarantineFilter, discard, quarantine_groups, quarantined, replay, replay_many
-from brygga.ledger import OutboxMessage, State
+from brygga.admin.quarantine import reason_key
+from brygga.ledger import Ledger, OutboxMessage, State
 
 DATE_RULE = "mapping bygglov.yaml: rule sokande (source /FlowInstance/Values[1]/line {n}): not a date"
 
@@ -143,3 +144,55 @@ def test_a_quarantine_without_its_row_still_lists(ledger):
     (row,) = quarantined(ledger)
     assert (row.submission.id, row.step, row.reasons, row.since) == (sid, "deliver", [], T0)
     assert replay(ledger, sid, actor="ops-anna").from_state == State.TRANSLATED
+
+
+def test_a_release_takes_only_a_quarantined_submission(ledger, stuck):
+    done = land(ledger, "done.xml", state=State.COMPLETED)
+    assert ledger.release(done, State.LANDED) is False
+    assert ledger.get(done).state == State.COMPLETED and done not in ledger.unfinished("kumla-bygglov")
+    assert ledger.release(stuck["date12"], State.LANDED) is True
+    assert ledger.release(stuck["date12"], State.TRANSLATED) is False, "of two releases at once, one goes through"
+    assert ledger.get(stuck["date12"]).state == State.LANDED
+
+
+def test_a_replay_always_says_who(ledger, stuck):
+    with pytest.raises(TypeError):
+        replay(ledger, stuck["date12"])  # type: ignore[call-arg]
+    assert ledger.get(stuck["date12"]).state == State.QUARANTINED and ledger.audit_log() == []
+
+
+def test_a_replay_reads_the_step_from_the_quarantine_row_not_every_step(ledger, stuck, monkeypatch):
+    read: list[str] = []
+    steps = Ledger.steps
+
+    def counted(self, submission_id):  # type: ignore[no-untyped-def]
+        read.append(submission_id)
+        return steps(self, submission_id)
+
+    monkeypatch.setattr(Ledger, "steps", counted)
+    assert replay(ledger, stuck["byggr"], actor="ops-anna").from_state == State.TRANSLATED
+    done = replay_many(ledger, QuarantineFilter(), actor="ops-anna")
+    assert len(done) == 4 and read == []
+
+
+def test_a_reason_key_leaves_out_what_differs_per_submission():
+    assert reason_key("Anna 19121212-1212.xml: not well-formed XML (line 2, column 9)",
+                      "Anna 19121212-1212.xml") == "<file>: not well-formed XML (line #, column #)"
+    assert reason_key("attachment ritning-johan.pdf is not a PDF (2026-05-01 12:00)") == (
+        "attachment <file> is not a PDF (#)")
+    assert reason_key("mapping mappings/open-eplatform/bygglov.yaml: rule x") == (
+        "mapping mappings/open-eplatform/bygglov.yaml: rule x"), "a path names the mapping: it stays"
+    assert reason_key(f"submission {'0' * 8}-1111-2222-3333-{'4' * 12}: sha256 {'ab' * 32}") == (
+        "submission <id>: sha256 <hex>")
+    assert len(reason_key("x" * 1000)) == 200
+
+
+def test_groups_put_one_fault_together_whatever_file_it_names(ledger):
+    one = quarantine(ledger, "Johan 19850314-2385.xml", "translate",
+                     ["Johan 19850314-2385.xml: not well-formed XML (line 1, column 1)"])
+    other = quarantine(ledger, "Anna 19121212-1212.xml", "translate",
+                       ["Anna 19121212-1212.xml: not well-formed XML (line 3, column 7)"])
+    drawing = quarantine(ledger, "a.xml", "translate", ["attachment ritning-johan.pdf is not a PDF"])
+    plan = quarantine(ledger, "b.xml", "translate", ["attachment situationsplan.pdf is not a PDF"])
+    assert sorted(sorted(g.submission_ids) for g in quarantine_groups(ledger)) == sorted(
+        [sorted([one, other]), sorted([drawing, plan])])

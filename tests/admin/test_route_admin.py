@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
+
 import pytest
 
 from brygga import admin
 from brygga.admin import SearchQuery
 from brygga.admin.personal import PERSON_KEY_CONNECTION, person_key
+from brygga.connections import Connection, EnvConnectionResolver
 from brygga.ledger import State
+from brygga.pipeline import intake, translate
 from brygga.provenance import AirflowRun, bind_airflow_run
+from brygga.settings import REPO_ROOT
 
 SAMPLE = "bygglov-person.xml"
 FLOW_INSTANCE_ID = "2001"  # the sample's FlowInstanceID
@@ -102,3 +108,43 @@ def test_without_the_secret_no_person_keys_are_kept(route, byggr):
     submission = route.submission(SAMPLE)
     assert submission.state == State.COMPLETED
     assert route.context().ledger.person_keys(submission.id) == []
+
+
+def test_a_submission_stopped_after_its_mapping_is_found_by_its_reference(route, byggr, callback, monkeypatch):
+    """Intake could not read the reference (its peek gives up on some files); translate records the mapping's as
+    soon as the case is mapped, so a submission its preflight stops is found by it all the same."""
+    monkeypatch.setattr(importlib.import_module("brygga.pipeline.intake"), "peek_route_reference",
+                        lambda *args, **kwargs: None)
+    route.connect(PERSON_KEY_CONNECTION, f"https://:{SECRET}@person-key.invalid")
+    original = (REPO_ROOT / "samples" / "open-eplatform" / SAMPLE).read_bytes()
+    data = route.drop("x.xml", data=original.replace(b"<FlowInstanceID>2001<", b"<FlowInstanceID>OEP-2001<"))
+    route.run()
+    ledger = route.context().ledger
+    stopped = route.submission(data)
+    assert stopped.state == State.QUARANTINED and stopped.revision is None and stopped.canonical_json is None
+    assert [row.id for row in admin.search(ledger, SearchQuery(text="OEP-2001"))] == [stopped.id]
+    assert ledger.person_keys(stopped.id) == [person_key(APPLICANT, SECRET.encode())]
+    assert ledger.versions(route.route_id, "OEP-2001", besides="") == [], "no version of its reference yet"
+
+
+class _SecretsBackendDown(EnvConnectionResolver):
+    """The person-key connection cannot be read just now (a secrets backend that does not answer)."""
+
+    def get(self, conn_id: str) -> Connection:
+        if conn_id == PERSON_KEY_CONNECTION:
+            raise TimeoutError("the secrets backend did not answer")
+        return super().get(conn_id)
+
+
+def test_a_person_key_secret_that_cannot_be_read_fails_the_task_and_nothing_goes_on_without_keys(route, byggr):
+    route.connect(PERSON_KEY_CONNECTION, f"https://:{SECRET}@person-key.invalid")
+    route.drop(SAMPLE)
+    ctx = route.context()
+    landed = intake(ctx)
+    with pytest.raises(TimeoutError):
+        translate(dataclasses.replace(ctx, connections=_SecretsBackendDown()), landed)
+    submission = route.submission(SAMPLE)
+    assert submission.state == State.LANDED and ctx.ledger.quarantines(submission.id) == []
+    route.run()  # Airflow's retry, with the backend back
+    assert route.submission(SAMPLE).state == State.COMPLETED
+    assert ctx.ledger.person_keys(submission.id) == [person_key(APPLICANT, SECRET.encode())]

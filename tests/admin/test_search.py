@@ -121,3 +121,27 @@ def test_a_row_holds_references_and_utc_times(ledger, two):
     assert (row.source_reference, row.source_name, row.state) == ("4711", "Ansokan-Bygglov-4711.xml", "landed")
     assert row.received_at == T0 and row.received_at.tzinfo is not None
     assert "198503142385" not in repr(row) and not hasattr(row, "canonical_json")
+
+
+def test_a_text_held_whole_is_not_also_looked_for_in_file_names(ledger, two):
+    landed, _ = two
+    named = land(ledger, "4711-ritning.xml", reference="9999")  # "4711" is part of its name, not its reference
+    by_reference = SearchQuery(text="4711")
+    assert _ids(ledger, text="4711") == [landed] and count(ledger, by_reference) == 1
+    assert _ids(ledger, text="4711-ritning") == [named], "nothing holds it whole: file names are searched"
+
+
+def test_a_sha256_prefix_is_a_range_of_hex(ledger):
+    """Other content whose sha256 sorts right after the prefix's range is not found by it."""
+    names = [f"{n}.xml" for n in range(40)]
+    ids = {land(ledger, name): hashlib.sha256(f"kumla-bygglov/{name}".encode()).hexdigest() for name in names}
+    sid, sha = next(iter(ids.items()))
+    prefix = sha[:8]
+    assert _ids(ledger, text=prefix) == [other for other, digest in ids.items() if digest.startswith(prefix)]
+    assert sid in _ids(ledger, text=prefix.upper())
+
+
+def test_a_file_name_is_shown_with_a_personnummer_in_it_masked(ledger):
+    sid = land(ledger, "Johan Berglund 19850314-2385 ansokan.xml")
+    (row,) = search(ledger, SearchQuery(text="19850314-2385"))
+    assert row.id == sid and row.source_name == "Johan Berglund [redacted] ansokan.xml"

@@ -115,6 +115,7 @@ def test_a_ledger_made_by_an_older_brygga_is_upgraded_in_place(tmp_path, caplog)
                        lease=timedelta(seconds=-1))
     old.engine.dispose()
     with sqlite3.connect(path) as db:  # as the previous release made it
+        db.execute("DROP INDEX ix_deliveries_last_attempt_at")  # SQLite drops no indexed column
         for column in ("lease_token", "first_attempt_at", "last_attempt_at", "next_attempt_at"):
             db.execute(f"ALTER TABLE deliveries DROP COLUMN {column}")
         db.execute("ALTER TABLE submissions DROP COLUMN purged_at")

@@ -157,7 +157,7 @@ def test_a_submission_its_broken_mapping_quarantined_is_found_and_replayed_after
     assert "receivedAt" in " ".join(ledger.quarantine_reasons(quarantined.id))
 
     bygglov.write_text(fixed, encoding="utf-8")
-    replay(ledger, quarantined.id)
+    replay(ledger, quarantined.id, actor="test")
     route.run()
     completed = only(ledger, "2001")  # translate stored the mapping's reference: the one intake peeked
     assert completed.id == peeked.id and completed.state == State.COMPLETED and completed.revision == 1
@@ -194,7 +194,7 @@ def test_a_version_quarantined_at_intake_is_no_version_until_it_translates(route
     assert ledger.earlier_versions(first) == []
 
     route.variant(f"max_file_bytes: {limit}}}", f"max_file_bytes: {10 * limit}}}")
-    replay(ledger, too_large.id)
+    replay(ledger, too_large.id, actor="test")
     route.run()
     second = ledger.get(too_large.id)
     assert second.state == State.COMPLETED, ledger.quarantine_reasons(second.id)

@@ -144,7 +144,7 @@ def test_replay_after_the_cause_is_fixed(route, byggr):
     assert submission.state == State.QUARANTINED
     variant.write_text((REPO_ROOT / "routes" / "routes.yaml").read_text(encoding="utf-8"))  # the fix
     ledger = route.context().ledger
-    assert replay(ledger, submission.id).from_state == State.LANDED
+    assert replay(ledger, submission.id, actor="test").from_state == State.LANDED
     route.run()
     assert ledger.get(submission.id).state == State.COMPLETED
     assert len(byggr.app.cases) == 1

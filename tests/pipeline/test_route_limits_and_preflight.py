@@ -46,7 +46,7 @@ def test_a_file_over_the_routes_limit_is_landed_quarantined_and_can_be_replayed(
     assert f"{len(data):,} bytes" in reason and "1,000 bytes" in reason and "limits.max_file_bytes" in reason
     assert not list(route.inbox.iterdir()), "taken out of the inbox: the ledger has it now"
     assert byggr.app.cases == {}
-    replay(ledger, submission.id)
+    replay(ledger, submission.id, actor="test")
     route.run()
     assert ledger.get(submission.id).state == State.COMPLETED
 

@@ -128,7 +128,7 @@ def test_a_later_version_takes_the_place_of_a_first_that_never_reached_the_case_
     assert ledger.quarantine_reasons(first.id) == []
     assert second.id in ledger.steps(first.id)[-1].detail
     with pytest.raises(ValueError, match="not quarantined"):
-        replay(ledger, first.id)
+        replay(ledger, first.id, actor="test")
     messages = callback.app.calls_for("addMessage")
     assert len(messages) == 1 and "komplettering" not in str(messages[0].fields).lower()
 
