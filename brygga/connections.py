@@ -32,6 +32,11 @@ class ConnectionNotFound(LookupError):
     pass
 
 
+class ConnectionUnavailable(RuntimeError):
+    """The connection could not be read just now (Airflow's API or a secrets backend failed): not the same as one
+    that is not configured, so the task fails and Airflow retries it."""
+
+
 class InvalidConnection(ConfigError, ValueError):
     """A connection's fields contradict each other or cannot make a URL. Names the field, never its value."""
 

@@ -19,7 +19,7 @@ from enum import StrEnum
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from brygga.connections import ConnectionNotFound
+from brygga.connections import ConnectionNotFound, ConnectionUnavailable
 from brygga.errors import ConfigError, TargetRejected, TargetUnavailable
 from brygga.mapping.errors import InvalidSource, MappingFailed
 
@@ -70,7 +70,7 @@ def classify(exc: BaseException) -> Fault | None:
         return Fault.TRANSIENT
     if isinstance(exc, TargetRejected | MappingFailed | InvalidSource):  # refused, or invalid input
         return Fault.PERMANENT
-    if isinstance(exc, ConfigError | ConnectionNotFound):
+    if isinstance(exc, ConfigError | ConnectionNotFound | ConnectionUnavailable):
         return Fault.INFRASTRUCTURE
     if isinstance(exc, OperationalError | PoolTimeout) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
         return Fault.INFRASTRUCTURE

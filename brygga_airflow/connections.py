@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from brygga.connections import Connection, ConnectionNotFound
+from brygga.connections import Connection, ConnectionNotFound, ConnectionUnavailable
 
 
 def brygga_connection(airflow_conn: Any) -> Connection:
@@ -33,6 +33,8 @@ class AirflowConnectionResolver:
 
         try:
             airflow_conn = BaseHook.get_connection(conn_id)
-        except (AirflowNotFoundException, AirflowRuntimeError, LookupError) as exc:
+        except (AirflowNotFoundException, LookupError) as exc:
             raise ConnectionNotFound(f"Airflow connection {conn_id!r} is not configured") from exc
+        except AirflowRuntimeError as exc:  # the Task SDK turns "not found" into the exception above; this is other
+            raise ConnectionUnavailable(f"Airflow connection {conn_id!r} could not be read: {exc.error.error.value}") from exc
         return brygga_connection(airflow_conn)

@@ -201,3 +201,29 @@ def test_rest_hook_test_connection_heads_the_base_url(probed):
 
 def test_no_message_carries_the_password(probed):
     assert SECRET not in json.dumps({k: v for k, v in probed.items() if k != "get_uri_of_byggr_uri"})
+
+
+def test_a_connection_airflow_cannot_read_now_is_not_taken_as_missing(monkeypatch):
+    """Not configured (a route without that feature) and could not be read (the API server failed) differ: the
+    second must fail the task for Airflow to retry, not quietly skip what the connection is for."""
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException, AirflowRuntimeError, ErrorType
+    from airflow.sdk.execution_time.comms import ErrorResponse
+
+    from brygga.connections import ConnectionNotFound, ConnectionUnavailable
+    from brygga.faults import Fault, classify
+    from brygga_airflow.connections import AirflowConnectionResolver
+
+    def failing(conn_id: str) -> None:
+        raise AirflowRuntimeError(ErrorResponse(error=ErrorType.API_SERVER_ERROR, detail={"status_code": 500}))
+
+    def missing(conn_id: str) -> None:
+        raise AirflowNotFoundException(f"The conn_id `{conn_id}` isn't defined")
+
+    monkeypatch.setattr(BaseHook, "get_connection", staticmethod(failing))
+    with pytest.raises(ConnectionUnavailable, match="could not be read: API_SERVER_ERROR") as unavailable:
+        AirflowConnectionResolver().get("brygga_person_key")
+    assert classify(unavailable.value) is Fault.INFRASTRUCTURE
+    monkeypatch.setattr(BaseHook, "get_connection", staticmethod(missing))
+    with pytest.raises(ConnectionNotFound):
+        AirflowConnectionResolver().get("brygga_person_key")
