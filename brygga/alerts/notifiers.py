@@ -17,12 +17,17 @@ from __future__ import annotations
 
 import importlib
 import logging
+from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from brygga.alerts.alert import Alert
-from brygga.connections import Connection
+from brygga.connections import Connection, ConnectionResolver
 from brygga.errors import BryggaError, ConfigError
+from brygga.redact import redact
+
+if TYPE_CHECKING:
+    from brygga.alerts.config import AlertsConfig, NotifierSpec
 
 ENTRY_POINT_GROUP = "brygga.notifiers"
 BUILT_IN = {"log": "brygga.alerts.notifiers:LogNotifier"}
@@ -69,3 +74,45 @@ class LogNotifier:
 
     def send(self, alert: Alert) -> None:
         log.warning("ALERT %s\n%s", alert.subject, alert.text)
+
+
+@dataclass
+class Notifiers:
+    """The configured notifiers, built on first use; one that cannot be built (a missing connection) counts as a
+    failed send, logged once per run."""
+
+    config: AlertsConfig
+    connections: ConnectionResolver
+    _built: dict[str, Notifier | None] = field(default_factory=dict)
+
+    @property
+    def ids(self) -> list[str]:
+        return [spec.id for spec in self.config.notifiers]
+
+    def _get(self, spec: NotifierSpec) -> Notifier | None:
+        if spec.id not in self._built:
+            try:
+                connection = self.connections.get(spec.connection) if spec.connection else None
+                self._built[spec.id] = notifier_class(spec.adapter)(spec.config, connection)
+            except Exception as exc:
+                log.warning("alerts: notifier %s (alerts/notifiers/%d) cannot be used: %s", spec.id, spec.index,
+                            redact(str(exc)))
+                self._built[spec.id] = None
+        return self._built[spec.id]
+
+    def send(self, spec: NotifierSpec, alert: Alert) -> bool:
+        notifier = self._get(spec)
+        if notifier is None:
+            return False
+        try:
+            notifier.send(alert)
+        except Exception as exc:  # any notifier's fault, a plugin's bug too: the run goes on, the alert stays due
+            log.warning("alerts: %s did not take the %s alert of route %s (sent again next run): %s", spec.id,
+                        alert.kind, alert.route_id, redact(str(exc)))
+            return False
+        log.info("alerts: %s alert of route %s sent to %s", alert.kind, alert.route_id, spec.id)
+        return True
+
+    def send_due(self, alert: Alert, due: list[str]) -> list[str]:
+        """Send to each notifier in ``due``; the ids that took it."""
+        return [spec.id for spec in self.config.notifiers if spec.id in due and self.send(spec, alert)]

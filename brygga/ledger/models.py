@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -129,10 +129,11 @@ class PersonKey(Base):
 
 
 class AlertRecord(Base):
-    """An open or resolved alert, one per group (``key``, e.g. ``delivery:<route>:<site>``): an outage of one target
+    """An open or resolved alert, one per group (``key``, e.g. ``delivery:<connection>``): an outage of one target
     is one alert while it lasts, then one recovery notice."""
 
     __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_kind_route_sent", "kind", "route_id", "last_sent_at"),)
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     kind: Mapped[str] = mapped_column(String(30))  # delivery_failing | quarantine

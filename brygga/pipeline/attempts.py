@@ -121,6 +121,11 @@ def _fenced_out(step: StepHandle, site: CallSite) -> None:
                 site.submission_id, site.what)
 
 
+# In the reason of a quarantine because a call site's retry budget was spent: such a quarantine is part of its
+# site's outage (brygga.alerts counts it in the outage's notices), not news of its own.
+BUDGET_SPENT = "(retry.budget)"
+
+
 def _transient(ctx: PipelineContext, step: StepHandle, site: CallSite, token: int, attempts: int,
                first_attempt_at: datetime, exc: TargetUnavailable) -> None:
     now = utcnow()
@@ -130,7 +135,7 @@ def _transient(ctx: PipelineContext, step: StepHandle, site: CallSite, token: in
     if failing_for >= site.policy.budget:
         if ctx.ledger.fail_delivery(site.key, token, error, in_doubt=in_doubt):
             step.quarantine([f"{site.what} unavailable for {_duration(failing_for)}, over the retry budget of "
-                             f"{_duration(site.policy.budget)} (retry.budget), after {attempts} attempt(s): {error}"])
+                             f"{_duration(site.policy.budget)} {BUDGET_SPENT}, after {attempts} attempt(s): {error}"])
         else:
             _fenced_out(step, site)
         return

@@ -6,20 +6,26 @@ inside the first half of the budget keep the run green: they heal themselves. Me
 counts, never values.
 
 The check also sends the alerts the routes file's ``alerts:`` section asks for (brygga.alerts): a quarantine, a
-call site failing for over half its budget, and the end of such an outage. Alerts never change the verdict, and a
-notifier that fails never fails the check.
+call site failing for over half its budget, and the end of such an outage. Alerts never change the verdict: a
+notifier that fails never fails the check, and neither do the alerts failing as a whole (the ledger locked, a broken
+``alerts:`` section, which the DAG's import and ``brygga lint`` refuse anyway); that is logged as an error, and the
+alerts still due go with the next check.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from brygga.alerts import raise_alerts
+from brygga.alerts.sites import retry_policy
 from brygga.ledger import State
 from brygga.ledger.models import utcnow
 from brygga.pipeline.context import PipelineContext
-from brygga.retry import RetryPolicy
+from brygga.redact import redact
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -52,22 +58,23 @@ class RunHealth:
         return "\n".join(lines)
 
 
-def _policy(ctx: PipelineContext, site: str) -> RetryPolicy:
-    route = ctx.route
-    if site.startswith("@notify") and route.notify is not None:
-        return route.notify.retry
-    if site == "@property_lookup" and route.property_lookup is not None:
-        return route.property_lookup.retry
-    return next((t.retry for t in route.targets if t.id == site), RetryPolicy())
-
-
 def check(ctx: PipelineContext, ids: list[str]) -> RunHealth:
     """Of a run's batch: what was quarantined, and which calls are over half their budget; then the alerts due."""
     now = utcnow()
     failing = []
     for sid, site, first in ctx.ledger.failing_since(ids):
-        policy = _policy(ctx, site)
+        policy = retry_policy(ctx.route, site)
         if policy.over_half(now - first):
             failing.append(Failing(sid, site, now - first, policy.budget))
     health = RunHealth(ctx.route.id, len(ids), ctx.ledger.in_state(ids, State.QUARANTINED), failing)
-    return replace(health, alerts=tuple(raise_alerts(ctx, health, now=now)))
+    return replace(health, alerts=_alerts(ctx, health, now))
+
+
+def _alerts(ctx: PipelineContext, health: RunHealth, now: datetime) -> tuple[str, ...]:
+    """The alerts sent; none when sending failed as a whole, which is logged and leaves the verdict as it is."""
+    try:
+        return tuple(raise_alerts(ctx, health, now=now))
+    except Exception as exc:  # the ledger, the routes file, a bug: never the run's verdict
+        log.error("check of route %s: alerts not sent this run (%s: %s); what is due goes with the next check",
+                  health.route_id, type(exc).__name__, redact(str(exc), 300))
+        return ()

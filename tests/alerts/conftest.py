@@ -64,13 +64,21 @@ def byggr() -> Iterator[RunningSimulator]:
 
 
 @pytest.fixture
-def route(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, byggr: RunningSimulator) -> Iterator[RouteRun]:
+def callback() -> Iterator[RunningSimulator]:
+    """Open ePlatform's status callback, which the kumla routes share (connection oep_kumla)."""
+    with start_simulator("oep-callback") as sim:
+        yield sim
+
+
+@pytest.fixture
+def route(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, byggr: RunningSimulator,
+          callback: RunningSimulator) -> Iterator[RouteRun]:
     """kumla-bygglov in its own home, with ByggR, the Open ePlatform callback and the property register."""
     clear_caches()
     monkeypatch.setenv("BRYGGA_HOME", str(tmp_path))
     monkeypatch.delenv("BRYGGA_ADMIN_URL", raising=False)
     run = RouteRun(tmp_path, monkeypatch)
-    with start_simulator("oep-callback") as callback, start_simulator("property-register") as register:
+    with start_simulator("property-register") as register:
         run.connect("byggr_kumla", local(byggr))
         run.connect("oep_kumla", local(callback))
         run.connect("fastighetsregister_kumla", local(register))

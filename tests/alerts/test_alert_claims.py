@@ -1,5 +1,5 @@
-"""Alert state in the ledger: one sender per group at a time, on SQLite and on PostgreSQL, so that two workers
-checking the same outage at once send one alert."""
+"""Alert state in the ledger, on SQLite and on PostgreSQL: one sender per group at a time, so that two workers
+checking the same outage at once send one alert; quarantines picked up once each; old rows pruned."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from brygga.alerts import AlertsConfig, NotifierSpec, raise_alerts, state
 from brygga.connections import EnvConnectionResolver
-from brygga.ledger import Ledger
+from brygga.ledger import Ledger, Quarantine, State, Submission
 from brygga.ledger.models import AlertRecord, utcnow
 from brygga.pipeline.health import Failing, RunHealth
 
@@ -101,8 +101,35 @@ def test_two_checks_of_the_same_outage_at_once_send_one_alert(ledger, caplog):
     config = AlertsConfig(notifiers=(NotifierSpec("log"),))
 
     with caplog.at_level(logging.WARNING, logger="brygga.alerts"):
-        sent = _at_once(lambda: raise_alerts(ctx, health, config=config))  # type: ignore[arg-type]
+        sent = _at_once(lambda: raise_alerts(ctx, health, config=config, routes=[]))  # type: ignore[arg-type]
     assert sorted(sent, key=len) == [[], ["delivery_failing byggr to log"]]
     alerts = [r.getMessage() for r in caplog.records if r.getMessage().startswith("ALERT ")]
     assert len(alerts) == 1 and alerts[0].startswith(f"ALERT Brygga {ROUTE}: byggr failing since ")
-    assert raise_alerts(ctx, health, config=config) == [], "the next check: sent already"  # type: ignore[arg-type]
+    assert raise_alerts(ctx, health, config=config, routes=[]) == [], \
+        "the next check: sent already"  # type: ignore[arg-type]
+
+
+def test_alert_rows_sent_long_ago_are_pruned_once_their_matter_is_over(ledger, caplog):
+    ctx = SimpleNamespace(ledger=ledger, route=SimpleNamespace(id=ROUTE), connections=EnvConnectionResolver({}))
+    config = AlertsConfig(notifiers=(NotifierSpec("log"),))
+    quiet = RunHealth(ROUTE, 0, [], [])
+    still, replayed = (ledger.land(route_id=ROUTE, tenant="1881", content_sha256=f"{n:064x}", raw_path="/x",
+                                   source_name="x.xml", quarantine_reasons=["x.xml: not well-formed XML"])
+                       .submission_id for n in range(2))
+    assert raise_alerts(ctx, quiet, config=config, routes=[]) == ["quarantine (2) to log"]  # type: ignore[arg-type]
+    long_ago = utcnow() - state.KEEP - timedelta(days=1)
+    with ledger.session() as s:
+        s.execute(update(Quarantine).where(Quarantine.submission_id == replayed).values(released_at=utcnow()))
+        s.execute(update(Submission).where(Submission.id == replayed).values(state=State.LANDED))
+        for key, resolved in (("delivery:ended", long_ago), ("delivery:lasting", None)):
+            s.add(AlertRecord(key=key, kind="delivery_failing", route_id=ROUTE, opened_at=long_ago,
+                              resolved_at=resolved, detail='{"site":"x","members":[["kumla-bygglov","x"]]}'))
+        s.execute(update(AlertRecord).values(last_sent_at=long_ago))
+        open_key = state.quarantine_key(ROUTE, s.scalar(select(Quarantine.id).where(Quarantine.submission_id == still)))
+
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="brygga.alerts"):
+        assert raise_alerts(ctx, quiet, config=config, routes=[]) == []  # type: ignore[arg-type]
+    assert not [r for r in caplog.records if r.getMessage().startswith("ALERT ")], "the open one: not again"
+    with ledger.session() as s:
+        assert sorted(s.scalars(select(AlertRecord.key))) == sorted(["delivery:lasting", open_key])

@@ -8,7 +8,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from alerting import SMTP_PASSWORD, MailServer, free_port
 
-from brygga.alerts import DELIVERY_FAILING, DELIVERY_RECOVERED, QUARANTINE, Alert, NotifierFailed, ReasonGroup
+from brygga.alerts import (
+    DELIVERY_FAILING,
+    DELIVERY_RECOVERED,
+    QUARANTINE,
+    Alert,
+    Meanwhile,
+    NotifierFailed,
+    ReasonGroup,
+)
 from brygga.connections import Connection
 from brygga.errors import ConfigError
 from brygga_adapters.alerting.smtp import SmtpNotifier
@@ -151,3 +159,22 @@ def test_a_refusing_receiver_is_a_failed_send_that_does_not_show_the_secret_url(
 def test_a_webhook_over_plain_http_is_refused_unless_the_connection_allows_it():
     with pytest.raises(ConfigError, match="plain http is refused"):
         WebhookNotifier({}, _connection("alerts_teams", "http://teams.example/webhookb2/x"))
+
+
+def test_a_shared_outage_names_its_routes_and_connection_and_its_end_says_what_to_replay(hook):
+    recovered = Alert(kind=DELIVERY_RECOVERED, route_id="kumla-bygglov", site="@notify", since=SINCE,
+                      until=SINCE + timedelta(hours=30), submissions=5, connection="oep_kumla",
+                      routes=("kumla-bygglov", "kumla-felanmalan", "kumla-varmepump", "kumla-extra"),
+                      quarantined=(Meanwhile("kumla-bygglov", "notify", 2), Meanwhile("kumla-felanmalan", "notify", 1)))
+    assert recovered.subject == ("Brygga kumla-bygglov, kumla-felanmalan, kumla-varmepump and 1 more route: @notify "
+                                 "delivers again")
+    assert recovered.text.startswith("Calls from routes kumla-bygglov, kumla-felanmalan, kumla-varmepump and "
+                                     "kumla-extra to @notify (connection oep_kumla) deliver again")
+    assert "During the outage, 3 submissions went to quarantine, their retry budget spent." in recovered.text
+    assert ("- brygga quarantine replay --route kumla-bygglov --step notify  (2 submissions)\n"
+            "- brygga quarantine replay --route kumla-felanmalan --step notify  (1 submission)") in recovered.text
+    WebhookNotifier({"format": "json"}, _connection("alerts_teams", hook.uri())).send(recovered)
+    (fields,) = hook.bodies
+    assert fields["routes"] == list(recovered.routes) and fields["connection"] == "oep_kumla"
+    assert fields["quarantined"] == [{"route": "kumla-bygglov", "step": "notify", "count": 2},
+                                     {"route": "kumla-felanmalan", "step": "notify", "count": 1}]

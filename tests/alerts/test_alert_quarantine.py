@@ -1,13 +1,16 @@
-"""Quarantine alerts: one per route and run, by step and reason, each submission once; and a notifier that fails
-neither fails the run nor loses its alert."""
+"""Quarantine alerts: one per route and check, by step and reason, each submission once, picked up from the ledger
+(not only the run's batch), bounded in length however many; and a notifier that fails neither fails the run nor
+loses its alert."""
 
 from __future__ import annotations
 
 import logging
+import re
 
 from alerting import MailServer, alert_to, free_port, ticker
 from sqlalchemy import select
 
+from brygga.alerts.alert import MAX_GROUPS, MAX_IDS
 from brygga.ledger import State
 from brygga.ledger.models import AlertRecord
 
@@ -90,3 +93,50 @@ def test_without_notifiers_the_check_only_judges(route):
     assert not health.ok and health.alerts == ()
     with route.context().ledger.session() as s:
         assert s.scalars(select(AlertRecord.key)).all() == [], "no alert state without anyone to tell"
+
+
+def test_a_quarantine_whose_run_never_got_to_its_check_is_alerted_by_the_next_check(route, smtp):
+    alert_to(route, SMTP)
+    route.connect("alerts_smtp", smtp.uri())
+    route.drop("bygglov-malformed.xml")
+    route.run()  # a later step task failed: the check (all_success) never ran
+    sid = route.submission("bygglov-malformed.xml").id
+    assert smtp.messages == []
+
+    health = ticker(route)()  # the next run has nothing new
+    assert health.batch == 0 and health.quarantined == []
+    assert health.alerts == ("quarantine (1) to smtp:alerts_smtp",)
+    (mail,) = smtp.messages
+    assert mail["Subject"] == "Brygga kumla-bygglov: 1 submission quarantined" and sid in mail.get_content()
+    ticker(route)()
+    assert len(smtp.messages) == 1
+
+
+def test_quarantines_from_before_alerts_were_configured_go_out_in_one_bounded_alert(route, smtp):
+    ledger = route.context().ledger
+    reasons = [f"mappings/open-eplatform/bygglov.yaml: rule {word} has no value (line {{n}})"
+               for word in ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india",
+                            "juliett", "kilo", "lima", "mike", "november", "oscar")]
+    ids = []
+    for n in range(150):  # 150 old quarantines, 15 faults, from a time without notifiers
+        name = f"Johan-Berglund-{n}.xml"  # a resident may name the file after themselves
+        landing = ledger.land(route_id="kumla-bygglov", tenant="1880", content_sha256=f"{n:064x}", raw_path="/x",
+                              source_name=name, quarantine_reasons=[f"{name}: " + reasons[n % 15].format(n=n)])
+        ids.append(landing.submission_id)
+    alert_to(route, SMTP)
+    route.connect("alerts_smtp", smtp.uri())
+
+    health = ticker(route)()
+    assert health.alerts == ("quarantine (150) to smtp:alerts_smtp",)
+    (mail,) = smtp.messages
+    body = mail.get_content()
+    assert mail["Subject"] == "Brygga kumla-bygglov: 150 submissions quarantined"
+    assert len(body) < 6000, "counts and a few ids, not 150 of everything"
+    groups = re.findall(r"^- intake, (\d+) submissions: (.*)$", body, flags=re.MULTILINE)
+    assert len(groups) == MAX_GROUPS and {int(count) for count, _ in groups} == {10}
+    assert "- other reasons, 50 submissions: brygga quarantine list --route kumla-bygglov" in body
+    assert "<file>: mappings/open-eplatform/bygglov.yaml: rule alpha has no value (line #)" in body
+    assert "Berglund" not in body and "Johan" not in body
+    assert len([sid for sid in ids if sid in body]) <= MAX_GROUPS * MAX_IDS
+    ticker(route)()
+    assert len(smtp.messages) == 1, "each once"
