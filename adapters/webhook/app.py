@@ -53,7 +53,7 @@ Trigger = Callable[[str, str], None]
 
 
 class SubmissionAccepted(BaseModel):
-    submission_id: str = Field(description="Brygga's id of the submission (`brygga find` shows its way).")
+    submission_id: str = Field(description="Brygga's id of the submission (`brygga trace` shows its way).")
     duplicate: bool = Field(description="True when these exact bytes were already taken in for this route: "
                                         "the answer names the first submission, and nothing happens twice.")
 

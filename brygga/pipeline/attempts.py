@@ -39,7 +39,7 @@ def call_site_key(submission_id: str, site: str) -> str:
 @dataclass(frozen=True)
 class CallSite:
     submission_id: str
-    site: str  # a target id, "@notify" or "@property_lookup": what an admin sees in `brygga find`
+    site: str  # a target id, "@notify" or "@property_lookup": what an admin sees in `brygga trace`
     key: str
     policy: RetryPolicy
     what: str  # for people: "target byggr", "the status callback"

@@ -51,7 +51,7 @@ class RunHealth:
     def summary(self) -> str:
         lines = [f"route {self.route_id}: {len(self.quarantined)} of a batch of {self.batch} quarantined, "
                  f"{len(self.failing)} call(s) failing for over half their retry budget"]
-        lines += [f"  quarantined: {sid} (brygga find {sid})" for sid in self.quarantined]
+        lines += [f"  quarantined: {sid} (brygga trace {sid})" for sid in self.quarantined]
         lines += [f"  failing: submission {f.submission_id} at {f.site} for {f.failing_for} of {f.budget}"
                   for f in self.failing]
         lines += [f"  alert sent: {sent}" for sent in self.alerts]
