@@ -33,7 +33,7 @@ def test_a_locked_ledger_while_alerting_neither_changes_the_verdict_nor_loses_th
         health = ticker(route)()
     sid = route.submission("bygglov-malformed.xml").id
     assert not health.ok and health.quarantined == [sid] and health.alerts == ()
-    assert f"brygga find {sid}" in health.summary()
+    assert f"brygga trace {sid}" in health.summary()
     (error,) = _errors(caplog)
     assert error.startswith("check of route kumla-bygglov: alerts not sent this run (OperationalError: ")
     assert "database is locked" in error and "19850314" not in error, "logged redacted"

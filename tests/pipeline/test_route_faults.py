@@ -219,7 +219,7 @@ def test_the_runs_check_reports_quarantines_and_calls_over_half_their_budget(rou
     health = check(route.context(), batch)
     malformed = route.submission("bygglov-malformed.xml")
     assert not health.ok and health.quarantined == [malformed.id]
-    assert f"brygga find {malformed.id}" in health.summary()
+    assert f"brygga trace {malformed.id}" in health.summary()
 
     byggr.app.faults.set([{"operation": "*", "action": "http_status", "status": 503}])
     route.drop("bygglov-organisation.xml")
