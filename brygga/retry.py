@@ -27,6 +27,10 @@ def parse_duration(value: int | str) -> timedelta:
     return timedelta(seconds=int(matched.group(1)) * _UNIT_SECONDS[matched.group(2)])
 
 
+# In the reason of a quarantine because a call site's retry budget was spent: such a quarantine is part of its
+# site's outage (brygga.alerts counts it in the outage's notices), not news of its own.
+BUDGET_SPENT = "(retry.budget)"
+
 @dataclass(frozen=True)
 class RetryPolicy:
     budget: timedelta = timedelta(hours=24)

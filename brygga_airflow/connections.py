@@ -36,5 +36,6 @@ class AirflowConnectionResolver:
         except (AirflowNotFoundException, LookupError) as exc:
             raise ConnectionNotFound(f"Airflow connection {conn_id!r} is not configured") from exc
         except AirflowRuntimeError as exc:  # the Task SDK turns "not found" into the exception above; this is other
-            raise ConnectionUnavailable(f"Airflow connection {conn_id!r} could not be read: {exc.error.error.value}") from exc
+            reason = exc.error.error.value
+            raise ConnectionUnavailable(f"Airflow connection {conn_id!r} could not be read: {reason}") from exc
         return brygga_connection(airflow_conn)

@@ -30,7 +30,7 @@ from brygga.alerts.alert import DELIVERY_FAILING, QUARANTINE
 from brygga.ledger import Delivery, Ledger, Quarantine, State, Submission
 from brygga.ledger.models import AlertRecord, utcnow
 from brygga.ledger.store import FAILING_DELIVERY
-from brygga.pipeline.attempts import BUDGET_SPENT
+from brygga.retry import BUDGET_SPENT
 from brygga.timeutil import as_utc
 
 CLAIM = "claim"

@@ -24,7 +24,7 @@ from brygga.observability import metrics
 from brygga.pipeline.context import PipelineContext
 from brygga.pipeline.guard import StepHandle, route_id_of
 from brygga.redact import redact
-from brygga.retry import RetryPolicy
+from brygga.retry import BUDGET_SPENT, RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -119,11 +119,6 @@ def _fenced_out(step: StepHandle, site: CallSite) -> None:
     step.note("deferred", f"{site.what}: another worker took the call over; its outcome counts")
     log.warning("submission %s: %s was taken over by another worker while this one called it",
                 site.submission_id, site.what)
-
-
-# In the reason of a quarantine because a call site's retry budget was spent: such a quarantine is part of its
-# site's outage (brygga.alerts counts it in the outage's notices), not news of its own.
-BUDGET_SPENT = "(retry.budget)"
 
 
 def _transient(ctx: PipelineContext, step: StepHandle, site: CallSite, token: int, attempts: int,

@@ -36,3 +36,25 @@ def test_importing_the_whole_core_loads_no_airflow():
             "print(any(m == 'airflow' or m.startswith('airflow.') for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def _core_modules() -> list[str]:
+    """Every package and module directly under brygga/, by its import name."""
+    root = REPO_ROOT / "brygga"
+    return sorted(f"brygga.{p.stem}" for p in root.iterdir()
+                  if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").exists())
+
+
+def test_every_core_module_imports_first_in_a_fresh_interpreter():
+    """An import cycle only shows when the module on the cycle is the first one imported; so each goes first once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def first_import(module: str) -> str | None:
+        done = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True, check=False)
+        return None if done.returncode == 0 else f"{module}: {done.stderr.strip().splitlines()[-1]}"
+
+    modules = _core_modules()
+    assert "brygga.alerts" in modules and "brygga.pipeline" in modules
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        failures = [f for f in pool.map(first_import, modules) if f]
+    assert failures == []
