@@ -1,7 +1,8 @@
 """The `brygga` command. One function per subcommand; `main(argv)` returns the exit code.
 
-Subcommands are registered in `build_parser()`: add a `_add_<name>(subparsers)` and a `cmd_<name>(args)`. The
-administrator's commands (list, find, trace, quarantine, health, replay) are in brygga.admin.cli. Exit codes, for
+Subcommands are registered in `build_parser()`: add a `_add_<name>(subparsers)` (with brygga.cli_parsers'
+add_command, which gives every command the same help layout) and a `cmd_<name>(args)`. The administrator's commands
+(list, find, trace, quarantine, health, replay) are in brygga.admin.cli. Exit codes, for
 every command (docs/cli.md): 0 ok, 1 nothing found or refused, 2 usage, 3 ledger or configuration missing.
 """
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -19,9 +19,13 @@ from importlib.metadata import PackageNotFoundError, entry_points, version
 from pathlib import Path
 from typing import Any
 
-from brygga.admin.cli import MISSING, LedgerMissing, add_admin, examples, open_ledger, os_user
+from brygga.admin.cli import add_admin
 from brygga.bus.cli import add_bus
+from brygga.cli_exits import EXIT_CODES, MISSING
+from brygga.cli_ledger import open_ledger, os_user
+from brygga.cli_parsers import Parser, add_command, add_group, examples_epilog
 from brygga.errors import ConfigError
+from brygga.ledger.open import LedgerMissing
 from brygga.mapping import CompiledMapping, InvalidSource, MappingConfigError, MappingFailed, compile_mapping
 from brygga.mapping.dispatch import EService, choose_mapping
 from brygga.mapping.lint import checked, lint_mappings
@@ -205,28 +209,29 @@ def _run_case(case: Any) -> list[str]:
 
 
 def _add_test(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("test", help="run mapping fixture suites (*_test.yaml) and print each case's result",
-                       description="Runs every fixture suite (name_test.yaml beside name.yaml, see "
-                                   "mappings/README.md) under the given files or folders, default the mappings "
-                                   "folder (BRYGGA_MAPPINGS or BRYGGA_CONFIG/mappings). Exit 0 when every case "
-                                   "passed, 1 when one failed, a suite is broken, or no suite was found.",
-                       epilog=examples("brygga test", "brygga test mappings/open-eplatform/bygglov_test.yaml",
-                                       "BRYGGA_CONFIG=/etc/brygga brygga test"))
+    p = add_command(sub, "test", func=cmd_test,
+                    help="run mapping fixture suites (*_test.yaml) and print each case's result",
+                    description="Runs every fixture suite (name_test.yaml beside name.yaml, see mappings/README.md) "
+                                "under the given files or folders, default the mappings folder (BRYGGA_MAPPINGS or "
+                                "BRYGGA_CONFIG/mappings). Exit 0 when every case passed, 1 when one failed, a suite "
+                                "is broken, or no suite was found.",
+                    examples=["brygga test", "brygga test mappings/open-eplatform/bygglov_test.yaml",
+                              "BRYGGA_CONFIG=/etc/brygga brygga test"])
     p.add_argument("paths", nargs="*", type=Path, help="suite files or folders (default: the mappings folder)")
-    p.set_defaults(func=cmd_test)
 
 
 def _add_translate(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("translate", help="run one mapping on one input file and print the result as JSON",
-                       description="Translates one input file and prints the result. With --mapping, that mapping "
-                                   "(it still refuses an e-service it does not accept). Without it, the mapping is "
-                                   "chosen as a route run chooses it: the one that accepts the input's e-service, "
-                                   "among --route's inbound mappings or every route's. Exit 1 when the input cannot "
-                                   "be translated (each problem on stderr), 2 for a malformed --context.",
-                       epilog=examples("brygga translate samples/open-eplatform/bygglov-person.xml",
-                                       "brygga translate --route kumla-bygglov FILE",
-                                       "brygga translate --mapping open-eplatform/bygglov.yaml --context "
-                                       "tenant.kommunkod=1881 FILE"))
+    p = add_command(sub, "translate", func=cmd_translate,
+                    help="run one mapping on one input file and print the result as JSON",
+                    description="Translates one input file and prints the result. With --mapping, that mapping (it "
+                                "still refuses an e-service it does not accept). Without it, the mapping is chosen "
+                                "as a route run chooses it: the one that accepts the input's e-service, among "
+                                "--route's inbound mappings or every route's. Exit 1 when the input cannot be "
+                                "translated (each problem on stderr), 2 for a malformed --context.",
+                    examples=["brygga translate samples/open-eplatform/bygglov-person.xml",
+                              "brygga translate --route kumla-bygglov FILE",
+                              "brygga translate --mapping open-eplatform/bygglov.yaml --context "
+                              "tenant.kommunkod=1881 FILE"])
     which = p.add_mutually_exclusive_group()
     which.add_argument("--mapping", type=Path,
                        help="the mapping file (YAML), or its path under the mappings folder (BRYGGA_MAPPINGS)")
@@ -234,21 +239,20 @@ def _add_translate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--context", action="append", default=[], metavar="KEY=VALUE",
                    help="run-time context, e.g. tenant.kommunkod=1881 (repeatable; over the mapping's defaults)")
     p.add_argument("input", type=Path, help="the input document (XML or JSON, as the mapping declares)")
-    p.set_defaults(func=cmd_translate)
 
 
 def _add_lint(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("lint", help="check the routes file, every mapping (schema + compile) and fixture suite",
-                       description="Checks without running anything: every mapping file (schema, then compile), "
-                                   "every fixture suite's shape, and, without PATHS, the routes file and the status "
-                                   "vocabularies. Each problem is one line naming the file, the place in it and the "
-                                   "rule. Exit 0 and 'ok' when all is well, 1 when something is wrong.",
-                       epilog=examples("brygga lint", "brygga lint mappings/open-eplatform/bygglov.yaml",
-                                       "BRYGGA_CONFIG=/etc/brygga brygga lint"))
+    p = add_command(sub, "lint", func=cmd_lint,
+                    help="check the routes file, every mapping (schema + compile) and fixture suite",
+                    description="Checks without running anything: every mapping file (schema, then compile), every "
+                                "fixture suite's shape, and, without PATHS, the routes file and the status "
+                                "vocabularies. Each problem is one line naming the file, the place in it and the "
+                                "rule. Exit 0 and 'ok' when all is well, 1 when something is wrong.",
+                    examples=["brygga lint", "brygga lint mappings/open-eplatform/bygglov.yaml",
+                              "BRYGGA_CONFIG=/etc/brygga brygga lint"])
     p.add_argument("paths", nargs="*", type=Path, help="mapping files or folders (default: the routes file and "
                    "every mapping in the mappings folder: BRYGGA_MAPPINGS, else BRYGGA_CONFIG/mappings, else the "
                    "bundled examples)")
-    p.set_defaults(func=cmd_lint)
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
@@ -293,8 +297,9 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
 
 def _add_purge(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "purge", help="gallring: purge personal data of submissions whose retention has run out (dry run by default)",
+    p = add_command(
+        sub, "purge", func=cmd_purge,
+        help="gallring: purge personal data of submissions whose retention has run out (dry run by default)",
         description="Gallring (retention). For every route with retention.keep_for in the routes file, lists the "
                     "completed submissions (and duplicates and superseded versions) done longer ago than keep_for: "
                     "their raw file, their attachments (when no other submission uses them), their canonical case "
@@ -303,11 +308,10 @@ def _add_purge(sub: argparse._SubParsersAction) -> None:
                     "the ledger keeps ids, states, times, the diarienummer, the archive package and hashes. "
                     "Safe to run again: a second run finds nothing. See docs/retention.md. Exit 1 when the routes "
                     "file is invalid, 2 for an unknown --route, 3 when there is no ledger.",
-        epilog=examples("brygga purge", "brygga purge --route kumla-bygglov", "brygga purge --apply"))
+        examples=["brygga purge", "brygga purge --route kumla-bygglov", "brygga purge --apply"])
     p.add_argument("--route", metavar="ID", help="only this route (default: every route with a retention)")
     p.add_argument("--apply", action="store_true", help="purge for real and audit it (default: a dry run)")
     p.add_argument("--actor", metavar="NAME", help="who purges, for the audit log (default: the OS user)")
-    p.set_defaults(func=cmd_purge)
 
 
 def _ref(ref: Any) -> str:
@@ -432,41 +436,39 @@ def cmd_schemas(args: argparse.Namespace) -> int:
 
 
 def _add_schemas(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("schemas", help="check the canonical schemas for breaking changes against the last release",
-                       description="check: compares the composed canonical case schema (the core and the bundled "
-                                   "case types) with the last Brygga release's copy in schemas/canonical/released/, "
-                                   "and each of the kommun's own case types (BRYGGA_CONFIG/case-types) with its "
-                                   "copy in case-types/released/, and lists every breaking change: a removed "
-                                   "field, a tightened type or limit, a new required field (docs/schemas.md). "
-                                   "release: copies the kommun's case types into case-types/released/, the "
-                                   "baseline of the next check; run it when a change ships, and commit the copies.",
-                       epilog=examples("brygga schemas check", "brygga schemas release",
-                                       "brygga schemas release --accept-breaking"))
-    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
-    actions.add_parser("check", help="list breaking changes; exit 1 when there are any",
-                       description="Lists every breaking change of the canonical schemas and the kommun's case types "
-                                   "against the last release. Exit 1 when there is one.",
-                       epilog=examples("brygga schemas check")).set_defaults(func=cmd_schemas)
-    release = actions.add_parser("release", help="record the kommun's case types as released (refused while "
-                                                 "check finds a breaking change)",
-                                 description="Copies the kommun's case types into case-types/released/, the "
-                                             "baseline of the next check. Refused (exit 1) while check finds a "
-                                             "breaking change, unless --accept-breaking.",
-                                 epilog=examples("brygga schemas release", "brygga schemas release --accept-breaking"))
+    actions = add_group(sub, "schemas",
+                        help="check the canonical schemas for breaking changes against the last release",
+                        description="check: compares the composed canonical case schema (the core and the bundled "
+                                    "case types) with the last Brygga release's copy in schemas/canonical/released/, "
+                                    "and each of the kommun's own case types (BRYGGA_CONFIG/case-types) with its copy "
+                                    "in case-types/released/, and lists every breaking change: a removed field, a "
+                                    "tightened type or limit, a new required field (docs/schemas.md). release: "
+                                    "copies the kommun's case types into case-types/released/, the baseline of the "
+                                    "next check; run it when a change ships, and commit the copies.",
+                        examples=["brygga schemas check", "brygga schemas release",
+                                  "brygga schemas release --accept-breaking"])
+    add_command(actions, "check", func=cmd_schemas, help="list breaking changes; exit 1 when there are any",
+                description="Lists every breaking change of the canonical schemas and the kommun's case types "
+                            "against the last release. Exit 1 when there is one.",
+                examples=["brygga schemas check"])
+    release = add_command(actions, "release", func=cmd_schemas,
+                          help="record the kommun's case types as released (refused while check finds a breaking "
+                               "change)",
+                          description="Copies the kommun's case types into case-types/released/, the baseline of "
+                                      "the next check. Refused (exit 1) while check finds a breaking change, unless "
+                                      "--accept-breaking.",
+                          examples=["brygga schemas release", "brygga schemas release --accept-breaking"])
     release.add_argument("--accept-breaking", action="store_true",
                          help="release even so: every system that reads these cases must be ready for the change")
-    release.set_defaults(func=cmd_schemas)
 
 
 def _add_listing(sub: argparse._SubParsersAction, name: str, *, help: str, description: str, lists: str,
                  func: Callable[[argparse.Namespace], int]) -> None:
     """``brygga NAME list [--json]``."""
-    epilog = examples(f"brygga {name} list", f"brygga {name} list --json")
-    actions = sub.add_parser(name, help=help, description=description, epilog=epilog).add_subparsers(
-        dest="action", required=True, metavar="ACTION")
-    listing = actions.add_parser("list", help=lists, description=description, epilog=epilog)
+    shown = [f"brygga {name} list", f"brygga {name} list --json"]
+    actions = add_group(sub, name, help=help, description=description, examples=shown)
+    listing = add_command(actions, "list", func=func, help=lists, description=description, examples=shown)
     listing.add_argument("--json", action="store_true", help="print JSON instead of text")
-    listing.set_defaults(func=func)
 
 
 def _add_routes(sub: argparse._SubParsersAction) -> None:
@@ -498,76 +500,13 @@ def _add_adapters(sub: argparse._SubParsersAction) -> None:
                  lists="list the installed adapters", func=cmd_adapters)
 
 
-def _paragraphs(lines: list[Any], plain: Callable[[Any], str]) -> list[tuple[bool, list[Any]]]:
-    """Help text as paragraphs split at blank lines, each with whether it is kept as written: a heading followed by
-    indented lines (the examples, the exit codes). The others are filled to the width."""
-    paragraphs: list[list[Any]] = [[]]
-    for line in lines:
-        if plain(line).strip():
-            paragraphs[-1].append(line)
-        elif paragraphs[-1]:
-            paragraphs.append([])
-    return [(any(re.match(r"\s", plain(line)) for line in p[1:]), p) for p in paragraphs if p]
-
-
-class PlainHelpFormatter(argparse.HelpFormatter):
-    """Without rich-argparse: the same layout in plain argparse."""
-
-    def _fill_text(self, text: str, width: int, indent: str) -> str:
-        return "\n\n".join("\n".join(indent + line for line in lines) if verbatim
-                             else super(PlainHelpFormatter, self)._fill_text(" ".join(lines), width, indent)
-                             for verbatim, lines in _paragraphs(text.splitlines(), str))
-
-
-try:
-    from rich_argparse import RichHelpFormatter
-except ImportError:  # rich-argparse comes with Airflow; a core-only install formats help with plain argparse
-    HelpFormatter: type[argparse.HelpFormatter] = PlainHelpFormatter
-else:
-    class RichHelp(RichHelpFormatter):
-        """rich-argparse's help, plain without a terminal, laid out as PlainHelpFormatter lays it out. Help texts are
-        not read as markup: they show [brackets] as they are."""
-
-        help_markup = False
-        text_markup = False
-
-        def _rich_fill_text(self, text: Any, width: int, indent: Any) -> Any:
-            from rich.text import Text
-
-            filled = []
-            for verbatim, lines in _paragraphs(list(text.split("\n", allow_blank=True)), lambda t: t.plain):
-                if verbatim:
-                    filled.append(Text("\n").join(indent + line for line in lines))
-                else:
-                    paragraph = super()._rich_fill_text(Text(" ").join(lines), width, indent)
-                    paragraph.rstrip()  # in place
-                    filled.append(paragraph)
-            return Text("\n\n").join(filled) + "\n\n"
-
-    HelpFormatter = RichHelp
-
-
-class Parser(argparse.ArgumentParser):
-    """Every subcommand's parser formats its help the same way (add_subparsers makes them of this class)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("formatter_class", HelpFormatter)
-        super().__init__(*args, **kwargs)
-
-
-EXIT_CODES = """Exit codes:
-  0  done
-  1  nothing found, a check found problems, or refused (not quarantined, not confirmed)
-  2  usage: an unknown option, a wrong value
-  3  the ledger or configuration is missing: no ledger at BRYGGA_HOME, a connection not set"""
-
 MAIN_EPILOG = f"""{EXIT_CODES}
 
 State (the ledger, landed files) is in BRYGGA_HOME: var/ in a source checkout, or --home DIR for one command. The \
 scheduler, the workers and this command must use the same one. `brygga demo` keeps its own in var/demo.
 
-{examples("brygga list --state quarantined --since 2d", 'brygga find 4711', "brygga trace ID",
-          "brygga quarantine list", "brygga --home var/demo find 2001", "brygga lint")}
+{examples_epilog("brygga list --state quarantined --since 2d", 'brygga find 4711', "brygga trace ID",
+                 "brygga quarantine list", "brygga --home var/demo find 2001", "brygga lint")}
 
 docs/cli.md describes every command."""
 

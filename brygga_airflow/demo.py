@@ -20,6 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from brygga.cli_parsers import add_command
 from brygga.errors import ConfigError
 from brygga.resources import resource
 from brygga.settings import default_home
@@ -167,14 +168,15 @@ def print_inspect(runs: list[RouteRun], home: Path) -> None:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Adds `brygga demo` to the core CLI through the `brygga.commands` entry point."""
-    p = subparsers.add_parser(
-        "demo", help="run the bundled routes' DAGs end to end on SQLite and local simulators",
+    p = add_command(
+        subparsers, "demo", func=lambda args: main(args.files, args.json, args.byggr_fault_plan),
+        help="run the bundled routes' DAGs end to end on SQLite and local simulators",
         description="A tour of the bundled routes: each route's real Airflow DAG once (dag.test()) over its samples, "
                     "every outside system a local simulator, on a fresh Brygga home of its own (var/demo, or "
                     "BRYGGA_VAR/demo) so your own ledger is never touched. It prints a trace per submission and, "
                     "at the end, the exact commands that inspect its results. Exit 2 when a file given is missing.",
-        epilog="Examples:\n  brygga demo\n  brygga demo --json\n  brygga demo samples/open-eplatform/bygglov-person.xml"
-               "\n  brygga --home var/demo quarantine list")
+        examples=["brygga demo", "brygga demo --json", "brygga demo samples/open-eplatform/bygglov-person.xml",
+                  "brygga --home var/demo quarantine list"])
     p.add_argument("--json", action="store_true",
                    help="print a JSON object (per route: the Airflow run, one entry per file) instead of a trace")
     p.add_argument("--byggr-fault-plan", metavar="JSON",
@@ -182,4 +184,3 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "(rules: brygga_simulators.faults), to see how a failing target shows in Airflow")
     p.add_argument("files", nargs="*", help="Open ePlatform FlowInstance files for the kumla-bygglov route (default: "
                                             "the tour of every bundled route with its samples)")
-    p.set_defaults(func=lambda args: main(args.files, args.json, args.byggr_fault_plan))

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from brygga.cli_parsers import add_command
 from brygga.errors import ConfigError
 from brygga.resources import resource
 from brygga.routes import AdapterRef, Route, load_routes
@@ -371,14 +372,20 @@ def main(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Adds `brygga run` to the core CLI through the `brygga.commands` entry point."""
-    p = subparsers.add_parser(
-        "run", help="run one route's DAG here, once (dag.test()), on its connections or on local simulators",
+    p = add_command(
+        subparsers, "run", func=main,
+        help="run one route's DAG here, once (dag.test()), on its connections or on local simulators",
         description="Copies FILES (if any) into the route's inbox and runs the route's real Airflow DAG once with "
                     "dag.test(). Without --simulators every connection the route uses must be configured "
                     "(Airflow Connections or AIRFLOW_CONN_<ID>). State goes to BRYGGA_HOME; the routes file is "
                     "BRYGGA_ROUTES or BRYGGA_CONFIG/routes.yaml. `brygga routes list` shows the routes. Exit 0 when "
                     "the Airflow run succeeded, 1 when it is red (a quarantine or a long outage), 2 on a usage or "
-                    "configuration error.")
+                    "configuration error.",
+        examples=["brygga run kumla-bygglov --simulators samples/open-eplatform/bygglov-person.xml",
+                  "brygga run kumla-bygglov --simulators --fault-plan 'byggr=[{\"action\": \"http_status\", "
+                  "\"status\": 503}]' samples/open-eplatform/bygglov-person.xml",
+                  "BRYGGA_ROUTES=/etc/brygga/routes.yaml brygga run kumla-bygglov",
+                  "brygga run kumla-felanmalan --simulators --json"])
     p.add_argument("route", help="the route id (see `brygga routes list`)")
     p.add_argument("files", nargs="*", help="submission files to drop into the route's inbox first")
     p.add_argument("--simulators", action="store_true",
@@ -387,4 +394,3 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="with --simulators: make one simulator fail, e.g. "
                         "'byggr=[{\"action\": \"http_status\", \"status\": 503}]' (rules: brygga_simulators.faults)")
     p.add_argument("--json", action="store_true", help="print a JSON report instead of a trace")
-    p.set_defaults(func=main)

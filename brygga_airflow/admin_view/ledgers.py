@@ -5,31 +5,24 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
 from brygga.ledger import Ledger, Submission
+from brygga.ledger.open import LedgerMissing, open_existing_ledger
 from brygga.settings import Settings
 from brygga_airflow.admin_view.errors import ViewError
 
 
 class NoLedger(ViewError):
-    """The configured ledger does not exist (yet): nothing has run with this BRYGGA_HOME."""
+    """The configured ledger does not exist (yet), or cannot be opened: nothing has run with this BRYGGA_HOME."""
 
     status = 503
 
 
-def shown(database_url: str) -> str:
-    return make_url(database_url).render_as_string(hide_password=True)
-
-
-def _sqlite_file(database_url: str) -> Path | None:
-    url = make_url(database_url)
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-        return None
-    return Path(url.database)
+# After "no ledger at PATH; ": why a view finds none, and what must be true for it to find one.
+WHY_NONE = ("no route has run with this BRYGGA_HOME yet (the scheduler, the workers and the API server must share "
+            "it)")
 
 
 class Ledgers:
@@ -44,11 +37,10 @@ class Ledgers:
         url = self._settings().database_url
         with self._lock:
             if url not in self._open:
-                sqlite_file = _sqlite_file(url)
-                if sqlite_file is not None and not sqlite_file.is_file():
-                    raise NoLedger(f"there is no ledger at {shown(url)} yet: no route has run with this "
-                                   f"BRYGGA_HOME (the scheduler, the workers and the API server must share it)")
-                self._open[url] = Ledger(url)
+                try:
+                    self._open[url] = open_existing_ledger(url, hint=WHY_NONE)
+                except LedgerMissing as exc:
+                    raise NoLedger(str(exc)) from None
             return self._open[url]
 
 

@@ -13,9 +13,6 @@ import pytest
 from brygga.cli import build_parser
 from brygga.settings import REPO_ROOT
 
-# Registered by modules with their own help (brygga/status/cli.py, brygga/bus/cli.py, brygga_airflow/run.py).
-ELSEWHERE = {"status", "bus", "run"}
-
 
 def _commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
     """(command path, its parser) for every command and subcommand."""
@@ -38,13 +35,15 @@ def test_main_help_has_the_exit_codes_and_examples(brygga):
     assert "--home DIR" in ran.out and "--version" in ran.out and "docs/cli.md" in ran.out
 
 
-@pytest.mark.parametrize("path", [p for p in COMMANDS if p[0] not in ELSEWHERE], ids=" ".join)
+@pytest.mark.parametrize("path", list(COMMANDS), ids=" ".join)
 def test_each_command_has_a_description_and_examples(brygga, path):
     ran = brygga(*path, "--help")
     assert ran.code == 0
     parser = COMMANDS[path]
     assert parser.description and len(parser.description) > 40, f"brygga {' '.join(path)} describes nothing"
     assert re.search(rf"Examples:\n  brygga .*{re.escape(path[0])}", ran.out), ran.out
+    shown = ran.out.split("Examples:\n", 1)[1]
+    assert re.search(rf"^  .*\bbrygga .*\b{re.escape(path[-1])}\b", shown, re.MULTILINE), f"no example runs {path}"
 
 
 @pytest.mark.parametrize("path", list(COMMANDS), ids=" ".join)

@@ -149,3 +149,21 @@ def test_the_state_choices_are_the_ledgers_states():
     from brygga.admin.cli import STATES
 
     assert set(STATES) == {value for name, value in vars(State).items() if name.isupper() and isinstance(value, str)}
+
+
+def test_find_by_personnummer_is_audited_without_the_number(brygga, submissions, ledger, monkeypatch):
+    monkeypatch.setenv(f"BRYGGA_CONN_{PERSON_KEY_CONNECTION.upper()}", f"https://:{SECRET}@brygga")
+    ledger.add_person_keys(submissions["new"], [person_key(PERSONNUMMER, SECRET.encode())])
+    ledger.add_person_keys(submissions["stuck"], [person_key(PERSONNUMMER, SECRET.encode())])
+    plain = brygga("find", "2001")
+    assert plain.code == 0 and not ledger.audit_log(), "only a search by personnummer is audited"
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("19850314-2385\n"))
+    assert brygga("find", "--personnummer", "--json").code == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("19121212-1212\n"))  # in no submission: audited all the same
+    assert brygga("find", "--personnummer").code == 1
+
+    rows = [(a.actor, a.action, a.submission_id, a.detail) for a in ledger.audit_log()]
+    assert rows == [("ops-anna", "person_search", None, "searched by a personnummer: 2 submission(s) found"),
+                    ("ops-anna", "person_search", None, "searched by a personnummer: 0 submission(s) found")]
+    assert not any(digits in str(rows) for digits in ("198503142385", "8503142385", "191212121212", "1212-1212"))

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from brygga.settings import REPO_ROOT
+from brygga.ledger import Ledger
+from brygga.settings import REPO_ROOT, Settings
 
 BRYGGA = REPO_ROOT / ".venv" / "bin" / "brygga"
 SID = "0b8e3c1e-5a8f-4f53-9d1c-3f7a2c9e4b10"
@@ -19,6 +20,7 @@ SID = "0b8e3c1e-5a8f-4f53-9d1c-3f7a2c9e4b10"
     ["list"], ["find", "2001"], ["trace", SID], ["quarantine", "list"], ["quarantine", "show", SID],
     ["quarantine", "replay", SID], ["quarantine", "replay", "--all", "--yes"], ["replay", SID],
     ["quarantine", "discard", SID, "--reason", "x"], ["health"], ["purge"],
+    ["status", "events"], ["status", "retry", "event-1"], ["bus", "relay"],
 ])
 def test_every_ledger_command_refuses_a_missing_ledger(brygga, home, argv):
     ran = brygga(*argv)
@@ -59,3 +61,18 @@ def test_a_database_url_that_cannot_be_opened(brygga, home, monkeypatch):
     assert missing.code == 3 and "its driver MySQLdb is not installed" in missing.err
     monkeypatch.setenv("BRYGGA_DATABASE_URL", "not a url")
     assert brygga("list").code == 3
+
+
+def test_the_admin_view_refuses_a_missing_ledger_with_its_own_hint(home):
+    """The view inside Airflow opens the ledger through the same check; its hint is for whoever runs Airflow."""
+    from brygga_airflow.admin_view.ledgers import Ledgers, NoLedger
+
+    ledgers = Ledgers(Settings.from_env)
+    with pytest.raises(NoLedger) as refused:
+        ledgers.get()
+    assert refused.value.status == 503
+    assert str(refused.value).startswith(f"no ledger at {home / 'ledger.sqlite'}; no route has run with this "
+                                         "BRYGGA_HOME yet")
+    assert not home.exists()
+    Ledger(Settings.from_env().database_url)  # a worker's first run makes it
+    assert ledgers.get().url == Settings.from_env().database_url

@@ -1,5 +1,6 @@
 """A bundled route run in this process on local simulators, for tests that need a ledger of real submissions
-(the admin view's tests): files dropped into the route's inbox, the pipeline's steps as the DAG runs them.
+(the admin view's tests): files dropped into the route's inbox, the pipeline's steps as the DAG runs them
+(routing.InboxRoute).
 
 The caller owns the environment: ``BRYGGA_HOME`` (and ``BRYGGA_MAPPINGS`` for a changed mappings folder) set, and
 the connections of ``simulated_connections`` put into it, before ``run``.
@@ -8,20 +9,18 @@ the connections of ``simulated_connections`` put into it, before ``run``.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from brygga.ledger import Submission
-from brygga.pipeline import PipelineContext, run_route
+from routing import SAMPLES, InboxRoute
+
 from brygga.routes import load_routes
-from brygga.settings import REPO_ROOT, Settings
+from brygga.settings import Settings
 from brygga_airflow.run import remote_refs
 from brygga_simulators.connections import simulate
 
-SAMPLES = REPO_ROOT / "samples" / "open-eplatform"
+__all__ = ["SAMPLES", "LocalRoute", "simulated_connections"]
 
 
 @contextlib.contextmanager
@@ -39,31 +38,11 @@ def simulated_connections(route_id: str, workdir: Path) -> Iterator[dict[str, st
 
 
 @dataclass(frozen=True)
-class LocalRoute:
+class LocalRoute(InboxRoute):
+    """A route on the Brygga home the environment names at each step (the caller set it, with the connections)."""
+
     route_id: str
 
-    @staticmethod
-    def settings() -> Settings:
-        return Settings.from_env()
-
-    def context(self) -> PipelineContext:
-        return PipelineContext.for_route(self.route_id, settings=self.settings())
-
-    def drop(self, sample: str, *, data: bytes | None = None, as_name: str | None = None) -> bytes:
-        """A sample (or bytes) into the route's inbox, as the e-service platform would leave it."""
-        inbox = self.settings().home / "inbox" / self.route_id
-        inbox.mkdir(parents=True, exist_ok=True)
-        target = inbox / (as_name or sample)
-        if data is None:
-            shutil.copyfile(SAMPLES / sample, target)
-        else:
-            target.write_bytes(data)
-        return target.read_bytes()
-
-    def run(self) -> list[str]:
-        return run_route(self.context())
-
-    def submission(self, raw: bytes) -> Submission:
-        found = self.context().ledger.by_content(self.route_id, hashlib.sha256(raw).hexdigest())
-        assert found is not None, "no submission holds those bytes"
-        return found
+    @property
+    def home(self) -> Path:
+        return Settings.from_env().home

@@ -1,5 +1,5 @@
-"""Fixtures of the observability tests: an in-memory metric reader, the log correlation, and simulators whose
-requests are noted (observed.py)."""
+"""Fixtures of the observability tests: an in-memory metric reader, the log correlation, and simulators
+(tests/helpers/simulator_fixtures.py) whose requests are noted (observed.py)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from observed import Route, local, record_headers
+from observed import Route, record_headers
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from routing import local
+from simulator_fixtures import byggr, callback, register
 
 from brygga.observability import metrics
 from brygga.observability.logs import install_log_correlation, uninstall_log_correlation
-from brygga_adapters.property_register import clear_caches
-from brygga_simulators import RunningSimulator, start_simulator
+from brygga_simulators import RunningSimulator
 from brygga_simulators.connections import simulate
+
+__all__ = ["bygglov", "byggr", "callback", "felanmalan", "log_correlation", "metric_reader", "register"]
 
 
 @pytest.fixture
@@ -33,25 +36,6 @@ def log_correlation() -> Iterator[None]:
     install_log_correlation()
     yield
     uninstall_log_correlation()
-
-
-@pytest.fixture
-def byggr() -> Iterator[RunningSimulator]:
-    with start_simulator("byggr") as sim:
-        yield sim
-
-
-@pytest.fixture
-def callback() -> Iterator[RunningSimulator]:
-    with start_simulator("oep-callback") as sim:
-        yield sim
-
-
-@pytest.fixture
-def register() -> Iterator[RunningSimulator]:
-    clear_caches()  # the lookup caches answers per process, by the register's URL
-    with start_simulator("property-register") as sim:
-        yield sim
 
 
 @pytest.fixture

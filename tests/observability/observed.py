@@ -1,21 +1,15 @@
 """Helpers of the observability tests: simulators that note each request's correlation header, metric points read
-back by name, and a bundled route run in-process as the DAG's tasks run it."""
+back by name, and a bundled route run in-process as the DAG's tasks run it (routing.RouteRun) with what they saw."""
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import pytest
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from routing import RouteRun
 
-from brygga.pipeline import PipelineContext, run_route
-from brygga.settings import REPO_ROOT, Settings
 from brygga_simulators import RunningSimulator
-
-SAMPLES = REPO_ROOT / "samples" / "open-eplatform"
 
 
 @dataclass(frozen=True)
@@ -57,28 +51,7 @@ def by_attributes(reader: InMemoryMetricReader, name: str) -> dict[frozenset[tup
 
 
 @dataclass
-class Route:
-    """One bundled route run in-process, as the DAG's tasks run it."""
+class Route(RouteRun):
+    """One bundled route run in-process, as the DAG's tasks run it, with the requests its simulators saw."""
 
-    home: Path
-    monkeypatch: pytest.MonkeyPatch
-    route_id: str
     recorders: dict[str, HeaderRecorder] = field(default_factory=dict)
-
-    def connect(self, conn_id: str, uri: str) -> None:
-        self.monkeypatch.setenv(f"BRYGGA_CONN_{conn_id.upper()}", uri)
-
-    def drop(self, sample: str) -> None:
-        inbox = self.home / "inbox" / self.route_id
-        inbox.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(SAMPLES / sample, inbox / sample)
-
-    def context(self) -> PipelineContext:
-        return PipelineContext.for_route(self.route_id, settings=Settings.from_env())
-
-    def run(self) -> list[str]:
-        return run_route(self.context())
-
-
-def local(sim: RunningSimulator) -> str:
-    return f"{sim.url}?allow_http=true"

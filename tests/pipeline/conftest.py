@@ -2,7 +2,7 @@
 
 ``route`` (a ``routing.RouteRun``) drops files into the route's inbox, runs the steps and finds submissions;
 ``byggr`` answers in both reply styles (our contract, and the shapes real ByggR replies have), so every route
-test runs against both.
+test runs against both. ``callback`` and ``register`` are tests/helpers/simulator_fixtures.py's.
 """
 
 from __future__ import annotations
@@ -12,31 +12,18 @@ from pathlib import Path
 
 import pytest
 from routing import RouteRun, local
+from simulator_fixtures import callback, register
 
-from brygga_adapters.property_register import clear_caches
 from brygga_simulators import RunningSimulator, start_simulator
 from brygga_simulators.byggr import ByggrSimulator
 from brygga_simulators.connections import Simulated, simulate
+
+__all__ = ["byggr", "callback", "ecos", "mailbox", "register", "route", "workorder"]
 
 
 @pytest.fixture(params=["contract", "real"], ids=["byggr-contract-replies", "byggr-real-replies"])
 def byggr(request: pytest.FixtureRequest) -> Iterator[RunningSimulator]:
     with start_simulator(ByggrSimulator(reply_style=request.param)) as sim:
-        yield sim
-
-
-@pytest.fixture
-def callback() -> Iterator[RunningSimulator]:
-    with start_simulator("oep-callback") as sim:
-        yield sim
-
-
-@pytest.fixture
-def register() -> Iterator[RunningSimulator]:
-    # The lookup caches answers per process, by the register's URL: a new register on a port an earlier test's
-    # register had is another system, so the cache starts empty.
-    clear_caches()
-    with start_simulator("property-register") as sim:
         yield sim
 
 

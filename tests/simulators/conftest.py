@@ -1,27 +1,19 @@
-"""Simulators on real sockets (port 0), plus a raw SOAP poster for requests zeep would never build."""
+"""Simulators on real sockets (port 0) (tests/helpers/simulator_fixtures.py), plus a raw SOAP poster for requests
+zeep would never build."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 import requests
+from simulator_fixtures import byggr, callback
 
-from brygga_simulators import RunningSimulator, start_simulator
+from brygga_simulators import RunningSimulator
+
+__all__ = ["byggr", "callback", "post_soap"]
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
-
-
-@pytest.fixture
-def byggr() -> Iterator[RunningSimulator]:
-    with start_simulator("byggr") as running:
-        yield running
-
-
-@pytest.fixture
-def callback() -> Iterator[RunningSimulator]:
-    with start_simulator("oep-callback") as running:
-        yield running
 
 
 @pytest.fixture

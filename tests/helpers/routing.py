@@ -1,7 +1,14 @@
-"""Helpers of the route tests: the bundled route's inbox, runs and submissions, and simulator connections."""
+"""A bundled route run in this process, as the DAG's tasks run it: files dropped into its inbox, the pipeline's
+steps, its submissions found by their bytes; and connections to local simulators.
+
+``RouteRun`` (the route tests' ``route`` fixture, tests/pipeline/conftest.py) owns its environment: its home and
+its connections go into the environment through the test's monkeypatch, and it changes the routes file for a test.
+``InboxRoute`` is what every in-process route does; ``simulated_route.LocalRoute`` is one on a home the caller set.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import shutil
 from dataclasses import dataclass
@@ -33,15 +40,12 @@ BUNDLED_RETRY = {"budget": "24h", "first_delay": "30s", "max_delay": "30m", "in_
 RETRY_LINE = "retry: {" + ", ".join(f"{k}: {v}" for k, v in BUNDLED_RETRY.items()) + "}"
 
 
-@dataclass
-class RouteRun:
-    home: Path
-    monkeypatch: pytest.MonkeyPatch
-    route_id: str = ROUTE
+class InboxRoute:
+    """One route of the routes file the settings name, run here. A subclass gives ``route_id`` and ``home`` (the
+    Brygga home of the environment, where the pipeline looks)."""
 
-    def other(self, route_id: str) -> RouteRun:
-        """Another route of the same routes file, home and connections."""
-        return RouteRun(self.home, self.monkeypatch, route_id)
+    route_id: str
+    home: Path
 
     @property
     def inbox(self) -> Path:
@@ -54,6 +58,7 @@ class RouteRun:
         return run_route(self.context())
 
     def drop(self, name: str, as_name: str | None = None, data: bytes | None = None) -> bytes:
+        """A sample (by name) or bytes into the route's inbox, as the e-service platform would leave it."""
         self.inbox.mkdir(parents=True, exist_ok=True)
         target = self.inbox / (as_name or name)
         if data is None:
@@ -68,6 +73,17 @@ class RouteRun:
         found = self.context().ledger.by_content(self.route_id, hashlib.sha256(raw).hexdigest())
         assert found is not None, "no submission holds those bytes"
         return found
+
+
+@dataclass
+class RouteRun(InboxRoute):
+    home: Path
+    monkeypatch: pytest.MonkeyPatch
+    route_id: str = ROUTE
+
+    def other(self, route_id: str) -> RouteRun:
+        """Another route of the same routes file, home and connections."""
+        return dataclasses.replace(self, route_id=route_id)
 
     def variant(self, old: str, new: str) -> Path:
         """Use a copy of the bundled routes file with one more edit (edits add up within a test)."""

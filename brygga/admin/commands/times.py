@@ -1,0 +1,47 @@
+"""Times on the command line: ``--since``/``--until`` as a person types them, and times and durations as tables
+show them (local time)."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from datetime import datetime, timedelta
+
+from brygga.admin.commands.output import NONE
+
+_AGE = re.compile(r"(\d+)\s*(s|m|min|h|d|w)", re.IGNORECASE)
+_AGE_UNITS = {"s": "seconds", "m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+FORMS = ("an age (2d, 12h, 30m), today, yesterday, or an ISO date or time (2026-01-20, 2026-01-20T14:05; local "
+         "time unless it has an offset)")
+
+
+def parse_when(text: str, *, now: datetime | None = None) -> datetime:
+    """``2d``, ``12h``, ``30m`` (that long ago), ``today``, ``yesterday``, or an ISO date or time. A time without
+    an offset is local time. An argparse ``type``: a bad value is a usage error naming the forms."""
+    now = now or datetime.now().astimezone()
+    value = text.strip()
+    age = _AGE.fullmatch(value)
+    if age:
+        return now - timedelta(**{_AGE_UNITS[age.group(2).lower()]: int(age.group(1))})
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if value.lower() in ("today", "yesterday"):
+        return midnight - timedelta(days=value.lower() == "yesterday")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a time: {text!r}; give an age (2d, 12h, 30m), today, yesterday, or an ISO date or time "
+            "(2026-01-20, 2026-01-20T14:05, 2026-01-20T14:05+01:00)") from None
+    return moment if moment.tzinfo is not None else moment.astimezone()
+
+
+def shown_time(moment: datetime | None) -> str:
+    """A time as tables show it: local time, to the second."""
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S") if moment is not None else NONE
+
+
+def shown_duration(ms: float) -> str:
+    if ms < 1000:
+        return f"{ms:.1f} ms"
+    seconds = ms / 1000
+    return f"{seconds:.1f} s" if seconds < 120 else f"{int(seconds // 60)} min {int(seconds % 60)} s"
