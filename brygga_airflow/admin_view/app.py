@@ -32,7 +32,6 @@ from brygga.admin import (
     QuarantineFilter,
     SearchQuery,
     SubmissionRow,
-    count,
     health,
     masked_case,
     person_key,
@@ -40,9 +39,9 @@ from brygga.admin import (
     quarantine_groups,
     quarantined,
     reveal,
-    search,
     trace,
 )
+from brygga.admin.audited_search import audited_search
 from brygga.canonical.serialize import loads_case
 from brygga.connections import ConnectionResolver, EnvConnectionResolver
 from brygga.errors import ConfigError
@@ -71,7 +70,6 @@ STATES = [State.LANDED, State.TRANSLATED, State.DELIVERED, State.ARCHIVED, State
           State.DUPLICATE, State.SUPERSEDED, State.DISCARDED]
 STEPS = list(REPLAY_FROM)
 HEALTH_WINDOWS = {1: "the last hour", 24: "the last 24 hours", 168: "the last 7 days", 720: "the last 30 days"}
-PERSON_SEARCH = "person_search"  # the audit action of a search by personnummer
 SECURITY_HEADERS = {
     # Framed by Airflow's own UI (same origin) and nothing else; no script or style from anywhere else.
     "Content-Security-Policy": "default-src 'self'; frame-ancestors 'self'; form-action 'self'; base-uri 'none'; "
@@ -213,15 +211,7 @@ def create_app(*, settings_factory: Callable[[], Settings] = Settings.from_env,
 
     def run_search(request: Request, query: SearchQuery, *, limit: int,
                    offset: int) -> tuple[int, list[SubmissionRow]]:
-        """How many match, and one page of them. A search by personnummer is audited: who, and how many it found
-        (never the number)."""
-        ledger = ledgers.get()
-        total = count(ledger, query)
-        rows = search(ledger, query, limit=limit, offset=offset)
-        if query.person_key is not None:
-            ledger.audit(actor(request), PERSON_SEARCH, submission_id=None,
-                         detail=f"searched by a personnummer: {total} submission(s) found")
-        return total, rows
+        return audited_search(ledgers.get(), query, actor=actor(request), limit=limit, offset=offset)
 
     def search_page(request: Request, form: present.SearchForm, *, personnummer: str = "") -> HTMLResponse:
         routes, tenants = present_values(ledgers.get())

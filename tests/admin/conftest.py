@@ -1,35 +1,22 @@
 """Fixtures of the admin tests: a ledger of their own, and the bundled route over the simulators from
-tests/pipeline/conftest.py (ByggR in its contract reply style only: the route tests cover both styles)."""
+tests/helpers/simulator_fixtures.py (ByggR in its contract reply style only: the route tests cover both styles)."""
 
 from __future__ import annotations
 
 import contextlib
-import importlib.util
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from postgres import throwaway_database
+from simulator_fixtures import callback, ecos, mailbox, register, route, workorder
 
 from brygga.ledger import Ledger
 from brygga.provenance import bind_airflow_run
 from brygga_simulators import RunningSimulator, start_simulator
 from brygga_simulators.byggr import ByggrSimulator
 
-_PIPELINE_TESTS = Path(__file__).resolve().parent.parent / "pipeline"
-sys.path.insert(0, str(_PIPELINE_TESTS))  # its routing.py, which its conftest imports
-_spec = importlib.util.spec_from_file_location("pipeline_route_fixtures", _PIPELINE_TESTS / "conftest.py")
-assert _spec is not None and _spec.loader is not None
-_fixtures = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_fixtures)
-
-callback = _fixtures.callback
-register = _fixtures.register
-workorder = _fixtures.workorder
-ecos = _fixtures.ecos
-mailbox = _fixtures.mailbox
-route = _fixtures.route
+__all__ = ["byggr", "callback", "ecos", "ledger", "mailbox", "register", "route", "sql_ledger", "workorder"]
 
 
 @pytest.fixture

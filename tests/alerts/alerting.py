@@ -5,25 +5,20 @@ from __future__ import annotations
 
 import socket
 import ssl
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from routing import RouteRun, local
 
 from brygga.pipeline import check
 from brygga.pipeline.health import RunHealth
 from brygga_simulators.mina_meddelanden.certificates import SimulatorPki
-
-# The route tests' RouteRun (tests/pipeline/routing.py): the bundled routes file, its inbox and its runs.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pipeline"))
-from routing import RouteRun, local
 
 __all__ = ["Hook", "MailServer", "RouteRun", "alert_to", "free_port", "local", "ticker"]
 

@@ -12,11 +12,13 @@ from typing import Any
 
 import pytest
 from alerting import Hook, MailServer, RouteRun, free_port, local
+from simulator_fixtures import callback, register
 
-from brygga_adapters.property_register import clear_caches
 from brygga_simulators import RunningSimulator, start_simulator
 from brygga_simulators.byggr import ByggrSimulator
 from brygga_simulators.mina_meddelanden.certificates import SimulatorPki, make_test_pki
+
+__all__ = ["byggr", "callback", "hook", "pki", "register", "route", "smtp"]
 
 
 @pytest.fixture
@@ -64,22 +66,13 @@ def byggr() -> Iterator[RunningSimulator]:
 
 
 @pytest.fixture
-def callback() -> Iterator[RunningSimulator]:
-    """Open ePlatform's status callback, which the kumla routes share (connection oep_kumla)."""
-    with start_simulator("oep-callback") as sim:
-        yield sim
-
-
-@pytest.fixture
 def route(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, byggr: RunningSimulator,
-          callback: RunningSimulator) -> Iterator[RouteRun]:
+          callback: RunningSimulator, register: RunningSimulator) -> RouteRun:
     """kumla-bygglov in its own home, with ByggR, the Open ePlatform callback and the property register."""
-    clear_caches()
     monkeypatch.setenv("BRYGGA_HOME", str(tmp_path))
     monkeypatch.delenv("BRYGGA_ADMIN_URL", raising=False)
     run = RouteRun(tmp_path, monkeypatch)
-    with start_simulator("property-register") as register:
-        run.connect("byggr_kumla", local(byggr))
-        run.connect("oep_kumla", local(callback))
-        run.connect("fastighetsregister_kumla", local(register))
-        yield run
+    run.connect("byggr_kumla", local(byggr))
+    run.connect("oep_kumla", local(callback))
+    run.connect("fastighetsregister_kumla", local(register))
+    return run
