@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from brygga.observability.logs import install_log_correlation
 from brygga.observability.metrics import (
     configure_metrics,
-    flush_metrics,
     record_call,
     record_step,
     record_submission_state,
@@ -28,7 +27,6 @@ def configure_observability(env: Mapping[str, str] | None = None) -> None:
 __all__ = [
     "configure_metrics",
     "configure_observability",
-    "flush_metrics",
     "install_log_correlation",
     "record_call",
     "record_step",

@@ -3,9 +3,11 @@
 A LogRecord factory, not a handler filter: Airflow 3 replaces the handlers of a task process with its own structlog
 ones (which render the message text and drop unknown record attributes), and pytest's caplog adds its own, but every
 stdlib record, Brygga's and its libraries' (zeep, requests, urllib3), is made by the record factory. So the record
-gets ``record.correlation_id`` (None outside a submission) for formatters that ask for ``%(correlation_id)s``, and,
-when its message does not already name the submission, the prefix ``[submission <id>] ``, which is what shows in
-Airflow's task log and in ``brygga run``'s output whatever the formatter.
+gets ``record.brygga_correlation_id`` (None outside a submission) for formatters that ask for
+``%(brygga_correlation_id)s``, and, when its message does not already name the submission, the prefix
+``[submission <id>] ``, which is what shows in Airflow's task log and in ``brygga run``'s output whatever the
+formatter. The attribute's name is Brygga's own: the factory runs before ``extra=`` is applied, and logging refuses an
+``extra`` key the record already has, so a plain ``correlation_id`` would break any library logging one.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ def uninstall_log_correlation() -> None:
 
 def correlate(record: logging.LogRecord) -> logging.LogRecord:
     cid = correlation_id()
-    record.correlation_id = cid
+    record.brygga_correlation_id = cid
     if cid and isinstance(record.msg, str) and not _names(record, cid):
         # With arguments the message is a %-format: a literal % in the id must not become a placeholder.
         shown = cid.replace("%", "%%") if record.args else cid

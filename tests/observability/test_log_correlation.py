@@ -1,5 +1,5 @@
 """Every log record made while Brygga works on a submission names it: in caplog, in a formatter asking for
-``%(correlation_id)s``, and in Airflow 3's task log, rendered by Airflow's own structlog processors."""
+``%(brygga_correlation_id)s``, and in Airflow 3's task log, rendered by Airflow's own structlog processors."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def test_a_record_inside_a_submission_carries_its_id(caplog, log_correlation):
     with caplog.at_level(logging.INFO), correlation(SID):
         log.info("SaveNewArende answered in %d ms", 12)
     (record,) = caplog.records
-    assert record.correlation_id == SID
+    assert record.brygga_correlation_id == SID
     assert record.getMessage() == f"[submission {SID}] SaveNewArende answered in 12 ms"
 
 
@@ -32,14 +32,23 @@ def test_a_message_that_names_the_submission_is_left_as_it_is(caplog, log_correl
         log.info("%(sid)s notified", {"sid": SID})
     assert [record.getMessage() for record in caplog.records] == [
         f"submission {SID} delivered to byggr", f"submission {SID} archived", f"{SID} notified"]
-    assert {record.correlation_id for record in caplog.records} == {SID}
+    assert {record.brygga_correlation_id for record in caplog.records} == {SID}
 
 
 def test_outside_a_submission_nothing_is_added(caplog, log_correlation):
     with caplog.at_level(logging.INFO):
         log.info("polled %d changes", 3)
     (record,) = caplog.records
-    assert record.getMessage() == "polled 3 changes" and record.correlation_id is None
+    assert record.getMessage() == "polled 3 changes" and record.brygga_correlation_id is None
+
+
+def test_a_library_may_log_its_own_correlation_id_as_extra(caplog, log_correlation):
+    """logging refuses an ``extra`` key the record already has: Brygga's attribute must not take a common name."""
+    with caplog.at_level(logging.INFO), correlation(SID):
+        log.info("answered", extra={"correlation_id": "their-request-17"})
+    (record,) = caplog.records
+    assert record.correlation_id == "their-request-17" and record.brygga_correlation_id == SID
+    assert record.getMessage() == f"[submission {SID}] answered"
 
 
 def test_installing_twice_adds_the_prefix_once(caplog, log_correlation):
@@ -71,7 +80,7 @@ def _captured(handler: logging.Handler, stream: io.StringIO) -> str:
 def test_a_formatter_can_show_the_id_as_a_field(log_correlation):
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(correlation_id)s %(message)s"))
+    handler.setFormatter(logging.Formatter("%(levelname)s %(brygga_correlation_id)s %(message)s"))
     assert _captured(handler, stream) == f"WARNING {SID} [submission {SID}] target byggr: attempt 2 failed\n"
 
 

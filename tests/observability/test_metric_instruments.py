@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import subprocess
 import sys
 import threading
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from observed import by_attributes, points
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+from opentelemetry.proto.metrics.v1.metrics_pb2 import AggregationTemporality
 from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
 from brygga.observability import metrics
 
@@ -69,13 +74,36 @@ def test_a_failing_meter_never_reaches_the_pipeline(caplog):
         "metric brygga.submissions not recorded"]
 
 
+def test_instruments_follow_a_global_provider_replaced_after_a_fork(monkeypatch):
+    """Airflow's own OpenTelemetry metrics set a new global provider in each forked task process: what Brygga records
+    from then on goes there, not to the provider its instruments were first made from."""
+    parents, childs = InMemoryMetricReader(), InMemoryMetricReader()
+    parent, child = MeterProvider(metric_readers=[parents]), MeterProvider(metric_readers=[childs])
+    current = [parent]
+    monkeypatch.setattr(metrics.metrics, "get_meter_provider", lambda: current[0])
+    metrics.use_meter_provider(None)
+    try:
+        metrics.record_step("r", "deliver", "ok", 1.0)
+        current[0] = child
+        metrics.record_step("r", "deliver", "ok", 2.0)
+        metrics.record_step("r", "deliver", "ok", 3.0)
+    finally:
+        metrics.use_meter_provider(None)
+    key = frozenset({"route": "r", "step": "deliver", "outcome": "ok"}.items())
+    assert by_attributes(parents, "brygga.steps")[key].value == 1
+    assert by_attributes(childs, "brygga.steps")[key].value == 2
+    assert by_attributes(childs, "brygga.step.duration")[key].sum == 5.0
+    parent.shutdown()
+    child.shutdown()
+
+
 def test_without_an_endpoint_nothing_is_configured():
     assert metrics.configure_metrics({}) is False
 
 
 def test_a_missing_exporter_is_said_plainly(monkeypatch, caplog):
     monkeypatch.setitem(sys.modules, "opentelemetry.exporter.otlp.proto.http.metric_exporter", None)
-    monkeypatch.setattr(metrics, "_configured", None)
+    monkeypatch.setattr(metrics, "_configured", False)
     monkeypatch.setattr(metrics.metrics, "get_meter_provider", lambda: metrics.metrics.NoOpMeterProvider())
     with caplog.at_level(logging.WARNING, logger="brygga.observability.metrics"):
         assert metrics.configure_metrics({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"}) is False
@@ -110,13 +138,69 @@ def collector():  # type: ignore[no-untyped-def]
     thread.join(timeout=5)
 
 
+def exported(received: list[tuple[str, str, bytes]]) -> list[ExportMetricsServiceRequest]:
+    return [ExportMetricsServiceRequest.FromString(body) for _, _, body in received]
+
+
+def sums(request: ExportMetricsServiceRequest, name: str) -> list[tuple[int, int]]:
+    """(aggregation temporality, value) of each data point of counter ``name``."""
+    return [(metric.sum.aggregation_temporality, point.as_int) for resource in request.resource_metrics
+            for scope in resource.scope_metrics for metric in scope.metrics if metric.name == name
+            for point in metric.sum.data_points]
+
+
+def resource_attributes(request: ExportMetricsServiceRequest) -> dict[str, str]:
+    (resource,) = request.resource_metrics
+    return {attribute.key: attribute.value.string_value for attribute in resource.resource.attributes}
+
+
+@pytest.mark.parametrize(("preference", "expected"), [
+    (None, [(AggregationTemporality.AGGREGATION_TEMPORALITY_DELTA, 1)] * 2),
+    ("cumulative", [(AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE, value) for value in (1, 2)]),
+], ids=["delta-by-default", "the-users-choice-wins"])
+def test_counters_are_exported_as_deltas_unless_the_user_chose(collector, monkeypatch, preference, expected):
+    """Each Airflow task is a process with a provider of its own: cumulative sums from many of them would look like
+    one counter that keeps resetting. OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE, when set, is followed."""
+    url, received = collector
+    if preference is None:
+        monkeypatch.delenv(metrics.TEMPORALITY_VARIABLE, raising=False)
+    else:
+        monkeypatch.setenv(metrics.TEMPORALITY_VARIABLE, preference)
+    env = {"OTEL_SERVICE_NAME": "brygga-test", **({metrics.TEMPORALITY_VARIABLE: preference} if preference else {})}
+    provider = metrics.exporting_provider(f"{url}/v1/metrics", env)
+    try:
+        counter = provider.get_meter("test").create_counter("brygga.test.count")
+        for _ in range(2):
+            counter.add(1, {"route": "r"})
+            assert provider.force_flush(timeout_millis=10_000)
+    finally:
+        provider.shutdown(timeout_millis=10_000)
+    requests = exported(received)
+    assert [point for request in requests for point in sums(request, "brygga.test.count")][:2] == expected
+
+
+def test_each_process_is_told_apart_by_its_resource(collector):
+    url, received = collector
+    for _ in range(2):
+        provider = metrics.exporting_provider(f"{url}/v1/metrics", {"OTEL_SERVICE_NAME": "brygga-test"})
+        provider.get_meter("test").create_counter("brygga.test.count").add(1)
+        provider.shutdown(timeout_millis=10_000)
+    resources = [resource_attributes(request) for request in exported(received)]
+    assert len(resources) == 2
+    for resource in resources:
+        assert resource["service.name"] == "brygga-test" and resource["host.name"] == socket.gethostname()
+        assert uuid.UUID(resource["service.instance.id"])
+    assert resources[0]["service.instance.id"] != resources[1]["service.instance.id"]
+
+
 SEND = """
 import json, sys
+from opentelemetry import metrics as api
 from brygga.observability import metrics
 configured = metrics.configure_metrics()
 metrics.record_step("kumla-bygglov", "deliver", "ok", 42.0)
 metrics.record_call("kumla-bygglov", "byggr", "delivered", 40.0)
-metrics.flush_metrics()
+api.get_meter_provider().force_flush()
 print(json.dumps(configured))
 """
 
@@ -134,3 +218,6 @@ def test_with_an_endpoint_metrics_go_out_over_otlp_http(collector, tmp_path):
     assert path == "/v1/metrics" and content_type == "application/x-protobuf"
     for expected in (b"brygga-test", b"brygga.step.duration", b"brygga.calls", b"kumla-bygglov", b"byggr"):
         assert expected in body
+    (request,) = exported(received[:1])
+    assert sums(request, "brygga.calls") == [(AggregationTemporality.AGGREGATION_TEMPORALITY_DELTA, 1)]
+    assert uuid.UUID(resource_attributes(request)["service.instance.id"])

@@ -127,7 +127,7 @@ def test_log_records_of_a_run_name_their_submission(bygglov, caplog):
     with caplog.at_level(logging.INFO):
         bygglov.run()
     _, submission = _only_submission(bygglov)
-    inside = [record for record in caplog.records if getattr(record, "correlation_id", None)]
+    inside = [record for record in caplog.records if getattr(record, "brygga_correlation_id", None)]
     assert inside, "no record was made inside a step; the check would prove nothing"
-    assert {record.correlation_id for record in inside} == {submission.id}
+    assert {record.brygga_correlation_id for record in inside} == {submission.id}
     assert all(submission.id in record.getMessage() for record in inside)

@@ -173,6 +173,17 @@ def test_the_brygga_tool_runs_the_brygga_command_not_airflows_entrypoint(service
     assert scripts["brygga"] == "brygga.cli:main", "the image's `brygga` is the project's console script"
 
 
+def test_every_airflow_process_and_the_tool_know_the_address_users_open(services):
+    """``[api] base_url`` is the site Brygga's view takes a replay, discard, reveal or search from (behind a TLS proxy
+    that rewrites Host, the request's Host is not it); by default the published port on localhost."""
+    (published,) = services["airflow-apiserver"]["ports"]
+    port = re.fullmatch(r"127\.0\.0\.1:\$\{AIRFLOW_API_PORT:-(?P<port>\d+)\}:8080", published)
+    assert port, published
+    for name in BRYGGA_PROCESSES:
+        assert services[name]["environment"].get("AIRFLOW__API__BASE_URL") == \
+            f"${{AIRFLOW_API_BASE_URL:-http://localhost:{port['port']}}}", f"{name} lacks [api] base_url"
+
+
 def test_airflow_uses_the_fab_auth_manager_everywhere(services):
     for name in (*AIRFLOW_SERVICES, "airflow-init"):
         environment = services[name]["environment"]
@@ -275,3 +286,5 @@ def test_docker_compose_config_accepts_the_file_and_refuses_missing_secrets(tmp_
     assert resolved["airflow-worker"]["environment"]["BRYGGA_DATABASE_URL"] == \
         "postgresql+psycopg2://brygga:test-brygga_db_password@postgres/brygga"
     assert "${" not in json.dumps(resolved["airflow-apiserver"]["environment"])
+    assert {resolved[name]["environment"]["AIRFLOW__API__BASE_URL"] for name in BRYGGA_PROCESSES} == \
+        {"http://localhost:8080"}

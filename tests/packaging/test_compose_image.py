@@ -48,9 +48,22 @@ def fab_permissions() -> ModuleType:
     return module
 
 
+def dockerignore_patterns() -> list[str]:
+    return [line.strip() for line in (DOCKER / "Dockerfile.dockerignore").read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")]
+
+
+def left_out_of_the_build(path: str, patterns: list[str]) -> bool:
+    """Whether Docker leaves ``path`` (relative to the context, the repository root) out: it, or a folder above it,
+    matches a pattern (``**/`` matching at any depth)."""
+    parts = path.split("/")
+    prefixes = ["/".join(parts[:end]) for end in range(1, len(parts) + 1)]
+    return any(fnmatch.fnmatch(prefix, pattern) or (pattern.startswith("**/") and fnmatch.fnmatch(
+        prefix.rsplit("/", 1)[-1], pattern.removeprefix("**/"))) for prefix in prefixes for pattern in patterns)
+
+
 def test_every_copied_source_exists_and_is_not_ignored():
-    ignored = [line for line in (DOCKER / "Dockerfile.dockerignore").read_text(encoding="utf-8").splitlines()
-               if line and not line.startswith("#")]
+    ignored = dockerignore_patterns()
     copies = args_of("COPY")
     assert copies, "the Dockerfile copies nothing"
     for arguments in copies:
@@ -60,8 +73,24 @@ def test_every_copied_source_exists_and_is_not_ignored():
             assert not any(fnmatch.fnmatch(source, pattern.removeprefix("**/")) for pattern in ignored), \
                 f"the Dockerfile copies {source}, which Dockerfile.dockerignore leaves out of the build context"
     for state in (".venv", "var", ".git", "docker/.env", "brygga/__pycache__"):
-        assert any(fnmatch.fnmatch(state, pattern.removeprefix("**/")) or fnmatch.fnmatch(state, pattern)
-                   for pattern in ignored), f"{state} would be sent to the build"
+        assert left_out_of_the_build(state, ignored), f"{state} would be sent to the build"
+
+
+def test_residents_files_and_secrets_beside_the_compose_file_never_reach_the_builder():
+    """The inbox and archive folders hold residents' applications, the config folder the kommun's routes, .env and
+    connections.env the passwords: the build context is the repository root, so they would be sent otherwise."""
+    ignored = dockerignore_patterns()
+    for path in ("docker/.env", "docker/connections.env", "docker/inbox/kumla-bygglov/ansokan.xml",
+                 "docker/archive-out/2026/package.zip", "docker/config/routes.yaml", "docker/config/mappings/a.yaml"):
+        assert left_out_of_the_build(path, ignored), f"{path} would be sent to the build"
+    # Whatever docker/.gitignore keeps out of git (the compose file's local state) stays out of the build too.
+    local_state = [line.strip().rstrip("/") for line in (DOCKER / ".gitignore").read_text(encoding="utf-8").splitlines()
+                   if line.strip() and not line.startswith("#")]
+    assert local_state
+    for name in local_state:
+        assert left_out_of_the_build(f"docker/{name}/any", ignored), f"docker/{name} would be sent to the build"
+    # What the image needs from the folder still goes.
+    assert not left_out_of_the_build("docker/fab_permissions.py", ignored)
 
 
 def test_the_base_image_is_an_airflow_and_a_python_brygga_supports():
