@@ -8,4 +8,5 @@ EXIT_CODES = """Exit codes:
   0  done
   1  nothing found, a check found problems, or refused (not quarantined, not confirmed)
   2  usage: an unknown option, a wrong value
-  3  the ledger or configuration is missing: no ledger at BRYGGA_HOME, a connection not set"""
+  3  the ledger or configuration is missing: no ledger at BRYGGA_HOME, a connection not set
+  130  interrupted (Ctrl-C)"""

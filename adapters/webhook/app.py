@@ -3,9 +3,9 @@
 ``POST /routes/{route_id}/submissions`` for a route whose source adapter is ``webhook``. The caller authenticates
 with an HMAC over the timestamp, the route id and the body (``signing``), since nothing in front of this app checks
 it (mounted in Airflow's API server, a plugin's endpoints are not behind Airflow's auth). The raw bytes are landed
-exactly as the file sources land theirs (content store, ``ledger.land``, an ``intake`` step), durably, before the
-answer; only then is a run started through ``trigger``, whose failure changes nothing (the route's schedule takes
-the backlog).
+exactly as the file sources land theirs (content store, then brygga.pipeline.landing: ``ledger.land``, the source
+reference, an ``intake`` step), durably, before the answer; only then is a run started through ``trigger``, whose
+failure changes nothing (the route's schedule takes the backlog).
 
 Answers are ``application/problem+json`` (RFC 9457) naming headers, limits and rules, never the body's content.
 """
@@ -31,6 +31,8 @@ from pydantic import BaseModel, Field
 from brygga.connections import ConnectionNotFound, ConnectionResolver, EnvConnectionResolver
 from brygga.errors import ConfigError
 from brygga.ledger import Ledger, State
+from brygga.mapping import compile_mapping
+from brygga.pipeline.landing import InboundMappings, land_item
 from brygga.routes import Route, load_routes
 from brygga.settings import Settings
 from brygga.storage import ContentStore
@@ -132,17 +134,19 @@ def _fsync_dir(path: Path) -> None:
 
 
 def _land(settings: Settings, ledger: Ledger, route: Route, body: bytes) -> tuple[str, bool, bool]:
-    """Land the raw bytes and record them, as intake does for a source's items: (submission id, created, done)."""
+    """Land the raw bytes and record them as intake does a source's items (brygga.pipeline.landing: the source
+    reference peeked, the intake step and its metric, under the submission's correlation id):
+    (submission id, created, done)."""
     started, t0 = datetime.now(UTC), time.perf_counter()
     sha256, path = ContentStore(settings.landing).put(body)
     _fsync_dir(path.parent)
-    landing = ledger.land(route_id=route.id, tenant=route.tenant.kommunkod, content_sha256=sha256,
-                          raw_path=str(path), source_name=f"{ADAPTER}:{uuid.uuid4().hex[:12]}")
-    ledger.record_step(landing.submission_id, "intake", "ok" if landing.created else "duplicate",
-                       started_at=started, duration_ms=(time.perf_counter() - t0) * 1000,
-                       detail=f"sha256={sha256} size={len(body)}")
-    done = not landing.created and ledger.get(landing.submission_id).state in State.DONE
-    return landing.submission_id, landing.created, done
+    # Compiled per request, and only for a new submission: a route's mappings are small, and a fixed one counts
+    # from the next push on.
+    mappings = InboundMappings(route, lambda mapping: compile_mapping(mapping, file=settings.shown(mapping)))
+    landed = land_item(ledger, route, mappings, sha256=sha256, raw_path=path, size=len(body),
+                       source_name=f"{ADAPTER}:{uuid.uuid4().hex[:12]}", started_at=started, t0=t0)
+    done = not landed.created and ledger.get(landed.submission_id).state in State.DONE
+    return landed.submission_id, landed.created, done
 
 
 def _start_run(trigger: Trigger, route_id: str, submission_id: str) -> None:

@@ -4,7 +4,8 @@ Rows carry references only (ids, file name, sha256, diarienummer), never the can
 
 A text is looked up by what it is exactly first (a submission id, the source's reference, a diarienummer, a sha256
 or a prefix of one), each through its index; only when nothing matches exactly is it looked for inside the file
-names, which reads every row. The substring search is the slow one, and the rare one.
+names, which reads every row. The substring search is the slow one, and the rare one. A text that may be part of a
+personnummer (six digits or more) or other personal data finds a file name only whole, never as a part.
 """
 
 from __future__ import annotations
@@ -22,12 +23,16 @@ from brygga.ledger.models import Delivery, PersonKey
 from brygga.redact import redact
 from brygga.timeutil import as_utc
 
-__all__ = ["MIN_SHA256_PREFIX", "ROW_COLUMNS", "SearchQuery", "SubmissionRow", "conditions", "count", "row_of",
-           "search"]
+__all__ = ["MIN_SHA256_PREFIX", "ROW_COLUMNS", "SearchQuery", "SubmissionRow", "conditions", "count",
+           "may_be_personal", "row_of", "search"]
 
 # A sha256 prefix shorter than this would match too much to mean anything.
 MIN_SHA256_PREFIX = 8
 _HEX = re.compile(r"[0-9a-fA-F]+")
+# A piece of a personnummer: six digits in a row, or two runs of digits split by one separator as a personnummer
+# is ("0314-2385"), read at every position so the runs may overlap.
+_SIX_DIGITS = re.compile(r"\d{6}")
+_SPLIT_DIGITS = re.compile(r"(?=(\d+)[-+ \u2010-\u2015\u2212](\d+))")
 
 
 @dataclass(frozen=True)
@@ -100,10 +105,23 @@ def _exact_matches(text: str) -> ColumnElement[bool]:
     return or_(*matches)
 
 
+def may_be_personal(text: str) -> bool:
+    """Whether a text could be a piece of a personnummer (or another number of that shape, an e-mail address, a
+    phone number): six digits or more, in a row or split once as a personnummer is ("0314-2385"), or anything
+    brygga.redact masks."""
+    if _SIX_DIGITS.search(text) or redact(text) != text:
+        return True
+    return any(len(before) + len(after) >= 6 for before, after in _SPLIT_DIGITS.findall(text))
+
+
 def _name_matches(text: str) -> ColumnElement[bool]:
-    """The file name, whole or a part of it, in any case: read row by row."""
-    return or_(Submission.source_name == text,  # exact, for names SQL's lower() does not fold (SQLite: ASCII only)
-               func.lower(Submission.source_name).contains(text.lower(), autoescape=True))
+    """The file name, whole or a part of it, in any case: read row by row. A text that may be a piece of personal
+    data matches a whole name only: a file named after a resident's personnummer is not found, unaudited, by
+    part of the number (brygga find --personnummer is the audited way to search by one)."""
+    exact = Submission.source_name == text  # also for names SQL's lower() does not fold (SQLite: ASCII only)
+    if may_be_personal(text):
+        return exact
+    return or_(exact, func.lower(Submission.source_name).contains(text.lower(), autoescape=True))
 
 
 def _filters(query: SearchQuery) -> list[ColumnElement[bool]]:

@@ -6,8 +6,9 @@ as streams; one over the route's ``limits.max_file_bytes`` is landed all the sam
 reason that names its size and the limit, so nothing is lost and an administrator can still replay it.
 
 A new submission gets its source reference (e.g. Open ePlatform's FlowInstanceID) here, read from the start of the
-file (brygga.mapping.peek), so an administrator finds it by that reference even when it never translates; translate
-stores the reference the mapping gives, the same one, when it does.
+file (brygga.mapping.peek, through brygga.pipeline.landing, which the webhook intake lands with too), so an
+administrator finds it by that reference even when it never translates; translate stores the reference the mapping
+gives, the same one, when it does.
 """
 
 from __future__ import annotations
@@ -16,12 +17,9 @@ import logging
 import time
 from datetime import UTC, datetime
 
-from brygga.errors import BryggaError, ConfigError
-from brygga.ledger import State
-from brygga.mapping import CompiledMapping
-from brygga.mapping.peek import peek_route_reference
-from brygga.observability.metrics import record_step
+from brygga.errors import BryggaError
 from brygga.pipeline.context import PipelineContext
+from brygga.pipeline.landing import InboundMappings, land_item
 from brygga.provenance import correlation
 from brygga.redact import redact
 
@@ -35,7 +33,7 @@ def intake(ctx: PipelineContext) -> list[str]:
     limit = ctx.route.limits.max_file_bytes
     new = duplicates = oversize = 0
     quarantined: list[str] = []  # at intake, in this run: part of the batch, so the run's check sees them
-    mappings: list[CompiledMapping] | None = None  # compiled at the first new item, once per run
+    mappings = InboundMappings(ctx.route, ctx.mapping)  # compiled at the first new item, once per run
     for taken, item in enumerate(source.poll(), start=1):
         started, t0 = datetime.now(UTC), time.perf_counter()
         try:
@@ -46,36 +44,22 @@ def intake(ctx: PipelineContext) -> list[str]:
 
         reasons = [f"the file is {size:,} bytes, over the route's limit of {limit:,} bytes (limits.max_file_bytes); "
                    "raise the limit or replay to take it in anyway"] if size > limit else None
-        landing = ctx.ledger.land(route_id=ctx.route.id, tenant=ctx.route.tenant.kommunkod, content_sha256=sha256,
-                                  raw_path=str(raw_path), source_name=item.name, quarantine_reasons=reasons)
-        too_large = landing.created and reasons is not None
-        outcome = "quarantined" if too_large else "ok" if landing.created else "duplicate"
-        with correlation(landing.submission_id):
-            if landing.created:
-                if mappings is None:
-                    mappings = _readable_mappings(ctx)
-                # Only the start of the file is read, so one over the size limit gets its reference too.
-                reference = peek_route_reference(mappings, raw_path, source_name=item.name)
-                if reference is not None:
-                    # Only while nothing moved it on: translate in another run stores the mapping's own value.
-                    ctx.ledger.advance(landing.submission_id, State.QUARANTINED if too_large else State.LANDED,
-                                       source_reference=reference)
-            duration_ms = (time.perf_counter() - t0) * 1000
-            ctx.ledger.record_step(landing.submission_id, "intake", outcome, started_at=started,
-                                   duration_ms=duration_ms, detail=f"sha256={sha256} size={size}")
-            record_step(ctx.route.id, "intake", outcome, duration_ms)
+        landed = land_item(ctx.ledger, ctx.route, mappings, sha256=sha256, raw_path=raw_path, size=size,
+                           source_name=item.name, started_at=started, t0=t0, quarantine_reasons=reasons)
+        too_large = landed.outcome == "quarantined"
+        with correlation(landed.submission_id):
             try:
                 source.acknowledge(item)
             except BryggaError as exc:
                 # Landed all the same: the item is taken in again next run as a duplicate, and the items after it
                 # are not held up by one the source would not let go of (a read-only partner account, say).
                 log.warning("route %s: submission %s is landed, but its source did not take the acknowledgement: "
-                            "%s", ctx.route.id, landing.submission_id, redact(str(exc)))
-        new += landing.created
-        duplicates += not landing.created
+                            "%s", ctx.route.id, landed.submission_id, redact(str(exc)))
+        new += landed.created
+        duplicates += not landed.created
         oversize += too_large
         if too_large:
-            quarantined.append(landing.submission_id)
+            quarantined.append(landed.submission_id)
         if taken >= ctx.route.batch_size:
             break  # the rest waits in the source for the next run
     batch = ctx.ledger.unfinished(ctx.route.id, limit=ctx.route.batch_size) + quarantined
@@ -83,14 +67,3 @@ def intake(ctx: PipelineContext) -> list[str]:
              oversize, duplicates, len(batch))
     return batch
 
-
-def _readable_mappings(ctx: PipelineContext) -> list[CompiledMapping]:
-    """The route's inbound mappings that compile: a broken one is translate's to report, and intake goes on."""
-    compiled = []
-    for path in ctx.route.mappings:
-        try:
-            compiled.append(ctx.mapping(path))
-        except ConfigError:
-            log.debug("route %s: mapping %s does not compile; its source reference is not read at intake",
-                      ctx.route.id, path.name)
-    return compiled

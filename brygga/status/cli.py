@@ -8,7 +8,7 @@ import argparse
 import json
 import sys
 
-from brygga.cli_ledger import open_ledger
+from brygga.cli_ledger import open_ledger, os_user
 from brygga.cli_parsers import add_command, add_group
 from brygga.errors import BryggaError
 
@@ -58,7 +58,7 @@ def cmd_retry(args: argparse.Namespace) -> int:
     if not retry_failed(ledger, args.event_id):
         print(f"brygga status retry: no failed status event {args.event_id}", file=sys.stderr)
         return 1
-    ledger.audit(args.actor, "status-retry", detail=f"status event {args.event_id} pending again")
+    ledger.audit(args.actor or os_user(), "status-retry", detail=f"status event {args.event_id} pending again")
     print(f"status event {args.event_id} is pending again; the next status run tells it")
     return 0
 
@@ -95,4 +95,5 @@ def add_status(sub: argparse._SubParsersAction) -> None:
                     "no failed event with that id, 3 when there is no ledger.",
         examples=["brygga status retry EVENT_ID", "brygga status retry EVENT_ID --actor ops-anna"])
     retry.add_argument("event_id", help="the event's id, from `brygga status events`")
-    retry.add_argument("--actor", default="cli", help="who retries it, for the audit log (default: cli)")
+    retry.add_argument("--actor", help="who retries it, for the audit log (default: BRYGGA_ACTOR, else the OS "
+                                       "user)")

@@ -113,7 +113,7 @@ def test_without_the_secret_no_person_keys_are_kept(route, byggr):
 def test_a_submission_stopped_after_its_mapping_is_found_by_its_reference(route, byggr, callback, monkeypatch):
     """Intake could not read the reference (its peek gives up on some files); translate records the mapping's as
     soon as the case is mapped, so a submission its preflight stops is found by it all the same."""
-    monkeypatch.setattr(importlib.import_module("brygga.pipeline.intake"), "peek_route_reference",
+    monkeypatch.setattr(importlib.import_module("brygga.pipeline.landing"), "peek_route_reference",
                         lambda *args, **kwargs: None)
     route.connect(PERSON_KEY_CONNECTION, f"https://:{SECRET}@person-key.invalid")
     original = (REPO_ROOT / "samples" / "open-eplatform" / SAMPLE).read_bytes()

@@ -143,5 +143,22 @@ def test_a_sha256_prefix_is_a_range_of_hex(ledger):
 
 def test_a_file_name_is_shown_with_a_personnummer_in_it_masked(ledger):
     sid = land(ledger, "Johan Berglund 19850314-2385 ansokan.xml")
-    (row,) = search(ledger, SearchQuery(text="19850314-2385"))
+    (row,) = search(ledger, SearchQuery(text=sid))
     assert row.id == sid and row.source_name == "Johan Berglund [redacted] ansokan.xml"
+
+
+@pytest.mark.parametrize("part", ["19850314-2385", "19850314-238", "0314-2385", "314-2385", "850314",
+                                  "14-2385", "Berglund 19850314-2385"])
+def test_a_part_of_a_personnummer_does_not_find_the_file_named_with_it(ledger, part):
+    """Unaudited, a piece of the number would confirm whose file it is: such a text finds a whole name only."""
+    land(ledger, "Johan Berglund 19850314-2385 ansokan.xml")
+    assert _ids(ledger, text=part) == [] and count(ledger, SearchQuery(text=part)) == 0
+
+
+def test_a_text_shaped_like_personal_data_still_finds_a_whole_file_name(ledger):
+    named = land(ledger, "Johan Berglund 19850314-2385 ansokan.xml")
+    mailed = land(ledger, "från anna@example.se.json")
+    assert _ids(ledger, text="Johan Berglund 19850314-2385 ansokan.xml") == [named]
+    assert _ids(ledger, text="från anna@example.se.json") == [mailed]
+    assert _ids(ledger, text="anna@example.se") == []
+    assert _ids(ledger, text="4-2385") == [named], "five digits are no personnummer: part of a name as before"

@@ -28,7 +28,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     monkeypatch.setenv("BRYGGA_HOME", str(home))
     for name in ("BRYGGA_DATABASE_URL", "BRYGGA_CONN_BRYGGA_PERSON_KEY", "BRYGGA_CONFIG", "BRYGGA_ROUTES",
-                 "BRYGGA_MAPPINGS", "AIRFLOW__API__BASE_URL"):
+                 "BRYGGA_MAPPINGS", "AIRFLOW__API__BASE_URL", "BRYGGA_ACTOR"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr("getpass.getuser", lambda: "ops-anna")  # the OS user the audit names
     return home

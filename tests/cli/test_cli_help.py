@@ -64,7 +64,7 @@ def test_docs_name_every_command_and_exit_code():
     doc = (REPO_ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
     for path in COMMANDS:
         assert f"brygga {' '.join(path)}" in doc, f"docs/cli.md does not describe brygga {' '.join(path)}"
-    for code in range(4):
+    for code in (0, 1, 2, 3, 130):  # 130: interrupted (brygga.cli.main)
         assert re.search(rf"^\| {code} \|", doc, re.MULTILINE), f"exit code {code} is not documented"
     assert "BrokenPipe" in doc or "closes the pipe" in doc
 
@@ -75,3 +75,12 @@ def test_help_without_rich_argparse():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert "Exit codes:\n  0  done\n" in done.stdout and "Examples:\n  brygga list --state quarantined" in done.stdout
+
+
+def test_an_interrupt_exits_130_without_a_traceback(brygga, ledger, monkeypatch):
+    def interrupted():  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("brygga.admin.commands.search.open_ledger", interrupted)
+    ran = brygga("list")
+    assert (ran.code, ran.err) == (130, "brygga list: interrupted\n")

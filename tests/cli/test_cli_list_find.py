@@ -79,6 +79,14 @@ def test_list_exit_codes_for_nothing_and_for_a_bad_value(brygga, submissions):
     assert brygga("list", "--limit", "0").code == 2
 
 
+
+@pytest.mark.parametrize(("option", "value"), [("--since", "99999999d"), ("--until", "1000000w"),
+                                               ("--since", "99999999999999999999999d"),
+                                               ("--since", "0001-01-01T00:00+01:00"), ("--until", "0001-01-01")])
+def test_a_time_out_of_range_is_a_usage_error(brygga, submissions, option, value):
+    ran = brygga("list", option, value)
+    assert ran.code == 2 and f"out of range: {value!r}" in ran.err and "Traceback" not in ran.err
+
 def test_list_json_is_the_rows(brygga, submissions):
     ran = brygga("list", "--state", "quarantined", "--json")
     rows = json.loads(ran.out)
@@ -114,6 +122,15 @@ def test_find_nothing_and_usage(brygga, submissions):
     assert ran.code == 1 and "no submission matches 'BN 2026-999999'" in ran.err
     assert brygga("find").code == 2
 
+
+
+def test_find_by_a_piece_of_a_personnummer_does_not_find_a_file_named_with_it(brygga, ledger):
+    land(ledger, "Johan Berglund 19850314-2385 ansokan.xml", reference="2010")
+    for piece in ("0314-2385", "19850314-238", "850314"):
+        ran = brygga("find", piece)
+        assert (ran.code, ran.out) == (1, ""), piece
+        assert "matches a whole file name only" in ran.err
+    assert brygga("find", "ansokan").code == 0, "a part without six digits is searched as before"
 
 def test_find_refuses_a_personnummer_on_the_command_line(brygga, submissions):
     ran = brygga("find", "19850314-2385")

@@ -131,3 +131,25 @@ def test_discard_with_a_reason(brygga, stuck, ledger):
     assert brygga("quarantine", "discard", stuck["pnr1"], "--reason", "  ").code == 2
     assert brygga("quarantine", "discard", stuck["pnr1"]).code == 2  # --reason is required
     assert ledger.get(stuck["pnr1"]).state == State.QUARANTINED
+
+
+def test_several_reasons_stay_on_their_row_off_a_terminal(brygga, ledger):
+    """A pipe into grep sees each submission on one line, its reasons and all."""
+    sid = quarantined(ledger, "2009.xml", "translate", ["title: missing", "receivedAt: not a date"], reference="2009")
+    for argv in (("quarantine", "list", "--all"), ("trace", sid)):
+        out = brygga(*argv).out
+        (row,) = [line for line in out.splitlines() if "title: missing" in line]
+        assert "title: missing; receivedAt: not a date" in row, argv
+        assert not any(line.strip().startswith("receivedAt") for line in out.splitlines()), argv
+
+
+@pytest.mark.parametrize("command", [("replay",), ("quarantine", "replay")])
+def test_replay_messages_name_the_command_typed(brygga, stuck, command):
+    typed = " ".join(command)
+    unknown = brygga(*command, "no-such-id")
+    assert unknown.code == 1 and unknown.err.startswith(f"brygga {typed}: no submission with id 'no-such-id'")
+    usage = brygga(*command)
+    assert usage.code == 2 and usage.err.startswith(f"brygga {typed}: name the submissions")
+    nothing = brygga(*command, "--route", "no-such-route")
+    assert nothing.code == 1 and nothing.err.startswith(f"brygga {typed}: nothing in quarantine matches")
+    assert f"brygga {typed} --all --yes" in brygga(*command, "--help").out

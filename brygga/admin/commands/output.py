@@ -61,6 +61,12 @@ def cells(*values: object) -> list[Any]:
     return [Text(NONE if value is None or value == "" else str(value)) for value in values]
 
 
+def lines(texts: Sequence[str]) -> str:
+    """Several texts in one cell (a submission's quarantine reasons): a line each on a terminal, joined by "; "
+    off one, where a row is one line."""
+    return ("\n" if sys.stdout.isatty() else "; ").join(texts)
+
+
 def blank() -> Any:
     """An empty line between sections."""
     from rich.text import Text

@@ -1,6 +1,6 @@
 """`brygga quarantine list|show|replay|discard` (and `brygga replay`, the same as `quarantine replay`): the
 quarantine grouped by reason, one submission's quarantine, replay by id or by filter with a progress bar, discard
-with a reason. Every action is audited with the OS user."""
+with a reason. Every action is audited with BRYGGA_ACTOR, else the OS user."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from brygga.admin.commands.output import as_dict, blank, console, emit, fail, hint, print_json, print_rows
+from brygga.admin.commands.output import as_dict, blank, console, emit, fail, hint, lines, print_json, print_rows
 from brygga.admin.commands.times import shown_time
 from brygga.admin.commands.trace import load_trace, titled, trace_header, trace_sections
 from brygga.admin.quarantine import REPLAY_FROM
@@ -48,7 +48,7 @@ def cmd_quarantine_list(args: argparse.Namespace) -> int:
         rows = quarantined(ledger, flt)
         print_rows(rows, as_json=args.json, columns=("id", "since", "route", "step", "reference", "reasons"),
                    row=lambda r: (r.submission.id, shown_time(r.since), r.submission.route_id, r.step,
-                                  r.submission.source_reference, "\n".join(r.reasons)))
+                                  r.submission.source_reference, lines(r.reasons)))
         found = len(rows)
     else:
         groups = quarantine_groups(ledger, flt)
@@ -99,7 +99,7 @@ def _confirm(question: str) -> bool:
         return False
 
 
-def _replay_ids(ledger: Ledger, ids: list[str], actor: str) -> int:
+def _replay_ids(command: str, ledger: Ledger, ids: list[str], actor: str) -> int:
     from brygga.admin import replay
 
     failed = 0
@@ -108,26 +108,26 @@ def _replay_ids(ledger: Ledger, ids: list[str], actor: str) -> int:
             done = replay(ledger, submission_id, actor=actor)
         except (LookupError, ValueError) as exc:
             failed += 1
-            print(f"brygga quarantine replay: {_lookup_message(exc, submission_id)}", file=sys.stderr)
+            fail(command, _lookup_message(exc, submission_id))
             continue
         print(f"submission {done.submission_id} released from quarantine as {done.from_state}; "
               "the route's next run takes it")
     return NOTHING if failed else OK
 
 
-def _replay_filtered(ledger: Ledger, flt: QuarantineFilter, *, yes: bool, actor: str) -> int:
+def _replay_filtered(command: str, ledger: Ledger, flt: QuarantineFilter, *, yes: bool, actor: str) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from brygga.admin import Replayed, quarantined, replay_many
 
     matching = quarantined(ledger, flt)
     if not matching:
-        return fail("quarantine replay", f"nothing in quarantine matches ({_described(flt)})")
+        return fail(command, f"nothing in quarantine matches ({_described(flt)})")
     routes = sorted({row.submission.route_id for row in matching})
     question = f"Replay {len(matching)} quarantined submission(s) ({_described(flt)}; routes {', '.join(routes)})?"
     if not yes and not _confirm(question):
         why = "not confirmed" if sys.stdin.isatty() else "no terminal to ask on: add --yes to replay them"
-        return fail("quarantine replay", f"{len(matching)} submission(s) match; {why}; nothing replayed")
+        return fail(command, f"{len(matching)} submission(s) match; {why}; nothing replayed")
     problems: list[str] = []
     with Progress(TextColumn("replaying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console(sys.stderr)) as progress:
@@ -140,24 +140,25 @@ def _replay_filtered(ledger: Ledger, flt: QuarantineFilter, *, yes: bool, actor:
 
         done = replay_many(ledger, flt, actor=actor, on_each=on_each)
     for problem in problems:
-        print(f"brygga quarantine replay: {problem}", file=sys.stderr)
+        fail(command, problem)
     print(f"replayed {len(done)} submission(s) ({_described(flt)}); the routes' next runs take them")
     return OK if done and not problems else NOTHING
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
+    command = args.replay_command  # as typed: "quarantine replay", or the shortcut "replay"
     flt = _filter(args)
     selects = any((flt.route, flt.step, flt.reason, flt.tenant))
     if args.submission_ids and (selects or args.all):
-        return fail("quarantine replay", "name submissions, or select them by --route/--step/--reason/--tenant or "
-                                         "--all; not both", USAGE)
+        return fail(command, "name submissions, or select them by --route/--step/--reason/--tenant or --all; not "
+                             "both", USAGE)
     if not args.submission_ids and not selects and not args.all:
-        return fail("quarantine replay", "name the submissions to replay, or select them by --route, --step, "
-                                         "--reason, --tenant, or --all", USAGE)
+        return fail(command, "name the submissions to replay, or select them by --route, --step, --reason, "
+                             "--tenant, or --all", USAGE)
     ledger = open_ledger()
     if args.submission_ids:
-        return _replay_ids(ledger, args.submission_ids, os_user())
-    return _replay_filtered(ledger, flt, yes=args.yes, actor=os_user())
+        return _replay_ids(command, ledger, args.submission_ids, os_user())
+    return _replay_filtered(command, ledger, flt, yes=args.yes, actor=os_user())
 
 
 def cmd_discard(args: argparse.Namespace) -> int:
@@ -182,21 +183,24 @@ def _add_filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tenant", metavar="KOMMUNKOD", help="only this kommun's")
 
 
-def add_replay(sub: argparse._SubParsersAction, name: str = "replay",
+def add_replay(sub: argparse._SubParsersAction, command: str = "quarantine replay",
                help: str = "release submissions so the next run handles them again") -> None:
-    """``brygga quarantine replay``, and ``brygga replay`` (the same command under a shorter name)."""
+    """``brygga quarantine replay``, and ``brygga replay`` (the same command under a shorter name): ``command``
+    is the one the user types, named in its examples and messages."""
     p = add_command(
-        sub, name, func=cmd_replay, help=help,
+        sub, command.split()[-1], func=cmd_replay, help=help,
         description="Takes submissions out of quarantine so the route's next run handles them again, from the step "
                     "that stopped them: fix the mapping or the route first. Name them by id, or select them by "
                     "--route, --step, --reason and --tenant (or --all): a selection is shown and confirmed first "
                     "(--yes skips that; without a terminal it is required), then replayed with a progress bar. A "
                     "replay never makes a second case: each target is called once per submission. The "
-                    "quarantine's reasons stay in its history with who replayed it, and the audit says so (your OS "
-                    "user). Exit 1 when nothing matched, one could not be replayed, or it was not confirmed.",
-        examples=["brygga quarantine replay 0b8e3c1e-5a8f-4f53-9d1c-3f7a2c9e4b10",
-                  "brygga quarantine replay --route kumla-bygglov --step translate --reason personnummer",
-                  "brygga quarantine replay --all --yes"])
+                    "quarantine's reasons stay in its history with who replayed it, and the audit says so "
+                    "(BRYGGA_ACTOR, else your OS user). Exit 1 when nothing matched, one could not be replayed, or "
+                    "it was not confirmed.",
+        examples=[f"brygga {command} 0b8e3c1e-5a8f-4f53-9d1c-3f7a2c9e4b10",
+                  f"brygga {command} --route kumla-bygglov --step translate --reason personnummer",
+                  f"brygga {command} --all --yes"])
+    p.set_defaults(replay_command=command)
     p.add_argument("submission_ids", nargs="*", metavar="ID", help="the submissions to replay")
     _add_filters(p)
     p.add_argument("--all", action="store_true", help="every quarantined submission")
@@ -236,7 +240,8 @@ def add_quarantine(sub: argparse._SubParsersAction) -> None:
     discard = add_command(
         actions, "discard", func=cmd_discard, help="end a submission's quarantine for good, with a reason",
         description="The submission becomes discarded: no run takes it up again. The reason is kept (redacted) on "
-                    "its quarantine and in the audit, with your OS user. Exit 1 when it is not quarantined.",
+                    "its quarantine and in the audit, with BRYGGA_ACTOR (else your OS user). Exit 1 when it is not "
+                    "quarantined.",
         examples=['brygga quarantine discard 0b8e3c1e-5a8f-4f53-9d1c-3f7a2c9e4b10 --reason "sent twice; the '
                   'resident sent it again"'])
     discard.add_argument("submission_id", metavar="ID", help="the submission id")
@@ -244,4 +249,4 @@ def add_quarantine(sub: argparse._SubParsersAction) -> None:
 
 
 def add_replay_shortcut(sub: argparse._SubParsersAction) -> None:
-    add_replay(sub, help="the same as brygga quarantine replay")
+    add_replay(sub, "replay", help="the same as brygga quarantine replay")

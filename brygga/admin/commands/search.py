@@ -109,9 +109,14 @@ def cmd_find(args: argparse.Namespace) -> int:
         return fail("find", "TEXT looks like a personnummer: the ledger does not hold it in clear. Use brygga find "
                             "--personnummer, which asks for it (and keep it out of the shell history)", USAGE)
     else:
+        from brygga.admin.query import may_be_personal
+
         query = _query(args, text=args.text)
         nothing = (f"no submission matches {args.text!r} (id, source reference, file name, sha256 or a prefix of "
                    "8+, diarienummer)")
+        if may_be_personal(args.text.strip()):
+            nothing += ("; a text that may hold a personnummer (six digits or more) or other personal data matches "
+                        "a whole file name only, never a part of one")
     return _print_submissions("find", query, args, nothing)
 
 
@@ -152,9 +157,9 @@ def add_find(sub: argparse._SubParsersAction) -> None:
                     "a sha256 or a prefix of at least 8 hex digits, or a diarienummer. With --personnummer the "
                     "number is asked for (or read from stdin), never taken from the command line where shell "
                     "history and ps would keep it; the ledger is searched by its keyed hash (connection "
-                    "brygga_person_key, BRYGGA_CONN_BRYGGA_PERSON_KEY), and the search is audited with your OS "
-                    "user and how many it found, never the number. The list filters narrow it. Exit 1 when "
-                    "nothing matches, 3 when personnummer search is not configured.",
+                    "brygga_person_key, BRYGGA_CONN_BRYGGA_PERSON_KEY), and the search is audited with "
+                    "BRYGGA_ACTOR (else your OS user) and how many it found, never the number. The list filters "
+                    "narrow it. Exit 1 when nothing matches, 3 when personnummer search is not configured.",
         examples=["brygga find 4711", 'brygga find "BN 2026-000001"', "brygga find 9f86d081",
                   "brygga find --personnummer", "brygga find --personnummer --route kumla-bygglov < number.txt",
                   "brygga find 4711 | head -1"])

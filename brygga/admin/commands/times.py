@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from brygga.admin.commands.output import NONE
 
@@ -18,7 +18,16 @@ FORMS = ("an age (2d, 12h, 30m), today, yesterday, or an ISO date or time (2026-
 def parse_when(text: str, *, now: datetime | None = None) -> datetime:
     """``2d``, ``12h``, ``30m`` (that long ago), ``today``, ``yesterday``, or an ISO date or time. A time without
     an offset is local time. An argparse ``type``: a bad value is a usage error naming the forms."""
-    now = now or datetime.now().astimezone()
+    try:
+        moment = _when(text, now or datetime.now().astimezone())
+        moment.astimezone(UTC)  # the ledger compares in UTC: a time that has no UTC is out of range too
+    except (OverflowError, ValueError):  # 99999999d ago, 0001-01-01 east of Greenwich: before year 1 or after 9999
+        raise argparse.ArgumentTypeError(f"out of range: {text!r}; a time must fall within the years 1 to "
+                                         "9999") from None
+    return moment
+
+
+def _when(text: str, now: datetime) -> datetime:
     value = text.strip()
     age = _AGE.fullmatch(value)
     if age:

@@ -8,7 +8,7 @@ import argparse
 import os
 from typing import TYPE_CHECKING, Any
 
-from brygga.admin.commands.output import NONE, as_dict, blank, cells, emit, fail, print_json, table
+from brygga.admin.commands.output import NONE, as_dict, blank, cells, emit, fail, lines, print_json, table
 from brygga.admin.commands.times import shown_duration, shown_time
 from brygga.cli_exits import OK
 from brygga.cli_ledger import open_ledger, os_user
@@ -101,7 +101,7 @@ def trace_sections(trace: Trace) -> dict[str, Table | None]:
     quarantine = table("since", "step", "reasons", "ended", "how", "by", "note")
     for q in trace.quarantines:
         how = q.resolution or ("open" if q.released_at is None else "ended")
-        quarantine.add_row(*cells(shown_time(q.created_at), q.step, "\n".join(q.reasons), shown_time(q.released_at),
+        quarantine.add_row(*cells(shown_time(q.created_at), q.step, lines(q.reasons), shown_time(q.released_at),
                                   how, q.resolved_by, q.resolution_note))
     status = table("occurred", "diarienummer", "kind", "state", "event", "detail")
     for e in trace.status_events:
@@ -175,5 +175,5 @@ def add_trace(sub: argparse._SubParsersAction) -> None:
                   "brygga --home var/demo trace ID --json"])
     p.add_argument("submission_id", metavar="ID", help="the submission id (brygga find shows it)")
     p.add_argument("--reveal", action="store_true",
-                   help="show the parties' personal data in clear; audited with your OS user")
+                   help="show the parties' personal data in clear; audited with BRYGGA_ACTOR, else your OS user")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")

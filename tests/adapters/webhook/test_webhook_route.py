@@ -7,10 +7,14 @@ from __future__ import annotations
 import hashlib
 import json
 
+import pytest
 import requests
 from openapi_spec_validator import validate
 from webhook_server import ROUTE, SECRET, WebhookRun
 
+from brygga.admin import SearchQuery, search
+from brygga.ledger import Ledger, State
+from brygga.provenance import correlation_id
 from brygga.settings import REPO_ROOT
 from brygga_adapters.webhook import WebhookSource, sign
 
@@ -42,6 +46,29 @@ def test_the_next_run_translates_the_pushed_json_and_archives_it(intake: Webhook
     context, batch = intake.run_pipeline()
     assert batch == [] and intake.trigger.calls == [(ROUTE, submission.id)]
 
+
+
+def test_a_push_its_mapping_quarantines_is_found_by_its_reference_from_intake_on(intake: WebhookRun):
+    """The reference is peeked when the push is landed, under the submission's correlation id, so the one the
+    mapping refuses later is found by the id the e-service platform shows."""
+    seen: list[tuple[str, str | None]] = []
+    record_step = Ledger.record_step
+
+    def noting(self, submission_id, step, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append((step, correlation_id() == submission_id))
+        return record_step(self, submission_id, step, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Ledger, "record_step", noting)
+        accepted = intake.post(json.dumps({"flowInstance": {"id": "9999"}}).encode()).json()
+    landed = intake.submission(accepted["submission_id"])
+    assert landed.state == State.LANDED and landed.source_reference == "9999"
+    assert seen == [("intake", True)]
+    intake.trigger.wait()
+    context, batch = intake.run_pipeline()
+    assert batch == [landed.id]
+    assert intake.submission(landed.id).state == State.QUARANTINED
+    assert [row.id for row in search(context.ledger, SearchQuery(text="9999"))] == [landed.id]
 
 def test_the_openapi_document_describes_the_endpoint_headers_and_answers(intake: WebhookRun):
     spec = requests.get(f"{intake.url}/openapi.json", timeout=30).json()
