@@ -28,7 +28,7 @@ from brygga.alerts.notifiers import NotifierFailed
 from brygga.connections import Connection
 from brygga.errors import ConfigError
 from brygga.redact import redact
-from brygga_adapters.http.extras import refuse_tls_off
+from brygga_adapters.http.extras import refuse_tls_off, seconds
 
 SECURITY = ("starttls", "ssl", "none")
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
@@ -70,7 +70,7 @@ class SmtpNotifier:
             raise ConfigError(f"{where}: extra security=none would send the login in clear text; use starttls or "
                               "ssl (rule: tls-for-credentials)")
         self.port = connection.port or DEFAULT_PORTS[self.security]
-        self.timeout = _timeout(connection)
+        self.timeout = seconds(connection, "timeout", DEFAULT_TIMEOUT)
         self.context = _tls_context(connection) if self.security != "none" else None
 
     def message(self, alert: Alert) -> EmailMessage:
@@ -119,19 +119,6 @@ def _security(connection: Connection) -> str:
                               f"{', '.join(SECURITY)}")
         return given
     return "ssl" if connection.port == 465 or connection.scheme == "smtps" else "starttls"
-
-
-def _timeout(connection: Connection) -> float:
-    raw = (connection.extra.get("timeout") or "").strip()
-    if not raw:
-        return DEFAULT_TIMEOUT
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"connection {connection.conn_id!r}: extra 'timeout' must be a number of seconds") from None
-    if value <= 0:
-        raise ConfigError(f"connection {connection.conn_id!r}: extra 'timeout' must be more than 0 seconds")
-    return value
 
 
 def _tls_context(connection: Connection) -> ssl.SSLContext:
