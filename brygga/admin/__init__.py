@@ -16,11 +16,11 @@ from brygga.admin.quarantine import (
     replay_many,
 )
 from brygga.admin.query import SearchQuery, SubmissionRow, count, search
-from brygga.admin.trace import AuditRow, DeliveryRow, QuarantineRow, StatusRow, StepRow, Trace, describe, trace
+from brygga.admin.trace import AuditRow, DeliveryRow, QuarantineRow, StatusRow, StepRow, Trace, trace
 
 __all__ = [
     "PERSON_KEY_CONNECTION", "REPLAY_FROM", "AuditRow", "DeliveryRow", "QuarantineFilter", "QuarantineGroup",
     "QuarantineRow", "QuarantinedRow", "Replayed", "RouteHealth", "SearchQuery", "StatusRow", "StepRow",
-    "SubmissionRow", "TargetHealth", "Trace", "count", "describe", "discard", "health", "masked_case", "person_key",
+    "SubmissionRow", "TargetHealth", "Trace", "count", "discard", "health", "masked_case", "person_key",
     "person_key_secret", "quarantine_groups", "quarantined", "replay", "replay_many", "reveal", "search", "trace",
 ]

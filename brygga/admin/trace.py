@@ -115,23 +115,3 @@ def trace(ledger: Ledger, submission_id: str) -> Trace:
         other_versions=_other_versions(ledger, submission),
         purged=submission.purged_at is not None,
     )
-
-
-def describe(ledger: Ledger, submission: Submission) -> list[str]:
-    """A readable trace of one submission: ids, state, every step, deliveries and quarantine reasons."""
-    version = f"  revision {submission.revision}" if submission.revision else ""
-    lines = [f"submission {submission.id}  route {submission.route_id}  state {submission.state}{version}",
-             f"  source reference {submission.source_reference or '-'}  "
-             f"received {submission.received_at:%Y-%m-%d %H:%M:%S}  sha256 {submission.content_sha256[:16]}…"]
-    for step in ledger.steps(submission.id):
-        detail = f"  {step.detail}" if step.detail else ""
-        lines.append(f"  {step.started_at:%H:%M:%S} {step.step:<10} {step.outcome:<12} "
-                     f"{step.duration_ms:8.1f} ms{detail}")
-    for delivery in ledger.deliveries(submission.id):
-        error = f"  last error: {delivery.last_error}" if delivery.last_error else ""
-        lines.append(f"  delivery {delivery.target}: {delivery.state} {delivery.external_ref or ''} "
-                     f"(attempts {delivery.attempts}){error}")
-    if submission.archive_location:
-        lines.append(f"  archive package {submission.archive_location}")
-    lines.extend(f"  quarantine reason: {reason}" for reason in ledger.quarantine_reasons(submission.id))
-    return lines

@@ -293,15 +293,6 @@ class Ledger:
             return s.scalar(select(Delivery.external_ref).where(
                 Delivery.submission_id == submission_id, Delivery.target == target, Delivery.state == "delivered"))
 
-    def find(self, term: str) -> list[Submission]:
-        """Find by submission id, the source's reference (e.g. FlowInstanceID) or any target's reference."""
-        with self.session() as s:
-            by_delivery = select(Delivery.submission_id).where(Delivery.external_ref == term)
-            return list(s.scalars(select(Submission).where(or_(
-                Submission.id == term, Submission.source_reference == term, Submission.external_ref == term,
-                Submission.id.in_(by_delivery),
-            )).order_by(Submission.received_at)))
-
     # --- provenance ----------------------------------------------------------------------------
 
     def record_step(self, submission_id: str, step: str, outcome: str, *, started_at: datetime,

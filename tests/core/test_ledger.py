@@ -88,16 +88,6 @@ def test_quarantine_records_reasons_and_release_requeues(ledger):
     assert ledger.unfinished("r1") == [sid]
 
 
-def test_find_by_id_source_reference_and_diarienummer(ledger):
-    sid = _land(ledger).submission_id
-    ledger.update(sid, source_reference="1001")
-    ledger.claim_delivery(submission_id=sid, target="t", idempotency_key="k", owner="w")
-    ledger.complete_delivery("k", "BN 2026-000042")
-    for term in (sid, "1001", "BN 2026-000042"):
-        assert [s.id for s in ledger.find(term)] == [sid]
-    assert ledger.find("nothing") == []
-
-
 def test_timed_step_records_errors_by_type_only(ledger):
     sid = _land(ledger).submission_id
     with pytest.raises(KeyError), ledger.timed_step(sid, "translate"):
@@ -105,6 +95,18 @@ def test_timed_step_records_errors_by_type_only(ledger):
     (step,) = ledger.steps(sid)
     assert (step.outcome, step.detail) == ("error", "KeyError")
     assert step.duration_ms >= 0
+
+
+def test_find_by_id_source_reference_and_diarienummer(ledger):
+    from brygga.admin import SearchQuery, search
+
+    sid = _land(ledger).submission_id
+    ledger.update(sid, source_reference="1001")
+    ledger.claim_delivery(submission_id=sid, target="t", idempotency_key="k", owner="w")
+    ledger.complete_delivery("k", "BN 2026-000042")
+    for term in (sid, "1001", "BN 2026-000042"):
+        assert [s.id for s in search(ledger, SearchQuery(text=term))] == [sid]
+    assert search(ledger, SearchQuery(text="nothing")) == []
 
 
 def test_a_ledger_made_by_an_older_brygga_is_upgraded_in_place(tmp_path, caplog):

@@ -25,6 +25,7 @@ from hostile import (
 from soap_capture import sent_payloads
 from sqlalchemy import inspect
 
+from brygga.admin import SearchQuery, search
 from brygga.ledger import State
 
 pytestmark = pytest.mark.parametrize("byggr", ["contract"], indirect=True)
@@ -161,7 +162,7 @@ def test_script_and_sql_text_is_delivered_verbatim_as_text_and_the_ledger_is_int
     assert all(e.tag != "script" and not str(e.tag).endswith("}script") for p in sent for e in p.iter())
     ledger = route.context().ledger
     assert "submissions" in inspect(ledger.engine).get_table_names()
-    assert ledger.find("2001")
+    assert search(ledger, SearchQuery(text="2001"))
 
 
 def test_a_flow_instance_id_that_is_not_a_number_is_quarantined_naming_the_field(route, byggr, callback) -> None:

@@ -12,7 +12,7 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from routing import RouteRun
 
-from brygga.admin import replay
+from brygga.admin import SearchQuery, replay, search
 from brygga.ledger import Ledger, State
 from brygga.observability import metrics
 from brygga.pipeline import intake
@@ -40,7 +40,8 @@ def own_mappings(run: RouteRun) -> Path:
 
 
 def only(ledger: Ledger, reference: str):  # type: ignore[no-untyped-def]
-    (found,) = ledger.find(reference)
+    (row,) = search(ledger, SearchQuery(text=reference))
+    found = ledger.get(row.id)
     assert found.source_reference == reference
     return found
 
@@ -199,5 +200,5 @@ def test_a_version_quarantined_at_intake_is_no_version_until_it_translates(route
     second = ledger.get(too_large.id)
     assert second.state == State.COMPLETED, ledger.quarantine_reasons(second.id)
     assert second.revision == 2 and second.external_ref == first.external_ref
-    assert {s.id for s in ledger.find("2001")} == {first.id, second.id}
+    assert {s.id for s in search(ledger, SearchQuery(text="2001"))} == {first.id, second.id}
     assert len(byggr.app.cases) == 1

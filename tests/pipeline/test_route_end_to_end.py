@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from routing import SAMPLES, dead_url, local
 
-from brygga.admin import replay
+from brygga.admin import SearchQuery, replay, search
 from brygga.archive import verify_package
 from brygga.connections import ConnectionNotFound
 from brygga.errors import ConfigError, CredentialsRefused
@@ -46,7 +46,8 @@ def test_the_same_file_twice_is_one_submission(route, byggr, callback):
     route.drop("bygglov-person.xml", "second.xml")
     route.run()
     assert len(byggr.app.cases) == 1
-    assert len(route.context().ledger.find(route.submission("bygglov-person.xml").source_reference)) == 1
+    reference = route.submission("bygglov-person.xml").source_reference
+    assert len(search(route.context().ledger, SearchQuery(text=reference))) == 1
     assert len(callback.app.calls_for("addMessage")) == 1
 
 

@@ -21,7 +21,7 @@ import pytest
 from routing import local
 from sqlalchemy import update
 
-from brygga.admin import describe
+from brygga.cli import main
 from brygga.ledger import Delivery, State
 from brygga.ledger.models import utcnow
 from brygga.ledger.workers import host_id, process_start, worker_id
@@ -113,7 +113,7 @@ def test_a_transient_fault_is_retried_and_the_lease_released(route, byggr, fault
     assert len(byggr.app.cases) == 1
 
 
-def test_a_soap_client_fault_quarantines_at_once_without_the_values_it_quotes(route, byggr, caplog):
+def test_a_soap_client_fault_quarantines_at_once_without_the_values_it_quotes(route, byggr, caplog, capsys):
     byggr.app.faults.set([{"operation": "SaveNewArende", "action": "soap_fault", "faultcode": "Client",
                            "faultstring": QUOTING_FAULT}])
     route.drop(SAMPLE)
@@ -125,7 +125,7 @@ def test_a_soap_client_fault_quarantines_at_once_without_the_values_it_quotes(ro
     (reason,) = ledger.quarantine_reasons(submission.id)
     assert "s:Client" in reason and "är redan sökande" in reason, "the code and the rest of the text are kept"
     texts = {"reason": reason, "last_error": _deliveries(route, submission.id)[0].last_error,
-             "brygga find": "\n".join(describe(ledger, submission)),
+             "brygga trace": _trace_output(submission.id, capsys),
              "steps": "\n".join(str(s.detail) for s in ledger.steps(submission.id)),
              "log": "\n".join(r.getMessage() for r in caplog.records)}
     for where, text in texts.items():
@@ -133,6 +133,13 @@ def test_a_soap_client_fault_quarantines_at_once_without_the_values_it_quotes(ro
             assert value not in text, f"{value} in clear in {where}"
     assert any(r.levelno == logging.WARNING and f"submission {submission.id} quarantined at deliver" in
                r.getMessage() for r in caplog.records)
+
+
+def _trace_output(submission_id: str, capsys: pytest.CaptureFixture[str]) -> str:
+    """What ``brygga trace`` prints for a submission, as an administrator reads it."""
+    capsys.readouterr()
+    assert main(["trace", submission_id]) == 0
+    return capsys.readouterr().out
 
 
 def test_a_create_that_commits_after_the_read_timeout_is_checked_before_a_second_create(route, byggr):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from brygga.admin import replay
+from brygga.admin import SearchQuery, replay, search
 from brygga.ledger import State
 from brygga_simulators.oep_export import write_export_with_drawing
 
@@ -20,7 +20,8 @@ def test_a_50_mb_drawing_arrives_intact_at_the_case_system_and_in_the_archive(ro
     route.inbox.mkdir(parents=True)
     drawing = write_export_with_drawing(route.inbox / "stor-ritning.xml", 50 * MIB)
     route.run()
-    (submission,) = route.context().ledger.find("2001")
+    (found,) = search(route.context().ledger, SearchQuery(text="2001"))
+    submission = route.context().ledger.get(found.id)
     assert submission.state == State.COMPLETED, route.context().ledger.quarantine_reasons(submission.id)
     (case,) = byggr.app.cases.values()
     delivered = [d for h in case.handelser for d in h.documents if len(d.content) == drawing.size]

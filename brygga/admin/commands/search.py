@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from brygga.admin.commands.output import as_dict, cells, emit, fail, hint, print_json, table
 from brygga.admin.commands.times import FORMS, parse_when, shown_time
+from brygga.admin.query import looks_personal, may_be_personal
 from brygga.cli_exits import MISSING, NOTHING, OK, USAGE
 from brygga.cli_ledger import open_ledger, os_user
 from brygga.cli_parsers import add_command
@@ -68,16 +69,6 @@ def _read_personnummer() -> str:
     return sys.stdin.readline().strip()
 
 
-def _is_personnummer(text: str) -> bool:
-    from brygga.canonical import normalise_personnummer
-
-    try:
-        normalise_personnummer(text.strip())
-    except ValueError:
-        return False
-    return True
-
-
 def _person_key_query(args: argparse.Namespace) -> SearchQuery | int:
     from brygga.admin import PERSON_KEY_CONNECTION, person_key, person_key_secret
     from brygga.connections import EnvConnectionResolver
@@ -105,12 +96,11 @@ def cmd_find(args: argparse.Namespace) -> int:
         nothing = "no submission with that personnummer" + (f" matches {args.text!r}" if args.text else "")
     elif not (args.text or "").strip():
         return fail("find", "give TEXT to search for, or --personnummer", USAGE)
-    elif _is_personnummer(args.text):
-        return fail("find", "TEXT looks like a personnummer: the ledger does not hold it in clear. Use brygga find "
-                            "--personnummer, which asks for it (and keep it out of the shell history)", USAGE)
+    elif looks_personal(args.text):
+        return fail("find", "TEXT looks like a personnummer (or a phone number, an e-mail address): the ledger does "
+                            "not hold it in clear. Use brygga find --personnummer, which asks for it (and keep it "
+                            "out of the shell history)", USAGE)
     else:
-        from brygga.admin.query import may_be_personal
-
         query = _query(args, text=args.text)
         nothing = (f"no submission matches {args.text!r} (id, source reference, file name, sha256 or a prefix of "
                    "8+, diarienummer)")
