@@ -8,12 +8,12 @@ the whole history on each page load.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import case, func, select
 
+from brygga.admin.query import route_ids
 from brygga.ledger import Ledger, State, Submission
 from brygga.ledger.models import Delivery, utcnow
 from brygga.ledger.store import FAILING_DELIVERY
@@ -56,15 +56,6 @@ def _rate(part: int, whole: int) -> float:
 # A call is failing, and a submission unfinished, by one rule everywhere here: the submission is not done (a
 # quarantined, discarded or superseded one's calls are not tried again until someone replays it).
 _UNFINISHED = Submission.state.in_(State.UNFINISHED)
-
-
-def _route_ids(session) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """Every route in the ledger, one index seek per route (a loose index scan: SQLite and PostgreSQL would
-    otherwise read every row's route for a DISTINCT)."""
-    routes = select(func.min(Submission.route_id).label("route_id")).cte("routes", recursive=True)
-    following = select(func.min(Submission.route_id)).where(Submission.route_id > routes.c.route_id)
-    routes = routes.union_all(select(following.scalar_subquery()).where(routes.c.route_id.is_not(None)))
-    yield from session.scalars(select(routes.c.route_id).where(routes.c.route_id.is_not(None)))
 
 
 def _targets(session, since: datetime, now: datetime) -> dict[str, list[TargetHealth]]:  # type: ignore[no-untyped-def]
@@ -112,7 +103,7 @@ def health(ledger: Ledger, *, since: datetime, now: datetime | None = None) -> l
                .where(_UNFINISHED, Delivery.state.in_(FAILING_DELIVERY), Delivery.next_attempt_at.is_not(None))
                .group_by(Submission.route_id))
     with ledger.session() as s:
-        route_ids = list(_route_ids(s))
+        routes = list(route_ids(s))
         counts = {route_id: (int(n), int(done), int(stuck)) for route_id, n, done, stuck in s.execute(received)}
         oldest_at = {route_id: moment for route_id, moment in s.execute(oldest)}
         next_retry = {route_id: moment for route_id, moment in s.execute(retries)}
@@ -121,7 +112,7 @@ def health(ledger: Ledger, *, since: datetime, now: datetime | None = None) -> l
             .order_by(Submission.id).limit(1)) for route_id, moment in oldest_at.items()}
         targets = _targets(s, since, now)
     found = []
-    for route_id in route_ids:
+    for route_id in routes:
         n, completed, quarantined = counts.get(route_id, (0, 0, 0))
         found.append(RouteHealth(
             route_id=route_id, received=n, completed=completed, quarantined=quarantined,

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
+from brygga.admin.query import route_ids
 from brygga.ledger import Ledger, Submission
 from brygga.ledger.open import LedgerMissing, open_existing_ledger
 from brygga.settings import Settings
@@ -47,6 +48,6 @@ class Ledgers:
 def present_values(ledger: Ledger) -> tuple[list[str], list[str]]:
     """The route ids and kommunkoder the ledger holds, for the search form's choices."""
     with ledger.session() as s:
-        routes = sorted(s.scalars(select(Submission.route_id).distinct()))
+        routes = sorted(route_ids(s))
         tenants = sorted(s.scalars(select(Submission.tenant).distinct()))
     return routes, tenants
