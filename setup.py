@@ -1,8 +1,9 @@
 """Packaging that pyproject.toml cannot express: import names of our own for the top-level folders.
 
 The repository keeps the layout a reader expects (``adapters/``, ``simulators/``, ``schemas/``, ...), but a wheel
-must install only names of its own: ``adapters/`` becomes ``brygga_adapters`` and ``simulators/`` becomes
-``brygga_simulators``. The data folders are copied into ``brygga/bundled/`` (see ``brygga/resources.py``).
+must install only names of its own: ``adapters/`` becomes ``brygga_adapters``, ``simulators/`` becomes
+``brygga_simulators`` and ``conformance/`` becomes ``brygga_conformance``. The data folders are copied into
+``brygga/bundled/`` (see ``brygga/resources.py``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from setuptools import find_packages, setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
-RENAMED = {"brygga_adapters": "adapters", "brygga_simulators": "simulators"}
+RENAMED = {"brygga_adapters": "adapters", "brygga_simulators": "simulators", "brygga_conformance": "conformance"}
 # Must match brygga.resources.BUNDLED_FOLDERS; a test builds the wheel and checks both.
 BUNDLED_FOLDERS = ("schemas", "mappings", "routes", "dags", "samples")
 # Fixture suites and their test data stay in the repository: they point at files under tests/.
@@ -42,6 +43,7 @@ setup(
     packages=packages(),
     package_dir=RENAMED,
     package_data={"brygga_simulators": ["*/*.wsdl", "*/*.xsd"], "brygga": ["py.typed"],
+                  "brygga_conformance": ["templates/*.html"],
                   "brygga_airflow": ["admin_view/templates/*.html", "admin_view/static/*"]},
     cmdclass={"build_py": BuildPyWithBundledData},
 )

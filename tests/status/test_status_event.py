@@ -101,12 +101,14 @@ def test_the_bus_example_is_the_full_one_for_the_bus() -> None:
 @pytest.mark.parametrize("path", INVALID, ids=lambda path: path.stem)
 def test_an_invalid_example_is_refused_naming_its_path_and_rule_never_its_value(path: Path) -> None:
     example = _load(path)
-    event = example["event"]
+    event = example["document"]
+    assert example["schema"] == "status-event"
+    [expected] = example["errors"]
     assert not _independent().is_valid(event)
     with pytest.raises(InvalidStatusEvent) as caught:
         validate_status_event(event)
-    assert (caught.value.path, caught.value.rule) == (example["path"], example["rule"])
-    assert str(caught.value).startswith(f"status event {example['path']}: {example['rule']}: ")
+    assert (caught.value.path, caught.value.rule) == (expected["path"], expected["rule"])
+    assert str(caught.value).startswith(f"status event {expected['path']}: {expected['rule']}: ")
     valid = _load(EXAMPLES_DIR / "handler-assigned.json")
     for value in _changed_values(valid, event):
         assert value not in str(caught.value)
@@ -123,7 +125,7 @@ def _changed_values(before: Any, after: Any) -> list[str]:
 
 
 def test_rules_the_invalid_examples_cover() -> None:
-    rules = {_load(path)["rule"] for path in INVALID}
+    rules = {error["rule"] for path in INVALID for error in _load(path)["errors"]}
     assert {"required", "enum", "format:date-time", "format:uuid", "pattern", "additionalProperties"} <= rules
 
 
