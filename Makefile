@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 EARK_VENV := .venv-eark
 
-.PHONY: demo test lint interop bench faults clean
+.PHONY: demo test lint interop bench faults docs clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ bench: $(STAMP)
 # PostgreSQL (when one answers). Prints the table and writes it into docs/reliability.md.
 faults: $(STAMP)
 	@$(PY) bench/faults.py --write docs/reliability.md
+
+# The schema reference pages for vendors: open var/docs/index.html in a browser.
+docs: $(STAMP)
+	@$(VENV)/bin/brygga docs --out var/docs
 
 clean:
 	rm -rf $(VENV) $(EARK_VENV) var

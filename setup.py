@@ -42,8 +42,11 @@ class BuildPyWithBundledData(build_py):
 setup(
     packages=packages(),
     package_dir=RENAMED,
-    package_data={"brygga_simulators": ["*/*.wsdl", "*/*.xsd"], "brygga": ["py.typed", "schema_docs/templates/*.html", "schema_docs/static/*.css"],
-                  "brygga_conformance": ["templates/*.html"],
-                  "brygga_airflow": ["admin_view/templates/*.html", "admin_view/static/*"]},
+    package_data={
+        "brygga": ["py.typed", "schema_docs/templates/*.html", "schema_docs/static/*.css"],
+        "brygga_simulators": ["*/*.wsdl", "*/*.xsd"],
+        "brygga_conformance": ["templates/*.html"],
+        "brygga_airflow": ["admin_view/templates/*.html", "admin_view/static/*"],
+    },
     cmdclass={"build_py": BuildPyWithBundledData},
 )
