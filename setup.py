@@ -44,7 +44,7 @@ setup(
     package_dir=RENAMED,
     package_data={
         "brygga": ["py.typed", "schema_docs/templates/*.html", "schema_docs/static/*.css"],
-        "brygga_simulators": ["*/*.wsdl", "*/*.xsd"],
+        "brygga_simulators": ["*/*.wsdl", "*/*.xsd", "*/*.json"],
         "brygga_conformance": ["templates/*.html"],
         "brygga_airflow": ["admin_view/templates/*.html", "admin_view/static/*"],
     },

@@ -28,6 +28,7 @@ from pydantic import AwareDatetime
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from werkzeug.http import parse_options_header
 
+from brygga_simulators.workorder.flaws import LenientWorkOrderCreate, TextColumn, shown_order
 from brygga_simulators.workorder.models import (
     Attachment,
     ChangeList,
@@ -141,7 +142,8 @@ class ServiceRoute(APIRoute):
         return guarded
 
 
-def build_app(store: WorkOrderStore, root: str, max_upload_bytes: int) -> FastAPI:
+def build_app(store: WorkOrderStore, root: str, max_upload_bytes: int, flaws: frozenset[str] = frozenset()) -> FastAPI:
+    """The API; ``flaws`` (brygga_simulators.workorder.flaws) makes it a non-conforming variant."""
     app = FastAPI(
         title="Arbetsorder / work-order API (Brygga simulator)",
         version="1.0.0",
@@ -165,6 +167,7 @@ def build_app(store: WorkOrderStore, root: str, max_upload_bytes: int) -> FastAP
         return request.state.client  # set by ServiceRoute; the Security() puts the scheme in the document
 
     Client = Annotated[str, Depends(current_client)]
+    CreateBody = LenientWorkOrderCreate if "accepts-invalid" in flaws else WorkOrderCreate
     router = APIRouter(route_class=ServiceRoute)
 
     # --- errors ----------------------------------------------------------------------------------
@@ -182,9 +185,11 @@ def build_app(store: WorkOrderStore, root: str, max_upload_bytes: int) -> FastAP
         return problem_response(exc.status_code, _reason(exc.status_code), headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         if request.scope.get("route") is not None and request.scope["route"].path == TOKEN_PATH:
             return JSONResponse({"error": "invalid_request"}, status_code=400)
+        if "no-fault-500" in flaws and any(error.get("type") == "json_invalid" for error in exc.errors()):
+            return Response("Internal Server Error", status_code=500, media_type="text/plain")
         errors = [{"field": ".".join(str(part) for part in error.get("loc", ())) or "body",
                    "rule": str(error.get("type", "invalid")), "message": str(error.get("msg", ""))}
                   for error in exc.errors()]
@@ -224,12 +229,13 @@ def build_app(store: WorkOrderStore, root: str, max_upload_bytes: int) -> FastAP
                  responses={201: {"description": "Created.", "headers": {
                      "Location": {"schema": {"type": "string"}}, **REPLAYED_HEADER}},
                      **problems(401, 409, 415, 422)})
-    def create_order(body: WorkOrderCreate, client: Client, idempotency_key: IdempotencyKey = None) -> Any:
+    def create_order(body: CreateBody, client: Client, idempotency_key: IdempotencyKey = None) -> Any:
         fields = body.model_dump(mode="json", exclude_none=True)
 
         def create() -> tuple[int, dict[str, Any], dict[str, str]]:
             order = store.create(client, fields)
-            return 201, order, {"Location": f"{root}/orders/{order['orderNumber']}"}
+            location = {"Location": f"{root}/orders/{order['orderNumber']}"}
+            return 201, shown_order(order, flaws, created=True), location
 
         return _answer(*store.once(client, idempotency_key, fingerprint("POST", "/orders", fields), create))
 
@@ -237,12 +243,14 @@ def build_app(store: WorkOrderStore, root: str, max_upload_bytes: int) -> FastAP
                 summary="The client's orders, optionally only those with an externalRef.",
                 responses=problems(401, 422))
     def search_orders(client: Client, external_ref: Annotated[str | None, Query(alias="externalRef")] = None) -> Any:
-        return JSONResponse({"items": store.search(client, external_ref)})
+        finds_nothing = "search-finds-nothing" in flaws and external_ref is not None
+        found = [] if finds_nothing else store.search(client, external_ref)
+        return JSONResponse({"items": [shown_order(order, flaws) for order in found]})
 
     @router.get("/orders/{orderNumber}", tags=["orders"], operation_id="getOrder", response_model=WorkOrder,
                 summary="One order with its status, attachments and notes.", responses=problems(401, 404, 422))
     def get_order(client: Client, order_number: Annotated[str, _order_number()]) -> Any:
-        return JSONResponse(store.get(client, order_number))
+        return JSONResponse(shown_order(store.get(client, order_number), flaws))
 
     @router.post(
         "/orders/{orderNumber}/attachments", tags=["orders"], operation_id="uploadAttachment", status_code=201,
@@ -273,14 +281,19 @@ def build_app(store: WorkOrderStore, root: str, max_upload_bytes: int) -> FastAP
         if declared is not None and declared.isdigit() and int(declared) > max_upload_bytes:
             raise _too_large(max_upload_bytes)
         digest, size = hashlib.sha256(), 0
+        kept = TextColumn() if "truncates-documents" in flaws else None
         async for chunk in request.stream():  # hashed as it arrives: the content is never held whole
             size += len(chunk)
             if size > max_upload_bytes:
                 raise _too_large(max_upload_bytes)
             digest.update(chunk)
+            if kept is not None:
+                kept.feed(chunk)
         if expected is not None and digest.digest() != expected:
             raise ProblemError(400, "Bad Request", "the Repr-Digest sha-256 does not match the content received")
         sha256 = digest.hexdigest()
+        if kept is not None:  # checked the bytes it got, then stored fewer
+            sha256, size = kept.digest.hexdigest(), kept.size
 
         def attach() -> tuple[int, dict[str, Any], dict[str, str]]:
             return 201, store.add_attachment(client, order_number, name, media_type, size, sha256), {}

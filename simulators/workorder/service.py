@@ -5,7 +5,8 @@ shared ``RestSimulator`` WSGI machinery through ``a2wsgi``, so fault plans, ``/_
 work as for every other simulator. Settings (also ``--option key=value``): ``path`` (service root, default
 ``/workorder/v1``), ``clients`` (``id:secret,id:secret``; default ``brygga:s3cret``), ``token_ttl`` (seconds,
 default 3600), ``max_upload_bytes`` (default 100 MiB). ``clock`` (Python only) is what "now" is, for tests of
-token expiry and the changes feed.
+token expiry and the changes feed. ``flaws`` (``flaws=a,b`` from a shell) makes a non-conforming variant, for the
+conformance kit's tests: the names and what each does wrong are in ``brygga_simulators.workorder.flaws.FLAWS``.
 
 Inspection (``/_sim/<view>``): ``orders`` and ``changes`` show references, codes, statuses, sizes and digests but
 no text a resident wrote (title, description, location, reporter, file names, notes: only which fields are
@@ -21,7 +22,7 @@ import re
 import tempfile
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import IO, Any, ClassVar
 
 from a2wsgi import ASGIMiddleware
@@ -29,6 +30,7 @@ from werkzeug.wrappers import Request, Response
 
 from brygga_simulators.rest_server import RestSimulator, json_response, problem
 from brygga_simulators.workorder.api import build_app
+from brygga_simulators.workorder.flaws import parse_flaws
 from brygga_simulators.workorder.store import Clock, StoreError, WorkOrderStore, parse_clients, utc_now
 
 DEFAULT_MAX_UPLOAD_BYTES = 100 * 1024 * 1024
@@ -64,13 +66,15 @@ class WorkOrderSimulator(RestSimulator):
         token_ttl: int | str = 3600,
         max_upload_bytes: int | str = DEFAULT_MAX_UPLOAD_BYTES,
         clock: Clock = utc_now,
+        flaws: Collection[str] | str = (),
     ) -> None:
         super().__init__(path)
         self.max_request_bytes = int(max_upload_bytes)
         if self.max_request_bytes < 1:
             raise ValueError("max_upload_bytes is a number of bytes, 1 or more")
-        self.store = WorkOrderStore(parse_clients(clients), int(token_ttl), clock)
-        self.app = build_app(self.store, self.path, self.max_request_bytes)
+        self.flaws = parse_flaws(flaws)
+        self.store = WorkOrderStore(parse_clients(clients), int(token_ttl), clock, self.flaws)
+        self.app = build_app(self.store, self.path, self.max_request_bytes, self.flaws)
         self._asgi = ASGIMiddleware(self.app, loop=_shared_loop())  # type: ignore[arg-type]
 
     # --- WSGI ------------------------------------------------------------------------------------
@@ -139,7 +143,7 @@ class WorkOrderSimulator(RestSimulator):
         attachments: dict[str, int] = {}
         duplicates: dict[str, int] = {}
         for client, order in self.store.all_orders():
-            per_ref[order["externalRef"]] += 1
+            per_ref[order.get("externalRef")] += 1
             per_client[client] += 1
             seen = Counter(attachment["sha256"] for attachment in order["attachments"])
             attachments[order["orderNumber"]] = sum(seen.values())
@@ -180,7 +184,7 @@ def _summary(client: str, order: dict[str, Any]) -> dict[str, Any]:
     return {
         "orderNumber": order["orderNumber"],
         "client": client,
-        "externalRef": order["externalRef"],
+        "externalRef": order.get("externalRef"),
         "status": order["status"],
         "category": order["category"],
         "priority": order["priority"],

@@ -81,10 +81,12 @@ def parse_clients(clients: str | dict[str, str]) -> dict[str, str]:
 
 
 class WorkOrderStore:
-    def __init__(self, clients: dict[str, str], token_ttl: int, clock: Clock = utc_now) -> None:
+    def __init__(self, clients: dict[str, str], token_ttl: int, clock: Clock = utc_now,
+                 flaws: frozenset[str] = frozenset()) -> None:
         if token_ttl < 1:
             raise ValueError("token_ttl is a number of seconds, 1 or more")
         self.clients = clients
+        self.flaws = flaws  # brygga_simulators.workorder.flaws: the bugs of a non-conforming variant
         self.token_ttl = token_ttl
         self.clock = clock
         self.lock = threading.RLock()
@@ -129,6 +131,8 @@ class WorkOrderStore:
         """Run ``produce`` once per (client, key): a repeat with the same ``asked`` fingerprint gets the first
         answer back (and True: replayed), another fingerprint a 422. Without a key, ``produce`` just runs.
         Only successful answers are remembered: a refusal may be retried after the cause is fixed."""
+        if "ignores-idempotency-key" in self.flaws:
+            key = None
         with self.lock:
             if key is not None:
                 earlier = self._remembered.get((client, key))
@@ -147,8 +151,10 @@ class WorkOrderStore:
 
     def create(self, client: str, body: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
-            if any(o.client == client and o.fields["externalRef"] == body["externalRef"]
-                   for o in self._orders.values()):
+            # body.get: a variant that accepts invalid bodies may have none.
+            unique = "ignores-idempotency-key" not in self.flaws
+            if unique and any(o.client == client and o.fields.get("externalRef") == body.get("externalRef")
+                              for o in self._orders.values()):
                 raise StoreError(409, "Conflict", "an order with this externalRef already exists")
             now = self._stamp()
             self._sequence += 1
@@ -156,7 +162,7 @@ class WorkOrderStore:
             fields = {"id": str(uuid.uuid4()), "orderNumber": number, "status": "registered", **body,
                       "createdAt": iso(now), "updatedAt": iso(now)}
             self._orders[number] = StoredOrder(client, fields)
-            self._changed(client, number, body["externalRef"], "registered", now)
+            self._changed(client, number, body.get("externalRef"), "registered", now)
             return self._orders[number].to_json()
 
     def get(self, client: str, order_number: str) -> dict[str, Any]:
@@ -166,7 +172,7 @@ class WorkOrderStore:
     def search(self, client: str, external_ref: str | None) -> list[dict[str, Any]]:
         with self.lock:
             return [o.to_json() for o in self._orders.values() if o.client == client
-                    and (external_ref is None or o.fields["externalRef"] == external_ref)]
+                    and (external_ref is None or o.fields.get("externalRef") == external_ref)]
 
     def add_attachment(self, client: str, order_number: str, name: str, media_type: str, size: int,
                        sha256: str) -> dict[str, Any]:
@@ -202,7 +208,7 @@ class WorkOrderStore:
             now = self._stamp()
             order.fields["status"] = status
             order.fields["updatedAt"] = iso(now)
-            self._changed(order.client, order_number, order.fields["externalRef"], status, now)
+            self._changed(order.client, order_number, order.fields.get("externalRef"), status, now)
             return order.to_json()
 
     def changes(self, client: str, since: datetime | None) -> tuple[list[dict[str, Any]], str]:
@@ -247,7 +253,7 @@ class WorkOrderStore:
         self._last_stamp = now
         return now
 
-    def _changed(self, client: str, number: str, external_ref: str, status: str, at: datetime) -> None:
+    def _changed(self, client: str, number: str, external_ref: str | None, status: str, at: datetime) -> None:
         # The change's own id, given once: a feed reader records each change by it, however often it reads it.
         self._changes.append({"id": str(uuid.uuid4()), "client": client, "orderNumber": number,
                               "externalRef": external_ref, "status": status, "changedAt": iso(at), "at": at})

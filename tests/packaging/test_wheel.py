@@ -18,7 +18,7 @@ from brygga.resources import BUNDLED_FOLDERS
 from brygga.settings import REPO_ROOT
 
 UV = Path(sys.executable).with_name("uv")
-OWN_IMPORT_NAMES = {"brygga", "brygga_adapters", "brygga_airflow", "brygga_simulators"}
+OWN_IMPORT_NAMES = {"brygga", "brygga_adapters", "brygga_airflow", "brygga_conformance", "brygga_simulators"}
 
 
 def _run(*args: str | Path, env: dict[str, str] | None = None, cwd: Path | None = None) -> str:
@@ -63,7 +63,12 @@ def test_the_wheel_carries_the_data_folders_and_wsdls(wheel: Path) -> None:
     assert "brygga/bundled/routes/routes.yaml" in names
     assert "brygga/bundled/dags/brygga_routes.py" in names
     assert {"brygga_simulators/byggr/ArendeExportWS.wsdl",
-            "brygga_simulators/oep_callback/IntegrationCallbackService.wsdl"} <= names
+            "brygga_simulators/oep_callback/IntegrationCallbackService.wsdl",
+            # The contracts the conformance kit checks replies against, its report and the reference pages.
+            "brygga_simulators/workorder/openapi.json",
+            "brygga_conformance/templates/report.html",
+            "brygga/schema_docs/templates/schema.html",
+            "brygga/schema_docs/static/style.css"} <= names
     # Fixture suites point into tests/, which a wheel does not have.
     assert not [n for n in names if n.endswith("_test.yaml") or n.endswith("conftest.py")]
 
