@@ -28,6 +28,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from brygga import http_body as bodies
 from brygga.connections import ConnectionNotFound, ConnectionResolver, EnvConnectionResolver
 from brygga.errors import ConfigError
 from brygga.ledger import Ledger, State
@@ -36,7 +37,6 @@ from brygga.pipeline.landing import InboundMappings, land_item
 from brygga.routes import Route, load_routes
 from brygga.settings import Settings
 from brygga.storage import ContentStore
-from brygga_adapters.webhook import body as bodies
 from brygga_adapters.webhook.signing import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,

@@ -121,7 +121,8 @@ def test_the_plugin_is_mounted_in_the_api_server_and_its_trigger_queues_a_dag_ru
     found = json.loads(done.stdout.strip().splitlines()[-1])
 
     assert found["plugins"] == [{"name": "Brygga webhook intake", "url_prefix": "/brygga/webhook"},
-                                {"name": "Brygga admin", "url_prefix": "/brygga/admin"}]
+                                {"name": "Brygga admin", "url_prefix": "/brygga/admin"},
+                                {"name": "Brygga validation API", "url_prefix": "/brygga/validation"}]
     status, problem = found["unsigned"]
     assert status == 401 and "X-Brygga-Timestamp header is missing" in problem["detail"]
     status, accepted = found["first"]

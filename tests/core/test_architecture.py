@@ -8,7 +8,7 @@ import sys
 
 from brygga.settings import REPO_ROOT
 
-CORE_PACKAGES = ("brygga", "adapters", "simulators")
+CORE_PACKAGES = ("brygga", "adapters", "simulators", "conformance")
 
 
 def _imports(path):
@@ -28,6 +28,13 @@ def test_no_core_module_imports_airflow():
         for name in _imports(path)
         if name == "airflow" or name.startswith(("airflow.", "brygga_airflow"))
     ]
+    assert offenders == []
+
+
+def test_the_core_never_imports_the_conformance_kit():
+    """The kit is built on the core and the adapters; the core knows nothing of it."""
+    offenders = [f"{path.relative_to(REPO_ROOT)} imports {name}" for path in (REPO_ROOT / "brygga").rglob("*.py")
+                 for name in _imports(path) if name.startswith("brygga_conformance")]
     assert offenders == []
 
 

@@ -1,7 +1,8 @@
 """A plain, non-editable install works: the wheel carries every file Brygga reads and only import names of its own.
 
 The wheel is built from this checkout, installed into a fresh venv outside the repository, and used the way an
-operator would: ``brygga lint`` on the bundled routes and mappings, and a translate of a sample.
+operator would (``brygga lint`` on the bundled routes and mappings, a translate of a sample) and the way a vendor
+would (the conformance kit against a simulator, without Airflow).
 """
 
 from __future__ import annotations
@@ -13,16 +14,23 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from junitparser import JUnitXml
 
 from brygga.resources import BUNDLED_FOLDERS
 from brygga.settings import REPO_ROOT
+from brygga_simulators import start_simulator
 
 UV = Path(sys.executable).with_name("uv")
 OWN_IMPORT_NAMES = {"brygga", "brygga_adapters", "brygga_airflow", "brygga_conformance", "brygga_simulators"}
 
 
+def _completed(*args: str | Path, env: dict[str, str] | None = None,
+               cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(a) for a in args], capture_output=True, text=True, env=env, cwd=cwd, timeout=600)
+
+
 def _run(*args: str | Path, env: dict[str, str] | None = None, cwd: Path | None = None) -> str:
-    result = subprocess.run([str(a) for a in args], capture_output=True, text=True, env=env, cwd=cwd, timeout=600)
+    result = _completed(*args, env=env, cwd=cwd)
     assert result.returncode == 0, f"{args[0]} failed:\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}"
     return result.stdout
 
@@ -84,3 +92,22 @@ def test_lint_and_translate_run_from_the_installed_wheel(installed: Path, tmp_pa
     where = _run(installed / "bin" / "python", "-c", "import brygga, brygga_adapters; "
                  "print(brygga.__file__); print(brygga_adapters.__file__)", env=env, cwd=tmp_path)
     assert str(REPO_ROOT) not in where and "site-packages" in where
+
+
+def test_a_vendor_runs_the_conformance_kit_from_the_installed_wheel(installed: Path, tmp_path: Path) -> None:
+    """No Airflow (no extras), no checkout: the installed `brygga conformance` checks Brygga's own ByggR simulator
+    and writes both reports into the folder it runs from."""
+    env = {"PATH": f"{installed / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    assert _completed(installed / "bin" / "python", "-c", "import airflow", env=env, cwd=tmp_path).returncode != 0
+    with start_simulator("byggr") as byggr:
+        result = _completed(installed / "bin" / "brygga", "conformance", "--profile", "byggr-soap", "--endpoint",
+                            byggr.url, env=env, cwd=tmp_path)
+    assert result.returncode == 0, f"exit {result.returncode}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    reports = tmp_path / "conformance-report"  # the default --report-dir
+    assert f"JUnit XML: {Path('conformance-report') / 'junit.xml'}" in result.stdout
+    (suite,) = list(JUnitXml.fromfile(str(reports / "junit.xml")))
+    assert suite.name == "byggr-soap"
+    assert suite.tests > 0 and (suite.failures, suite.errors) == (0, 0)
+    assert {"byggr-soap.case-reference", "byggr-soap.idempotent-repeat"} <= {case.classname for case in suite}
+    html = (reports / "report.html").read_text(encoding="utf-8")
+    assert "Passed" in html and "byggr-soap" in html

@@ -1,4 +1,5 @@
-"""The request body: read as a stream under a cap, and checked to be one JSON object before it is landed.
+"""A request body: read as a stream under a cap, and checked to be one JSON object (the webhook intake, the
+validation API).
 
 Problems name the rule and, for malformed JSON, the line and column: never the content, which is personal data.
 """
