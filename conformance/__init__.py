@@ -1,0 +1,1 @@
+"""The vendors' conformance kit: `brygga conformance --profile NAME --endpoint URL` (docs/vendors.md)."""

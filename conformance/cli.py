@@ -1,0 +1,130 @@
+"""`brygga conformance --profile NAME --endpoint URL`: the vendors' conformance kit (docs/vendors.md).
+
+Registered through the ``brygga.commands`` entry point, so it comes with a plain ``pip install brygga`` (no
+Airflow). Exit codes: 0 every check passed (or was skipped), 1 a check failed or errored, 2 usage (an unknown
+profile, option or sample), 3 the endpoint does not answer at all (nothing was checked).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from brygga.admin.commands.output import cells, emit, table
+from brygga.cli_exits import MISSING, NOTHING, OK, USAGE
+from brygga.cli_parsers import add_command
+from brygga_conformance.endpoint import CONNECTION_OPTIONS, Endpoint
+from brygga_conformance.model import CaseResult
+from brygga_conformance.profiles import PROFILES, UnknownProfile, profile_class
+from brygga_conformance.report import write_html, write_junit
+from brygga_conformance.runner import EndpointUnreachable, RunReport, UnknownOption, check_options, run_profile
+from brygga_conformance.samples import UnknownSample
+
+PROG = "brygga conformance"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = add_command(
+        subparsers, "conformance", func=main,
+        help="check a vendor's endpoint against the contract Brygga speaks with it (JUnit XML and HTML report)",
+        description="Sends Brygga's sample set through the profile's outbound mapping to the endpoint, with Brygga's "
+                    "own adapters, and checks each answer: a case reference comes back, the documents arrive intact, "
+                    "invalid input gets a fault, a repeat creates nothing new, the replies are shaped as the contract "
+                    "says. Writes junit.xml and report.html to --report-dir. Credentials come from the environment: "
+                    "BRYGGA_CONFORMANCE_LOGIN and BRYGGA_CONFORMANCE_PASSWORD. Exit 0 when every check passed, 1 when "
+                    "one failed, 2 on a usage error, 3 when the endpoint does not answer at all.",
+        examples=["brygga conformance --list-profiles",
+                  "brygga conformance --profile byggr-soap --endpoint https://byggr-test.example.se/ArendeExportWS",
+                  "brygga conformance --profile byggr-soap --endpoint http://localhost:8081/ArendeExportWS "
+                  "--option contract=v4 --sample bygglov-person",
+                  "BRYGGA_CONFORMANCE_PASSWORD=... brygga conformance --profile case-rest --endpoint "
+                  "https://orders-test.example.se/api --option auth=oauth2 --option token_url=/oauth/token"])
+    p.add_argument("--profile", metavar="NAME", help=f"the contract to check: {', '.join(PROFILES)}")
+    p.add_argument("--endpoint", metavar="URL", help="the endpoint's URL (http or https), without credentials")
+    p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                   help="a profile option (see --list-profiles) or a connection option: "
+                        f"{', '.join(CONNECTION_OPTIONS)}")
+    p.add_argument("--sample", action="append", default=[], metavar="NAME",
+                   help="run only this sample (repeatable); default: every sample the profile takes")
+    p.add_argument("--report-dir", metavar="DIR", type=Path, default=Path("conformance-report"),
+                   help="where junit.xml and report.html go (default ./conformance-report)")
+    p.add_argument("--list-profiles", action="store_true", help="list the profiles, their options and checks")
+
+
+def _usage(message: str) -> int:
+    print(f"{PROG}: {message}", file=sys.stderr)
+    return USAGE
+
+
+def _options(pairs: list[str]) -> dict[str, str]:
+    options: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--option expects KEY=VALUE, got {key.strip() or pair!r} without a value")
+        options[key.strip()] = value
+    return options
+
+
+def list_profiles() -> int:
+    for name in PROFILES:
+        cls = profile_class(name)
+        print(f"{name}: {cls.title}")
+        print(f"  {cls.contract}")
+        for option, help_text in cls.options.items():
+            print(f"  --option {option}=...  {help_text}")
+        print(f"  checks: {', '.join(check.id for check in cls.checks)}")
+    print("Every profile also takes the connection options: " + ", ".join(CONNECTION_OPTIONS))
+    return OK
+
+
+def _progress(result: CaseResult) -> None:
+    where = f" {result.sample}" if result.sample else ""
+    print(f"  {result.outcome:<7} {result.check.id}{where} ({result.seconds:.2f} s)", file=sys.stderr, flush=True)
+
+
+def _summary(report: RunReport) -> None:
+    counts = report.counts()
+    print(f"{report.profile} at {report.endpoint}: {'passed' if report.ok else 'FAILED'} ({counts['passed']} passed, "
+          f"{counts['failed']} failed, {counts['error']} errored, {counts['skipped']} skipped)")
+    grid = table("check", "passed", "failed", "error", "skipped")
+    for check, results in report.by_check():
+        counts = [sum(r.outcome == outcome for r in results) for outcome in ("passed", "failed", "error", "skipped")]
+        grid.add_row(*cells(check.id, *counts))
+    emit(grid)
+    for result in report.results:
+        if result.outcome in ("failed", "error"):
+            for finding in result.findings:
+                print(f"{result.outcome} {result.check.id}{' ' + result.sample if result.sample else ''}: {finding}")
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.list_profiles:
+        return list_profiles()
+    if not args.profile or not args.endpoint:
+        return _usage("give --profile NAME and --endpoint URL (or --list-profiles); profiles: "
+                      + ", ".join(PROFILES))
+    try:
+        endpoint = Endpoint(args.endpoint, _options(args.option))
+    except ValueError as exc:  # EndpointError too
+        return _usage(str(exc))
+    try:
+        check_options(args.profile, endpoint)
+        print(f"{PROG}: {args.profile} at {endpoint.url}", file=sys.stderr)
+        with tempfile.TemporaryDirectory(prefix="brygga-conformance-") as workdir:
+            report = run_profile(args.profile, endpoint, workdir=Path(workdir), samples=args.sample or None,
+                                 progress=_progress)
+    except (UnknownProfile, UnknownOption, UnknownSample) as exc:
+        return _usage(str(exc))
+    except EndpointUnreachable as exc:
+        print(f"{PROG}: the endpoint does not answer, nothing was checked: {exc}", file=sys.stderr)
+        return MISSING
+    junit, html = args.report_dir / "junit.xml", args.report_dir / "report.html"
+    write_junit(report, junit)
+    write_html(report, html)
+    _summary(report)
+    print(f"JUnit XML: {junit}")
+    print(f"HTML report: {html}")
+    return OK if report.ok else NOTHING

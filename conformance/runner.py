@@ -1,0 +1,128 @@
+"""Runs one profile against an endpoint: checks the options, loads the samples, makes sure the endpoint answers at
+all, then lets the profile record its checks. The RunReport is what the reports (report.py) are written from."""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from brygga import __version__
+from brygga_conformance.endpoint import CONNECTION_OPTIONS, Endpoint
+from brygga_conformance.model import OUTCOMES, CaseResult, Check, Outcome
+from brygga_conformance.profiles import profile_class
+from brygga_conformance.recorder import Recorder
+from brygga_conformance.samples import SampleSet
+
+# Recorded when a profile's run() itself raises outside a case: the run is cut short, and the report says so.
+PROFILE_RAN = Check("profile-ran", "The profile ran to its end")
+DEFAULT_CONNECT_TIMEOUT = 5.0
+
+
+class UnknownOption(ValueError):
+    """An --option the profile does not have; the message lists the ones it has."""
+
+
+class EndpointUnreachable(ConnectionError):
+    """The endpoint does not answer at all (refused, no such host, no answer): nothing was checked."""
+
+
+@dataclass
+class RunReport:
+    profile: str
+    endpoint: str
+    run_id: str
+    started: datetime
+    seconds: float
+    results: list[CaseResult]
+    brygga_version: str
+    title: str = ""  # the profile's title and contract, for the reports
+    contract: str = ""
+    checks: tuple[Check, ...] = ()  # the profile's checks in order: the report's tables
+    samples: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # about the run as a whole (plain http, no property register)
+
+    @property
+    def ok(self) -> bool:
+        """No check failed and none errored (skipped ones do not count against the endpoint)."""
+        return not any(r.outcome in ("failed", "error") for r in self.results)
+
+    def counts(self) -> dict[Outcome, int]:
+        return {outcome: sum(r.outcome == outcome for r in self.results) for outcome in OUTCOMES}
+
+    def by_check(self) -> list[tuple[Check, list[CaseResult]]]:
+        """Results per check: the profile's checks in its order (also those that recorded nothing), then any other."""
+        order = list(self.checks) + [r.check for r in self.results if r.check not in self.checks]
+        return [(check, [r for r in self.results if r.check == check]) for check in dict.fromkeys(order)]
+
+
+def new_run_id() -> str:
+    """Short, sortable and unique enough that two runs never share an extern ref in a vendor's test system."""
+    return f"{datetime.now(UTC):%Y%m%d%H%M%S}-{secrets.token_hex(2)}"
+
+
+def check_options(name: str, endpoint: Endpoint) -> None:
+    known = {**profile_class(name).options, **CONNECTION_OPTIONS}
+    unknown = [key for key in endpoint.options if key not in known]
+    if unknown:
+        raise UnknownOption(f"profile {name} has no option {unknown[0]!r}; known: {', '.join(known)}")
+
+
+def probe(endpoint: Endpoint) -> None:
+    """One TCP connection to the endpoint's host and port: EndpointUnreachable when nothing answers there."""
+    parts = urlsplit(endpoint.url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    where = f"{parts.hostname}:{port}"
+    try:
+        timeout = float(endpoint.option("connect_timeout", str(DEFAULT_CONNECT_TIMEOUT)))
+    except ValueError:
+        raise UnknownOption("--option connect_timeout must be a number of seconds") from None
+    try:
+        with socket.create_connection((parts.hostname, port), timeout=timeout):
+            pass
+    except socket.gaierror:
+        raise EndpointUnreachable(f"{where}: the host name does not resolve") from None
+    except TimeoutError:
+        raise EndpointUnreachable(f"{where}: no answer within {timeout:g} s") from None
+    except ConnectionRefusedError:
+        raise EndpointUnreachable(f"{where}: connection refused (is the service running on that port?)") from None
+    except OSError as exc:
+        raise EndpointUnreachable(f"{where}: cannot connect: {exc.strerror or type(exc).__name__}") from None
+
+
+def _run_notes(endpoint: Endpoint, samples: SampleSet) -> list[str]:
+    notes = []
+    if endpoint.is_http:
+        notes.append("The endpoint is plain http: the kit allowed it (allow_http=true) for this test; Brygga's "
+                     "connections to a production system use https.")
+    if any(samples.route(s.route).property_lookup is not None for s in samples.samples):
+        notes.append("The kit has no property register: cases go without a fastighetsnyckel (FNR), the property by "
+                     "its designation only, as on a route without a property lookup.")
+    return notes
+
+
+def run_profile(name: str, endpoint: Endpoint, *, workdir: Path, samples: Sequence[str] | None = None,
+                run_id: str | None = None, progress: Callable[[CaseResult], None] | None = None) -> RunReport:
+    """Runs profile ``name`` against ``endpoint``. Raises before any check runs: UnknownProfile, UnknownOption,
+    UnknownSample (usage) or EndpointUnreachable. ``progress`` is called with each result as it is recorded."""
+    cls = profile_class(name)
+    check_options(name, endpoint)
+    sample_set = SampleSet.load(workdir, samples)
+    probe(endpoint)
+    run_id = run_id or new_run_id()
+    record = Recorder(progress)
+    started, clock = datetime.now(UTC), time.perf_counter()
+    try:
+        cls(endpoint, sample_set, run_id).run(record)
+    except Exception as exc:  # the report still gets written, with what ran and this
+        with record.case(PROFILE_RAN):
+            raise exc
+    return RunReport(profile=name, endpoint=endpoint.url, run_id=run_id, started=started,
+                     seconds=time.perf_counter() - clock, results=record.results, brygga_version=__version__,
+                     title=cls.title, contract=cls.contract, checks=tuple(cls.checks),
+                     samples=[s.name for s in sample_set.samples], notes=_run_notes(endpoint, sample_set))
