@@ -12,6 +12,8 @@ Two independent choices, e.g. ``start_simulator(ByggrSimulator(reply_style="real
 - ``reply_style``: ``"contract"`` (default; replies are checked against the WSDL) or ``"real"`` (replies
   shaped like real ByggR's, off-contract; see render.py).
 
+``flaws`` (none by default) makes it a non-conforming variant for the conformance kit: flaws.py names them.
+
 For tests of at-least-once delivery: a fault plan (in the base, ``brygga_simulators.faults``) loses a reply after
 the work is done (``lose_reply``), and ``seed_case`` registers a case the way a case officer would, on a property
 Brygga's submissions also concern.
@@ -32,7 +34,7 @@ import binascii
 import itertools
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -40,6 +42,15 @@ from typing import Any, ClassVar
 from lxml import etree
 from werkzeug.wrappers import Request, Response
 
+from brygga.xmlsafe import parse_xml
+from brygga_simulators.byggr.flaws import (
+    ERROR_PAGE,
+    OFF_CONTRACT,
+    ErrorPage,
+    parse_flaws,
+    without_operation,
+    without_padded_group,
+)
 from brygga_simulators.byggr.records import (
     ARENDE_NS,
     ARENDE_ORDER,
@@ -103,7 +114,8 @@ class ByggrSimulator(SoapSimulator):
     target_namespace: ClassVar[str] = CONTRACT_NS
 
     def __init__(
-        self, clock: Callable[[], datetime] = _now, reply_style: str = "contract", contract: str = "v8"
+        self, clock: Callable[[], datetime] = _now, reply_style: str = "contract", contract: str = "v8",
+        flaws: Collection[str] | str = (),
     ) -> None:
         if reply_style not in REPLY_STYLES:
             raise ValueError(f"reply_style must be one of {', '.join(REPLY_STYLES)}")
@@ -113,8 +125,9 @@ class ByggrSimulator(SoapSimulator):
         self.clock = clock
         self.reply_style = reply_style
         self.contract = contract
+        self.flaws = parse_flaws(flaws)
         # Real-style replies are off-contract on purpose; checking them against the WSDL would refuse them all.
-        self.validate_responses = reply_style == "contract"
+        self.validate_responses = reply_style == "contract" and not self.flaws & OFF_CONTRACT
         self._cases: dict[str, CaseRecord] = {}
         self._index = PropertyIndex()
         self._documents: dict[str, DocumentRecord] = {}
@@ -222,7 +235,8 @@ class ByggrSimulator(SoapSimulator):
         arende = message.find(c("Arende")) if message is not None else None
         if arende is None:
             raise SoapFault("SaveNewArende: message/Arende is required")
-        self._check_new_arende(arende)
+        if "accepts-invalid" not in self.flaws:
+            self._check_new_arende(arende)
         with self.lock:
             record = self._register(arende, arende.get("diarieprefix") or DEFAULT_PREFIX)
             handelse = message.find(c("Handelse"))
@@ -232,7 +246,8 @@ class ByggrSimulator(SoapSimulator):
                 )
         response = etree.Element(c("SaveNewArendeResponse"), nsmap=REPLY_NSMAP)
         result = etree.SubElement(response, c("SaveNewArendeResult"))
-        etree.SubElement(result, c("Dnr")).text = record.dnr
+        if "omits-dnr" not in self.flaws:
+            etree.SubElement(result, c("DNr" if "renames-reply-element" in self.flaws else "Dnr")).text = record.dnr
         return response
 
     def on_SaveNewHandelse(self, request: etree._Element) -> etree._Element:
@@ -508,7 +523,37 @@ class ByggrSimulator(SoapSimulator):
     def _respond(self, request: Request) -> Response:
         if request.path.rstrip("/") == "/_sim/officer":
             return self._officer_endpoint(request)
-        return super()._respond(request)
+        try:
+            return super()._respond(request)
+        except ErrorPage:
+            return Response(ERROR_PAGE, status=500, mimetype="text/html")
+
+    # --- flaws (flaws.py); without any, each of these is the base's behaviour ---------------------
+
+    def perform(self, payload: etree._Element, operation: str) -> etree._Element:
+        try:
+            return super().perform(payload, operation)
+        except SoapFault as fault:
+            if fault.faultcode != "Client":
+                raise
+            if "no-fault-500" in self.flaws:
+                raise ErrorPage() from None
+            if "server-fault" in self.flaws:
+                raise SoapFault(fault.faultstring, faultcode="Server") from None
+            raise
+
+    def check_schema(self, payload: etree._Element, operation: str) -> None:
+        if operation == "SaveNewArende" and "accepts-invalid" in self.flaws:
+            return
+        super().check_schema(payload, operation)
+
+    def served_wsdl(self, url: str) -> bytes:
+        served = super().served_wsdl(url)
+        if "wsdl-without-get-document" not in self.flaws:
+            return served
+        definitions = parse_xml(served, source="simulator WSDL")
+        without_operation(definitions, "GetDocument")
+        return etree.tostring(definitions, xml_declaration=True, encoding="utf-8")
 
     def _officer_endpoint(self, request: Request) -> Response:
         if request.method != "POST":
@@ -548,6 +593,9 @@ class ByggrSimulator(SoapSimulator):
         dnr = self._next_dnr(prefix, now.year)
         element = copy_element(arende)
         element.tag = a("arende")
+        if "ignores-extern-ref" in self.flaws:
+            for extern_ref in element.findall(a("externRef")):
+                element.remove(extern_ref)
         record = CaseRecord(dnr=dnr, arende_id=next(self._arende_ids), element=element, updated=now)
         element.set("dnr", dnr)
         element.set("arendeId", str(record.arende_id))
@@ -585,6 +633,9 @@ class ByggrSimulator(SoapSimulator):
     ) -> HandelseRecord:
         element = copy_element(handelse)
         element.tag = a("handelse")
+        if "drops-anteckning" in self.flaws and operation in ("SaveNewArende", "SaveNewHandelse"):
+            for anteckning in element.findall(a("anteckning")):
+                element.remove(anteckning)
         record = HandelseRecord(handelse_id=next(self._handelse_ids), element=element)
         element.set("handelseId", str(record.handelse_id))
         lista = set_child(element, "handlingLista", HANDELSE_ORDER)
@@ -610,6 +661,8 @@ class ByggrSimulator(SoapSimulator):
             content = base64.b64decode("".join(buffer.split()), validate=True)
         except (binascii.Error, ValueError):
             raise SoapFault(f"{where}/dokument/fil/filBuffer is not valid base64") from None
+        if "truncates-documents" in self.flaws:
+            content = without_padded_group(buffer)
         record = DocumentRecord(
             handling_id=next(self._handling_ids),
             dok_id=str(next(self._dok_ids)),
