@@ -1,10 +1,15 @@
-"""Brygga's Airflow plugin: the webhook intake and the admin view, served by Airflow's own API server.
+"""Brygga's Airflow plugin: the webhook intake, the validation API and the admin view, served by Airflow's own API
+server.
 
 ``BryggaPlugin`` mounts ``brygga_adapters.webhook.create_app`` under ``/brygga/webhook`` (so a platform posts to
 ``https://<airflow>/brygga/webhook/routes/<route>/submissions``). Airflow does not authenticate a plugin's
 endpoints: the app checks each request's HMAC signature itself, with the secret from the route's Airflow
 Connection. After landing a submission it starts a run of the route's DAG through Airflow's own
 ``trigger_dag``, in the API server process, on its metadata database; the route's schedule stays the safety net.
+
+It mounts the validation API (``brygga.catalog.api``) under ``/brygga/validation``: vendors list and fetch the
+published schemas and validate payloads against them. It has no auth on purpose: it serves public schemas and
+keeps nothing of what it is sent.
 
 It also mounts the admin view (``brygga_airflow.admin_view``) under ``/brygga/admin`` and puts it in Airflow's menu
 as "Brygga" (an external view shown inside Airflow's UI). That app checks every request against Airflow's auth
@@ -22,6 +27,7 @@ from typing import NamedTuple
 
 from airflow.plugins_manager import AirflowPlugin
 
+from brygga.catalog.api import create_app as create_validation_app
 from brygga.connections import Connection, ConnectionNotFound
 from brygga_adapters.webhook import create_app
 from brygga_airflow.admin_view import URL_PREFIX as ADMIN_URL_PREFIX
@@ -32,6 +38,7 @@ from brygga_airflow.dag_factory import dag_id_for
 log = logging.getLogger("brygga.airflow.webhook")
 
 URL_PREFIX = "/brygga/webhook"
+VALIDATION_URL_PREFIX = "/brygga/validation"
 
 
 class _RouteName(NamedTuple):
@@ -105,6 +112,7 @@ class BryggaPlugin(AirflowPlugin):
          "app": create_app(trigger=trigger_route_run, connections=ServerConnectionResolver())},
         {"name": "Brygga admin", "url_prefix": ADMIN_URL_PREFIX,
          "app": create_admin_app(connections=ServerConnectionResolver(), trigger=trigger_replay_run)},
+        {"name": "Brygga validation API", "url_prefix": VALIDATION_URL_PREFIX, "app": create_validation_app()},
     ]
     # "Brygga" in the Airflow UI's main menu, showing the admin view inside Airflow at /plugin/brygga.
     external_views = [  # noqa: RUF012 (Airflow reads this class attribute)
