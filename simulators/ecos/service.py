@@ -15,6 +15,7 @@ filter at the top (AndFilterSvcDto combines several); several side by side are r
 not say whether Ecos ANDs or ORs them.
 
 Case numbers run per year: ``MBN-2026-000001``; CaseId, PartyId and the other ids are GUIDs.
+``flaws`` (flaws.py) switches on non-conforming behaviour, for the conformance kit's tests; none by default.
 ``/_sim/cases``, ``/_sim/parties``, ``/_sim/calls``, ``/_sim/counts`` and ``/_sim/reference`` show the state
 without personal data. Fault plans (``lose_reply`` and the rest) come with the base class.
 """
@@ -26,13 +27,15 @@ import binascii
 import itertools
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
 from lxml import etree
+from werkzeug.wrappers import Request, Response
 
+from brygga_simulators.ecos.flaws import HTML_ERROR_PAGE, SUBTITLE_COLUMN, flawed_wsdl, parse_flaws, text_mode
 from brygga_simulators.ecos.identifiers import normalised_organisationsnummer, normalised_personnummer
 from brygga_simulators.ecos.records import (
     CaseRecord,
@@ -103,9 +106,13 @@ class EcosSimulator(SoapSimulator):
     path: ClassVar[str] = "/Ecos2PublicServices/MinutMiljoService.svc"
     target_namespace: ClassVar[str] = SERVICE_NS
 
-    def __init__(self, clock: Callable[[], datetime] = _now, estates: dict[int, str] | None = None) -> None:
+    def __init__(self, clock: Callable[[], datetime] = _now, estates: dict[int, str] | None = None,
+                 flaws: Collection[str] | str = ()) -> None:
         super().__init__()
         self.clock = clock
+        self.flaws = parse_flaws(flaws)
+        # A flawed reply is the point of that variant: the base class would refuse to send it.
+        self.validate_responses = "renames-reply-element" not in self.flaws
         # FNR -> fastighetsbeteckning: the property register this Ecos reads.
         self.estates_in_register = dict(estates) if estates is not None else _estates_in_register()
         self._process_types = by_id(PROCESS_TYPES)
@@ -198,9 +205,24 @@ class EcosSimulator(SoapSimulator):
             answer = super().perform(payload, operation)
         except SoapFault as fault:
             self._record_call(operation, fault.faultstring)
+            if "server-fault-on-invalid" in self.flaws:
+                fault.faultcode = "Server"
             raise
         self._record_call(operation, None)
         return answer
+
+    def check_schema(self, payload: etree._Element, operation: str) -> None:
+        if "accepts-invalid" not in self.flaws:
+            super().check_schema(payload, operation)
+
+    def served_wsdl(self, url: str) -> bytes:
+        return flawed_wsdl(super().served_wsdl(url), self.flaws)
+
+    def _respond(self, request: Request) -> Response:
+        response = super()._respond(request)
+        if "no-fault-500" in self.flaws and response.status_code == 500:
+            return Response(HTML_ERROR_PAGE, status=500, mimetype="text/html")
+        return response
 
     def _record_call(self, operation: str, fault: str | None) -> None:
         with self.lock:
@@ -213,14 +235,22 @@ class EcosSimulator(SoapSimulator):
         dto = child(request, svc("registerDocumentCaseSvcDto"))
         if dto is None:
             raise SoapFault("RegisterDocument: registerDocumentCaseSvcDto is required")
+        lenient = "accepts-invalid" in self.flaws
         process_type = self._process_types.get(guid(dto, dc("ProcessTypeId")) or "")
+        if process_type is None and lenient:
+            process_type = PROCESS_TYPES[0]
         if process_type is None:
             raise SoapFault("RegisterDocument: ProcessTypeId is not a process type of this Ecos (see GetProcessTypes)")
         occurrence_type_id = guid(dto, dc("OccurrenceTypeId")) or ""
+        if occurrence_type_id not in self._occurrence_types and lenient:
+            occurrence_type_id = OCCURRENCE_TYPES[0].id
         if occurrence_type_id not in self._occurrence_types:
             raise SoapFault("RegisterDocument: OccurrenceTypeId is not an occurrence type of this Ecos")
         documents = self._read_documents("RegisterDocument", child(dto, dc("Documents")))
         start = text(dto, dc("StartDate"))
+        subtitle = text(dto, dc("CaseSubtitleFree"))
+        if subtitle and "truncates-subtitle" in self.flaws:
+            subtitle = subtitle[:SUBTITLE_COLUMN]
         with self.lock:
             roles = self._read_party_roles(child(dto, dc("PartyRoles")))
             now = self.clock()
@@ -230,7 +260,7 @@ class EcosSimulator(SoapSimulator):
                 process_type_id=process_type.id,
                 process_type_name=process_type.name,
                 registered=_parse_datetime(start) if start else now,
-                subtitle_free=text(dto, dc("CaseSubtitleFree")),
+                subtitle_free=subtitle,
                 external_case_number=text(dto, dc("ExternalCaseNumber")),
                 roles=roles,
             )
@@ -242,7 +272,8 @@ class EcosSimulator(SoapSimulator):
         response = etree.Element(svc("RegisterDocumentResponse"), nsmap=REPLY_NSMAP)
         result = add(response, svc("RegisterDocumentResult"))
         add(result, dc("CaseId"), case.case_id)
-        add(result, dc("CaseNumber"), case.case_number)
+        if "no-case-number" not in self.flaws:
+            add(result, dc("CaseNumber"), case.case_number)
         return response
 
     def on_AddDocumentsToCase(self, request: etree._Element) -> etree._Element:
@@ -500,6 +531,8 @@ class EcosSimulator(SoapSimulator):
             content = _decode_base64(data, where) if data else b""
             if not content:
                 raise SoapFault(f"{where}/Data must hold the file content")
+            if "text-mode-documents" in self.flaws:
+                content = text_mode(content)
             document_type_id = guid(item, dc("DocumentTypeId"))
             if document_type_id is not None and document_type_id not in self._document_types:
                 raise SoapFault(f"{where}/DocumentTypeId is not a document type of this Ecos "
@@ -567,7 +600,7 @@ class EcosSimulator(SoapSimulator):
             add(item, dc("DocumentStatus"), status.name)
             if document.document_type_id:
                 add(item, dc("DocumentTypeId"), document.document_type_id)
-            add(item, dc("Filename"), document.filename)
+            add(item, dc("FileName" if "renames-reply-element" in self.flaws else "Filename"), document.filename)
             if document.note:
                 add(item, dc("Note"), document.note)
 
