@@ -14,23 +14,25 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from functools import partial
 from importlib.metadata import PackageNotFoundError, entry_points, version
 from pathlib import Path
 from typing import Any
 
 from brygga.admin.cli import add_admin
 from brygga.bus.cli import add_bus
+from brygga.catalog.api_cli import add_validation_api
+from brygga.catalog.cli import add_validate
+from brygga.catalog.inputs import inbound_mapping
 from brygga.cli_exits import EXIT_CODES, MISSING
 from brygga.cli_ledger import open_ledger, os_user
 from brygga.cli_parsers import Parser, add_command, add_group, examples_epilog
 from brygga.errors import ConfigError
 from brygga.ledger.open import LedgerMissing
 from brygga.mapping import CompiledMapping, InvalidSource, MappingConfigError, MappingFailed, compile_mapping
-from brygga.mapping.dispatch import EService, choose_mapping
 from brygga.mapping.lint import checked, lint_mappings
-from brygga.routes import load_routes, routes_accepting
+from brygga.routes import load_routes
 from brygga.routes_lint import lint_routes
+from brygga.schema_docs.cli import add_docs
 from brygga.settings import Settings
 from brygga.status.cli import add_status
 
@@ -69,42 +71,7 @@ def _translation_mapping(args: argparse.Namespace, context: dict[str, Any]) -> t
     route's): the same dispatch by e-service as a route run. The route's context goes under --context."""
     if args.mapping is not None:
         return compile_mapping(_mapping_path(args.mapping)), context
-    settings = Settings.from_env()
-    routes = load_routes(settings.routes_file, settings.mappings_dir)
-    if args.route is not None:
-        chosen = [r for r in routes if r.id == args.route]
-        if not chosen:
-            raise ConfigError(f"{settings.routes_file}: no route {args.route}; known: "
-                              f"{', '.join(r.id for r in routes)}")
-        context = _deep_merge(chosen[0].mapping_context, context)
-    compiled: dict[Path, CompiledMapping | None] = {}
-
-    def mapping_at(path: Path, *, strict: bool) -> CompiledMapping | None:
-        if path not in compiled:
-            try:
-                compiled[path] = compile_mapping(path, file=settings.shown(path))
-            except MappingConfigError:
-                if strict:  # one of the mappings this input is chosen among: its error is the answer
-                    raise
-                compiled[path] = None  # another route's broken mapping only narrows the hint
-        return compiled[path]
-
-    def elsewhere(eservice: EService) -> list[str]:
-        return routes_accepting(routes, eservice, partial(mapping_at, strict=False), besides=args.route)
-
-    candidates = dict.fromkeys(p for route in routes if args.route in (None, route.id) for p in route.mappings)
-    chosen_from = [mapping_at(p, strict=True) for p in candidates]
-    mapping, _ = choose_mapping([m for m in chosen_from if m is not None], Path(args.input), route=args.route,
-                                elsewhere=elsewhere if args.route else None, source_name=f"input {args.input}")
-    return mapping, context
-
-
-def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in over.items():
-        merged[key] = _deep_merge(merged[key], value) if isinstance(value, dict) and isinstance(
-            merged.get(key), dict) else value
-    return merged
+    return inbound_mapping(Path(args.input), route=args.route, context=context, source_name=f"input {args.input}")
 
 
 def cmd_translate(args: argparse.Namespace) -> int:
@@ -528,12 +495,15 @@ def build_parser() -> argparse.ArgumentParser:
                              "demo`; its ledger must exist")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_translate(sub)
+    add_validate(sub)
+    add_validation_api(sub)
     _add_lint(sub)
     _add_test(sub)
     add_admin(sub)
     _add_purge(sub)
     _add_routes(sub)
     _add_schemas(sub)
+    add_docs(sub)
     _add_adapters(sub)
     add_status(sub)
     add_bus(sub)

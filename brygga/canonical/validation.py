@@ -29,7 +29,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -49,9 +49,11 @@ __all__ = [
     "CASE_SCHEMA_ID",
     "CASE_SCHEMA_PATH",
     "CaseProblem",
+    "compile_case_schema",
     "default_case_types",
     "load_case_schema",
     "reference_validator",
+    "validate_against",
     "validate_case",
 ]
 
@@ -68,11 +70,16 @@ class CaseProblem:
           "propertyNames"), "format:<name>", "notAllowed" (a field that does not belong to this kind of object),
           "caseType" (a case type that is not registered) or "json" (not JSON data at all).
     message: readable English that never contains the offending value.
+    params: the rule's parameters from the schema, never from the case, so that others can word the problem in
+          their own language (brygga.catalog.messages): "options" (enum), "expected" (const), "types",
+          "pattern", "limit", "format", "allowed" (the one property name a propertyNames const allows),
+          "withheld" (True: a property name not shown), "registered" (caseType). Not part of equality.
     """
 
     path: str
     rule: str
     message: str
+    params: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @cache
@@ -207,18 +214,34 @@ def validate_case(doc: Any, case_types: CaseTypeRegistry | None = None) -> list[
     ``case_types``: the registry to validate against; None means the environment's (`default_case_types()`).
     """
     compiled = _compiled(case_types)
-    validator = compiled.fast
-    try:
-        if validator.is_valid(doc):
-            return []
-        problems = [problem for error in validator.iter_errors(doc) for problem in _problems_from(error)]
-    except ValueError:
-        # jsonschema-rs refuses non-JSON data (a date object, an int dict key); its message may quote it.
-        return [CaseProblem("", "json", "The document contains data that is not JSON (e.g. a non-text key).")]
+    problems = _problems(compiled.fast, doc)
     case_type = doc.get("caseType") if isinstance(doc, dict) else None
     if isinstance(case_type, str) and case_type not in compiled.registry:
         problems = _unregistered(case_type, compiled.registry, problems)
     return problems
+
+
+def _problems(validator: jsonschema_rs.Validator, doc: Any) -> list[CaseProblem]:
+    try:
+        if validator.is_valid(doc):
+            return []
+        return [problem for error in validator.iter_errors(doc) for problem in _problems_from(error)]
+    except ValueError:
+        # jsonschema-rs refuses non-JSON data (a date object, an int dict key); its message may quote it.
+        return [CaseProblem("", "json", "The document contains data that is not JSON (e.g. a non-text key).")]
+
+
+def compile_case_schema(schema: dict[str, Any]) -> jsonschema_rs.Validator:
+    """A jsonschema-rs validator for another self-contained case schema (e.g. the composed schema of the last
+    release, schemas/canonical/released/), with Brygga's formats, offline."""
+    return jsonschema_rs.Draft202012Validator(schema, formats=dict(FORMAT_CHECKERS), validate_formats=True,
+                                              offline=True)
+
+
+def validate_against(doc: Any, validator: jsonschema_rs.Validator) -> list[CaseProblem]:
+    """The problems of ``doc`` under a validator of `compile_case_schema`, built as `validate_case` builds them
+    (a case type that is not registered there is an ``enum`` problem on /caseType, as the schema says)."""
+    return _problems(validator, doc)
 
 
 def _unregistered(case_type: str, registry: CaseTypeRegistry, problems: list[CaseProblem]) -> list[CaseProblem]:
@@ -236,7 +259,7 @@ def _unregistered(case_type: str, registry: CaseTypeRegistry, problems: list[Cas
         same_cause = None
     rest = [p for p in problems
             if p.path != "/caseType" and not (p.path == same_cause and p.rule == "additionalProperties")]
-    return [CaseProblem("/caseType", "caseType", message), *rest]
+    return [CaseProblem("/caseType", "caseType", message, {"registered": list(registry.names)}), *rest]
 
 
 # --- messages -------------------------------------------------------------------------------------
@@ -277,7 +300,8 @@ def _problems_from(error: jsonschema_rs.ValidationError) -> list[CaseProblem]:
     rule = kind.name
     path = _pointer(error.instance_path)
     if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
-        return [CaseProblem(_child(path, kind.property), rule, "Required property is missing.")]
+        return [CaseProblem(_child(path, kind.property), rule, "Required property is missing.",
+                            {"property": kind.property})]
     if isinstance(kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties):
         problems = []
         for name in kind.unexpected:
@@ -286,11 +310,41 @@ def _problems_from(error: jsonschema_rs.ValidationError) -> list[CaseProblem]:
                     CaseProblem(_child(path, name), rule, "Property is not allowed by the schema.")
                 )
             else:
-                problems.append(CaseProblem(path, rule, "An unexpected property is present (name withheld)."))
+                problems.append(CaseProblem(path, rule, "An unexpected property is present (name withheld).",
+                                            {"withheld": True}))
         return problems
     if isinstance(kind, jsonschema_rs.ValidationErrorKind.PropertyNames):
-        return [CaseProblem(path, rule, _property_name_message(kind.error.kind))]
-    return [CaseProblem(path, *_rule_and_message(kind))]
+        return [CaseProblem(path, rule, _property_name_message(kind.error.kind), _name_params(kind.error.kind))]
+    rule, message = _rule_and_message(kind)
+    return [CaseProblem(path, rule, message, _params(kind))]
+
+
+def _name_params(inner: jsonschema_rs.ValidationErrorKind) -> dict[str, Any]:
+    k = jsonschema_rs.ValidationErrorKind
+    if isinstance(inner, k.Constant):
+        return {"allowed": inner.expected_value}
+    if isinstance(inner, k.Pattern):
+        return {"pattern": inner.pattern}
+    return {"inner": inner.name}
+
+
+def _params(kind: jsonschema_rs.ValidationErrorKind) -> dict[str, Any]:
+    """The schema's side of a broken rule (never the instance's: ``kind.value`` is not read)."""
+    k = jsonschema_rs.ValidationErrorKind
+    if isinstance(kind, k.Format):
+        return {"format": kind.format}
+    if isinstance(kind, k.Enum):
+        return {"options": list(kind.options)}
+    if isinstance(kind, k.Constant):
+        return {"expected": kind.expected_value}
+    if isinstance(kind, k.Type):
+        return {"types": list(kind.types)}
+    if isinstance(kind, k.Pattern):
+        return {"pattern": kind.pattern}
+    if isinstance(kind, k.MultipleOf):
+        return {"limit": kind.multiple_of}
+    limit = getattr(kind, "limit", None)
+    return {} if limit is None else {"limit": limit}
 
 
 def _property_name_message(inner: jsonschema_rs.ValidationErrorKind) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
-from brygga.canonical.validation import is_rfc3339
+from brygga.canonical.validation import CaseProblem, is_rfc3339
 from brygga.errors import BryggaError
 from brygga.resources import resource
 from brygga.status.changes import DocumentRef
@@ -34,6 +34,7 @@ __all__ = [
     "build_status_event",
     "event_id",
     "for_bus",
+    "status_event_problems",
     "validate_status_event",
 ]
 
@@ -190,8 +191,58 @@ def _describe(error: ValidationError) -> tuple[str, str, str]:
     return path, keyword, f"breaks the schema rule {keyword}."
 
 
+def _sorted_errors(doc: Any) -> list[ValidationError]:
+    return sorted(_validator().iter_errors(doc), key=lambda e: (list(map(str, e.absolute_path)), str(e.validator)))
+
+
 def validate_status_event(doc: dict[str, Any]) -> None:
     """Raise `InvalidStatusEvent` naming the first problem's JSON path and rule (never its value)."""
-    errors = sorted(_validator().iter_errors(doc), key=lambda e: (list(map(str, e.absolute_path)), str(e.validator)))
+    errors = _sorted_errors(doc)
     if errors:
         raise InvalidStatusEvent(*_describe(errors[0]))
+
+
+def _params(error: ValidationError) -> dict[str, Any]:
+    """The schema's side of the broken rule, named as `CaseProblem.params` names it; never the event's values."""
+    keyword, expected = str(error.validator), error.validator_value
+    if "propertyNames" in error.relative_schema_path:
+        return {"inner": keyword}
+    names = {"enum": "options", "const": "expected", "type": "types", "pattern": "pattern", "format": "format"}
+    if keyword in names:
+        return {names[keyword]: [expected] if keyword == "type" and isinstance(expected, str) else expected}
+    if keyword in _LIMITS:
+        return {"limit": expected}
+    return {}
+
+
+def status_event_problems(doc: Any) -> list[CaseProblem]:
+    """Every problem of a status event (`validate_status_event` raises the first), in the same order; empty when it
+    is valid. Messages and params come from the schema, never from the event."""
+    problems: list[CaseProblem] = []
+    for error in _sorted_errors(doc):
+        path, rule, message = _describe(error)
+        if rule in ("required", "additionalProperties") and isinstance(error.instance, dict):
+            # _describe names one property; here each missing or unexpected one is a problem of its own.
+            base = _pointer(list(error.absolute_path))
+            for name in _properties_named(error):
+                if rule == "required" or name:
+                    problem = CaseProblem(f"{base}/{name}", rule, "required property is missing." if rule ==
+                                          "required" else "property is not allowed by the schema.")
+                else:
+                    problem = CaseProblem(base, rule, "an unexpected property is present (name withheld).",
+                                          {"withheld": True})
+                if problem not in problems:
+                    problems.append(problem)
+            continue
+        problems.append(CaseProblem(path, rule, message, _params(error)))
+    return problems
+
+
+def _properties_named(error: ValidationError) -> list[str]:
+    """The missing (``required``) or unexpected (``additionalProperties``) properties of an error's object; an
+    unexpected name that does not look like a schema identifier is withheld (given as "")."""
+    if error.validator == "required":
+        return [name for name in error.validator_value if name not in error.instance]
+    known = set(error.schema.get("properties", {}))
+    extra = sorted(str(name) for name in error.instance if name not in known)
+    return list(dict.fromkeys(name if _SAFE_NAME.fullmatch(name) else "" for name in extra))
