@@ -111,3 +111,17 @@ def test_a_vendor_runs_the_conformance_kit_from_the_installed_wheel(installed: P
     assert {"byggr-soap.case-reference", "byggr-soap.idempotent-repeat"} <= {case.classname for case in suite}
     html = (reports / "report.html").read_text(encoding="utf-8")
     assert "Passed" in html and "byggr-soap" in html
+
+
+def test_a_vendor_reads_the_schema_pages_and_validates_with_the_wheel(installed: Path, tmp_path: Path) -> None:
+    env = {"PATH": f"{installed / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8"}
+    brygga = installed / "bin" / "brygga"
+    _run(brygga, "docs", "--out", "brygga-docs", env=env, cwd=tmp_path)
+    page = (tmp_path / "brygga-docs" / "bygglov.html").read_text(encoding="utf-8")
+    assert "Valid examples" in page and "details.bygglov" in page
+    assert (tmp_path / "brygga-docs" / "schemas" / "case-1.1.0.schema.json").is_file()
+    good = REPO_ROOT / "schemas" / "canonical" / "examples" / "bygglov-person.json"
+    assert "valid against case@1.1.0" in _run(brygga, "validate", good, env=env, cwd=tmp_path)
+    bad = REPO_ROOT / "samples" / "open-eplatform" / "bygglov-bad-personnummer.xml"
+    refused = _completed(brygga, "validate", "--lang", "sv", bad, env=env, cwd=tmp_path)
+    assert refused.returncode == 1 and "/parties/0/personnummer" in refused.stdout and "ogiltig" in refused.stdout
