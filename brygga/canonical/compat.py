@@ -64,6 +64,8 @@ from brygga.resources import resource
 __all__ = ["ACCEPTED", "RELEASED_DIR", "breaking_changes", "check_against_release", "released_schema"]
 
 RELEASED_DIR = resource("schemas", "canonical", "released")
+# The status event schema of the last release, beside the composed case schema (named in RELEASE too).
+STATUS_EVENT_RELEASED = "status-event.v1.json"
 _LOWER_BOUNDS = ("minLength", "minimum", "exclusiveMinimum", "minItems", "minProperties")
 _UPPER_BOUNDS = ("maxLength", "maximum", "exclusiveMaximum", "maxItems", "maxProperties")
 _ANNOTATIONS = ("description", "title", "$comment", "examples")
@@ -483,7 +485,8 @@ def released_schema(released_dir: Path | None = None) -> tuple[Path, dict[str, A
 
 
 def check_against_release(case_types: Any = None) -> list[str]:
-    """Breaking changes of the current composed case schema against the released baseline; empty when compatible.
+    """Breaking changes of the current composed case schema and status event schema against their released
+    baselines; empty when compatible. A status event finding starts with ``status-event``.
 
     ``case_types``: a `CaseTypeRegistry`; by default the bundled case types only (what a release ships). For
     ``brygga schemas check``: print the findings and exit non-zero when there are any.
@@ -493,5 +496,11 @@ def check_against_release(case_types: Any = None) -> list[str]:
     registry = case_types if case_types is not None else CaseTypeRegistry.load()
     _, released = released_schema()
     accepted = ACCEPTED.get(released.get("$id"), frozenset())
-    return [finding for finding in breaking_changes(released, composed_schema(registry))
-            if re.sub(r"/allOf/[0-9]+", "/allOf/*", finding) not in accepted]
+    findings = [finding for finding in breaking_changes(released, composed_schema(registry))
+                if re.sub(r"/allOf/[0-9]+", "/allOf/*", finding) not in accepted]
+    status_released = RELEASED_DIR / STATUS_EVENT_RELEASED
+    if status_released.is_file():
+        current = json.loads(resource("schemas", "canonical", "status-event.v1.schema.json").read_text("utf-8"))
+        findings += [f"status-event {finding}" for finding in
+                     breaking_changes(json.loads(status_released.read_text(encoding="utf-8")), current)]
+    return findings

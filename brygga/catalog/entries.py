@@ -42,6 +42,7 @@ CASE = "case"
 STATUS_EVENT = "status-event"
 STATUS_EVENT_PATH = resource("schemas", "canonical", "status-event.v1.schema.json")
 RELEASED_CASE_PATH = resource("schemas", "canonical", "released", "case.v1.json")
+RELEASED_STATUS_EVENT_PATH = resource("schemas", "canonical", "released", "status-event.v1.json")
 _VERSION_IN_ID = re.compile(r"/(?P<version>(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*))/")
 _SPEC = re.compile(r"(?P<name>[a-z][a-z0-9_-]{0,63})(?:@(?P<version>[0-9]+(?:\.[0-9]+){0,2}))?", re.ASCII)
 
@@ -129,19 +130,27 @@ def _status_entry() -> SchemaEntry:
                        schema["description"], STATUS_EVENT_PATH, True)
 
 
-def _released_entries() -> list[SchemaEntry]:
-    if not RELEASED_CASE_PATH.is_file():
-        return []
-    schema = _load(RELEASED_CASE_PATH)
-    return [SchemaEntry(CASE, "case", _version(schema["$id"]), schema["$id"], schema["title"], schema["description"],
-                        RELEASED_CASE_PATH, False)]
+def _released_entries(current: list[SchemaEntry]) -> list[SchemaEntry]:
+    """The baselines of the last release (schemas/canonical/released/) whose version is not a current one."""
+    entries = []
+    for name, kind, path in ((CASE, "case", RELEASED_CASE_PATH),
+                             (STATUS_EVENT, "status-event", RELEASED_STATUS_EVENT_PATH)):
+        if not path.is_file():
+            continue
+        schema = _load(path)
+        version = _version(schema["$id"])
+        if not any(entry.name == name and entry.version == version for entry in current):
+            entries.append(SchemaEntry(name, kind, version, schema["$id"], schema["title"], schema["description"],
+                                       path, False))  # type: ignore[arg-type]
+    return entries
 
 
 def schema_catalog(registry: CaseTypeRegistry | None = None) -> list[SchemaEntry]:
     """Every published schema: the current case, its case types (by name), the status event, then the released
-    case schemas. ``registry``: the case types; None means the environment's (bundled plus the kommun's)."""
+    baselines. ``registry``: the case types; None means the environment's (bundled plus the kommun's)."""
     registry = default_case_types() if registry is None else registry
-    return [_case_entry(registry), *_type_entries(registry), _status_entry(), *_released_entries()]
+    current = [_case_entry(registry), *_type_entries(registry), _status_entry()]
+    return [*current, *_released_entries(current)]
 
 
 def _key(version: str) -> tuple[int, ...]:

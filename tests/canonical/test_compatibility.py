@@ -322,3 +322,18 @@ def test_recursive_schemas_end() -> None:
     narrower = json.loads(json.dumps(tree))
     narrower["$defs"]["node"]["properties"]["children"]["maxItems"] = 3
     assert breaking_changes(tree, narrower) == ["/properties/children: maxItems lowered (none before) to 3"]
+
+
+def test_the_status_event_schema_is_checked_against_its_release(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from brygga.canonical import compat
+
+    released = json.loads((RELEASED_DIR / compat.STATUS_EVENT_RELEASED).read_text(encoding="utf-8"))
+    assert released["$id"].endswith("/status-event/1.0.0/status-event.schema.json")
+    # A baseline that allowed a kind today's schema no longer has: the check names it.
+    released["properties"]["kind"]["enum"] = [*released["properties"]["kind"]["enum"], "archived"]
+    for name in (compat.STATUS_EVENT_RELEASED, "RELEASE", "case.v1.json"):
+        (tmp_path / name).write_bytes((RELEASED_DIR / name).read_bytes())
+    (tmp_path / compat.STATUS_EVENT_RELEASED).write_text(json.dumps(released), encoding="utf-8")
+    monkeypatch.setattr(compat, "RELEASED_DIR", tmp_path)
+    assert check_against_release() == ["status-event /properties/kind: enum value 'archived' removed"]
