@@ -2,7 +2,8 @@
 
 Registered through the ``brygga.commands`` entry point, so it comes with a plain ``pip install brygga`` (no
 Airflow). Exit codes: 0 every check passed (or was skipped), 1 a check failed or errored, 2 usage (an unknown
-profile, option or sample), 3 the endpoint does not answer at all (nothing was checked).
+profile, option or sample, or an option value the profile cannot use), 3 the endpoint does not answer at all
+(nothing was checked).
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from pathlib import Path
 from brygga.admin.commands.output import cells, emit, table
 from brygga.cli_exits import MISSING, NOTHING, OK, USAGE
 from brygga.cli_parsers import add_command
+from brygga_conformance.drawing import MAX_MB
 from brygga_conformance.endpoint import CONNECTION_OPTIONS, Endpoint
 from brygga_conformance.model import CaseResult
 from brygga_conformance.profiles import PROFILES, UnknownProfile, profile_class
 from brygga_conformance.report import write_html, write_junit
-from brygga_conformance.runner import EndpointUnreachable, RunReport, UnknownOption, check_options, run_profile
+from brygga_conformance.runner import EndpointUnreachable, OptionError, RunReport, check_options, run_profile
 from brygga_conformance.samples import UnknownSample
 
 PROG = "brygga conformance"
@@ -39,6 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                   "brygga conformance --profile byggr-soap --endpoint https://byggr-test.example.se/ArendeExportWS",
                   "brygga conformance --profile byggr-soap --endpoint http://localhost:8081/ArendeExportWS "
                   "--option contract=v4 --sample bygglov-person",
+                  "brygga conformance --profile case-rest --endpoint https://orders-test.example.se/api "
+                  "--large-document 25",
                   "BRYGGA_CONFORMANCE_PASSWORD=... brygga conformance --profile case-rest --endpoint "
                   "https://orders-test.example.se/api --option auth=oauth2 --option token_url=/oauth/token"])
     p.add_argument("--profile", metavar="NAME", help=f"the contract to check: {', '.join(PROFILES)}")
@@ -48,6 +52,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         f"{', '.join(CONNECTION_OPTIONS)}")
     p.add_argument("--sample", action="append", default=[], metavar="NAME",
                    help="run only this sample (repeatable); default: every sample the profile takes")
+    p.add_argument("--large-document", metavar="MB", type=int, default=0,
+                   help="add a generated drawing of MB megabytes (a PDF) to each sample's documents, to check that "
+                        f"real-sized documents arrive intact; 25 is a typical drawing (default 0: none; at most "
+                        f"{MAX_MB})")
     p.add_argument("--report-dir", metavar="DIR", type=Path, default=Path("conformance-report"),
                    help="where junit.xml and report.html go (default ./conformance-report)")
     p.add_argument("--list-profiles", action="store_true", help="list the profiles, their options and checks")
@@ -115,8 +123,8 @@ def main(args: argparse.Namespace) -> int:
         print(f"{PROG}: {args.profile} at {endpoint.url}", file=sys.stderr)
         with tempfile.TemporaryDirectory(prefix="brygga-conformance-") as workdir:
             report = run_profile(args.profile, endpoint, workdir=Path(workdir), samples=args.sample or None,
-                                 progress=_progress)
-    except (UnknownProfile, UnknownOption, UnknownSample) as exc:
+                                 progress=_progress, large_document_mb=args.large_document)
+    except (UnknownProfile, OptionError, UnknownSample) as exc:
         return _usage(str(exc))
     except EndpointUnreachable as exc:
         print(f"{PROG}: the endpoint does not answer, nothing was checked: {exc}", file=sys.stderr)

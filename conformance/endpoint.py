@@ -21,6 +21,7 @@ CONNECTION_OPTIONS: Mapping[str, str] = {
     "read_timeout": "seconds to wait for an answer (default 30)",
     "connect_timeout": "seconds to connect (default 5)",
 }
+TIMEOUT_OPTIONS = ("read_timeout", "connect_timeout")
 
 
 class EndpointError(ValueError):
@@ -31,6 +32,7 @@ class EndpointError(ValueError):
 class Endpoint:
     url: str  # as given by --endpoint (http or https); never holds a password
     options: Mapping[str, str] = field(default_factory=dict)  # --option key=value, profile-specific
+    run_id: str = ""  # set by the runner: every connection id of a run carries it (see connection)
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.url)
@@ -52,7 +54,12 @@ class Endpoint:
     def connection(self, conn_id: str = "conformance", **extra: str) -> Connection:
         """The endpoint as a Brygga connection: the URL (a query string becomes extras, as in BRYGGA_CONN_*), the
         credentials from the environment, the connection options given, then ``extra``. A plain http URL gets
-        ``allow_http=true``: a vendor's test endpoint often is http (the runner notes it in the report)."""
+        ``allow_http=true``: a vendor's test endpoint often is http (the runner notes it in the report).
+
+        Its id is ``conn_id`` and the run id: the adapters cache a client (a SOAP client with its WSDL, a session,
+        a token) per connection in the process, and a run in the same process must never meet another run's."""
+        if self.run_id:
+            conn_id = f"{conn_id}-{self.run_id}"
         try:
             connection = Connection.from_uri(conn_id, self.url)
         except InvalidConnection as exc:

@@ -6,16 +6,18 @@ from __future__ import annotations
 import secrets
 import socket
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from brygga import __version__
-from brygga_conformance.endpoint import CONNECTION_OPTIONS, Endpoint
+from brygga_adapters.http.auth import AUTH_MODES
+from brygga_conformance.drawing import MAX_MB
+from brygga_conformance.endpoint import CONNECTION_OPTIONS, TIMEOUT_OPTIONS, Endpoint
 from brygga_conformance.model import OUTCOMES, CaseResult, Check, Outcome
-from brygga_conformance.profiles import profile_class
+from brygga_conformance.profiles import invalid_option, profile_class
 from brygga_conformance.recorder import Recorder
 from brygga_conformance.samples import SampleSet
 
@@ -24,8 +26,16 @@ PROFILE_RAN = Check("profile-ran", "The profile ran to its end")
 DEFAULT_CONNECT_TIMEOUT = 5.0
 
 
-class UnknownOption(ValueError):
+class OptionError(ValueError):
+    """An --option the run cannot use (a usage error): found before any request is sent."""
+
+
+class UnknownOption(OptionError):
     """An --option the profile does not have; the message lists the ones it has."""
+
+
+class InvalidOption(OptionError):
+    """An --option value the profile cannot use; the message names the option, the value and what it may be."""
 
 
 class EndpointUnreachable(ConnectionError):
@@ -67,10 +77,34 @@ def new_run_id() -> str:
 
 
 def check_options(name: str, endpoint: Endpoint) -> None:
-    known = {**profile_class(name).options, **CONNECTION_OPTIONS}
+    """UnknownOption for an option the profile does not have, InvalidOption for a value it cannot use."""
+    cls = profile_class(name)
+    known = {**cls.options, **CONNECTION_OPTIONS}
     unknown = [key for key in endpoint.options if key not in known]
     if unknown:
         raise UnknownOption(f"profile {name} has no option {unknown[0]!r}; known: {', '.join(known)}")
+    problems = _connection_option_problems(endpoint.options) + cls.check_options(endpoint.options)
+    if problems:
+        raise InvalidOption(f"profile {name}: {'; '.join(problems)}")
+
+
+def _connection_option_problems(options: Mapping[str, str]) -> list[str]:
+    problems = []
+    auth = options.get("auth")
+    if auth is not None and auth.strip().lower() not in AUTH_MODES:  # as brygga_adapters.http reads it
+        problems.append(invalid_option("auth", auth, ", ".join(AUTH_MODES)))
+    for key in TIMEOUT_OPTIONS:
+        value = options.get(key)
+        if value is not None and not _positive_number(value):
+            problems.append(invalid_option(key, value, "a number of seconds, more than 0"))
+    return problems
+
+
+def _positive_number(text: str) -> bool:
+    try:
+        return 0 < float(text) < float("inf")
+    except ValueError:
+        return False
 
 
 def probe(endpoint: Endpoint) -> None:
@@ -78,10 +112,7 @@ def probe(endpoint: Endpoint) -> None:
     parts = urlsplit(endpoint.url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     where = f"{parts.hostname}:{port}"
-    try:
-        timeout = float(endpoint.option("connect_timeout", str(DEFAULT_CONNECT_TIMEOUT)))
-    except ValueError:
-        raise UnknownOption("--option connect_timeout must be a number of seconds") from None
+    timeout = float(endpoint.option("connect_timeout", str(DEFAULT_CONNECT_TIMEOUT)))  # checked by check_options
     try:
         with socket.create_connection((parts.hostname, port), timeout=timeout):
             pass
@@ -103,18 +134,27 @@ def _run_notes(endpoint: Endpoint, samples: SampleSet) -> list[str]:
     if any(samples.route(s.route).property_lookup is not None for s in samples.samples):
         notes.append("The kit has no property register: cases go without a fastighetsnyckel (FNR), the property by "
                      "its designation only, as on a route without a property lookup.")
+    if samples.drawing is not None:
+        drawing = samples.drawing
+        notes.append(f"Each sample carried a generated drawing as its last document (--large-document): "
+                     f"{drawing.name}, {drawing.media_type}, {drawing.size} bytes, sha256 {drawing.sha256}.")
     return notes
 
 
 def run_profile(name: str, endpoint: Endpoint, *, workdir: Path, samples: Sequence[str] | None = None,
-                run_id: str | None = None, progress: Callable[[CaseResult], None] | None = None) -> RunReport:
-    """Runs profile ``name`` against ``endpoint``. Raises before any check runs: UnknownProfile, UnknownOption,
-    UnknownSample (usage) or EndpointUnreachable. ``progress`` is called with each result as it is recorded."""
+                run_id: str | None = None, progress: Callable[[CaseResult], None] | None = None,
+                large_document_mb: int = 0) -> RunReport:
+    """Runs profile ``name`` against ``endpoint``. Raises before any request is sent: UnknownProfile, OptionError,
+    UnknownSample (usage) or EndpointUnreachable. ``progress`` is called with each result as it is recorded.
+    ``large_document_mb`` adds a generated drawing of that many MiB to each sample's documents (0: none)."""
     cls = profile_class(name)
     check_options(name, endpoint)
-    sample_set = SampleSet.load(workdir, samples)
+    if not 0 <= large_document_mb <= MAX_MB:
+        raise InvalidOption(f"--large-document cannot be {large_document_mb}; allowed: 0 (none) to {MAX_MB} MB")
+    sample_set = SampleSet.load(workdir, samples, large_document_mb=large_document_mb)
     probe(endpoint)
     run_id = run_id or new_run_id()
+    endpoint = replace(endpoint, run_id=run_id)  # each run's connections are its own (Endpoint.connection)
     record = Recorder(progress)
     started, clock = datetime.now(UTC), time.perf_counter()
     try:

@@ -7,6 +7,9 @@ requests everywhere, from a wheel as from a checkout.
 
 The kit has no property register: a route's ``property_lookup`` is not run, so a case reaches its target without
 the fastighetsnyckel (FNR), as it does on a route without a lookup (docs/reliability.md, "Property keys").
+
+The samples' own attachments are small; ``large_document_mb`` adds a generated drawing of real size to each
+(drawing.py), so the documents-intact check proves a 25 MB drawing arrives intact too.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 import copy
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +27,11 @@ from brygga.plugins import DeliveryRequest, StoredDocument
 from brygga.resources import resource
 from brygga.routes import Route, TargetSpec, load_routes
 from brygga.storage import ContentStore
+from brygga_conformance.drawing import store_drawing
 
 # Webhook samples share their stem with the Open ePlatform export of the same form, so they get a prefix.
 WEBHOOK_PREFIX = "webhook-"
+DRAWING_SOURCE_ID = "brygga-conformance-drawing"  # the generated drawing's sourceId in a case's attachments
 
 
 class UnknownSample(LookupError):
@@ -58,28 +63,45 @@ class SampleSet:
     def __init__(self, samples: list[Sample], routes: list[Route], content: ContentStore) -> None:
         self.samples = samples
         self.content = content
+        self.drawing: StoredDocument | None = None  # the generated drawing each sample carries (large_document_mb)
         self._routes = {route.id: route for route in routes}
         self._mappings: dict[Path, CompiledMapping] = {}
 
     @classmethod
-    def load(cls, workdir: Path, names: Sequence[str] | None = None) -> SampleSet:
+    def load(cls, workdir: Path, names: Sequence[str] | None = None, *, large_document_mb: int = 0) -> SampleSet:
         """Every bundled sample a bundled route accepts and translates to a valid case (those meant to fail, such as
-        a malformed file or a bad personnummer, are left out); only ``names`` when given (UnknownSample for one
-        the set does not have). Attachments go to ``workdir/content``."""
+        a malformed file or a bad personnummer, are left out); only ``names`` when given, and only those are
+        translated (UnknownSample for one the set does not have). Attachments go to ``workdir/content``. With
+        ``large_document_mb``, each sample also carries a generated drawing of that many MiB (drawing.py)."""
         content = ContentStore(workdir / "content")
         content.root.mkdir(parents=True, exist_ok=True)
         sample_set = cls([], bundled_routes(), content)
-        for name, path in _sample_files():
-            sample = sample_set._translate(name, path)
-            if sample is not None:
-                sample_set.samples.append(sample)
+        files = _sample_files()
+        if names:
+            files = [(name, path) for name, path in files if name in names]
+        sample_set.samples = sample_set._translate_all(files)
         if names:
             known = {s.name: s for s in sample_set.samples}
             unknown = [n for n in names if n not in known]
-            if unknown:
-                raise UnknownSample(f"no sample {unknown[0]!r}; known: {', '.join(known)}")
+            if unknown:  # only now is every sample translated: the message lists the ones there are
+                every = sample_set._translate_all(_sample_files())
+                raise UnknownSample(f"no sample {unknown[0]!r}; known: {', '.join(s.name for s in every)}")
             sample_set.samples = [known[n] for n in dict.fromkeys(names)]
+        if large_document_mb:
+            sample_set.samples = sample_set._with_drawing(large_document_mb)
         return sample_set
+
+    def _translate_all(self, files: list[tuple[str, Path]]) -> list[Sample]:
+        return [sample for name, path in files if (sample := self._translate(name, path)) is not None]
+
+    def _with_drawing(self, mb: int) -> list[Sample]:
+        """Each sample with the generated drawing as its last attachment (one file in the store for all)."""
+        self.drawing = drawing = store_drawing(self.content, mb)
+        record = {"sourceId": DRAWING_SOURCE_ID, "name": drawing.name, "mediaType": drawing.media_type,
+                  "size": drawing.size, "sha256": drawing.sha256}
+        return [replace(sample, case={**sample.case, "attachments": [*sample.case.get("attachments", []), record]},
+                        documents=[*sample.documents, drawing])
+                for sample in self.samples]
 
     def _mapping(self, path: Path) -> CompiledMapping:
         if path not in self._mappings:

@@ -1,5 +1,6 @@
-"""Reading a delivered case back through the contract: its documents (GetArende, then GetDocument by dokId), and the
-cases a search finds for a submission (GetRelateradeArendenByFastighet, as Brygga's check-before-create searches).
+"""Reading a delivered case back through the contract: its documents (GetArende, then GetDocument by dokId, its file
+read as a stream whatever its size: soap_documents.py), and the cases a search finds for a submission
+(GetRelateradeArendenByFastighet, as Brygga's check-before-create searches).
 
 Findings name documents by their place in the sample, media type, size and sha256, never by file name (an upload's
 name may name a person).
@@ -7,16 +8,15 @@ name may name a person).
 
 from __future__ import annotations
 
-import hashlib
-
 from brygga_adapters.byggr.calls import ByggrCalls
 from brygga_adapters.byggr.markers import marked_handelse_exists
 from brygga_adapters.byggr.payload import FastighetKey
-from brygga_adapters.byggr.replies import ArendeSummary, DocumentRef, read_get_document
-from brygga_adapters.soap.raw import call_raw
+from brygga_adapters.byggr.replies import ArendeSummary, DocumentRef, UnreadableReply, is_nil
+from brygga_adapters.soap.elements import check_root, child, children
 from brygga_conformance.profiles.byggr_contract import binding_operations
 from brygga_conformance.recorder import CaseLog
 from brygga_conformance.samples import Sample
+from brygga_conformance.soap_documents import FileDigest, UnreadableFile, call_streamed, file_digest
 
 GET_DOCUMENT = "GetDocument"
 
@@ -51,18 +51,22 @@ def check_documents(log: CaseLog, calls: ByggrCalls, dnr: str, sample: Sample, v
         if document.dok_id is None:
             log.fail(f"GetArende of {dnr} lists a document without dokId, which GetDocument cannot fetch")
             continue
-        content = _fetch(calls, document.dok_id)
-        if content is None:
+        try:
+            digest = _fetch(calls, document.dok_id)
+        except UnreadableFile as exc:
+            log.fail(f"GetDocument of dokId {document.dok_id} (case {dnr}) gave no usable file: {exc}")
+            continue
+        if digest is None:
             log.fail(f"GetDocument of dokId {document.dok_id} (case {dnr}) gave no file (fil/filBuffer)")
             continue
-        came[document.dok_id] = (hashlib.sha256(content).hexdigest(), len(content), document.namn or "")
+        came[document.dok_id] = (digest.sha256, digest.size, document.namn or "")
     intact = {(sha256, size) for sha256, size, _ in came.values()}
     for position, stored in enumerate(sample.documents, start=1):
-        label = (f"document {position} of {expected} of {sample.name} ({stored.media_type}, {stored.size} bytes, "
-                 f"sha256 {short(stored.sha256)})")
+        label = f"document {position} of {expected} of {sample.name} ({stored.media_type}, {stored.size} bytes"
         if (stored.sha256, stored.size) in intact:
-            log.note(f"{label}: intact")
+            log.note(f"{label}, sha256 {stored.sha256}): intact")
             continue
+        label += f", sha256 {short(stored.sha256)})"
         same_name = next((dok for dok, (_, _, name) in came.items() if name == stored.name), None)
         if same_name is None:
             log.fail(f"{label} is not among the documents of {dnr}")
@@ -87,6 +91,13 @@ def cases_for(calls: ByggrCalls, keys: list[FastighetKey], *, extern_ref: str | 
     return list(found)
 
 
-def _fetch(calls: ByggrCalls, dok_id: str) -> bytes | None:
-    results = read_get_document(call_raw(calls.service, GET_DOCUMENT, documentId=dok_id, inkluderaFil=True))
-    return next((result.content for result in results if result.content is not None), None)
+def _fetch(calls: ByggrCalls, dok_id: str) -> FileDigest | None:
+    """The digest of the first file GetDocument gives for ``dok_id`` (None when it gives none)."""
+    payload = call_streamed(calls.service, GET_DOCUMENT, "filBuffer", documentId=dok_id, inkluderaFil=True)
+    check_root(payload, GET_DOCUMENT, unreadable=UnreadableReply)
+    for result in children(payload, "GetDocumentResult"):
+        fil = child(result, "fil") if not is_nil(result) else None
+        buffer = child(fil, "filBuffer") if fil is not None else None
+        if buffer is not None and not is_nil(buffer):
+            return file_digest(buffer)
+    return None

@@ -15,6 +15,7 @@ byggr/attefall.yaml) to the endpoint with Brygga's own ``ByggrTarget``, so what 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 from brygga.connections import Connection
@@ -32,15 +33,8 @@ from brygga_adapters.byggr.contracts import (
 from brygga_adapters.byggr.payload import fastighet_keys
 from brygga_adapters.markers import carries_marker, creation_marker
 from brygga_adapters.soap import SoapService, soap_service
-from brygga_conformance.model import (
-    CASE_REFERENCE,
-    COMMON_CHECKS,
-    DOCUMENTS_INTACT,
-    FAULT_ON_INVALID,
-    IDEMPOTENT_REPEAT,
-    REPLY_SHAPE,
-)
-from brygga_conformance.profiles import Profile
+from brygga_conformance.model import CASE_REFERENCE, DOCUMENTS_INTACT, FAULT_ON_INVALID, IDEMPOTENT_REPEAT, REPLY_SHAPE
+from brygga_conformance.profiles import Profile, one_of
 from brygga_conformance.profiles.byggr_contract import binding_operations, compare_wsdl, contract
 from brygga_conformance.profiles.byggr_invalid import InvalidSender, invalid_inputs, judge
 from brygga_conformance.profiles.byggr_readback import cases_for, check_documents, documents_in
@@ -48,15 +42,11 @@ from brygga_conformance.profiles.byggr_replies import ReplyLog, operation_of, sh
 from brygga_conformance.recorder import CaseLog, Recorder
 from brygga_conformance.samples import Sample
 
-ROUTE = "kumla-bygglov"
-TARGET = "byggr"
-CASE_TYPES = ("bygglov", "attefall")
-
 
 class ByggrSoapProfile(Profile):
-    name: ClassVar[str] = "byggr-soap"
-    title: ClassVar[str] = "ByggR ArendeExportWS (SOAP)"
-    contract: ClassVar[str] = (
+    name = "byggr-soap"
+    title = "ByggR ArendeExportWS (SOAP)"
+    contract = (
         "Sokigo ByggR's ArendeExportWS (www.tekis.se/ServiceContract), contract v8 (default) or v4, as Brygga's byggr "
         "adapter uses it: SaveNewArende, SaveNewHandelse, GetRelateradeArendenByFastighet, GetArende, GetDocument."
     )
@@ -65,26 +55,27 @@ class ByggrSoapProfile(Profile):
         "handlaggar_sign": "HandlaggarSign: the ByggR user the integration registers as, where the installation "
                            "requires one",
     }
-    checks = COMMON_CHECKS
+    route_id = "kumla-bygglov"
+    target_id = "byggr"
+
+    @classmethod
+    def check_options(cls, options: Mapping[str, str]) -> list[str]:
+        return one_of(options, "contract", CONTRACTS)
 
     def run(self, record: Recorder) -> None:
-        version = self.endpoint.option("contract", DEFAULT_CONTRACT)
-        if version not in CONTRACTS:
-            raise ValueError(f"--option contract must be one of {', '.join(CONTRACTS)}")
-        samples = self.samples.of_types(*CASE_TYPES)
-        connection = self.endpoint.connection(f"byggr-soap-{self.run_id}")  # a SOAP client of its own per run
-        config = {**self.samples.target_config(ROUTE, TARGET), "contract": version}
-        sign = self.endpoint.option("handlaggar_sign", "") or None
+        version = self.option("contract", DEFAULT_CONTRACT)
+        samples = self.target_samples()
+        connection = self.endpoint.connection()
+        config = {**self.samples.target_config(self.route_id, self.target_id), "contract": version}
+        sign = self.option("handlaggar_sign", "") or None
         if sign:
             config["handlaggar_sign"] = sign
         run = _Run(self, record, ByggrTarget(config, connection), version)
         service, unusable = run.load_wsdl()
         if unusable is None and not samples:
-            unusable = f"no {' or '.join(CASE_TYPES)} sample in this run (--sample)"
+            unusable = f"no {' or '.join(self.case_types)} sample in this run (--sample)"
         if service is None or unusable is not None:
-            for check in COMMON_CHECKS:
-                if check is not REPLY_SHAPE:
-                    record.skip(check, None, f"skipped: {unusable}")
+            self.skip(record, [c for c in self.checks if c is not REPLY_SHAPE], unusable)
             return
         with ReplyLog(service.transport.session) as replies:
             run.replies = replies
@@ -126,12 +117,11 @@ class _Run:
 
     def sample(self, sample: Sample) -> None:
         assert self.replies is not None
-        request = self.profile.samples.delivery(sample, route=ROUTE, target=TARGET, run_id=self.profile.run_id)
+        request = self.profile.delivery(sample)
         mark = self.replies.mark()
         receipt = self.case_reference(sample, request, mark)
         if receipt is None:
-            for check in (DOCUMENTS_INTACT, IDEMPOTENT_REPEAT):
-                self.record.skip(check, sample.name, "skipped: case-reference failed")
+            self.profile.skip(self.record, (DOCUMENTS_INTACT, IDEMPOTENT_REPEAT), "case-reference failed", sample.name)
         else:
             with self.record.case(DOCUMENTS_INTACT, sample.name) as log:
                 check_documents(log, self.calls, receipt.external_ref, sample, self.version)
@@ -205,7 +195,7 @@ class _Run:
 
     def invalid(self, sample: Sample, connection: Connection, sign: str | None) -> None:
         with self.record.case(FAULT_ON_INVALID) as log:
-            request = self.profile.samples.delivery(sample, route=ROUTE, target=TARGET, run_id=self.profile.run_id)
+            request = self.profile.delivery(sample)
             arende = arende_for(request.payload, self.contract, f"{request.extern_ref}-invalid")
             sender = InvalidSender(connection, sign)
             for invalid in invalid_inputs(arende):

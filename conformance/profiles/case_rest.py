@@ -37,9 +37,6 @@ from brygga_conformance.profiles.case_rest_http import ReplyWatch, exchange, sen
 from brygga_conformance.recorder import CaseLog, Recorder
 from brygga_conformance.samples import Sample, SampleSet
 
-ROUTE = "kumla-felanmalan"
-TARGET = "workorder"
-CASE_TYPES = ("felanmalan",)
 # The invalid create leaves out a field the contract's WorkOrderCreate requires.
 LEFT_OUT = "category"
 REPLAYED = "Idempotent-Replayed"
@@ -49,9 +46,9 @@ Listed = list[tuple[str | None, int | None]]  # a case's attachments: (sha256, s
 
 
 class CaseRestProfile(Profile):
-    name: ClassVar[str] = "case-rest"
-    title: ClassVar[str] = "REST case API (work-order API: JSON, OAuth2)"
-    contract: ClassVar[str] = (
+    name = "case-rest"
+    title = "REST case API (work-order API: JSON, OAuth2)"
+    contract = (
         "Brygga's REST case API, the work-order API 1.0 (OpenAPI document brygga_simulators/workorder/openapi.json), "
         "as route kumla-felanmalan's target workorder uses it: create, search by externalRef, attachments with sha256"
     )
@@ -61,27 +58,27 @@ class CaseRestProfile(Profile):
         "token_url": "with auth=oauth2: the token endpoint (default: the endpoint's path + /oauth2/token)",
     }
     checks = (*PER_SAMPLE, FAULT_ON_INVALID)
+    route_id = "kumla-felanmalan"
+    target_id = "workorder"
 
     def __init__(self, endpoint: Endpoint, samples: SampleSet, run_id: str) -> None:
         super().__init__(endpoint, samples, run_id)
-        self.config = samples.target_config(ROUTE, TARGET)
+        self.config = samples.target_config(self.route_id, self.target_id)
         self.api = Contract.bundled()
 
     def run(self, record: Recorder) -> None:
-        samples = self.samples.of_types(*CASE_TYPES)
+        samples = self.target_samples()
         try:
             self.target = RestTarget(self.config, self.connection())
         except BryggaError as exc:
             with record.case(CASE_REFERENCE) as log:
                 log.fail(f"Brygga's rest adapter cannot use the endpoint: {exc}")
-            for check in self.checks[1:]:
-                record.skip(check, None, "skipped: the endpoint cannot be used (see case-reference)")
+            self.skip(record, self.checks[1:], "the endpoint cannot be used (see case-reference)")
             return
         watch = ReplyWatch(self.target.calls.session, urlsplit(self.target.base).path)
         with watch.watching():
             if not samples:
-                for check in PER_SAMPLE:
-                    record.skip(check, None, f"skipped: no {' or '.join(CASE_TYPES)} sample in the sample set")
+                self.skip(record, PER_SAMPLE, f"no {' or '.join(self.case_types)} sample in the sample set")
             for sample in samples:
                 self.sample(record, watch, sample)
             self.fault_on_invalid(record)
@@ -104,8 +101,7 @@ class CaseRestProfile(Profile):
         with record.case(CASE_REFERENCE, sample.name) as log:
             reference = self.case_reference(log, request, sample)
         if reference is None or record.outcome(CASE_REFERENCE, sample.name) != "passed":
-            for check in (DOCUMENTS_INTACT, IDEMPOTENT_REPEAT):
-                record.skip(check, sample.name, "skipped: case-reference failed")
+            self.skip(record, (DOCUMENTS_INTACT, IDEMPOTENT_REPEAT), "case-reference failed", sample.name)
         else:
             self.documents_intact(record, request, sample, reference)
             with record.case(IDEMPOTENT_REPEAT, sample.name) as log:
@@ -118,9 +114,6 @@ class CaseRestProfile(Profile):
             for finding in self.api.reply_findings(replies):
                 log.fail(finding)
             log.note(f"{len(replies)} replies checked against the work-order API {self.api.version} document")
-
-    def delivery(self, sample: Sample, repeat: int = 0) -> DeliveryRequest:
-        return self.samples.delivery(sample, route=ROUTE, target=TARGET, run_id=self.run_id, repeat=repeat)
 
     def case_reference(self, log: CaseLog, request: DeliveryRequest, sample: Sample) -> str | None:
         try:
@@ -158,7 +151,7 @@ class CaseRestProfile(Profile):
                     log.fail(f"case {reference} lists {described} of {sample.name} with size "
                              f"{', '.join(map(str, matches))}; expected {document.size} bytes")
                 else:
-                    log.note(f"document {position}: sha256 and size as sent")
+                    log.note(f"{described}: sha256 and size as sent")
 
     def idempotent_repeat(self, log: CaseLog, request: DeliveryRequest, sample: Sample, reference: str) -> None:
         self.repeat_delivery(log, request, sample, reference)

@@ -1,6 +1,7 @@
 """Reading a case back through MinutMiljoService, to see what a delivery left there: the case by its CaseNumber
-(SearchCase), its subtitle and documents (GetCase), a document's bytes (GetDocument), its party roles
-(GetCasePartyRoles), and the applicant's cases that carry Brygga's marker (SearchParty, SearchCase).
+(SearchCase), its subtitle and documents (GetCase), a document's sha256 and size (GetDocument, its file read as a
+stream whatever its size: soap_documents.py), its party roles (GetCasePartyRoles), and the applicant's cases that
+carry Brygga's marker (SearchParty, SearchCase).
 
 Replies are read as Brygga's adapter reads them: by local name, case-insensitively (the reply-shape check is where
 a misnamed element is reported, not here).
@@ -8,12 +9,8 @@ a misnamed element is reported, not here).
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections import Counter
 from dataclasses import dataclass, field
-
-from lxml import etree
 
 from brygga_adapters.ecos.calls import EcosCalls
 from brygga_adapters.ecos.payload import Party
@@ -21,6 +18,7 @@ from brygga_adapters.ecos.replies import normalise_guid
 from brygga_adapters.markers import carries_marker
 from brygga_adapters.soap.elements import child_text, children, local_name, result_or_self
 from brygga_adapters.soap.raw import call_raw
+from brygga_conformance.soap_documents import FileDigest, call_streamed, file_digest
 
 
 class UnreadableCase(Exception):
@@ -59,16 +57,14 @@ def read_case(calls: EcosCalls, case_id: str) -> CaseView:
     return CaseView(case_id, child_text(result, "CaseSubtitleFree"), (*documents.values(), *unnamed))
 
 
-def read_document(calls: EcosCalls, document_id: str) -> bytes:
-    result = result_or_self(call_raw(calls.service, "GetDocument", documentId=document_id), "GetDocument",
-                            unreadable=UnreadableCase)
-    data = _text(result, "Data")
+def read_document(calls: EcosCalls, document_id: str) -> FileDigest:
+    """The sha256 and size of the document's file (UnreadableCase, or soap_documents.UnreadableFile, when there
+    is none)."""
+    payload = call_streamed(calls.service, "GetDocument", "Data", documentId=document_id)
+    data = next(iter(children(result_or_self(payload, "GetDocument", unreadable=UnreadableCase), "Data")), None)
     if data is None:
         raise UnreadableCase("GetDocument reply has no Data")
-    try:
-        return base64.b64decode(data, validate=False)
-    except (binascii.Error, ValueError):
-        raise UnreadableCase("GetDocument reply: Data is not base64") from None
+    return file_digest(data)
 
 
 def repeated_party_roles(calls: EcosCalls, case_id: str) -> int:
@@ -93,10 +89,3 @@ def cases_with_marker(calls: EcosCalls, applicant: Party, role_id: str, marker: 
             if carries_marker(subtitle, marker):
                 found[case.case_id] = None
     return list(found)
-
-
-def _text(parent: etree._Element, name: str) -> str | None:
-    # Base64 may be wrapped over lines; child_text strips the ends only.
-    element = next(iter(children(parent, name)), None)
-    text = "".join((element.text or "").split()) if element is not None else ""
-    return text or None

@@ -5,8 +5,8 @@ Per sample (the bundled samples a bundled route sends to an ``ecos`` target: vä
 
 - case-reference: Brygga's own EcosTarget delivers the request (parties, check-before-create, RegisterDocument,
   AddPartyToCase, AddEstateToCase); a CaseNumber comes back, as a new case.
-- documents-intact: SearchCase by CaseNumber, GetCase lists the documents, GetDocument gives each one's bytes; their
-  sha256 and size must be the sample's.
+- documents-intact: SearchCase by CaseNumber, GetCase lists the documents, GetDocument gives each one's file (read
+  as a stream, whatever its size); its sha256 and size must be the sample's.
 - idempotent-repeat: the same request again comes back with the same CaseNumber, created=False; the case keeps
   Brygga's marker in CaseSubtitleFree, holds no document and no party role twice, and exactly one of the applicant's
   cases carries the marker (MinutMiljoService cannot search by ExternalCaseNumber; Brygga finds a case by that).
@@ -21,7 +21,7 @@ names one the endpoint's register knows.
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, ClassVar
 
@@ -31,24 +31,21 @@ from brygga.plugins import DeliveryReceipt, DeliveryRequest, StoredDocument
 from brygga.routes import TargetSpec
 from brygga_adapters.ecos import EcosTarget
 from brygga_adapters.ecos.calls import EcosCalls
+from brygga_adapters.ecos.config import ROLES
 from brygga_adapters.ecos.payload import read_payload
+from brygga_adapters.ecos.replies import normalise_guid
 from brygga_adapters.markers import carries_marker, creation_marker
 from brygga_adapters.soap import SoapService, soap_service
-from brygga_conformance.model import (
-    CASE_REFERENCE,
-    COMMON_CHECKS,
-    DOCUMENTS_INTACT,
-    FAULT_ON_INVALID,
-    IDEMPOTENT_REPEAT,
-    REPLY_SHAPE,
-)
-from brygga_conformance.profiles import Profile
+from brygga_adapters.soap.client import WSSE_MODES
+from brygga_conformance.model import CASE_REFERENCE, DOCUMENTS_INTACT, FAULT_ON_INVALID, IDEMPOTENT_REPEAT, REPLY_SHAPE
+from brygga_conformance.profiles import Profile, invalid_option, one_of
 from brygga_conformance.profiles import ecos_probes as probes
 from brygga_conformance.profiles import ecos_readback as readback
 from brygga_conformance.profiles.ecos_contract import binding_operations, compare_wsdl, contract
 from brygga_conformance.profiles.ecos_replies import ReplyCheck, ReplyLog
 from brygga_conformance.recorder import CaseLog, Recorder
 from brygga_conformance.samples import Sample
+from brygga_conformance.soap_documents import UnreadableFile
 
 ADAPTER = "ecos"
 READ_BACK = ("GetCase", "GetDocument")
@@ -58,10 +55,10 @@ REFUSED = (TargetRejected, TargetUnavailable)
 
 
 class EcosSoapProfile(Profile):
-    name: ClassVar[str] = "ecos-soap"
-    title: ClassVar[str] = "Ecos MinutMiljoService (SOAP)"
-    contract: ClassVar[str] = ("Sokigo Ecos's MinutMiljoService V1 (urn:Ecos.API.MinutMiljo.Service.V1): the "
-                               "operations Brygga's ecos target uses, as in Brygga's copy of the WSDL")
+    name = "ecos-soap"
+    title = "Ecos MinutMiljoService (SOAP)"
+    contract = ("Sokigo Ecos's MinutMiljoService V1 (urn:Ecos.API.MinutMiljo.Service.V1): the operations Brygga's ecos "
+                "target uses, as in Brygga's copy of the WSDL")
     options: ClassVar[dict[str, str]] = {
         "process_type": "ProcessTypeId of the cases: a GUID or a name GetProcessTypes lists (default: the bundled "
                         "route's, Värmepump)",
@@ -76,23 +73,37 @@ class EcosSoapProfile(Profile):
         "wsse": "username_token or username_token_digest: the credentials as a WS-Security UsernameToken instead "
                 "of HTTP Basic",
     }
-    checks = COMMON_CHECKS
+
+    @classmethod
+    def check_options(cls, options: Mapping[str, str]) -> list[str]:
+        problems = one_of(options, "wsse", WSSE_MODES)
+        fnr = options.get("fnr")
+        if fnr is not None and not (fnr.isascii() and fnr.isdigit()):
+            problems.append(invalid_option("fnr", fnr, "an FNR, a whole number"))
+        occurrence_type = options.get("occurrence_type")
+        if occurrence_type is not None and normalise_guid(occurrence_type) is None:
+            problems.append(invalid_option("occurrence_type", occurrence_type,
+                                           "a GUID (MinutMiljoService lists no occurrence types to find a name in)"))
+        roles = options.get("party_roles")
+        if roles is not None and _party_roles(roles) is None:
+            problems.append(invalid_option("party_roles", roles, "role=GUID pairs separated by commas, applicant "
+                                           f"among them (roles: {', '.join(ROLES)})"))
+        return problems
 
     def run(self, record: Recorder) -> None:
         chosen = [(sample, spec) for sample in self.samples.samples if (spec := self._target(sample)) is not None]
         if not chosen:
-            for check in self.checks:
-                record.skip(check, None, "skipped: no sample of a case type a bundled route sends to Ecos")
+            self.skip(record, self.checks, "no sample of a case type a bundled route sends to Ecos")
             return
-        connection = self.endpoint.connection(**({"wsse": self.endpoint.options["wsse"]}
-                                                 if "wsse" in self.endpoint.options else {}))
+        wsse = self.endpoint.options.get("wsse")
+        connection = self.endpoint.connection(**({"wsse": wsse} if wsse else {}))
         try:
             service = soap_service(connection)
         except (*REFUSED, CredentialsRefused) as exc:
             with record.case(REPLY_SHAPE) as log:
                 log.fail(f"the endpoint's WSDL could not be loaded: {exc}")
-            for check in (CASE_REFERENCE, DOCUMENTS_INTACT, IDEMPOTENT_REPEAT, FAULT_ON_INVALID):
-                record.skip(check, None, "skipped: the endpoint's WSDL could not be loaded (see reply-shape)")
+            self.skip(record, (CASE_REFERENCE, DOCUMENTS_INTACT, IDEMPOTENT_REPEAT, FAULT_ON_INVALID),
+                      "the endpoint's WSDL could not be loaded (see reply-shape)")
             return
         replies = ReplyLog()
         with replies.listening(service.transport.session):
@@ -118,7 +129,7 @@ class EcosSoapProfile(Profile):
         if options.get("document_type", "").lower() == "none":
             config.pop("document_type")
         if "party_roles" in options:
-            config["party_roles"] = _party_roles(options["party_roles"])
+            config["party_roles"] = _party_roles(options["party_roles"])  # checked by check_options
         return config
 
     def request(self, sample: Sample, spec: TargetSpec, *, repeat: int = 0) -> tuple[DeliveryRequest, list[str]]:
@@ -129,8 +140,6 @@ class EcosSoapProfile(Profile):
             return request, []
         fnr = self.endpoint.options.get("fnr")
         if fnr:
-            if not fnr.isdigit():
-                raise ValueError("--option fnr must be an FNR, an integer")
             payload = {**request.payload, "estates": [{**e, "fnr": int(fnr)} for e in estates]}
             note = f"the sample's {len(estates)} estate(s) were sent with the FNR given by --option fnr"
         else:
@@ -191,8 +200,7 @@ class _SampleRun:
     def run(self) -> None:
         receipt = self.case_reference()
         if receipt is None:
-            for check in (DOCUMENTS_INTACT, IDEMPOTENT_REPEAT):
-                self.record.skip(check, self.name, "skipped: case-reference failed")
+            self.profile.skip(self.record, (DOCUMENTS_INTACT, IDEMPOTENT_REPEAT), "case-reference failed", self.name)
             return
         missing = [operation for operation in READ_BACK if operation not in self.operations]
         if missing:
@@ -252,14 +260,17 @@ class _SampleRun:
         if not candidates:
             log.fail(f"{label} is not on case {case_number}: GetCase lists no document to read back")
             return
-        contents = [readback.read_document(self.calls, d.document_id) for d in candidates if d.document_id]
-        if any(len(c) == document.size and hashlib.sha256(c).hexdigest() == document.sha256 for c in contents):
+        try:
+            digests = [readback.read_document(self.calls, d.document_id) for d in candidates if d.document_id]
+        except UnreadableFile as exc:
+            log.fail(f"{label} came back from GetDocument without a usable file: {exc}")
+            return
+        if any((d.size, d.sha256) == (document.size, document.sha256) for d in digests):
             log.note(f"GetDocument: {label} intact" + ("" if named else ", under another file name"))
             return
-        got = contents[0]
-        log.fail(f"{label} came back from GetDocument with {len(got)} bytes, sha256 "
-                 f"{hashlib.sha256(got).hexdigest()[:12]}…; expected {document.size} bytes, sha256 "
-                 f"{document.sha256[:12]}…")
+        got = digests[0]
+        log.fail(f"{label} came back from GetDocument with {got.size} bytes, sha256 {got.sha256[:12]}…; expected "
+                 f"{document.size} bytes, sha256 {document.sha256[:12]}…")
 
     def idempotent_repeat(self, case_number: str) -> None:
         with self.record.case(IDEMPOTENT_REPEAT, self.name) as log:
@@ -301,12 +312,12 @@ class _SampleRun:
             log.fail(f"{len(holding)} of the applicant's cases carry the marker {marker}; expected exactly 1")
 
 
-def _party_roles(text: str) -> dict[str, str]:
+def _party_roles(text: str) -> dict[str, str] | None:
+    """``role=GUID,role=GUID`` as the config's party_roles; None when it is not that, with applicant among them."""
     roles = {}
     for pair in filter(None, (part.strip() for part in text.split(","))):
-        role, sep, guid = pair.partition("=")
-        if not sep or not role.strip() or not guid.strip():
-            raise ValueError("--option party_roles must be role=GUID pairs separated by commas, e.g. "
-                             "applicant=GUID,property_owner=GUID")
-        roles[role.strip()] = guid.strip()
-    return roles
+        role, _, guid = (part.strip() for part in pair.partition("="))
+        if role not in ROLES or normalise_guid(guid) is None:
+            return None
+        roles[role] = guid
+    return roles if "applicant" in roles else None

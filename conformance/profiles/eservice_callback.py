@@ -23,6 +23,7 @@ How the common checks read for this contract:
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -30,6 +31,7 @@ from brygga.errors import BryggaError, ConfigError
 from brygga.plugins import NothingSentYet, StatusUpdate
 from brygga_adapters.oep_callback.flow_instance import FLOW_INSTANCE_RULE, XS_INT_MAX, flow_instance_id
 from brygga_adapters.oep_callback.notifier import CONFIG_SPEC
+from brygga_adapters.oep_callback.variants import VARIANTS
 from brygga_adapters.soap import SoapService
 from brygga_conformance.endpoint import Endpoint
 from brygga_conformance.model import (
@@ -40,7 +42,7 @@ from brygga_conformance.model import (
     REPLY_SHAPE,
     Check,
 )
-from brygga_conformance.profiles import Profile
+from brygga_conformance.profiles import Profile, invalid_option, one_of
 from brygga_conformance.profiles.eservice_callback_contract import (
     CALLBACK_NS,
     CONTRACT_FILES,
@@ -70,6 +72,8 @@ NO_READ_BACK = ("the IntegrationCallback contract has no operation that reads a 
                 "checked by decision-message)")
 PER_SAMPLE = (CASE_REFERENCE, DECISION_MESSAGE, DOCUMENTS_INTACT, IDEMPOTENT_REPEAT)
 EXTERNAL_SYSTEM = CONFIG_SPEC["properties"]["external_system"]["default"]  # what the bundled routes send
+FLOW_INSTANCE_OPTIONS = ("flow_instance", "unknown_flow_instance")
+FLOW_INSTANCE = FLOW_INSTANCE_RULE.removeprefix("must be ")  # what such an option's value may be
 
 
 @dataclass
@@ -85,10 +89,10 @@ class _Told:
 
 
 class EserviceCallbackProfile(Profile):
-    name: ClassVar[str] = "eservice-callback"
-    title: ClassVar[str] = "Open ePlatform IntegrationCallback (SOAP)"
-    contract: ClassVar[str] = ("Open ePlatform's IntegrationCallback service (setStatus, addMessage, confirmDelivery): "
-                               "Open ePlatform's own contract, or the newer one Sundsvall's integrations use")
+    name = "eservice-callback"
+    title = "Open ePlatform IntegrationCallback (SOAP)"
+    contract = ("Open ePlatform's IntegrationCallback service (setStatus, addMessage, confirmDelivery): Open "
+                "ePlatform's own contract, or the newer one Sundsvall's integrations use")
     options: ClassVar[dict[str, str]] = {
         "variant": "upstream (default): Open ePlatform's own contract; sundsvall: the newer one, whose addMessage "
                    "requires readReceiptEnabled",
@@ -96,38 +100,35 @@ class EserviceCallbackProfile(Profile):
                          "sample's own FlowInstanceID)",
         "unknown_flow_instance": f"a flowInstanceID your platform does not have (default {XS_INT_MAX})",
     }
-    checks: ClassVar[tuple[Check, ...]] = (*PER_SAMPLE, FAULT_ON_INVALID, REPLY_SHAPE)
+    checks = (*PER_SAMPLE, FAULT_ON_INVALID, REPLY_SHAPE)
 
     def __init__(self, endpoint: Endpoint, samples: SampleSet, run_id: str) -> None:
         super().__init__(endpoint, samples, run_id)
-        self.variant = endpoint.option("variant", "upstream")
-        if self.variant not in CONTRACT_FILES:
-            raise ValueError(f"--option variant must be one of {', '.join(CONTRACT_FILES)}")
-        self.flow_instance = self._flow_option("flow_instance")
-        self.unknown_flow_instance = self._flow_option("unknown_flow_instance") or XS_INT_MAX
+        self.variant = self.option("variant", "upstream")
+        self.flow_instance = flow_instance_id(endpoint.options.get("flow_instance"))
+        self.unknown_flow_instance = flow_instance_id(endpoint.options.get("unknown_flow_instance")) or XS_INT_MAX
         self.config = {"variant": self.variant}
         self.log = ReplyLog()
 
-    def _flow_option(self, name: str) -> int | None:
-        given = self.endpoint.options.get(name)
-        if given is None:
-            return None
-        value = flow_instance_id(given)
-        if value is None:
-            raise ValueError(f"--option {name} {FLOW_INSTANCE_RULE}")
-        return value
+    @classmethod
+    def check_options(cls, options: Mapping[str, str]) -> list[str]:
+        problems = one_of(options, "variant", VARIANTS)
+        for name in FLOW_INSTANCE_OPTIONS:
+            if name in options and flow_instance_id(options[name]) is None:
+                problems.append(invalid_option(name, options[name], FLOW_INSTANCE))
+        return problems
 
     # --- the run ----------------------------------------------------------------------------------
 
     def run(self, record: Recorder) -> None:
-        connection = self.endpoint.connection("conformance")
+        connection = self.endpoint.connection()
         try:
             service = open_service(connection, self.log)
         except BryggaError as exc:
             with record.case(REPLY_SHAPE) as case:
                 case.fail(f"the endpoint's WSDL (?wsdl) could not be loaded: {exc}")
-            for check in (*PER_SAMPLE, FAULT_ON_INVALID):
-                record.skip(check, None, "skipped: the endpoint's WSDL could not be loaded (see reply-shape)")
+            self.skip(record, (*PER_SAMPLE, FAULT_ON_INVALID),
+                      "the endpoint's WSDL could not be loaded (see reply-shape)")
             return
         notifier = KitNotifier(self.config, connection, service)
         told = [t for t in (self._sample(record, notifier, sample) for sample in self.samples.samples) if t]
@@ -144,8 +145,7 @@ class EserviceCallbackProfile(Profile):
         elif flow_instance is None:
             reason = f"the sample's source.reference {FLOW_INSTANCE_RULE}"
         if reason is not None:
-            for check in PER_SAMPLE:
-                record.skip(check, sample.name, f"skipped: {reason}")
+            self.skip(record, PER_SAMPLE, reason, sample.name)
             return None
         assert flow_instance is not None
         reference = f"conformance-{self.run_id}-{sample.name}"  # as SampleSet.delivery's extern_ref

@@ -87,7 +87,7 @@ def test_a_wrong_client_secret_fails_case_reference_naming_the_refused_credentia
                                         idempotent_repeat="skipped", reply_shape="skipped",
                                         fault_on_invalid="failed")
     (finding,) = findings(report, "case-reference")
-    assert finding.startswith(f"delivering {GATLYKTA} failed: connection 'conformance': {refused}")
+    assert finding.startswith(f"delivering {GATLYKTA} failed: connection 'conformance-t1': {refused}")
     assert [f.partition(": ")[0] for f in findings(report, "fault-on-invalid", None)] == [
         "a create body that is not JSON could not be sent",
         "a create body without the required field category could not be sent"]
@@ -112,7 +112,7 @@ def test_omits_reference_fails_case_reference_and_reply_shape(tmp_path: Path,
     assert outcomes(report) == expected(GATLYKTA, case_reference="failed", documents_intact="skipped",
                                         idempotent_repeat="skipped", reply_shape="failed")
     assert findings(report, "case-reference") == [
-        f"delivering {GATLYKTA} failed: rest conformance.create: HTTP 201 but the answer has nothing at config "
+        f"delivering {GATLYKTA} failed: rest conformance-t1.create: HTTP 201 but the answer has nothing at config "
         "reference/json (rule: in doubt: the create was accepted; the next attempt checks before it creates)"]
     assert findings(report, "reply-shape") == [
         "POST /orders (createOrder) -> 201: body /orderNumber: Required property is missing (rule: required)"]

@@ -34,7 +34,7 @@ from brygga_conformance.model import (
 from brygga_conformance.profiles import PROFILES, Profile, UnknownProfile, profile_class
 from brygga_conformance.recorder import Recorder
 from brygga_conformance.report import render_html, write_html, write_junit
-from brygga_conformance.runner import EndpointUnreachable, RunReport, UnknownOption, run_profile
+from brygga_conformance.runner import EndpointUnreachable, InvalidOption, RunReport, UnknownOption, run_profile
 from brygga_conformance.samples import SampleSet, UnknownSample
 from brygga_simulators import RunningSimulator
 
@@ -77,6 +77,19 @@ class TinyProfile(Profile):
         if self.endpoint.option("broken", "true") == "true":
             with record.case(BROKEN):
                 self.samples.delivery(self.samples.samples[0], target="no-such-target", run_id=self.run_id)
+
+
+class EchoProfile(Profile):
+    """Records the id of the connection its endpoint gives."""
+
+    name = "echo"
+    title = "Echo test profile"
+    contract = "none"
+    checks = (CASE_REFERENCE,)
+
+    def run(self, record: Recorder) -> None:
+        with record.case(CASE_REFERENCE) as case:
+            case.note(f"connection {self.endpoint.connection().conn_id}")
 
 
 @pytest.fixture
@@ -158,6 +171,20 @@ def test_the_endpoint_connection_takes_credentials_from_the_environment_only(mon
         Endpoint("ftp://byggr-test.example/")
 
 
+def test_every_connection_of_a_run_is_its_own(tmp_path: Path, byggr: RunningSimulator,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The adapters cache a client per connection in the process: a run's connection ids carry its run id, so an
+    in-process run never meets a client another run made (of another endpoint, perhaps, on the same port)."""
+    assert Endpoint("https://byggr-test.example/", run_id="r7").connection().conn_id == "conformance-r7"
+    assert Endpoint("https://byggr-test.example/", run_id="r7").connection("status").conn_id == "status-r7"
+    assert Endpoint("https://byggr-test.example/").connection().conn_id == "conformance"
+    monkeypatch.setitem(PROFILES, "echo", f"{__name__}:EchoProfile")
+    first = run_profile("echo", Endpoint(byggr.url), workdir=tmp_path, run_id="r8")
+    second = run_profile("echo", Endpoint(byggr.url), workdir=tmp_path)
+    assert first.results[0].notes == ["connection conformance-r8"]
+    assert second.results[0].notes == [f"connection conformance-{second.run_id}"]
+
+
 def test_the_sample_set_is_the_bundled_samples_that_translate(tmp_path: Path) -> None:
     samples = SampleSet.load(tmp_path)
     names = [s.name for s in samples.samples]
@@ -185,6 +212,16 @@ def test_the_sample_set_is_the_bundled_samples_that_translate(tmp_path: Path) ->
     assert [s.name for s in SampleSet.load(tmp_path, ["felanmalan-gatlykta"]).samples] == ["felanmalan-gatlykta"]
     with pytest.raises(UnknownSample, match="route kumla-bygglov has no target 'workorder'; its targets: byggr"):
         samples.delivery(person, target="workorder", run_id="r1")
+
+
+def test_only_the_samples_asked_for_are_translated(tmp_path: Path) -> None:
+    """A translated sample's attachments are in the content store: asked for one sample, only its are there."""
+    (only,) = SampleSet.load(tmp_path / "one", ["felanmalan-gatlykta"]).samples
+    stored = [p.name for p in (tmp_path / "one" / "content").rglob("*") if p.is_file()]
+    assert sorted(stored) == sorted(d.sha256 for d in only.documents) and len(stored) == 1
+    every = SampleSet.load(tmp_path / "all").samples
+    assert len([p for p in (tmp_path / "all" / "content").rglob("*") if p.is_file()]) == len(
+        {d.sha256 for s in every for d in s.documents}) > 1
 
 
 def test_profile_class_names_the_known_profiles() -> None:
@@ -345,6 +382,28 @@ def test_the_cli_exits_3_when_nothing_answers(tiny: str, report_dir: Path, capsy
     (["--profile", "tiny", "--endpoint", "https://vendor:s3cret@byggr.example/"],
      "--endpoint must not carry credentials; set BRYGGA_CONFORMANCE_LOGIN and BRYGGA_CONFORMANCE_PASSWORD instead"),
     (["--profile", "tiny"], "give --profile NAME and --endpoint URL (or --list-profiles)"),
+    # A value the profile cannot use: the option, the value and what it may be. The endpoint (port 9, where nothing
+    # answers) is never tried: that would be exit 3.
+    (["--profile", "byggr-soap", "--endpoint", "http://127.0.0.1:9/", "--option", "contract=v5"],
+     "profile byggr-soap: --option contract cannot be 'v5'; allowed: v8, v4"),
+    (["--profile", "eservice-callback", "--endpoint", "http://127.0.0.1:9/", "--option", "variant=stockholm",
+      "--option", "flow_instance=0"],
+     "profile eservice-callback: --option variant cannot be 'stockholm'; allowed: upstream, sundsvall; --option "
+     "flow_instance cannot be '0'; allowed: an Open ePlatform flowInstanceID, a positive whole number up to "
+     "2147483647 (xs:int)"),
+    (["--profile", "ecos-soap", "--endpoint", "http://127.0.0.1:9/", "--option", "wsse=plain", "--option", "fnr=12a",
+      "--option", "occurrence_type=Anmälan", "--option", "party_roles=owner=x"],
+     "profile ecos-soap: --option wsse cannot be 'plain'; allowed: username_token, username_token_digest; --option "
+     "fnr cannot be '12a'; allowed: an FNR, a whole number; --option occurrence_type cannot be 'Anmälan'; allowed: a "
+     "GUID (MinutMiljoService lists no occurrence types to find a name in); --option party_roles cannot be "
+     "'owner=x'; allowed: role=GUID pairs separated by commas, applicant among them (roles: applicant, "
+     "property_owner, contact, representative, invoice_recipient)"),
+    (["--profile", "tiny", "--endpoint", "http://127.0.0.1:9/", "--option", "read_timeout=soon", "--option",
+      "auth=magic"],
+     "profile tiny: --option auth cannot be 'magic'; allowed: basic, bearer, api_key, oauth2; --option read_timeout "
+     "cannot be 'soon'; allowed: a number of seconds, more than 0"),
+    (["--profile", "case-rest", "--endpoint", "http://127.0.0.1:9/", "--large-document", "101"],
+     "--large-document cannot be 101; allowed: 0 (none) to 100 MB"),
 ])
 def test_the_cli_usage_errors_exit_2_and_name_the_known_ones(tiny: str, args: list[str], message: str, tmp_path: Path,
                                                              capsys: pytest.CaptureFixture[str]) -> None:
@@ -353,6 +412,31 @@ def test_the_cli_usage_errors_exit_2_and_name_the_known_ones(tiny: str, args: li
     assert f"brygga conformance: {message}" in err
     assert "s3cret" not in err
     assert not (tmp_path / "r").exists()
+
+
+def test_an_option_value_the_profile_cannot_use_stops_the_run_before_a_request(
+        byggr: RunningSimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["conformance", "--profile", "byggr-soap", "--endpoint", byggr.url, "--option", "contract=v5",
+                 "--report-dir", str(tmp_path / "r")]) == 2
+    assert "brygga conformance: profile byggr-soap: --option contract cannot be 'v5'" in capsys.readouterr().err
+    assert byggr.app.captured_requests == []
+    with pytest.raises(InvalidOption, match="--option contract cannot be 'v5'; allowed: v8, v4"):
+        run_profile("byggr-soap", Endpoint(byggr.url, {"contract": "v5"}), workdir=tmp_path)
+    assert byggr.app.captured_requests == []
+
+
+def test_the_cli_runs_with_a_large_document(workorder, report_dir: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("BRYGGA_CONFORMANCE_LOGIN", "brygga")
+    monkeypatch.setenv(PASSWORD_ENV, workorder.secret)
+    assert main(["conformance", "--profile", "case-rest", "--endpoint", workorder.running.url, "--sample",
+                 "felanmalan-gatlykta", "--large-document", "2", "--report-dir", str(report_dir)]) == 0
+    html = (report_dir / "report.html").read_text(encoding="utf-8")
+    (order,) = workorder.running.app.orders
+    drawing = order["attachments"][-1]
+    assert drawing["size"] > 2 * 1024 * 1024 - 12 * 1024
+    assert f"sha256 {drawing['sha256']}): sha256 and size as sent" in html  # documents-intact, as read back
+    assert "conformance-drawing-2mb.pdf" in html
 
 
 def test_the_cli_lists_the_profiles(capsys: pytest.CaptureFixture[str]) -> None:
