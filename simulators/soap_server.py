@@ -16,7 +16,6 @@ for a normal parse. This is Brygga's own test double, not a production reader, s
 from __future__ import annotations
 
 import hmac
-import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +26,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from brygga.xmlsafe import UnsafeOrMalformedXml, parse_xml, safe_parser
+from brygga_adapters.soap.wsdl_schema import redact_schema_error
 from brygga_simulators.faults import (
     DROPPING,
     INSTEAD,
@@ -44,13 +44,6 @@ WSDL_SOAP = "http://schemas.xmlsoap.org/wsdl/soap/"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 MAX_REQUEST_BYTES = 300 * 1024 * 1024  # a submission with several large drawings, base64-encoded
 _FAULTSTRING_LIMIT = 500
-
-# Schema error texts quote the offending value; drop it so a fault never echoes personal data.
-_VALUE_PATTERNS = (
-    (re.compile(r"'[^']*' is not a valid value"), "the value is not a valid value"),
-    (re.compile(r"[Tt]he value '[^']*'"), "The value"),
-    (re.compile(r"'[^']*' is not accepted by the pattern"), "the value is not accepted by the pattern"),
-)
 
 
 class SoapFault(Exception):
@@ -72,12 +65,6 @@ def parse_request(data: bytes, max_bytes: int | None = None) -> etree._Element:
                          source="SOAP request", huge_tree=True)
     except UnsafeOrMalformedXml as exc:
         raise SoapFault(str(exc)) from None
-
-
-def redact_schema_error(message: str) -> str:
-    for pattern, replacement in _VALUE_PATTERNS:
-        message = pattern.sub(replacement, message)
-    return message
 
 
 def append_child(parent: etree._Element, child: etree._Element) -> None:

@@ -16,7 +16,7 @@ byggr/attefall.yaml) to the endpoint with Brygga's own ``ByggrTarget``, so what 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from brygga.connections import Connection
 from brygga.errors import BryggaError
@@ -94,6 +94,7 @@ class _Run:
         self.version = version
         self.contract = contract_named(version)
         self.replies: ReplyLog | None = None
+        self.served: Any = None  # the endpoint's own WSDL: what it declares beyond Brygga's copy is allowed
 
     @property
     def calls(self) -> ByggrCalls:
@@ -105,6 +106,7 @@ class _Run:
         service, unusable = None, "the endpoint's WSDL could not be loaded (see reply-shape)"
         with self.record.case(REPLY_SHAPE) as log:
             service = soap_service(self.target.connection)
+            self.served = service.client.wsdl
             operations = binding_operations(service.client.wsdl).values()
             served = version_in_actions([operation.soapaction or "" for operation in operations])
             unusable = None
@@ -128,7 +130,8 @@ class _Run:
             with self.record.case(IDEMPOTENT_REPEAT, sample.name) as log:
                 self.repeat(log, sample, request, receipt.external_ref)
         with self.record.case(REPLY_SHAPE, sample.name) as log:
-            findings, note = shape_findings(self.replies.since(mark), contract(self.version).schema, self.version)
+            findings, note = shape_findings(self.replies.since(mark), contract(self.version).schema, self.version,
+                                            served=self.served)
             log.note(note)
             for finding in findings:
                 log.fail(finding)

@@ -9,20 +9,18 @@ resident wrote.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib.resources import files
 from typing import Any
 
 import jsonschema_rs
 
 from brygga.canonical.validation import compile_case_schema, validate_against
+from brygga_conformance.contracts import read_contract
 
-CONTRACT_PACKAGE = "brygga_simulators"
 CONTRACT_FILE = ("workorder", "openapi.json")
 PROBLEM_JSON = "application/problem+json"
 MAX_FINDINGS_PER_REPLY = 8
@@ -134,12 +132,7 @@ class Contract:
 
 @cache
 def _bundled() -> Contract:
-    spec = importlib.util.find_spec(CONTRACT_PACKAGE)
-    if spec is None:
-        raise RuntimeError(f"{CONTRACT_PACKAGE} is not installed: the kit reads the work-order API's OpenAPI "
-                           "document from its package data")
-    package = importlib.util.module_from_spec(spec)  # a module object to read files by; its code does not run
-    return Contract(json.loads(files(package).joinpath(*CONTRACT_FILE).read_text(encoding="utf-8")))
+    return Contract(json.loads(read_contract(*CONTRACT_FILE)))
 
 
 def _template_regex(template: str) -> re.Pattern[str]:

@@ -12,7 +12,7 @@ Per sample (the bundled samples a bundled route sends to an ``ecos`` target: vä
   cases carries the marker (MinutMiljoService cannot search by ExternalCaseNumber; Brygga finds a case by that).
 
 Once per run: fault-on-invalid (ecos_probes.py) and reply-shape (every reply seen, and the endpoint's WSDL, against
-Brygga's copy of the contract: ecos_contract.py, ecos_replies.py).
+Brygga's copy of the contract: ecos_contract.py, soap_replies.py).
 
 The GUIDs in the bundled route are those of Brygga's simulator; a real installation has its own, given as options.
 The kit has no property register, so the sample's estates have no FNR: they are left out unless ``--option fnr``
@@ -42,7 +42,7 @@ from brygga_conformance.profiles import Profile, invalid_option, one_of
 from brygga_conformance.profiles import ecos_probes as probes
 from brygga_conformance.profiles import ecos_readback as readback
 from brygga_conformance.profiles.ecos_contract import binding_operations, compare_wsdl, contract
-from brygga_conformance.profiles.ecos_replies import ReplyCheck, ReplyLog
+from brygga_conformance.profiles.soap_replies import ReplyCheck, ReplyLog
 from brygga_conformance.recorder import CaseLog, Recorder
 from brygga_conformance.samples import Sample
 from brygga_conformance.soap_documents import UnreadableFile

@@ -13,6 +13,8 @@ from collections.abc import Collection
 
 from lxml import etree
 
+from brygga_simulators.flaws import flaw_names
+
 FLAWS: dict[str, str] = {
     "omits-dnr": "SaveNewArende registers the case but answers an empty SaveNewArendeResult, without its Dnr",
     "truncates-documents": "a file's last base64 group is dropped when it is padded (a decoder that takes whole "
@@ -43,12 +45,7 @@ class ErrorPage(Exception):
 
 def parse_flaws(value: Collection[str] | str | None) -> frozenset[str]:
     """``flaws`` as given in Python (a collection) or by ``--option flaws=a,b``; unknown names are a ValueError."""
-    names = value.split(",") if isinstance(value, str) else list(value or ())
-    chosen = frozenset(name.strip() for name in names if name.strip())
-    unknown = sorted(chosen - FLAWS.keys())
-    if unknown:
-        raise ValueError(f"unknown byggr flaw {unknown[0]!r}; known: {', '.join(FLAWS)}")
-    return chosen
+    return flaw_names(value, FLAWS, "byggr")
 
 
 def without_padded_group(encoded: str) -> bytes:

@@ -11,6 +11,7 @@ from collections.abc import Collection
 from lxml import etree
 
 from brygga.xmlsafe import parse_xml
+from brygga_simulators.flaws import flaw_names
 
 FLAWS: dict[str, str] = {
     "no-case-number": "RegisterDocument answers the CaseId without the CaseNumber (the diarienummer is only given "
@@ -41,12 +42,7 @@ _RENAMED = ("DocumentListItemSvcDto", "Filename", "FileName")  # type, element, 
 
 def parse_flaws(value: Collection[str] | str | None) -> frozenset[str]:
     """``flaws`` as given in Python (a collection) or by ``--option flaws=a,b``; unknown names are a ValueError."""
-    names = value.split(",") if isinstance(value, str) else list(value or ())
-    chosen = frozenset(name.strip() for name in names if name.strip())
-    unknown = sorted(chosen - FLAWS.keys())
-    if unknown:
-        raise ValueError(f"unknown ecos flaw {unknown[0]!r}; known: {', '.join(FLAWS)}")
-    return chosen
+    return flaw_names(value, FLAWS, "ecos")
 
 
 def text_mode(content: bytes) -> bytes:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from brygga_simulators.flaws import flaw_names
+
 FLAWS: dict[str, str] = {
     "requires-log-message": "confirmDelivery without the optional logMessage gets a Server fault (a null dereference)",
     "duplicates-status-event": "setStatus to the status a flow instance already has records a new status event with "
@@ -24,11 +26,6 @@ FLAWS: dict[str, str] = {
 }
 
 
-def parse_flaws(flaws: Collection[str] | str) -> frozenset[str]:
+def parse_flaws(flaws: Collection[str] | str | None) -> frozenset[str]:
     """The flaws asked for: a collection of names, or one comma-separated text (a shell's ``--option``)."""
-    names = [name.strip() for name in flaws.split(",")] if isinstance(flaws, str) else [str(n) for n in flaws]
-    chosen = frozenset(name for name in names if name)
-    unknown = sorted(chosen - FLAWS.keys())
-    if unknown:
-        raise ValueError(f"unknown oep-callback flaw {unknown[0]!r}; known: {', '.join(FLAWS)}")
-    return chosen
+    return flaw_names(flaws, FLAWS, "oep-callback")

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import Field
 
+from brygga_simulators.flaws import flaw_names
 from brygga_simulators.workorder.models import WorkOrderCreate
 
 FLAWS: dict[str, str] = {
@@ -32,12 +33,7 @@ STATUS_CODES = {"registered": 10, "assigned": 20, "in_progress": 30, "waiting": 
 
 def parse_flaws(value: Collection[str] | str | None) -> frozenset[str]:
     """``flaws`` as given in Python (a collection) or by ``--option flaws=a,b``; unknown names are a ValueError."""
-    names = value.split(",") if isinstance(value, str) else list(value or ())
-    chosen = frozenset(name.strip() for name in names if name.strip())
-    unknown = sorted(chosen - FLAWS.keys())
-    if unknown:
-        raise ValueError(f"unknown work-order flaw {unknown[0]!r}; known: {', '.join(FLAWS)}")
-    return chosen
+    return flaw_names(value, FLAWS, "work-order")
 
 
 def shown_order(order: dict[str, Any], flaws: frozenset[str], *, created: bool = False) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from brygga_adapters.soap import clear_soap_cache, safe_settings
 from brygga_conformance.endpoint import LOGIN_ENV, PASSWORD_ENV, Endpoint
 from brygga_conformance.model import CaseResult
 from brygga_conformance.profiles.ecos_contract import compare_wsdl, contract
-from brygga_conformance.profiles.ecos_replies import ReplyCheck
+from brygga_conformance.profiles.soap_replies import ReplyCheck
 from brygga_conformance.runner import RunReport, run_profile
 from brygga_simulators import RunningSimulator, start_simulator
 from brygga_simulators.connections import Simulated
@@ -186,14 +186,14 @@ FLAWED: dict[str, tuple[str, list[str]]] = {
         for probe, rule in zip(PROBES, RULES, strict=True)]),
     "renames-reply-element": ("reply-shape", [
         f"GetCase reply: GetCaseResponse/GetCaseResult/{where}DocumentListItemSvcDto holds an element FileName that "
-        "neither Brygga's contract nor the endpoint's WSDL declares (the contract has there: "
+        "neither Brygga's contract nor the endpoint's WSDL declares (Brygga's contract has there: "
         "DocumentClassificationTypeDescription, DocumentId, DocumentStatus, DocumentTypeId, Filename, Note) "
         "(2 replies)" for where in ("Documents/", "Occurrences/OccurrenceListItemSvcDto/Documents/")]),
     "wsdl-lacks-operation": ("reply-shape", [
-        "the endpoint's WSDL has no operation GetDocument (Brygga's contract has it)"]),
+        "the endpoint's WSDL has no operation GetDocument; Brygga's contract has it"]),
     "wsdl-renames-element": ("reply-shape", [
-        "the endpoint's WSDL: type DocumentListItemSvcDto has no element Filename (Brygga's contract has it); it "
-        "declares FileName there instead"]),
+        "the endpoint's WSDL: type DocumentListItemSvcDto has no element Filename; Brygga's contract has it (it "
+        "declares FileName there instead)"]),
 }
 
 
@@ -313,9 +313,9 @@ def test_a_reply_value_off_the_contract_is_a_finding_that_does_not_quote_the_val
     check.add(_reply(reply.replace(b"3f2504e0-4f89-41d3-9a0c-0305e82c3301", b"19590304-2199")))
 
     (finding,), _ = check.summary()
-    assert finding == ("GetCase reply does not match Brygga's contract: Element 'CaseId': [facet 'pattern'] The value "
-                       "is not accepted by the pattern "
-                       "'[\\da-fA-F]{8}-[\\da-fA-F]{4}-[\\da-fA-F]{4}-[\\da-fA-F]{4}-[\\da-fA-F]{12}'")
+    assert finding == ("GetCase reply does not follow Brygga's contract: Element 'CaseId': [facet 'pattern'] The "
+                       "value is not accepted by the pattern "
+                       "'[\\da-fA-F]{8}-[\\da-fA-F]{4}-[\\da-fA-F]{4}-[\\da-fA-F]{4}-[\\da-fA-F]{12}'.")
 
 
 REAL_WSDL = Path(__file__).resolve().parents[3] / "shared" / "reference" / "vertical-systems" / "ecos" / \

@@ -12,6 +12,7 @@ from zeep.transports import Transport
 from brygga_adapters.soap import safe_settings
 from brygga_conformance.profiles.eservice_callback import NO_READ_BACK
 from brygga_conformance.profiles.eservice_callback_contract import binding_operations, compare, contract
+from brygga_conformance.runner import InvalidOption
 from brygga_simulators import start_simulator
 from brygga_simulators.oep_callback.flaws import FLAWS
 
@@ -82,7 +83,7 @@ def test_a_sundsvall_platform_checked_as_upstream_is_told_which_variant_to_use(t
     assert finding.startswith(f"the registration update for flowInstanceID {FLOW_INSTANCES[PERSON]} was not sent")
     assert finding.endswith("(for the kit: --option variant=sundsvall)")
     assert result(report, "reply-shape").findings == [
-        "addMessage's request element message/readReceiptEnabled is required in the served WSDL (minOccurs 1); "
+        "the endpoint's WSDL: type IntegrationMessage requires element readReceiptEnabled (minOccurs 1); "
         "IntegrationCallbackService.wsdl has it optional"]
 
 
@@ -104,12 +105,14 @@ def test_an_endpoint_without_a_wsdl_fails_reply_shape_and_skips_the_rest(tmp_pat
     assert set(skipped(report).values()) == {"skipped: the endpoint's WSDL could not be loaded (see reply-shape)"}
 
 
-def test_a_bad_variant_option_is_named(tmp_path: Path) -> None:
+def test_a_bad_variant_option_is_named_before_anything_is_sent(tmp_path: Path) -> None:
     with platform() as sim:
-        report = run_kit(sim, tmp_path, variant="stockholm")
+        with pytest.raises(InvalidOption) as refused:
+            run_kit(sim, tmp_path, variant="stockholm")
+        assert sim.app.calls == []
 
-    assert [(r.check.id, r.outcome, r.findings) for r in report.results] == [
-        ("profile-ran", "error", ["ValueError: --option variant must be one of upstream, sundsvall"])]
+    assert str(refused.value) == ("profile eservice-callback: --option variant cannot be 'stockholm'; allowed: "
+                                  "upstream, sundsvall")
 
 
 # --- flawed platforms -----------------------------------------------------------------------------------------------
@@ -180,8 +183,8 @@ def test_stale_wsdl_fails_reply_shape_only(tmp_path: Path) -> None:
 
     assert not_passing(report) == {("reply-shape", None): "failed"}
     assert result(report, "reply-shape").findings == [
-        "addMessage's request lacks element message/readReceiptEnabled in the served WSDL, which "
-        "IntegrationCallbackService.wsdl has"]
+        "the endpoint's WSDL: type IntegrationMessage has no element readReceiptEnabled; "
+        "IntegrationCallbackService.wsdl has it"]
 
 
 def test_ignores_unknown_flow_instance_fails_fault_on_invalid(tmp_path: Path) -> None:
