@@ -1,15 +1,18 @@
-"""A request body: read as a stream under a cap, and checked to be one JSON object (the webhook intake, the
-validation API).
+"""A request body: read as a stream under a cap, its media type checked, and read as strict JSON (the webhook
+intake, the validation API, `brygga validate`).
 
-Problems name the rule and, for malformed JSON, the line and column: never the content, which is personal data.
+Strict JSON: UTF-8, no duplicate keys, no NaN or Infinity, no number Python cannot hold (1e999, an integer over
+Python's digit limit), no lone surrogate (``"\\ud800"``), nested at most as deep as the parser goes. Problems name
+the rule and, for malformed JSON, the line and column: never the content, which is personal data.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 JSON_MEDIA_TYPE = "application/json"
@@ -24,15 +27,30 @@ class BodyProblem(Exception):
         self.detail = detail
 
 
-def check_media_type(content_type: str | None) -> None:
-    """``application/json``, with at most a UTF-8 charset: JSON between systems is UTF-8 (RFC 8259)."""
+class JsonProblem(BodyProblem):
+    """A body that is not strict JSON (400), or not the JSON object asked for (422). ``reason`` says why without
+    naming the input ("not valid JSON: Expecting ',' delimiter at line 3, column 5"); ``detail`` is about "the
+    body"."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(status, f"the body is {reason}")
+        self.reason = reason
+
+
+def check_media_type(content_type: str | None, also: Sequence[str] = ()) -> str:
+    """The body's media type, lower-cased: ``application/json`` with at most a UTF-8 charset (JSON between systems
+    is UTF-8, RFC 8259), or one of ``also`` (e.g. XML, whose declaration names its encoding). 415 otherwise."""
     media_type, *params = (part.strip() for part in (content_type or "").split(";"))
-    if media_type.lower() != JSON_MEDIA_TYPE:
-        raise BodyProblem(415, f"the body must be sent as Content-Type {JSON_MEDIA_TYPE}")
-    for param in params:
-        name, _, value = param.partition("=")
-        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
-            raise BodyProblem(415, f"the body must be sent as Content-Type {JSON_MEDIA_TYPE} in UTF-8")
+    media_type = media_type.lower()
+    accepted = f"{JSON_MEDIA_TYPE} (UTF-8)" + (f", {' or '.join(also)}" if also else "")
+    if media_type not in (JSON_MEDIA_TYPE, *also):
+        raise BodyProblem(415, f"the body must be sent as Content-Type {accepted}")
+    if media_type == JSON_MEDIA_TYPE:
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
+                raise BodyProblem(415, f"the body must be sent as Content-Type {accepted}")
+    return media_type
 
 
 async def read_capped(chunks: AsyncIterator[bytes], cap: int, limit_name: str) -> bytes:
@@ -77,25 +95,47 @@ def _finite_number(text: str) -> float:
     return value
 
 
-def check_json_object(body: bytes) -> None:
-    """One strict JSON object in UTF-8: 400 for what is not JSON at all, 422 for JSON that is not an object."""
+# A surrogate can only come from a \u escape (UTF-8 cannot encode one): look for a lone one only when such an escape
+# is there at all.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _has_lone_surrogate(document: Any) -> bool:
+    try:
+        json.dumps(document, ensure_ascii=False).encode("utf-8")  # the C encoder: fast, and exact about pairs
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def read_json(body: bytes, *, any_value: bool = False) -> Any:
+    """The strict JSON in ``body``: one object, or with ``any_value`` any JSON value. Raises `JsonProblem`: 400
+    for what is not strict JSON, 422 for JSON that is not an object when one is asked for."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise BodyProblem(400, f"the body is not UTF-8 (at byte {exc.start})") from None
+        raise JsonProblem(400, f"not UTF-8 (at byte {exc.start})") from None
     try:
         document = json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constants,
                               parse_int=_bounded_integer, parse_float=_finite_number)
+        if _SURROGATE_ESCAPE.search(body) and _has_lone_surrogate(document):
+            raise _Refused("a \\u escape is half of a surrogate pair, which is no character")
     except json.JSONDecodeError as exc:
         # The decoder's message is the rule (e.g. "Expecting ',' delimiter"), never the text it read.
-        raise BodyProblem(400, f"the body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") \
-            from None
+        raise JsonProblem(400, f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
     except _Refused as exc:
-        raise BodyProblem(400, f"the body is not valid JSON: {exc}") from None
+        raise JsonProblem(400, f"not valid JSON: {exc}") from None
     except ValueError:  # anything else the decoder cannot take is the body's fault, never a 500
-        raise BodyProblem(400, "the body is not valid JSON: a value in it cannot be read") from None
+        raise JsonProblem(400, "not valid JSON: a value in it cannot be read") from None
     except RecursionError:
-        raise BodyProblem(400, "the body is not valid JSON here: it is nested too deeply") from None
-    if not isinstance(document, dict):
+        raise JsonProblem(400, "not valid JSON here: it is nested too deeply") from None
+    if not any_value and not isinstance(document, dict):
         kind = "an array" if isinstance(document, list) else "a single value"
-        raise BodyProblem(422, f"the body is {kind}, not a JSON object: a submission is one object")
+        raise JsonProblem(422, f"{kind}, not a JSON object: a submission is one object")
+    return document
+
+
+def check_json_object(body: bytes) -> None:
+    """One strict JSON object in UTF-8 (`read_json`): 400 for what is not JSON at all, 422 for JSON that is not an
+    object."""
+    read_json(body)

@@ -28,7 +28,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -48,11 +48,13 @@ if TYPE_CHECKING:
 __all__ = [
     "CASE_SCHEMA_ID",
     "CASE_SCHEMA_PATH",
+    "SAFE_NAME",
     "CaseProblem",
     "compile_case_schema",
     "default_case_types",
     "load_case_schema",
     "reference_validator",
+    "safe_pointer",
     "validate_against",
     "validate_case",
 ]
@@ -215,6 +217,8 @@ def validate_case(doc: Any, case_types: CaseTypeRegistry | None = None) -> list[
     """
     compiled = _compiled(case_types)
     problems = _problems(compiled.fast, doc)
+    if not problems:  # a valid case: its caseType is one of the registered names, the schema's enum says so
+        return problems
     case_type = doc.get("caseType") if isinstance(doc, dict) else None
     if isinstance(case_type, str) and case_type not in compiled.registry:
         problems = _unregistered(case_type, compiled.registry, problems)
@@ -225,9 +229,14 @@ def _problems(validator: jsonschema_rs.Validator, doc: Any) -> list[CaseProblem]
     try:
         if validator.is_valid(doc):
             return []
-        return [problem for error in validator.iter_errors(doc) for problem in _problems_from(error)]
-    except ValueError:
-        # jsonschema-rs refuses non-JSON data (a date object, an int dict key); its message may quote it.
+        # dict.fromkeys: problems whose paths were cut at a withheld name (safe_pointer) may coincide.
+        found = (problem for error in validator.iter_errors(doc) for problem in _problems_from(error, doc))
+        return list(dict.fromkeys(found))
+    except ValueError as exc:
+        # jsonschema-rs refuses data nested deeper than it recurses ("Recursion limit reached"), and non-JSON data
+        # (a date object, an int dict key), whose message may quote it.
+        if "recursion" in str(exc).lower():
+            return [CaseProblem("", "json", "The document is nested too deeply to be checked.", {"cause": "depth"})]
         return [CaseProblem("", "json", "The document contains data that is not JSON (e.g. a non-text key).")]
 
 
@@ -280,11 +289,34 @@ _FORMAT_MESSAGES = {
 
 # Property names come from the instance. They are echoed in paths only when they look like schema identifiers,
 # so that a mapping bug that puts data into a key (e.g. a personnummer) cannot leak it through a problem.
-_SAFE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}", re.ASCII)
+SAFE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}", re.ASCII)
 
 
-def _pointer(parts: list[str | int]) -> str:
+def _pointer(parts: Sequence[str | int]) -> str:
     return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts)
+
+
+_UNKNOWN = object()
+
+
+def safe_pointer(parts: Sequence[str | int], document: Any = _UNKNOWN) -> tuple[str, bool]:
+    """The JSON pointer of an instance path, cut before the first property name that does not match `SAFE_NAME` (a
+    free-form map's key may be personal data); and whether it was cut.
+
+    An int is an array index, except where ``document`` shows an object: jsonschema-rs gives a key of digits (a
+    personnummer, say) as an int."""
+    node = document
+    for at, part in enumerate(parts):
+        is_name = isinstance(part, str) or isinstance(node, dict)
+        if is_name and not SAFE_NAME.fullmatch(str(part)):
+            return _pointer(list(parts)[:at]), True
+        if isinstance(node, dict):
+            node = node.get(str(part), _UNKNOWN)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            node = _UNKNOWN
+    return _pointer(parts), False
 
 
 def _child(path: str, name: str) -> str:
@@ -295,17 +327,18 @@ def _listing(values: list[Any]) -> str:
     return ", ".join(json.dumps(value, ensure_ascii=False) for value in values)
 
 
-def _problems_from(error: jsonschema_rs.ValidationError) -> list[CaseProblem]:
+def _problems_from(error: jsonschema_rs.ValidationError, doc: Any) -> list[CaseProblem]:
     kind = error.kind
     rule = kind.name
-    path = _pointer(error.instance_path)
+    path, cut = safe_pointer(error.instance_path, doc)
     if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
-        return [CaseProblem(_child(path, kind.property), rule, "Required property is missing.",
+        # Under a withheld name, the missing property is named by the message's place only.
+        return [CaseProblem(path if cut else _child(path, kind.property), rule, "Required property is missing.",
                             {"property": kind.property})]
     if isinstance(kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties):
         problems = []
         for name in kind.unexpected:
-            if _SAFE_NAME.fullmatch(name):
+            if not cut and SAFE_NAME.fullmatch(name):
                 problems.append(
                     CaseProblem(_child(path, name), rule, "Property is not allowed by the schema.")
                 )

@@ -35,19 +35,21 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from brygga.catalog.entries import SchemaEntry, UnknownSchema, resolve_schema, schema_catalog
 from brygga.catalog.examples import invalid_examples, valid_examples
 from brygga.errors import ConfigError
-from brygga.http_body import BodyProblem, read_capped
+from brygga.http_body import JSON_MEDIA_TYPE, BodyProblem, check_media_type, read_capped
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "OPENAPI_PATH", "create_app", "write_openapi"]
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_MAX_JSON_BYTES", "OPENAPI_PATH", "create_app", "write_openapi"]
 
 log = logging.getLogger("brygga.catalog.api")
 
 MiB = 1024 * 1024
 DEFAULT_MAX_BODY_BYTES = 10 * MiB  # as the webhook intake's default: an e-service XML carries its attachments
+# A canonical case or status event is a few KB (attachments are references). JSON gets a much lower cap: every
+# problem of a document is counted, and a large array of wrong items costs about 20 µs and 2 KB per problem.
+DEFAULT_MAX_JSON_BYTES = 256 * 1024
 OPENAPI_PATH = Path("docs") / "validation-api.openapi.json"
 API_VERSION = "1.0.0"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 SCHEMA_MEDIA_TYPE = "application/schema+json"
-JSON_MEDIA_TYPE = "application/json"
 XML_MEDIA_TYPES = ("application/xml", "text/xml")
 
 # As brygga.catalog.entries reads NAME[@VERSION]; bounded here so a query is refused (422) before it is looked up.
@@ -124,7 +126,10 @@ class ValidationProblem(BaseModel):
 class ValidationResult(BaseModel):
     valid: bool
     schema_: str = Field(alias="schema", description="NAME@VERSION of the schema it was validated against.")
-    problems: list[ValidationProblem]
+    # brygga.catalog.validate.MAX_PROBLEMS; not imported here: that module loads the mappings' machinery.
+    problems: list[ValidationProblem] = Field(description="The first 100 problems at most; `total` counts them all.")
+    total: int = Field(description="How many problems there are in all.")
+    truncated: bool = Field(description="Whether there are more problems than `problems` lists.")
 
 
 class _Refusal(Exception):
@@ -219,17 +224,10 @@ def _examples(entry: SchemaEntry) -> Examples:
 
 def _media_type(content_type: str | None) -> str:
     """The body's kind: JSON in UTF-8 (RFC 8259), or XML (its declaration names its encoding). 415 otherwise."""
-    media_type, *params = (part.strip() for part in (content_type or "").split(";"))
-    media_type = media_type.lower()
-    accepted = f"{JSON_MEDIA_TYPE} (UTF-8), {' or '.join(XML_MEDIA_TYPES)}"
-    if media_type not in (JSON_MEDIA_TYPE, *XML_MEDIA_TYPES):
-        raise _Refusal(415, f"the body must be sent as Content-Type {accepted}")
-    if media_type == JSON_MEDIA_TYPE:
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
-                raise _Refusal(415, f"the body must be sent as Content-Type {accepted}")
-    return media_type
+    try:
+        return check_media_type(content_type, XML_MEDIA_TYPES)
+    except BodyProblem as exc:
+        raise _Refusal(exc.status, exc.detail) from None
 
 
 def _declared_length(request: Request, cap: int) -> None:
@@ -261,10 +259,12 @@ _BODY_DOC = {
 }
 
 
-def create_app(*, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
-    """The validation API. ``max_body_bytes``: the largest body ``POST /validate`` reads (413 over it)."""
-    if max_body_bytes < 1:
-        raise ValueError("max_body_bytes must be at least 1")
+def create_app(*, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+               max_json_bytes: int = DEFAULT_MAX_JSON_BYTES) -> FastAPI:
+    """The validation API. ``max_body_bytes``: the largest XML body ``POST /validate`` reads, ``max_json_bytes``
+    the largest JSON body (413 over them)."""
+    if max_body_bytes < 1 or max_json_bytes < 1:
+        raise ValueError("max_body_bytes and max_json_bytes must be at least 1")
     # No Swagger UI or ReDoc: they load their scripts from a CDN. The OpenAPI document is at /openapi.json.
     app = FastAPI(
         title="Brygga validation API",
@@ -272,7 +272,8 @@ def create_app(*, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
         description="Brygga's canonical schemas for vendors: list them, fetch one with its examples, and validate "
                     "a payload (canonical JSON, or an e-service's XML) against one, with each problem's JSON path, "
                     "rule and a hint in Swedish or English. No authentication: nothing sent is logged or kept. "
-                    f"Bodies over {max_body_bytes:,} bytes are refused.",
+                    f"JSON bodies over {max_json_bytes:,} bytes and XML bodies over {max_body_bytes:,} bytes are "
+                    "refused.",
         docs_url=None, redoc_url=None,
     )
 
@@ -337,14 +338,18 @@ def create_app(*, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
 
     @app.post(
         "/validate", operation_id="validate", summary="Validate a payload", response_model=ValidationResult,
-        response_model_by_alias=True, response_description="Validated: whether it is valid, and every problem.",
+        response_model_by_alias=True,
+        response_description="Validated: whether it is valid, and its problems (the first 100; `total` counts them "
+                             "all, `truncated` says there are more).",
         description="200 whether the document is valid or not: `valid` says which, `problems` says why not. "
                     "Refused: 400 malformed JSON or XML, an XML no mapping accepts, or a document whose schema "
                     "cannot be told without `schema`; 413 a body over the limit; 415 another Content-Type; 422 a "
-                    "bad query parameter or an unknown schema.",
+                    "bad query parameter or an unknown schema; 500 the server's configuration (its routes, mappings "
+                    "or case types) cannot be read.",
         responses={400: _problem_doc("The body is not well-formed JSON or XML, no mapping accepts the XML, or its "
                                      "schema cannot be detected (name it with `schema`)."),
-                   413: _problem_doc(f"The body is over the limit ({max_body_bytes:,} bytes)."),
+                   413: _problem_doc(f"The body is over the limit ({max_json_bytes:,} bytes for JSON, "
+                                     f"{max_body_bytes:,} for XML)."),
                    415: _problem_doc(f"The Content-Type is not {JSON_MEDIA_TYPE} (UTF-8), "
                                      f"{' or '.join(XML_MEDIA_TYPES)}."),
                    422: _problem_doc("A query parameter is not valid, or `schema` names no published schema."),
@@ -359,11 +364,13 @@ def create_app(*, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
                                               "kind.")] = None,
         lang: Annotated[Lang, Query(description="The language of messages and hints.")] = "en",
     ) -> JSONResponse:
-        _declared_length(request, max_body_bytes)
         media_type = _media_type(request.headers.get("content-type"))
+        cap, cap_name = ((max_json_bytes, "max_json_bytes") if media_type == JSON_MEDIA_TYPE
+                         else (max_body_bytes, "max_body_bytes"))
+        _declared_length(request, cap)
         entry = await run_in_threadpool(_spec_entry, schema) if schema else None
         try:
-            body = await read_capped(request.stream(), max_body_bytes, "the validation API's max_body_bytes")
+            body = await read_capped(request.stream(), cap, f"the validation API's {cap_name}")
         except BodyProblem as exc:
             raise _Refusal(exc.status, exc.detail) from None
         result = await run_in_threadpool(_validate, body, media_type, entry, lang)
@@ -384,7 +391,8 @@ def _validate(body: bytes, media_type: str, entry: SchemaEntry | None, lang: Lan
     if report.error is not None or report.schema is None:
         raise _Refusal(400, report.error or "the document's schema cannot be detected: name it with ?schema=NAME")
     problems = [ValidationProblem(path=p.path, rule=p.rule, message=p.message, hint=p.hint) for p in report.problems]
-    return ValidationResult(valid=report.valid, schema=report.schema, problems=problems)
+    return ValidationResult(valid=report.valid, schema=report.schema, problems=problems, total=report.total,
+                            truncated=report.truncated)
 
 
 def openapi_document(app: FastAPI | None = None) -> str:

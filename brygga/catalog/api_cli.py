@@ -23,7 +23,9 @@ def cmd_validation_api(args: argparse.Namespace) -> int:
         return 0
     import uvicorn
 
-    app = create_app() if args.max_body_bytes is None else create_app(max_body_bytes=args.max_body_bytes)
+    limits = {name: value for name, value in (("max_body_bytes", args.max_body_bytes),
+                                              ("max_json_bytes", args.max_json_bytes)) if value is not None}
+    app = create_app(**limits)
     # Uvicorn's access log holds the method, path and query (schema, lang): never a body.
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", lifespan="off")
     return 0
@@ -55,8 +57,11 @@ def add_validation_api(sub: argparse._SubParsersAction) -> None:
                         help=f"the address to listen on (default {DEFAULT_HOST}; 0.0.0.0 for every interface)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"the port (default {DEFAULT_PORT})")
     parser.add_argument("--max-body-bytes", type=_positive, metavar="N",
-                        help=f"the largest body POST /validate reads; larger ones get 413 (default "
+                        help=f"the largest XML body POST /validate reads; larger ones get 413 (default "
                              f"{DEFAULT_MAX_BODY_HELP})")
+    parser.add_argument("--max-json-bytes", type=_positive, metavar="N",
+                        help="the largest JSON body POST /validate reads; larger ones get 413 (default 256 KiB: a "
+                             "canonical case is a few KB)")
     parser.add_argument("--write-openapi", type=Path, metavar="FILE",
                         help="write the API's OpenAPI document to FILE and exit (the published copy is "
                              f"{OPENAPI_PATH})")

@@ -7,57 +7,60 @@ and mapping problems name the output field, the source path in the mapping and t
 
 from __future__ import annotations
 
-import dataclasses
-import json
+import codecs
 import threading
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from brygga.errors import BryggaError, ConfigError
-from brygga.mapping import CompiledMapping, MappingConfigError, compile_mapping
+from brygga.http_body import JsonProblem, read_json
+from brygga.mapping import CompiledMapping, MappingConfigError, compile_mapping, deep_merge
 from brygga.mapping.dispatch import EService, choose_mapping
 from brygga.routes import Route, load_routes, routes_accepting
 from brygga.settings import Settings
 
-__all__ = ["InputError", "deep_merge", "inbound_mapping", "looks_like_xml", "parse_json", "translate"]
+__all__ = ["InputError", "UnknownRoute", "check_route", "inbound_mapping", "looks_like_xml", "parse_json", "translate"]
 
-_BOM = b"\xef\xbb\xbf"
+# The byte order marks a text file may start with; UTF-32's before UTF-16's, whose little-endian mark starts it.
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+         (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 
 
 class InputError(BryggaError, ValueError):
     """The input cannot be read as a document at all. The message names the input and why, never its content."""
 
 
+class UnknownRoute(ConfigError, LookupError):
+    """No route of that id in the routes file; the message lists the known ones."""
+
+
+def _encoding(head: bytes) -> tuple[str, int]:
+    """The encoding a byte order mark at the start says, and the mark's length; UTF-8 without one."""
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            return encoding, len(bom)
+    return "utf-8", 0
+
+
 def looks_like_xml(head: bytes) -> bool:
-    """Whether a document's first bytes start an XML document (``<`` after a BOM and white space)."""
-    return head.removeprefix(_BOM).lstrip(b" \t\r\n")[:1] == b"<"
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
+    """Whether a document's first bytes start an XML document: ``<`` after a byte order mark (UTF-8, UTF-16 or
+    UTF-32) and white space."""
+    encoding, skip = _encoding(head)
+    text = head[skip:].decode(encoding, errors="ignore")  # the head may end inside a character
+    return text.lstrip(" \t\r\n")[:1] == "<"
 
 
 def parse_json(data: bytes, source_name: str) -> Any:
-    """JSON text (UTF-8, a BOM allowed) as Python data. ``NaN`` and ``Infinity`` are refused: they are not JSON."""
+    """Strict JSON text (`brygga.http_body.read_json`, any value) in UTF-8; a UTF-8 byte order mark is allowed, as
+    editors write one."""
+    encoding, skip = _encoding(data[:4])
+    if encoding != "utf-8":
+        raise InputError(f"{source_name}: {encoding.upper()} text (by its byte order mark): JSON is read as UTF-8")
     try:
-        return json.loads(data.removeprefix(_BOM).decode("utf-8"), parse_constant=_no_constant)
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{source_name}: not UTF-8 text (byte {exc.start})") from None
-    except RecursionError:
-        raise InputError(f"{source_name}: not readable JSON: nested too deeply") from None
-    except ValueError as exc:
-        # json's message holds a position, never the document's content; ours names the constant.
-        raise InputError(f"{source_name}: not valid JSON: {exc}") from None
-
-
-def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    """``base`` with ``over`` on top, objects merged key by key (a route's mapping context under --context)."""
-    merged = dict(base)
-    for key, value in over.items():
-        merged[key] = deep_merge(merged[key], value) if isinstance(value, dict) and isinstance(
-            merged.get(key), dict) else value
-    return merged
+        return read_json(data[skip:], any_value=True)
+    except JsonProblem as exc:
+        raise InputError(f"{source_name}: {exc.reason}") from None
 
 
 # The routes and their compiled mappings, for as long as none of their files changes: loading the routes checks
@@ -83,21 +86,32 @@ def _loaded(settings: Settings) -> tuple[list[Route], dict[Path, CompiledMapping
         return _LOADED[key]
 
 
+def _route(routes: list[Route], route: str, settings: Settings) -> Route:
+    for candidate in routes:
+        if candidate.id == route:
+            return candidate
+    raise UnknownRoute(f"{settings.routes_file}: no route {route}; known: {', '.join(r.id for r in routes)}")
+
+
+def check_route(route: str) -> None:
+    """Raise `UnknownRoute` when the routes file has no route ``route`` (and `ConfigError` when it cannot be read)."""
+    settings = Settings.from_env()
+    _route(_loaded(settings)[0], route, settings)
+
+
 def inbound_mapping(source: Path | bytes, *, route: str | None = None, context: dict[str, Any] | None = None,
                     source_name: str = "<input>") -> tuple[CompiledMapping, dict[str, Any]]:
     """The inbound mapping that accepts ``source`` among ``route``'s mappings (or every route's), chosen as a route
     run chooses it (brygga.mapping.dispatch), and the context to run it with: the route's, under ``context``.
 
-    Raises `ConfigError` for an unknown route or a broken mapping among the candidates, and ``InvalidSource``
-    (``NotAccepted``) when no mapping, or more than one, accepts the document."""
+    Raises `UnknownRoute` for an unknown route, `ConfigError` for a broken routes file or a broken mapping among
+    the candidates, and ``InvalidSource`` (``NotAccepted``) when no mapping, or more than one, accepts the
+    document."""
     settings = Settings.from_env()
     routes, compiled = _loaded(settings)
     context = dict(context or {})
     if route is not None:
-        chosen = [r for r in routes if r.id == route]
-        if not chosen:
-            raise ConfigError(f"{settings.routes_file}: no route {route}; known: {', '.join(r.id for r in routes)}")
-        context = deep_merge(chosen[0].mapping_context, context)
+        context = deep_merge(_route(routes, route, settings).mapping_context, context)
 
     def mapping_at(path: Path, *, strict: bool) -> CompiledMapping | None:
         if compiled.get(path) is None:
@@ -127,5 +141,4 @@ def translate(source: Path | bytes, *, route: str | None = None, source_name: st
     Raises what `inbound_mapping` raises, ``InvalidSource`` for unreadable XML, ``MappingFailed`` with every
     mapping problem, and ``OSError`` for a file that cannot be read."""
     mapping, context = inbound_mapping(source, route=route, source_name=source_name)
-    unchecked = dataclasses.replace(mapping, _validate=None, _tracer=None)
-    return unchecked.run(source, context=context or None, source_name=source_name)
+    return mapping.run(source, context=context or None, source_name=source_name, check_output=False)

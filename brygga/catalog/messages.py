@@ -45,6 +45,12 @@ class SchemaIndex:
             registry = (root @ registry).crawl()  # the $ids inside too: the case types' own files
         self._schema = schema
         self._resolver = registry.resolver(base_uri=root.id() or "")
+        self._indexes_matter = _indexes_matter(schema)
+
+    def general(self, pointer: str) -> str:
+        """``pointer`` with its array indexes as ``*`` when the schema is the same at every index (no
+        ``prefixItems``, no property named by digits): places with the same general pointer get the same hint."""
+        return pointer if self._indexes_matter else _INDEX.sub("/*", pointer)
 
     def at(self, pointer: str) -> list[Mapping[str, Any]]:
         """Every object schema that applies at ``pointer`` (a JSON pointer into a document), outermost first; empty
@@ -56,6 +62,22 @@ class SchemaIndex:
             if not level:
                 return []
         return [node for node, _ in level]
+
+
+_INDEX = re.compile(r"/[0-9]+(?=/|$)")
+_DATA = frozenset({"enum", "const", "examples", "default"})  # values, not schemas
+
+
+def _indexes_matter(node: Any) -> bool:
+    """Whether a schema tells places apart by an index: ``prefixItems``, or a property whose name is digits."""
+    if isinstance(node, Mapping):
+        properties = node.get("properties")
+        if "prefixItems" in node or (isinstance(properties, Mapping) and any(map(str.isdigit, properties))):
+            return True
+        return any(_indexes_matter(value) for key, value in node.items() if key not in _DATA)
+    if isinstance(node, list):
+        return any(_indexes_matter(item) for item in node)
+    return False
 
 
 def _steps(pointer: str) -> list[str]:
@@ -166,6 +188,9 @@ def message(rule: str, params: Mapping[str, Any], lang: Lang, fallback: str = ""
     """The problem in ``lang``, from the rule and its parameters (values of the schema, never of the document).
     ``fallback``: the validator's own English message, used in English for a rule not worded here."""
     sv = lang == "sv"
+    if rule == "json" and params.get("cause") == "depth":
+        return "Dokumentet är för djupt nästlat för att kunna kontrolleras." if sv else \
+            "The document is nested too deeply to be checked."
     if rule in _FIXED:
         return _FIXED[rule][sv]
     if rule.startswith("format:"):

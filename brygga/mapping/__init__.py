@@ -1,6 +1,6 @@
 """Declarative YAML mappings: compiled once, run many times. The language: mappings/README.md."""
 
-from brygga.mapping.compiler import CompiledMapping, compile_mapping
+from brygga.mapping.compiler import CompiledMapping, compile_mapping, deep_merge
 from brygga.mapping.dispatch import EService, choose_mapping, read_identity
 from brygga.mapping.errors import (
     InvalidSource,
@@ -22,5 +22,6 @@ __all__ = [
     "NotAccepted",
     "choose_mapping",
     "compile_mapping",
+    "deep_merge",
     "read_identity",
 ]

@@ -123,11 +123,11 @@ def _fresh(value: Any) -> Callable[[], Any]:
     return lambda: value
 
 
-def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in over.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
+            merged[key] = deep_merge(merged[key], value)
         else:
             merged[key] = value
     return merged
@@ -274,14 +274,17 @@ class CompiledMapping:
         blob_sink: BlobSink | None = None,
         max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES,
         source_name: str = "<input>",
+        check_output: bool = True,
     ) -> dict[str, Any]:
         """Map one document. Raises ``InvalidSource`` (unreadable input) or ``MappingFailed`` (all problems).
 
         XML comes as bytes, a path or a binary stream; attachments go to ``blob_sink`` as the document is read
         (hashed and dropped when None), so a large file is never held in memory (brygga.xmlread).
+        ``check_output=False`` skips the check against ``output_schema``: for a caller that validates the output
+        itself, rule by rule (`brygga validate`).
         """
         root = self._read(source, source_name, blob_sink, max_attachment_bytes)
-        ctx = self._defaults if not context else _deep_merge(self._defaults, context)
+        ctx = self._defaults if not context else deep_merge(self._defaults, context)
         state = _Run(root, ctx, blob_sink, max_attachment_bytes)
         if self._root_tag is not None and root.tag != self._root_tag:
             raise MappingFailed([
@@ -302,7 +305,7 @@ class CompiledMapping:
                 out["formAnswers"] = answers
         if state.problems:
             raise MappingFailed([self._problem(*raw) for raw in state.problems])
-        if self._validate is not None:
+        if check_output and self._validate is not None:
             found = self._validate(out)
             if found:
                 raise MappingFailed(self._validation_problems(root, ctx, found))

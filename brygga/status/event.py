@@ -20,7 +20,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
-from brygga.canonical.validation import CaseProblem, is_rfc3339
+from brygga.canonical.validation import SAFE_NAME, CaseProblem, is_rfc3339, safe_pointer
 from brygga.errors import BryggaError
 from brygga.resources import resource
 from brygga.status.changes import DocumentRef
@@ -125,8 +125,6 @@ def for_bus(event: Mapping[str, Any]) -> dict[str, Any]:
 # --- validation ----------------------------------------------------------------------------------------------
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", re.ASCII)
-# Property names come from the event; they are echoed only when they look like schema identifiers.
-_SAFE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}", re.ASCII)
 
 
 def _is_uuid(value: object) -> bool:
@@ -157,24 +155,26 @@ _LIMITS = {
 }
 
 
-def _pointer(parts: Sequence[str | int]) -> str:
-    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts)
+def _pointer(error: ValidationError) -> tuple[str, bool]:
+    """The error's place, cut before a property name that is not a schema identifier (`safe_pointer`: the keys of
+    ``change.facts`` are the event's), and whether it was cut."""
+    return safe_pointer(list(error.absolute_path))
 
 
 def _describe(error: ValidationError) -> tuple[str, str, str]:
     """(path, rule, message) of one error, built from the schema, never from the instance's values."""
-    path = _pointer(list(error.absolute_path))
+    path, cut = _pointer(error)
     keyword, expected = str(error.validator), error.validator_value
     if "propertyNames" in error.relative_schema_path:
         # The offending name is the instance's (maybe data put in a key by mistake): never echoed.
         return path, "propertyNames", f"a property name breaks the schema's rule for names ({keyword} {expected})."
     if keyword == "required" and isinstance(error.instance, dict):
         missing = next((name for name in expected if name not in error.instance), "")
-        return f"{path}/{missing}", keyword, "required property is missing."
+        return path if cut else f"{path}/{missing}", keyword, "required property is missing."
     if keyword == "additionalProperties" and isinstance(error.instance, dict):
         known = set(error.schema.get("properties", {}))
         extra = sorted(str(name) for name in error.instance if name not in known)
-        shown = next((name for name in extra if _SAFE_NAME.fullmatch(name)), None)
+        shown = None if cut else next((name for name in extra if SAFE_NAME.fullmatch(name)), None)
         if shown is not None:
             return f"{path}/{shown}", keyword, "property is not allowed by the schema."
         return path, keyword, "an unexpected property is present (name withheld)."
@@ -218,31 +218,33 @@ def _params(error: ValidationError) -> dict[str, Any]:
 def status_event_problems(doc: Any) -> list[CaseProblem]:
     """Every problem of a status event (`validate_status_event` raises the first), in the same order; empty when it
     is valid. Messages and params come from the schema, never from the event."""
-    problems: list[CaseProblem] = []
+    problems: dict[CaseProblem, None] = {}  # paths cut at a withheld name may coincide: each problem once
     for error in _sorted_errors(doc):
         path, rule, message = _describe(error)
         if rule in ("required", "additionalProperties") and isinstance(error.instance, dict):
             # _describe names one property; here each missing or unexpected one is a problem of its own.
-            base = _pointer(list(error.absolute_path))
-            for name in _properties_named(error):
-                if rule == "required" or name:
+            base, cut = _pointer(error)
+            for name in _properties_named(error, cut):
+                if cut and rule == "required":
+                    problem = CaseProblem(base, rule, "required property is missing.")
+                elif rule == "required" or name:
                     problem = CaseProblem(f"{base}/{name}", rule, "required property is missing." if rule ==
                                           "required" else "property is not allowed by the schema.")
                 else:
                     problem = CaseProblem(base, rule, "an unexpected property is present (name withheld).",
                                           {"withheld": True})
-                if problem not in problems:
-                    problems.append(problem)
+                problems.setdefault(problem)
             continue
-        problems.append(CaseProblem(path, rule, message, _params(error)))
-    return problems
+        problems.setdefault(CaseProblem(path, rule, message, _params(error)))
+    return list(problems)
 
 
-def _properties_named(error: ValidationError) -> list[str]:
+def _properties_named(error: ValidationError, cut: bool) -> list[str]:
     """The missing (``required``) or unexpected (``additionalProperties``) properties of an error's object; an
-    unexpected name that does not look like a schema identifier is withheld (given as "")."""
+    unexpected name that does not look like a schema identifier, or any under a withheld name (``cut``), is
+    withheld (given as "")."""
     if error.validator == "required":
         return [name for name in error.validator_value if name not in error.instance]
     known = set(error.schema.get("properties", {}))
     extra = sorted(str(name) for name in error.instance if name not in known)
-    return list(dict.fromkeys(name if _SAFE_NAME.fullmatch(name) else "" for name in extra))
+    return list(dict.fromkeys(name if not cut and SAFE_NAME.fullmatch(name) else "" for name in extra))

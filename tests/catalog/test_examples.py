@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 
 from brygga.canonical import reference_validator
+from brygga.canonical.validation import SAFE_NAME
 from brygga.catalog import (
     InvalidExample,
     SchemaEntry,
@@ -68,6 +69,28 @@ def _strings(value: Any) -> set[str]:
     return {value} if isinstance(value, str) else set()
 
 
+# What says who someone is or where they live, and free text a resident wrote.
+PERSONAL = frozenset({"personnummer", "givenName", "familyName", "careOf", "street", "email", "phone",
+                      "fastighetsbeteckning", "objectIdentity", "address", "description", "value", "text"})
+
+
+def _personal(value: Any, key: str | None = None) -> set[str]:
+    if isinstance(value, dict):
+        return {text for name, sub in value.items() for text in _personal(sub, name)}
+    if isinstance(value, list):
+        return {text for sub in value for text in _personal(sub, key)}
+    return {value} if isinstance(value, str) and key in PERSONAL else set()
+
+
+@pytest.mark.parametrize("example", INVALID, ids=[example.name for example in INVALID])
+def test_the_people_of_an_invalid_example_are_its_own_not_the_schemas_examples(example: InvalidExample) -> None:
+    # The next test lets a message name what the schema holds (an allowed value, an example): were an invalid
+    # example's person the schema's example person, a message quoting them would go unnoticed.
+    schema_text = json.dumps(resolve_schema(example.schema).document_schema(), ensure_ascii=False)
+    shared = sorted(text for text in _personal(example.document) if json.dumps(text, ensure_ascii=False) in schema_text)
+    assert shared == [], f"{example.source} uses the schema's examples: give it values of its own"
+
+
 @pytest.mark.parametrize("example", INVALID, ids=[example.name for example in INVALID])
 def test_messages_and_hints_are_worded_in_both_languages_and_quote_no_value(example: InvalidExample) -> None:
     entry = resolve_schema(example.schema)
@@ -75,6 +98,7 @@ def test_messages_and_hints_are_worded_in_both_languages_and_quote_no_value(exam
     # A value the schema holds (an allowed value, an example) may be named; nothing else of the document may.
     own = [text for text in _strings(example.document)
            if len(text) >= 4 and json.dumps(text, ensure_ascii=False) not in schema_text]
+    values = [text for text in own if text not in _names(example.document)]
     worded = {lang: validate_document(example.document, entry, lang=lang) for lang in LANGS}
     for english, swedish in zip(worded["en"], worded["sv"], strict=True):
         assert (english.path, english.rule) == (swedish.path, swedish.rule)
@@ -84,3 +108,17 @@ def test_messages_and_hints_are_worded_in_both_languages_and_quote_no_value(exam
             assert problem.message and problem.hint, f"{problem.path} {problem.rule}: no message or no hint"
             for text in own:
                 assert text not in problem.message and text not in problem.hint, f"{text!r} quoted at {problem.path}"
+            # The path names properties and indexes only: a name the schema does not know only when it is one.
+            for text in values:
+                assert text not in problem.path, f"{text!r} in the path {problem.path}"
+            assert all(step.isdigit() or SAFE_NAME.fullmatch(step) for step in problem.path.split("/")[1:]), \
+                problem.path
+
+
+def _names(value: Any) -> set[str]:
+    """Every property name in a document."""
+    if isinstance(value, dict):
+        return set(value) | {name for sub in value.values() for name in _names(sub)}
+    if isinstance(value, list):
+        return {name for sub in value for name in _names(sub)}
+    return set()

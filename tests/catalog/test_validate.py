@@ -6,18 +6,30 @@ from __future__ import annotations
 import copy
 import json
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from lxml import etree
 
+from brygga.canonical import CaseTypeRegistry, validate_case
 from brygga.catalog import UnknownSchema, resolve_schema
 from brygga.catalog.examples import EXAMPLES_DIR
+from brygga.catalog.inputs import UnknownRoute, check_route
 from brygga.catalog.validate import detect_schema, validate_bytes, validate_document, validate_file
+from brygga.errors import ConfigError
 from brygga.resources import resource
 
 SAMPLES = resource("samples", "open-eplatform")
-BAD_PERSONNUMMER = "198005122381"  # the applicant's number in bygglov-bad-personnummer.xml, its last digit wrong
+
+
+def _bad_numbers() -> tuple[str, str]:
+    """The applicant's number in bygglov-bad-personnummer.xml (its check digit wrong), as the file writes it and as
+    the twelve digits the mapping makes of it: read from the file, so that the test follows it."""
+    tree = etree.parse(SAMPLES / "bygglov-bad-personnummer.xml")
+    [written] = tree.xpath("//*[local-name()='sokande']/*[local-name()='SocialSecurityNumber']/text()")
+    return written, written.replace("-", "")
 
 
 def _example(name: str) -> Any:
@@ -116,7 +128,7 @@ def test_a_file_that_cannot_be_read_or_parsed_is_an_error_naming_it_never_quotin
     broken.write_text('{"personnummer": "198503142385", ', encoding="utf-8")
     constant = tmp_path / "nan.json"
     constant.write_text('{"caseType": NaN}', encoding="utf-8")
-    for path, why in ((broken, "not valid JSON"), (constant, "NaN is not JSON"),
+    for path, why in ((broken, "not valid JSON"), (constant, "NaN is not a JSON number"),
                       (tmp_path / "missing.json", "cannot read: No such file or directory"),
                       (tmp_path, "cannot read: Is a directory")):
         report = validate_file(path)
@@ -144,7 +156,9 @@ def test_xml_the_mapping_cannot_translate_names_the_field_and_the_xml_path_never
         [problem] = report.problems
         assert (problem.path, problem.rule) == ("/parties/0/personnummer", "mapping")
         assert problem.hint is not None and "fi:Values/fi:sokande[1]/fi:SocialSecurityNumber" in problem.hint
-        assert BAD_PERSONNUMMER not in problem.message + problem.hint
+        shown = json.dumps(report.as_json(), ensure_ascii=False)
+        for number in _bad_numbers():
+            assert number not in shown
         assert "Luhn" in problem.message
 
 
@@ -157,10 +171,14 @@ def test_malformed_xml_is_an_error_naming_the_file(tmp_path: Path) -> None:
 
 def test_validating_xml_stores_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The sample carries three attachments: they are hashed as they stream by, and no file is kept anywhere.
-    monkeypatch.setenv("BRYGGA_HOME", str(tmp_path))
-    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    # tempfile read TMPDIR long ago (tempfile.tempdir): the folder it uses is set there.
+    home, temporary = tmp_path / "home", tmp_path / "tmp"
+    home.mkdir()
+    temporary.mkdir()
+    monkeypatch.setenv("BRYGGA_HOME", str(home))
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     assert validate_file(SAMPLES / "bygglov-person.xml").valid
-    assert list(tmp_path.iterdir()) == []
+    assert list(home.iterdir()) == [] and list(temporary.iterdir()) == []
 
 
 def test_a_request_body_is_json_or_e_service_xml_by_its_media_type() -> None:
@@ -194,3 +212,38 @@ def test_a_changed_mapping_is_read_again(tmp_path: Path, monkeypatch: pytest.Mon
                        encoding="utf-8")
     report = validate_file(SAMPLES / "bygglov-person.xml")
     assert report.error is not None and "no mapping accepts Open ePlatform FamilyID 412" in report.error
+
+
+def test_a_broken_routes_file_is_the_servers_fault_and_raised_not_reported(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    routes = tmp_path / "routes.yaml"
+    routes.write_text("routes: [\n", encoding="utf-8")
+    monkeypatch.setenv("BRYGGA_ROUTES", str(routes))
+    with pytest.raises(ConfigError):
+        validate_file(SAMPLES / "bygglov-person.xml")
+    with pytest.raises(ConfigError):
+        validate_bytes((SAMPLES / "bygglov-person.xml").read_bytes(), media_type="application/xml")
+    assert validate_file(EXAMPLES_DIR / "bygglov-person.json").valid, "JSON needs no routes"
+
+
+def test_an_unknown_route_is_named_with_the_known_ones() -> None:
+    with pytest.raises(UnknownRoute, match=r"no route nowhere; known: .*kumla-bygglov") as caught:
+        validate_file(SAMPLES / "bygglov-person.xml", route="nowhere")
+    assert isinstance(caught.value, ConfigError)
+    check_route("kumla-bygglov")
+    with pytest.raises(UnknownRoute):
+        check_route("nowhere")
+
+
+def test_a_valid_case_is_not_looked_up_among_the_case_types(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The pipeline validates every case: a valid one costs one is_valid call, and its caseType is registered (the
+    # schema's enum says so). Only an invalid one asks the registry whether its type is registered.
+    case, lookups = _example("bygglov-person"), []
+    validate_case(case)  # the registry and the compiled schema, once
+    real = CaseTypeRegistry.__contains__
+    monkeypatch.setattr(CaseTypeRegistry, "__contains__", lambda self, name: lookups.append(name) or real(self, name))
+    assert validate_case(case) == []
+    assert lookups == []
+    case["caseType"] = "eldstad"
+    assert _found(validate_case(case)) == [("/caseType", "caseType")]
+    assert lookups == ["eldstad"]

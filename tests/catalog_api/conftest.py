@@ -24,14 +24,14 @@ def bundled_only(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempP
 
 @pytest.fixture(scope="module")
 def socket_url() -> Iterator[str]:
-    with served(create_app(max_body_bytes=LIMIT)) as url:
+    with served(create_app(max_body_bytes=LIMIT, max_json_bytes=LIMIT)) as url:
         yield url
 
 
 @pytest.fixture(params=["testclient", "socket"])
 def api(request: pytest.FixtureRequest) -> Iterator[Api]:
     if request.param == "testclient":
-        with TestClient(create_app(max_body_bytes=LIMIT)) as client:
+        with TestClient(create_app(max_body_bytes=LIMIT, max_json_bytes=LIMIT)) as client:
             yield Api("testclient", client=client)
     else:
         yield Api("socket", url=request.getfixturevalue("socket_url"))

@@ -5,6 +5,7 @@ path, rule, message and hint in the language asked for; and every refusal (413 b
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,8 +13,9 @@ from hostile import listening, person, with_prolog
 from validation_api_client import LIMIT, Api, assert_problem
 
 from brygga.catalog import invalid_examples, resolve_schema, schema_catalog, valid_examples
-from brygga.catalog.api import DEFAULT_MAX_BODY_BYTES, create_app
+from brygga.catalog.api import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_JSON_BYTES, create_app
 from brygga.catalog.examples import EXAMPLES_DIR
+from brygga.catalog.validate import MAX_PROBLEMS
 from brygga.resources import resource
 
 SAMPLES = resource("samples", "open-eplatform")
@@ -26,13 +28,18 @@ def _body(document: object) -> bytes:
     return json.dumps(document, ensure_ascii=False).encode()
 
 
+def _valid(spec: str) -> dict:
+    """The answer for a valid document."""
+    return {"valid": True, "schema": spec, "problems": [], "total": 0, "truncated": False}
+
+
 def _pairs(answer: dict) -> set[tuple[str, str]]:
     return {(problem["path"], problem["rule"]) for problem in answer["problems"]}
 
 
 def test_a_valid_case_is_valid_under_the_detected_schema_and_the_one_named(api: Api):
     body = _body(BYGGLOV_PERSON)
-    assert api.post(body).json() == {"valid": True, "schema": resolve_schema("case").spec, "problems": []}
+    assert api.post(body).json() == _valid(resolve_schema("case").spec)
     for spec in ("bygglov", "bygglov@1", "case@1.1.0"):
         answer = api.post(body, schema=spec)
         assert answer.status == 200 and answer.json()["valid"] is True
@@ -73,8 +80,7 @@ def test_messages_and_hints_come_in_the_language_asked_for_and_never_quote_the_d
 
 def test_a_status_event_is_detected_by_its_event_id_and_kind(api: Api):
     (event,) = [e for e in valid_examples(resolve_schema("status-event")) if e.name == "decision-made"]
-    assert api.post(_body(event.document)).json() == {"valid": True, "schema": resolve_schema("status-event").spec,
-                                                       "problems": []}
+    assert api.post(_body(event.document)).json() == _valid(resolve_schema("status-event").spec)
 
 
 def test_a_case_of_another_type_is_refused_by_the_type_schema(api: Api):
@@ -85,7 +91,7 @@ def test_a_case_of_another_type_is_refused_by_the_type_schema(api: Api):
 @pytest.mark.parametrize("content_type", ["application/xml", "text/xml; charset=utf-8"])
 def test_e_service_xml_is_translated_by_its_mapping_then_validated_as_the_case(api: Api, content_type: str):
     answer = api.post((SAMPLES / "bygglov-person.xml").read_bytes(), content_type)
-    assert answer.json() == {"valid": True, "schema": resolve_schema("case").spec, "problems": []}
+    assert answer.json() == _valid(resolve_schema("case").spec)
     latin1 = api.post((SAMPLES / "attefall-latin1.xml").read_bytes(), "application/xml", schema="attefall")
     assert latin1.json()["valid"] is True and latin1.json()["schema"] == resolve_schema("attefall").spec
 
@@ -106,7 +112,7 @@ def test_malformed_json_is_400_naming_the_place_never_the_content(api: Api):
 
 
 @pytest.mark.parametrize(("body", "phrase"), [
-    (b'{"caseType": NaN}', "NaN is not JSON"),
+    (b'{"caseType": NaN}', "NaN is not a JSON number"),
     ("{\"caseType\": \"Björk\"}".encode("latin-1"), "not UTF-8"),
     (b"[" * 50_000, "nested too deeply"),
     (b"", "not valid JSON"),
@@ -151,7 +157,7 @@ def test_a_body_over_the_limit_is_413_by_content_length_or_while_it_is_read(api:
         yield big[:1000]
         yield big[1000:]
 
-    problem = assert_problem(api.post(chunks()), 413, f"{LIMIT:,} bytes", "max_body_bytes")
+    problem = assert_problem(api.post(chunks()), 413, f"{LIMIT:,} bytes", "max_json_bytes")
     assert "Content-Length" not in problem["detail"]
     exactly = _body({**BYGGLOV_PERSON, "formAnswers": [{"question": "q", "value": ""}]})
     padded = exactly[:-1] + b" " * (LIMIT - len(exactly)) + b"}"
@@ -180,13 +186,64 @@ def test_the_default_limit_is_the_webhooks_and_a_limit_below_one_is_refused():
     assert DEFAULT_MAX_BODY_BYTES == 10 * 1024 * 1024
     with pytest.raises(ValueError, match="at least 1"):
         create_app(max_body_bytes=0)
+    with pytest.raises(ValueError, match="at least 1"):
+        create_app(max_json_bytes=0)
+
+
+def test_json_has_a_lower_default_limit_than_xml():
+    """Every problem of a JSON document is counted: a 300 KB array of wrong items would cost seconds of CPU. A case
+    is a few KB, so JSON gets 256 KiB; an e-service's XML carries its attachments and keeps the 10 MiB."""
+    client = TestClient(create_app())
+    array = b"[" + b",".join([b"1"] * 150_000) + b"]"
+    assert len(array) > DEFAULT_MAX_JSON_BYTES
+    answer = client.post("/validate?schema=case", content=array, headers={"Content-Type": "application/json"})
+    assert answer.status_code == 413 and f"{DEFAULT_MAX_JSON_BYTES:,} bytes" in answer.json()["detail"]
+    xml = (SAMPLES / "bygglov-person.xml").read_bytes()
+    padded = xml.replace(b"</", b"<!--" + b" " * (DEFAULT_MAX_JSON_BYTES + 1) + b"--></", 1)
+    answer = client.post("/validate", content=padded, headers={"Content-Type": "application/xml"})
+    assert answer.status_code == 200 and answer.json()["valid"] is True
 
 
 def test_a_content_length_that_is_not_a_number_is_400_and_a_huge_one_413():
     # In-process only: a real server refuses such a header itself, before the app sees the request.
-    client = TestClient(create_app(max_body_bytes=LIMIT))
+    client = TestClient(create_app(max_body_bytes=LIMIT, max_json_bytes=LIMIT))
     headers = {"Content-Type": "application/json"}
     answer = client.post("/validate", content=b"{}", headers={**headers, "Content-Length": "two"})
     assert answer.status_code == 400 and "Content-Length header is not a number" in answer.json()["detail"]
     answer = client.post("/validate", content=b"{}", headers={**headers, "Content-Length": "9" * 5000})
     assert answer.status_code == 413 and f"{LIMIT:,} bytes" in answer.json()["detail"]
+
+
+def test_a_body_with_a_great_many_problems_gets_the_first_ones_and_the_total(api: Api):
+    crowded = _body({**BYGGLOV_PERSON, "parties": [1] * 3000})
+    answer = api.post(crowded, lang="sv")
+    assert answer.status == 200
+    result = answer.json()
+    assert (result["valid"], result["total"], result["truncated"]) == (False, 3001, True)
+    assert len(result["problems"]) == MAX_PROBLEMS
+    assert result["problems"][1] == {"path": "/parties/0", "rule": "type",
+                                     "message": "Värdet har fel typ; det ska vara objekt.", "hint": "Part"}
+    documented = create_app().openapi()["components"]["schemas"]["ValidationResult"]["properties"]
+    assert f"The first {MAX_PROBLEMS} problems" in documented["problems"]["description"]
+    assert set(documented) == {"valid", "schema", "problems", "total", "truncated"}
+
+
+@pytest.mark.parametrize(("body", "phrase"), [
+    (b'{"caseType": "nope", "caseType": "bygglov"}', "the same key twice"),
+    (b'{"caseType": "bygglov", "size": 1e999}', "finite number"),
+    (b'{"caseType": "bygglov", "title": "\\ud800"}', "surrogate pair"),
+])
+def test_json_is_read_as_strictly_as_the_webhook_reads_it(api: Api, body: bytes, phrase: str):
+    assert_problem(api.post(body, schema="case"), 400, "not valid JSON", phrase)
+
+
+def test_a_broken_routes_file_is_a_500_that_names_nothing_of_the_server(api: Api, tmp_path, monkeypatch, caplog):
+    routes = tmp_path / "routes.yaml"
+    routes.write_text("routes: [\n  {id: secret-route-name\n", encoding="utf-8")
+    monkeypatch.setenv("BRYGGA_ROUTES", str(routes))
+    with caplog.at_level(logging.ERROR, logger="brygga.catalog.api"):
+        problem = assert_problem(api.post((SAMPLES / "bygglov-person.xml").read_bytes(), "application/xml"), 500,
+                                 "the server's schema configuration cannot be read; its log says why")
+    assert str(tmp_path) not in problem["detail"] and "secret-route-name" not in json.dumps(problem)
+    logged = [record.getMessage() for record in caplog.records if record.name == "brygga.catalog.api"]
+    assert any(str(routes) in line for line in logged), logged

@@ -80,7 +80,7 @@ def _lines(stream: IO[str], into: queue.Queue[str | None]) -> None:
 def test_the_command_serves_the_api_and_logs_no_body(tmp_path: Path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRYGGA")}
     env["BRYGGA_HOME"] = str(tmp_path / "home")
-    server = subprocess.Popen([sys.executable, "-c", COMMAND, "validation-api", "--port", "0", "--max-body-bytes",
+    server = subprocess.Popen([sys.executable, "-c", COMMAND, "validation-api", "--port", "0", "--max-json-bytes",
                                "4096"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     lines: queue.Queue[str | None] = queue.Queue()
     assert server.stdout is not None

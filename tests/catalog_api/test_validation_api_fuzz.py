@@ -18,7 +18,8 @@ CONFIG = schemathesis.Config.from_dict({"operations": [{
     "include-operation-id": "validate",
     "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "400", "422"]}},
 }]})
-schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(max_body_bytes=LIMIT), config=CONFIG)
+schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(max_body_bytes=LIMIT, max_json_bytes=LIMIT),
+                                        config=CONFIG)
 
 
 @schema.parametrize()

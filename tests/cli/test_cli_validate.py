@@ -7,12 +7,21 @@ import json
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 from brygga.resources import resource
 
 EXAMPLES = resource("schemas", "canonical", "examples")
 SAMPLES = resource("samples", "open-eplatform")
-BAD_PERSONNUMMER = "198005122381"  # the applicant's number in bygglov-bad-personnummer.xml, its last digit wrong
+BAD_PERSONNUMMER = "198005122381"  # put in broken_case: the example's number with its last digit wrong
+
+
+def _xml_bad_numbers() -> tuple[str, str]:
+    """The applicant's number in bygglov-bad-personnummer.xml (its check digit wrong), as the file writes it and as
+    the twelve digits the mapping makes of it: read from the file, so that the test follows it."""
+    tree = etree.parse(SAMPLES / "bygglov-bad-personnummer.xml")
+    [written] = tree.xpath("//*[local-name()='sokande']/*[local-name()='SocialSecurityNumber']/text()")
+    return written, written.replace("-", "")
 
 
 @pytest.fixture(autouse=True)
@@ -109,7 +118,10 @@ def test_e_service_xml_is_validated_through_its_mapping(brygga) -> None:  # type
         "digit does not match (Luhn)",
     ]
     assert "source in the e-service's XML: fi:Values/fi:sokande[1]/fi:SocialSecurityNumber" in bad.out
-    assert BAD_PERSONNUMMER not in bad.out + bad.err
+    as_json = brygga("validate", "--format", "json", "--lang", "sv", str(SAMPLES / "bygglov-bad-personnummer.xml"))
+    assert as_json.code == 1
+    for number in _xml_bad_numbers():
+        assert number not in bad.out + bad.err and number not in as_json.out + as_json.err
 
 
 def test_malformed_xml_is_an_error_naming_the_file(brygga) -> None:  # type: ignore[no-untyped-def]
@@ -117,3 +129,44 @@ def test_malformed_xml_is_an_error_naming_the_file(brygga) -> None:  # type: ign
     assert ran.code == 1
     assert ran.out.splitlines()[0].startswith(f"{SAMPLES / 'bygglov-malformed.xml'}: error: not well-formed XML")
     assert ran.out.splitlines()[-1] == "2 file(s): 1 valid, 1 invalid"
+
+
+@pytest.fixture
+def crowded_case(tmp_path: Path) -> Path:
+    """The bygglov example with 2,000 numbers where its parties go: 2,001 problems."""
+    case = json.loads((EXAMPLES / "bygglov-person.json").read_text(encoding="utf-8"))
+    case["parties"] = [1] * 2000
+    path = tmp_path / "crowded.json"
+    path.write_text(json.dumps(case), encoding="utf-8")
+    return path
+
+
+def test_a_file_with_a_great_many_problems_lists_the_first_100_and_counts_the_rest(brygga, crowded_case) -> None:  # type: ignore[no-untyped-def]
+    english = brygga("validate", str(crowded_case))
+    assert english.code == 1
+    lines = english.out.splitlines()
+    assert lines[0] == f"{crowded_case}: invalid against case@1.1.0, 2,001 problem(s)"
+    assert sum(line.startswith("  /parties") for line in lines) == 100
+    assert lines[-1] == "  … and 1,901 more"
+    swedish = brygga("validate", "--lang", "sv", str(crowded_case))
+    assert swedish.out.splitlines()[0] == f"{crowded_case}: ogiltig mot case@1.1.0, 2 001 fel"
+    assert swedish.out.splitlines()[-1] == "  … och 1 901 till"
+    [report] = json.loads(brygga("validate", "--format", "json", str(crowded_case)).out)["files"]
+    assert (len(report["problems"]), report["total"], report["truncated"]) == (100, 2001, True)
+
+
+def test_an_unknown_route_is_a_usage_error_listing_the_routes(brygga) -> None:  # type: ignore[no-untyped-def]
+    ran = brygga("validate", "--route", "nowhere", str(SAMPLES / "bygglov-person.xml"))
+    assert (ran.code, ran.out) == (2, "")
+    assert ran.err.startswith("brygga validate: ") and "no route nowhere; known: " in ran.err
+    assert "kumla-bygglov" in ran.err
+
+
+def test_a_broken_routes_file_exits_3_as_a_broken_configuration_does(brygga, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    routes = tmp_path / "routes.yaml"
+    routes.write_text("routes: [\n", encoding="utf-8")
+    monkeypatch.setenv("BRYGGA_ROUTES", str(routes))
+    ran = brygga("validate", str(SAMPLES / "bygglov-person.xml"))
+    assert (ran.code, ran.out) == (3, "")
+    assert ran.err.startswith("brygga validate: ") and str(routes) in ran.err
+    assert brygga("validate", "--route", "kumla-bygglov", str(EXAMPLES / "felanmalan.json")).code == 3
