@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from airflow_api_server import ApiServer, User, airflow_api_server
+from browser import assert_accessible, kept_artifacts, launch, require_chromium
 from simulated_route import LocalRoute, simulated_connections
 
 from brygga.ledger import Ledger, State
@@ -30,10 +31,6 @@ from brygga_airflow.admin_view import URL_PREFIX
 
 pytestmark = pytest.mark.airflow
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-ARTIFACTS = REPO_ROOT / "var" / "test-artifacts" / "admin-page"
 ROUTE = "kumla-bygglov"
 ADMIN = User("admin", "admin", "brygga-admin-password")
 ATTEFALL = Path("open-eplatform") / "attefall.yaml"
@@ -64,8 +61,7 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    if not CHROMIUM.is_file():
-        pytest.skip(f"{CHROMIUM} is missing (apt install chromium); the test never downloads a browser")
+    require_chromium()
     tmp = tmp_path_factory.mktemp("admin-page")
     mappings = tmp / "mappings"
     shutil.copytree(REPO_ROOT / "mappings", mappings)
@@ -91,31 +87,24 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 
 @pytest.fixture
-def shots() -> Iterator[Callable[[object, str], None]]:
-    shutil.rmtree(ARTIFACTS, ignore_errors=True)
-    ARTIFACTS.mkdir(parents=True)
-    print(f"\nscreenshots of the admin round: {ARTIFACTS}")
+def artifacts() -> Iterator[Path]:
+    with kept_artifacts("admin-page", "the admin round") as folder:
+        yield folder
 
+
+@pytest.fixture
+def shots(artifacts: Path) -> Callable[[object, str], None]:
     def shot(page: object, name: str) -> None:
-        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+        page.screenshot(path=str(artifacts / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
 
-    yield shot
-    print(f"screenshots of the admin round: {sorted(p.name for p in ARTIFACTS.iterdir())} in {ARTIFACTS}")
-
-
-def _accessible(page: object, what: str) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    (ARTIFACTS / f"axe-{what}.txt").write_text(results.generate_report(), encoding="utf-8")
-    assert results.violations_count == 0, f"the {what} page:\n{results.generate_report()}"
+    return shot
 
 
-def test_the_admin_round_in_a_browser(site: Site, shots: Callable[[object, str], None]) -> None:
+def test_the_admin_round_in_a_browser(site: Site, shots: Callable[[object, str], None], artifacts: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.set_default_timeout(TIMEOUT_MS)
@@ -146,7 +135,7 @@ def test_the_admin_round_in_a_browser(site: Site, shots: Callable[[object, str],
             found = page.get_by_role("link", name=site.person_id)
             expect(found).to_be_visible()
             shots(page, "2-search-by-flowinstanceid")
-            _accessible(page, "search")
+            assert_accessible(page, artifacts / "axe-search.txt")
             # A personnummer typed into the free text instead: posted, refused, and in no address the browser keeps.
             number = f"{site.personnummer[:8]}-{site.personnummer[8:]}"
             page.get_by_label("Id, FlowInstanceID, file name, sha256 or diarienummer").fill(number)
@@ -165,14 +154,14 @@ def test_the_admin_round_in_a_browser(site: Site, shots: Callable[[object, str],
             expect(page.get_by_role("table", name=re.compile("Every call to a target"))).to_contain_text("delivered")
             expect(page.get_by_role("button", name="Show personal data")).to_be_visible()
             shots(page, "3-trace")
-            _accessible(page, "trace")
+            assert_accessible(page, artifacts / "axe-trace.txt")
 
             # 4. The quarantine, grouped by reason: the attefall form the mapping could not read.
             page.get_by_role("navigation", name="Brygga").get_by_role("link", name="Quarantine").click()
             group = page.locator("fieldset.group", has_text=site.quarantined_id)
             expect(group.locator("legend")).to_contain_text(f"{ROUTE} · translate · 1 submission")
             shots(page, "4-quarantine")
-            _accessible(page, "quarantine")
+            assert_accessible(page, artifacts / "axe-quarantine.txt")
             # Enter in the reason for discarding submits nothing: neither a discard nor (the first button) a replay.
             # A probe notes every form submission the page makes, and stops it.
             page.evaluate("""() => {
@@ -217,6 +206,6 @@ def test_the_admin_round_in_a_browser(site: Site, shots: Callable[[object, str],
             targets = page.get_by_role("table", name=f"Targets and call sites of {ROUTE}")
             expect(targets.get_by_role("row", name=re.compile(r"^byggr 2 0 2 0 %"))).to_be_visible()
             shots(page, "7-health")
-            _accessible(page, "health")
+            assert_accessible(page, artifacts / "axe-health.txt")
         finally:
             browser.close()

@@ -8,23 +8,18 @@ folder is printed).
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser import assert_accessible, kept_artifacts, launch, require_chromium
 
-from brygga.settings import REPO_ROOT
 from brygga_adapters.soap import clear_soap_cache
 from brygga_conformance.endpoint import Endpoint
 from brygga_conformance.report import write_html
 from brygga_conformance.runner import run_profile
 from brygga_simulators import start_simulator
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-ARTIFACTS = REPO_ROOT / "var" / "test-artifacts" / "conformance-report"
 TIMEOUT_MS = 60_000
 COLUMNS = ["Sample", "Outcome", "Findings", "What was done", "Seconds"]
 WIDE, NARROW = {"width": 1200, "height": 900}, {"width": 390, "height": 844}
@@ -44,8 +39,7 @@ LABELS = "() => [...document.querySelector('#documents-intact tbody tr').childre
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not CHROMIUM.is_file():
-        pytest.skip(f"{CHROMIUM} is missing (apt install chromium); the test never downloads a browser")
+    require_chromium()
     tmp = tmp_path_factory.mktemp("conformance-report")
     clear_soap_cache()
     with start_simulator("byggr", flaws=["truncates-documents", "renames-reply-element"]) as sim:
@@ -60,19 +54,15 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def artifacts() -> Iterator[Path]:
-    shutil.rmtree(ARTIFACTS, ignore_errors=True)
-    ARTIFACTS.mkdir(parents=True)
-    print(f"\nscreenshots of the conformance report: {ARTIFACTS}")
-    yield ARTIFACTS
-    print(f"screenshots of the conformance report: {sorted(p.name for p in ARTIFACTS.iterdir())} in {ARTIFACTS}")
+    with kept_artifacts("conformance-report", "the conformance report") as folder:
+        yield folder
 
 
 def test_the_report_reads_at_1200_px_and_on_a_phone(report: Path, artifacts: Path) -> None:
-    from axe_playwright_python.sync_playwright import Axe
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         try:
             page = browser.new_page(viewport=WIDE)
             page.set_default_timeout(TIMEOUT_MS)
@@ -90,7 +80,7 @@ def test_the_report_reads_at_1200_px_and_on_a_phone(report: Path, artifacts: Pat
             assert page.evaluate(CUT_HEADERS) == []
             assert page.evaluate(SIDEWAYS) == 0
             page.screenshot(path=str(artifacts / "1-report-1200px.png"), full_page=True)
-            _no_violations(Axe(), page, artifacts / "axe-1200px.txt")
+            assert_accessible(page, artifacts / "axe-1200px.txt")
 
             # A phone: each result a block of labelled lines (an empty cell left out), nothing to scroll sideways.
             page.set_viewport_size(NARROW)
@@ -99,12 +89,6 @@ def test_the_report_reads_at_1200_px_and_on_a_phone(report: Path, artifacts: Pat
             expect(page.get_by_text("came back changed: GetDocument of dokId").first).to_be_visible()
             page.locator("#documents-intact").screenshot(path=str(artifacts / "2-documents-intact-390px.png"))
             page.screenshot(path=str(artifacts / "3-report-390px.png"), full_page=True)
-            _no_violations(Axe(), page, artifacts / "axe-390px.txt")
+            assert_accessible(page, artifacts / "axe-390px.txt")
         finally:
             browser.close()
-
-
-def _no_violations(axe: object, page: object, kept: Path) -> None:
-    results = axe.run(page)  # type: ignore[attr-defined]
-    kept.write_text(results.generate_report(), encoding="utf-8")
-    assert results.violations_count == 0, results.generate_report()

@@ -8,7 +8,6 @@ var/test-artifacts/schema-docs/ (the folder is printed).
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 from collections.abc import Iterator
 from functools import partial
@@ -17,15 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser import assert_accessible, kept_artifacts, launch, require_chromium
 
 from brygga.catalog import invalid_examples, resolve_schema, schema_catalog, valid_examples
 from brygga.schema_docs.render import build_docs, page_href
-from brygga.settings import REPO_ROOT
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-ARTIFACTS = REPO_ROOT / "var" / "test-artifacts" / "schema-docs"
 TIMEOUT_MS = 60_000
 
 
@@ -37,8 +32,7 @@ class _Quiet(SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The generated site over HTTP on a free local port; its base URL."""
-    if not CHROMIUM.is_file():
-        pytest.skip(f"{CHROMIUM} is missing (apt install chromium); the test never downloads a browser")
+    require_chromium()
     site = tmp_path_factory.mktemp("schema-docs") / "site"
     build_docs(site)
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(site)))
@@ -54,11 +48,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def artifacts() -> Iterator[Path]:
-    shutil.rmtree(ARTIFACTS, ignore_errors=True)
-    ARTIFACTS.mkdir(parents=True)
-    print(f"\nscreenshots of the schema docs: {ARTIFACTS}")
-    yield ARTIFACTS
-    print(f"screenshots of the schema docs: {sorted(p.name for p in ARTIFACTS.iterdir())} in {ARTIFACTS}")
+    with kept_artifacts("schema-docs", "the schema docs") as folder:
+        yield folder
 
 
 def test_a_vendor_finds_the_bygglov_examples(served: str, artifacts: Path) -> None:
@@ -77,7 +68,7 @@ def test_a_vendor_finds_the_bygglov_examples(served: str, artifacts: Path) -> No
             route.abort()
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         try:
             context = browser.new_context(viewport={"width": 1280, "height": 900}, java_script_enabled=False)
             context.route("**/*", only_the_site)
@@ -129,14 +120,10 @@ def test_a_vendor_finds_the_bygglov_examples(served: str, artifacts: Path) -> No
             context.close()
 
             # 7. axe-core on every page (axe itself needs JavaScript; the pages do not).
-            from axe_playwright_python.sync_playwright import Axe
-
             checked = browser.new_page()
             checked.set_default_timeout(TIMEOUT_MS)
             for name in ["index.html", *(page_href(entry) for entry in schema_catalog())]:
                 checked.goto(f"{served}/{name}")
-                results = Axe().run(checked)
-                (artifacts / f"axe-{name}.txt").write_text(results.generate_report(), encoding="utf-8")
-                assert results.violations_count == 0, f"{name}:\n{results.generate_report()}"
+                assert_accessible(checked, artifacts / f"axe-{name}.txt")
         finally:
             browser.close()
