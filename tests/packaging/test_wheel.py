@@ -12,8 +12,10 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+import requests
 from junitparser import JUnitXml
 
 from brygga.resources import BUNDLED_FOLDERS
@@ -92,6 +94,25 @@ def test_lint_and_translate_run_from_the_installed_wheel(installed: Path, tmp_pa
     where = _run(installed / "bin" / "python", "-c", "import brygga, brygga_adapters; "
                  "print(brygga.__file__); print(brygga_adapters.__file__)", env=env, cwd=tmp_path)
     assert str(REPO_ROOT) not in where and "site-packages" in where
+
+
+@pytest.mark.parametrize("simulator", ["byggr", "ecos", "work-order", "oep-callback"])
+def test_the_simulators_a_vendor_tries_the_kit_on_start_from_the_installed_wheel(installed: Path, tmp_path: Path,
+                                                                                   simulator: str) -> None:
+    """docs/vendors.md: `python -m brygga_simulators NAME` prints its URL and serves (each has its own imports)."""
+    env = {"PATH": f"{installed / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    server = subprocess.Popen([str(installed / "bin" / "python"), "-m", "brygga_simulators", simulator, "--port", "0"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    try:
+        assert server.stdout is not None
+        first = server.stdout.readline()  # blocks until the simulator serves, or ends with nothing when it failed
+        assert first.startswith(f"{simulator} simulator: http://127.0.0.1:"), server.stderr.read() if \
+            server.poll() is not None else first
+        served = urlsplit(first.split(": ", 1)[1].strip())
+        assert requests.get(f"{served.scheme}://{served.netloc}/_sim/faults", timeout=30).ok
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def test_a_vendor_runs_the_conformance_kit_from_the_installed_wheel(installed: Path, tmp_path: Path) -> None:
