@@ -32,7 +32,7 @@ $(EARK_VENV)/.installed: $(STAMP)
 	@touch $@
 
 interop: $(STAMP) $(EARK_VENV)/.installed
-	@BRYGGA_EARK_PYTHON=$(EARK_VENV)/bin/python $(PY) -m pytest -q -m interop tests/interop
+	@BRYGGA_EARK_PYTHON=$(EARK_VENV)/bin/python $(PY) -m pytest -q -m interop tests/interop tests/conformance
 
 # Two benchmarks, one report: the core path's speed, then memory against attachment size.
 bench: $(STAMP)
