@@ -2,13 +2,16 @@
 
 Registered through the ``brygga.commands`` entry point, so it comes with a plain ``pip install brygga`` (no
 Airflow). Exit codes: 0 every check passed (or was skipped), 1 a check failed or errored, 2 usage (an unknown
-profile, option or sample, or an option value the profile cannot use), 3 the endpoint does not answer at all
-(nothing was checked).
+profile, option or sample, an option value the profile cannot use, a --report-dir that cannot be written), 3 nothing
+listens at the endpoint (the name does not resolve, the connection is refused or connecting times out: nothing was
+checked), 130 interrupted (Ctrl-C; the reports hold what ran until then). An endpoint that accepts the connection
+but never answers is not exit 3: each check waits out the read timeout and fails or errors, exit 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -36,7 +39,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "invalid input gets a fault, a repeat creates nothing new, the replies are shaped as the contract "
                     "says. Writes junit.xml and report.html to --report-dir. Credentials come from the environment: "
                     "BRYGGA_CONFORMANCE_LOGIN and BRYGGA_CONFORMANCE_PASSWORD. Exit 0 when every check passed, 1 when "
-                    "one failed, 2 on a usage error, 3 when the endpoint does not answer at all.",
+                    "one failed or errored, 2 on a usage error, 3 when nothing listens at the endpoint (the host name "
+                    "does not resolve, the connection is refused or connecting times out), 130 when interrupted "
+                    "(the reports are still written). An endpoint that accepts the connection but does not answer "
+                    "is not exit 3: each check waits --option read_timeout (default 30 s) for its answer, then fails "
+                    "or errors (exit 1).",
         examples=["brygga conformance --list-profiles",
                   "brygga conformance --profile byggr-soap --endpoint https://byggr-test.example.se/ArendeExportWS",
                   "brygga conformance --profile byggr-soap --endpoint http://localhost:8081/ArendeExportWS "
@@ -59,6 +66,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--report-dir", metavar="DIR", type=Path, default=Path("conformance-report"),
                    help="where junit.xml and report.html go (default ./conformance-report)")
     p.add_argument("--list-profiles", action="store_true", help="list the profiles, their options and checks")
+
+
+INTERRUPTED = 130  # as every brygga command exits on Ctrl-C (brygga.cli_exits)
+REPORTS = ("junit.xml", "report.html")  # in --report-dir
 
 
 def _usage(message: str) -> int:
@@ -93,9 +104,27 @@ def _progress(result: CaseResult) -> None:
     print(f"  {result.outcome:<7} {result.check.id}{where} ({result.seconds:.2f} s)", file=sys.stderr, flush=True)
 
 
+def report_dir_problem(directory: Path) -> str | None:
+    """Why the reports cannot be written to ``directory``, checked before the run (nothing is created yet: a usage
+    error or an endpoint that does not answer leaves no folder behind); None when they can."""
+    existing = directory
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"--report-dir {directory}: {existing} is not a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"--report-dir {directory}: {existing} is not writable"
+    if existing == directory:
+        for name in REPORTS:
+            if (directory / name).is_dir():
+                return f"--report-dir {directory}: {directory / name} is a folder, where the report {name} goes"
+    return None
+
+
 def _summary(report: RunReport) -> None:
     counts = report.counts()
-    print(f"{report.profile} at {report.endpoint}: {'passed' if report.ok else 'FAILED'} ({counts['passed']} passed, "
+    verdict = "INTERRUPTED" if report.interrupted else "passed" if report.ok else "FAILED"
+    print(f"{report.profile} at {report.endpoint}: {verdict} ({counts['passed']} passed, "
           f"{counts['failed']} failed, {counts['error']} errored, {counts['skipped']} skipped)")
     grid = table("check", "passed", "failed", "error", "skipped")
     for check, results in report.by_check():
@@ -120,6 +149,9 @@ def main(args: argparse.Namespace) -> int:
         return _usage(str(exc))
     try:
         check_options(args.profile, endpoint)
+        problem = report_dir_problem(args.report_dir)
+        if problem is not None:
+            return _usage(problem)
         print(f"{PROG}: {args.profile} at {endpoint.url}", file=sys.stderr)
         with tempfile.TemporaryDirectory(prefix="brygga-conformance-") as workdir:
             report = run_profile(args.profile, endpoint, workdir=Path(workdir), samples=args.sample or None,
@@ -127,12 +159,19 @@ def main(args: argparse.Namespace) -> int:
     except (UnknownProfile, OptionError, UnknownSample) as exc:
         return _usage(str(exc))
     except EndpointUnreachable as exc:
-        print(f"{PROG}: the endpoint does not answer, nothing was checked: {exc}", file=sys.stderr)
+        print(f"{PROG}: nothing listens at the endpoint, nothing was checked: {exc}", file=sys.stderr)
         return MISSING
-    junit, html = args.report_dir / "junit.xml", args.report_dir / "report.html"
-    write_junit(report, junit)
-    write_html(report, html)
-    _summary(report)
+    _summary(report)  # first: a report that cannot be written loses nothing of the run
+    junit, html = (args.report_dir / name for name in REPORTS)
+    try:
+        write_junit(report, junit)
+        write_html(report, html)
+    except OSError as exc:
+        print(f"{PROG}: the reports could not be written to {args.report_dir}: {exc.strerror or exc}", file=sys.stderr)
+        return USAGE
     print(f"JUnit XML: {junit}")
     print(f"HTML report: {html}")
+    if report.interrupted:
+        print(f"{PROG}: interrupted (Ctrl-C): the reports hold the checks made until then", file=sys.stderr)
+        return INTERRUPTED
     return OK if report.ok else NOTHING

@@ -18,8 +18,9 @@ CONNECTION_OPTIONS: Mapping[str, str] = {
     "token_url": "with auth=oauth2: the token endpoint, absolute or a path on the endpoint's host",
     "scope": "with auth=oauth2: the scope to ask for",
     "api_key_header": "with auth=api_key: the header that carries the key (default X-API-Key)",
-    "read_timeout": "seconds to wait for an answer (default 30)",
-    "connect_timeout": "seconds to connect (default 5)",
+    "read_timeout": "seconds to wait for each answer once connected (default 30); an endpoint that accepts the "
+                    "connection but does not answer fails its checks after this (exit 1, not 3)",
+    "connect_timeout": "seconds to connect (default 5); nothing connecting in time is exit 3, nothing checked",
 }
 TIMEOUT_OPTIONS = ("read_timeout", "connect_timeout")
 

@@ -20,9 +20,13 @@ from brygga_conformance.model import OUTCOMES, CaseResult, Check, Outcome
 from brygga_conformance.profiles import invalid_option, profile_class
 from brygga_conformance.recorder import Recorder
 from brygga_conformance.samples import SampleSet
+from brygga_conformance.scrub import Scrubber
 
-# Recorded when a profile's run() itself raises outside a case: the run is cut short, and the report says so.
+# Recorded when a profile's run() itself raises outside a case, or the run is interrupted (Ctrl-C): the run is cut
+# short, and the report says so.
 PROFILE_RAN = Check("profile-ran", "The profile ran to its end")
+INTERRUPTED = ("the run was interrupted (Ctrl-C): the checks after this point did not run; the notes of the checks "
+               "before it name the cases the run made in the endpoint's system")
 DEFAULT_CONNECT_TIMEOUT = 5.0
 
 
@@ -39,7 +43,9 @@ class InvalidOption(OptionError):
 
 
 class EndpointUnreachable(ConnectionError):
-    """The endpoint does not answer at all (refused, no such host, no answer): nothing was checked."""
+    """Nothing listens at the endpoint's host and port (the name does not resolve, the connection is refused or
+    connecting times out): nothing was checked. An endpoint that accepts the connection is reachable, whether it
+    answers or not: its checks run, and wait out the read timeout."""
 
 
 @dataclass
@@ -56,6 +62,7 @@ class RunReport:
     checks: tuple[Check, ...] = ()  # the profile's checks in order: the report's tables
     samples: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # about the run as a whole (plain http, no property register)
+    interrupted: bool = False  # Ctrl-C ended the run: the results are those recorded until then
 
     @property
     def ok(self) -> bool:
@@ -119,7 +126,8 @@ def probe(endpoint: Endpoint) -> None:
     except socket.gaierror:
         raise EndpointUnreachable(f"{where}: the host name does not resolve") from None
     except TimeoutError:
-        raise EndpointUnreachable(f"{where}: no answer within {timeout:g} s") from None
+        raise EndpointUnreachable(f"{where}: connecting timed out after {timeout:g} s (--option connect_timeout)") \
+            from None
     except ConnectionRefusedError:
         raise EndpointUnreachable(f"{where}: connection refused (is the service running on that port?)") from None
     except OSError as exc:
@@ -146,7 +154,9 @@ def run_profile(name: str, endpoint: Endpoint, *, workdir: Path, samples: Sequen
                 large_document_mb: int = 0) -> RunReport:
     """Runs profile ``name`` against ``endpoint``. Raises before any request is sent: UnknownProfile, OptionError,
     UnknownSample (usage) or EndpointUnreachable. ``progress`` is called with each result as it is recorded.
-    ``large_document_mb`` adds a generated drawing of that many MiB to each sample's documents (0: none)."""
+    ``large_document_mb`` adds a generated drawing of that many MiB to each sample's documents (0: none).
+    A Ctrl-C while the profile runs ends the run with what was recorded, and one result that says so
+    (``RunReport.interrupted``), so the report still lists the cases made until then."""
     cls = profile_class(name)
     check_options(name, endpoint)
     if not 0 <= large_document_mb <= MAX_MB:
@@ -155,14 +165,19 @@ def run_profile(name: str, endpoint: Endpoint, *, workdir: Path, samples: Sequen
     probe(endpoint)
     run_id = run_id or new_run_id()
     endpoint = replace(endpoint, run_id=run_id)  # each run's connections are its own (Endpoint.connection)
-    record = Recorder(progress)
+    record = Recorder(progress, scrub=Scrubber.of(sample_set.samples))
     started, clock = datetime.now(UTC), time.perf_counter()
+    interrupted = False
     try:
         cls(endpoint, sample_set, run_id).run(record)
     except Exception as exc:  # the report still gets written, with what ran and this
         with record.case(PROFILE_RAN):
             raise exc
+    except KeyboardInterrupt:
+        interrupted = True
+        record.error(PROFILE_RAN, None, INTERRUPTED)
     return RunReport(profile=name, endpoint=endpoint.url, run_id=run_id, started=started,
                      seconds=time.perf_counter() - clock, results=record.results, brygga_version=__version__,
                      title=cls.title, contract=cls.contract, checks=tuple(cls.checks),
-                     samples=[s.name for s in sample_set.samples], notes=_run_notes(endpoint, sample_set))
+                     samples=[s.name for s in sample_set.samples], notes=_run_notes(endpoint, sample_set),
+                     interrupted=interrupted)

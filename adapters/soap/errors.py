@@ -8,7 +8,11 @@ Messages name the operation, the fault code and the rule; a target's fault text 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import requests
+from lxml import etree
 from urllib3.exceptions import ProtocolError
 from zeep import exceptions as zeep_errors
 
@@ -51,12 +55,40 @@ def redact(message: str) -> str:
     return redaction.redact(message, _MESSAGE_LIMIT)
 
 
+@dataclass(frozen=True)
+class FaultFacts:
+    """A target's SOAP fault by the contract's names only: the call, the faultcode and the detail element's name.
+    The faultstring is the target's free text, which may quote the request's personal data (a name, an address)
+    that ``redact`` cannot tell from other words; a report for a third party quotes these instead."""
+
+    where: str  # "<connection>.<operation>"
+    code: str
+    detail: str | None  # the local name of the fault's detail element, e.g. FlowInstanceNotFoundFault
+
+
+def fault_facts(exc: BaseException) -> FaultFacts | None:
+    """The FaultFacts of an error ``map_soap_error`` made from a SOAP fault; None for any other error."""
+    facts = getattr(exc, "soap_fault", None)
+    return facts if isinstance(facts, FaultFacts) else None
+
+
+def _detail_name(detail: Any) -> str | None:
+    if not isinstance(detail, etree._Element):
+        return None
+    entry = next((child for child in detail if isinstance(child.tag, str)), None)
+    return etree.QName(entry).localname if entry is not None else None
+
+
 def _fault(where: str, exc: zeep_errors.Fault) -> Exception:
     code = (exc.code or "").strip() or "unknown"
     text = redact(exc.message or "no faultstring")
+    error: Exception
     if soap_fault_code_fault(code) is Fault.TRANSIENT:
-        return TargetUnavailable(f"{where} failed: {text} (SOAP fault {code}; rule: a Server fault is retried)")
-    return TargetRejected(f"{where} refused: {text} (SOAP fault {code})")
+        error = TargetUnavailable(f"{where} failed: {text} (SOAP fault {code}; rule: a Server fault is retried)")
+    else:
+        error = TargetRejected(f"{where} refused: {text} (SOAP fault {code})")
+    error.soap_fault = FaultFacts(where, code, _detail_name(exc.detail))  # type: ignore[attr-defined]
+    return error
 
 
 def _lost_after_sending(exc: requests.ConnectionError) -> bool:

@@ -106,8 +106,10 @@ def _fault(body: etree._Element) -> zeep_errors.Fault | None:
         if namespace == SOAP11:
             message = fault.findtext("faultstring") or fault.findtext(f"{{{SOAP11}}}faultstring")
             code = fault.findtext("faultcode") or fault.findtext(f"{{{SOAP11}}}faultcode")
+            detail = fault.find("detail")
         else:
             message = fault.findtext(f"{{{SOAP12}}}Reason/{{{SOAP12}}}Text")
             code = fault.findtext(f"{{{SOAP12}}}Code/{{{SOAP12}}}Value")
-        return zeep_errors.Fault(message=(message or "SOAP fault").strip(), code=code)
+            detail = fault.find(f"{{{SOAP12}}}Detail")
+        return zeep_errors.Fault(message=(message or "SOAP fault").strip(), code=code, detail=detail)
     return None

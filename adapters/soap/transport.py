@@ -8,12 +8,16 @@ Bodies holding file values are streamed (see ``streaming``).
 
 A call's reply is streamed too: read in chunks, and given up once over ``MAX_REPLY_BYTES``, so a broken or
 hostile endpoint cannot make the worker read gigabytes. An HTTP 200 that is no SOAP envelope at all (a proxy's
-maintenance page, an empty body) is refused here, so ``call`` and ``call_raw`` class it alike.
+maintenance page, an empty body) is refused here, so ``call`` and ``call_raw`` class it alike. The WSDL (and each
+schema it imports) is read the same way, capped; an HTML page in its place (a login or maintenance page) is named
+as such, not as malformed XML.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,6 +28,7 @@ from zeep.transports import Transport
 from zeep.wsdl.utils import etree_to_string
 
 from brygga.connections import Connection
+from brygga.errors import TargetRejected, TargetUnavailable
 from brygga.xmlsafe import DEFAULT_MAX_BYTES
 from brygga_adapters.http import UnsafeUrl, build_session, check_url, timeouts
 from brygga_adapters.http.session import USER_AGENT
@@ -38,6 +43,9 @@ logging.getLogger("zeep.transports").addFilter(lambda record: record.levelno > l
 # A reply is metadata, or one document at most.
 MAX_REPLY_BYTES = DEFAULT_MAX_BYTES
 _REPLY_CHUNK_BYTES = 64 * 1024
+# An HTML page: its doctype or root element, after an optional XML declaration, comments and white space.
+_HTML = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)[\s>]",
+                   re.IGNORECASE | re.DOTALL)
 
 
 class GuardedTransport(Transport):
@@ -78,6 +86,25 @@ class GuardedTransport(Transport):
     def load(self, url: str) -> bytes:
         self.check_url(url)
         return super().load(url)
+
+    def _load_remote_data(self, url: str) -> bytes:
+        # zeep's own reads the whole body however large: an endless ?wsdl answer would fill the memory.
+        with closing(self.session.get(url, timeout=self.load_timeout, stream=True)) as response:
+            response.raise_for_status()
+            try:
+                _read_capped(response, self.max_reply_bytes)
+            except ReplyTooLarge:
+                raise TargetRejected(
+                    f"connection {self.conn_id!r}: {url} (the WSDL or a schema it imports) is over the limit of "
+                    f"{self.max_reply_bytes} bytes; it was not read further"
+                ) from None
+        content = response.content
+        if _HTML.match(content[:4096]):
+            media_type = response.headers.get("Content-Type", "").split(";")[0].strip() or "no Content-Type"
+            raise TargetUnavailable(
+                f"connection {self.conn_id!r}: {url} answered {media_type}, not a WSDL (a login or maintenance page?)"
+            )
+        return content
 
     def get(self, address: str, params: Any, headers: Any) -> requests.Response:
         self.check_url(address)

@@ -26,7 +26,6 @@ from brygga.faults import Fault, soap_fault_code_fault
 from brygga_adapters.byggr.payload import ARENDE_NS, to_zeep
 from brygga_adapters.soap import SoapService
 from brygga_adapters.soap.elements import child_text, local_name, result_or_self
-from brygga_adapters.soap.errors import redact
 from brygga_adapters.soap.raw import reply_payload
 
 OPERATION = "SaveNewArende"
@@ -102,7 +101,8 @@ def judge(invalid: Invalid, response: requests.Response) -> tuple[str | None, st
         payload = reply_payload(status, response.content, OPERATION)
     except zeep_errors.Fault as fault:
         code = (fault.code or "").strip()
-        note = f"{invalid.what}: HTTP {status}, SOAP Fault {code or '(no faultcode)'}: {redact(fault.message or '')}"
+        # By its code only: the faultstring is the endpoint's free text, which may quote the request's names.
+        note = f"{invalid.what}: HTTP {status}, SOAP Fault {code or '(no faultcode)'}"
         if soap_fault_code_fault(code) is Fault.PERMANENT:  # as Brygga reads it: a refusal
             return None, note
         return (f"{invalid.what} got a SOAP Fault with faultcode {code}, which says the server failed; {expected} "

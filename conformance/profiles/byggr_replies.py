@@ -18,16 +18,23 @@ from lxml import etree
 from brygga_conformance.profiles.byggr_contract import contract
 from brygga_conformance.profiles.soap_replies import ReplyCheck, ReplyLog, operation_of
 
-__all__ = ["ReplyLog", "operation_of", "shape_findings"]
+__all__ = ["ReplyCheck", "ReplyLog", "operation_of", "shape_check", "shape_findings"]
+
+
+def shape_check(replies: list[requests.Response], schema: etree.XMLSchema, version: str,
+                served: Any = None) -> ReplyCheck:
+    """The successful replies judged against contract ``version`` (validated with ``schema``, its XSD).
+    ``served``: the endpoint's WSDL (a zeep Document), whose declarations are allowed beyond the copy's; without it,
+    only the copy's are."""
+    check = ReplyCheck(replace(contract(version), schema=schema), served)
+    for reply in replies:
+        check.add(reply)
+    return check
 
 
 def shape_findings(replies: list[requests.Response], schema: etree.XMLSchema, version: str,
                    served: Any = None) -> tuple[list[str], str]:
-    """Findings for the successful replies that do not follow contract ``version`` (validated with ``schema``, its
-    XSD), and a note of what was validated and allowed. ``served``: the endpoint's WSDL (a zeep Document), whose
-    declarations are allowed beyond the copy's; without it, only the copy's are."""
-    check = ReplyCheck(replace(contract(version), schema=schema), served)
-    for reply in replies:
-        check.add(reply)
-    findings, notes = check.summary()
+    """Findings for the successful replies that do not follow contract ``version``, and a note of what was validated
+    and allowed (shape_check)."""
+    findings, notes = shape_check(replies, schema, version, served).summary()
     return findings, "; ".join(notes)

@@ -38,9 +38,12 @@ from brygga_conformance.profiles import Profile, one_of
 from brygga_conformance.profiles.byggr_contract import binding_operations, compare_wsdl, contract
 from brygga_conformance.profiles.byggr_invalid import InvalidSender, invalid_inputs, judge
 from brygga_conformance.profiles.byggr_readback import cases_for, check_documents, documents_in
-from brygga_conformance.profiles.byggr_replies import ReplyLog, operation_of, shape_findings
+from brygga_conformance.profiles.byggr_replies import ReplyLog, operation_of, shape_check
+from brygga_conformance.profiles.soap_contract import WITHOUT_WSDL, wsdl_unloadable
+from brygga_conformance.profiles.soap_replies import nothing_validated
 from brygga_conformance.recorder import CaseLog, Recorder
 from brygga_conformance.samples import Sample
+from brygga_conformance.wording import error_text
 
 
 class ByggrSoapProfile(Profile):
@@ -103,9 +106,13 @@ class _Run:
     def load_wsdl(self) -> tuple[SoapService | None, str | None]:
         """The endpoint's WSDL, loaded as the adapter loads it and compared with Brygga's copy; with why the other
         checks cannot run, if so."""
-        service, unusable = None, "the endpoint's WSDL could not be loaded (see reply-shape)"
+        service, unusable = None, WITHOUT_WSDL
         with self.record.case(REPLY_SHAPE) as log:
-            service = soap_service(self.target.connection)
+            try:
+                service = soap_service(self.target.connection)
+            except BryggaError as exc:
+                log.fail(wsdl_unloadable(exc))
+                return None, unusable
             self.served = service.client.wsdl
             operations = binding_operations(service.client.wsdl).values()
             served = version_in_actions([operation.soapaction or "" for operation in operations])
@@ -130,11 +137,14 @@ class _Run:
             with self.record.case(IDEMPOTENT_REPEAT, sample.name) as log:
                 self.repeat(log, sample, request, receipt.external_ref)
         with self.record.case(REPLY_SHAPE, sample.name) as log:
-            findings, note = shape_findings(self.replies.since(mark), contract(self.version).schema, self.version,
-                                            served=self.served)
-            log.note(note)
+            check = shape_check(self.replies.since(mark), contract(self.version).schema, self.version,
+                                served=self.served)
+            findings, notes = check.summary()
+            log.note("; ".join(notes))
             for finding in findings:
                 log.fail(finding)
+            if not check.validated:
+                log.skip(f"skipped: {nothing_validated(f'contract {self.version}')}")
 
     def case_reference(self, sample: Sample, request: DeliveryRequest, mark: int) -> DeliveryReceipt | None:
         assert self.replies is not None
@@ -144,7 +154,7 @@ class _Run:
             try:
                 receipt = self.target.deliver(request)
             except BryggaError as exc:
-                log.fail(f"delivery of {sample.name} failed: {type(exc).__name__}: {exc}")
+                log.fail(f"delivery of {sample.name} failed: {error_text(exc)}")
                 return None
             finally:
                 log.note("calls: " + ", ".join(operation_of(reply) for reply in self.replies.since(mark)))
@@ -162,7 +172,7 @@ class _Run:
         try:
             again = self.target.deliver(request)
         except BryggaError as exc:
-            log.fail(f"second delivery of {sample.name} failed: {type(exc).__name__}: {exc}")
+            log.fail(f"second delivery of {sample.name} failed: {error_text(exc)}")
             return
         log.note(f"second delivery: {again.external_ref}, created={again.created}")
         if again.external_ref != dnr:

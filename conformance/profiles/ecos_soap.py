@@ -26,7 +26,7 @@ from dataclasses import replace
 from typing import Any, ClassVar
 
 from brygga.connections import Connection
-from brygga.errors import CredentialsRefused, TargetRejected, TargetUnavailable
+from brygga.errors import BryggaError, TargetRejected, TargetUnavailable
 from brygga.plugins import DeliveryReceipt, DeliveryRequest, StoredDocument
 from brygga.routes import TargetSpec
 from brygga_adapters.ecos import EcosTarget
@@ -42,10 +42,12 @@ from brygga_conformance.profiles import Profile, invalid_option, one_of
 from brygga_conformance.profiles import ecos_probes as probes
 from brygga_conformance.profiles import ecos_readback as readback
 from brygga_conformance.profiles.ecos_contract import binding_operations, compare_wsdl, contract
-from brygga_conformance.profiles.soap_replies import ReplyCheck, ReplyLog
+from brygga_conformance.profiles.soap_contract import WITHOUT_WSDL, wsdl_unloadable
+from brygga_conformance.profiles.soap_replies import ReplyCheck, ReplyLog, nothing_validated
 from brygga_conformance.recorder import CaseLog, Recorder
 from brygga_conformance.samples import Sample
 from brygga_conformance.soap_documents import UnreadableFile
+from brygga_conformance.wording import message_text
 
 ADAPTER = "ecos"
 READ_BACK = ("GetCase", "GetDocument")
@@ -99,11 +101,10 @@ class EcosSoapProfile(Profile):
         connection = self.endpoint.connection(**({"wsse": wsse} if wsse else {}))
         try:
             service = soap_service(connection)
-        except (*REFUSED, CredentialsRefused) as exc:
+        except BryggaError as exc:
             with record.case(REPLY_SHAPE) as log:
-                log.fail(f"the endpoint's WSDL could not be loaded: {exc}")
-            self.skip(record, (CASE_REFERENCE, DOCUMENTS_INTACT, IDEMPOTENT_REPEAT, FAULT_ON_INVALID),
-                      "the endpoint's WSDL could not be loaded (see reply-shape)")
+                log.fail(wsdl_unloadable(exc))
+            self.skip(record, (CASE_REFERENCE, DOCUMENTS_INTACT, IDEMPOTENT_REPEAT, FAULT_ON_INVALID), WITHOUT_WSDL)
             return
         replies = ReplyLog()
         with replies.listening(service.transport.session):
@@ -184,6 +185,8 @@ class EcosSoapProfile(Profile):
                 log.fail(finding)
             for note in notes:
                 log.note(note)
+            if not check.validated:  # the WSDL alone was judged: no pass on no reply
+                log.skip(f"skipped: {nothing_validated(ours.name)}")
 
 
 class _SampleRun:
@@ -203,11 +206,13 @@ class _SampleRun:
             self.profile.skip(self.record, (DOCUMENTS_INTACT, IDEMPOTENT_REPEAT), "case-reference failed", self.name)
             return
         missing = [operation for operation in READ_BACK if operation not in self.operations]
-        if missing:
-            self.record.skip(DOCUMENTS_INTACT, self.name, f"skipped: the endpoint's WSDL has no "
-                             f"{' or '.join(missing)}, so documents cannot be read back")
-        elif not self.sample.documents:
+        if not self.sample.documents:
             self.record.skip(DOCUMENTS_INTACT, self.name, "skipped: the sample has no documents")
+        elif missing:  # the contract has them: an endpoint without them fails, as it cannot show its documents
+            with self.record.case(DOCUMENTS_INTACT, self.name) as log:
+                log.fail(f"the documents of case {receipt.external_ref} cannot be read back: the endpoint's WSDL has "
+                         f"no {' and no '.join(missing)} operation; Brygga's contract has "
+                         f"{'it' if len(missing) == 1 else 'them'}")
         else:
             self.documents_intact(receipt.external_ref)
         self.idempotent_repeat(receipt.external_ref)
@@ -224,7 +229,7 @@ class _SampleRun:
             try:
                 receipt = self.deliver(request)
             except REFUSED as exc:
-                log.fail(f"delivery of {self.name} failed: {exc}")
+                log.fail(f"delivery of {self.name} failed: {message_text(exc)}")
                 return None
             log.note(f"RegisterDocument -> {receipt.external_ref}")
             if not receipt.created:
@@ -278,7 +283,7 @@ class _SampleRun:
             try:
                 second = self.deliver(request)
             except REFUSED as exc:
-                log.fail(f"second delivery of {self.name} failed: {exc}")
+                log.fail(f"second delivery of {self.name} failed: {message_text(exc)}")
                 return
             log.note(f"second delivery -> {second.external_ref} (created={second.created})")
             if second.external_ref != case_number:

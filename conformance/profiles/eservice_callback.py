@@ -62,8 +62,11 @@ from brygga_conformance.profiles.eservice_callback_wire import (
     open_service,
     post_raw,
 )
+from brygga_conformance.profiles.soap_contract import WITHOUT_WSDL, wsdl_unloadable
+from brygga_conformance.profiles.soap_replies import nothing_validated
 from brygga_conformance.recorder import CaseLog, Recorder
 from brygga_conformance.samples import Sample, SampleSet
+from brygga_conformance.wording import message_text
 
 DECISION_MESSAGE = Check("decision-message", "A decision with its document is accepted")
 CALLS = ("setStatus", "addMessage", "confirmDelivery")  # the notifier's calls, in its order
@@ -126,9 +129,8 @@ class EserviceCallbackProfile(Profile):
             service = open_service(connection, self.log)
         except BryggaError as exc:
             with record.case(REPLY_SHAPE) as case:
-                case.fail(f"the endpoint's WSDL (?wsdl) could not be loaded: {exc}")
-            self.skip(record, (*PER_SAMPLE, FAULT_ON_INVALID),
-                      "the endpoint's WSDL could not be loaded (see reply-shape)")
+                case.fail(wsdl_unloadable(exc))
+            self.skip(record, (*PER_SAMPLE, FAULT_ON_INVALID), WITHOUT_WSDL)
             return
         notifier = KitNotifier(self.config, connection, service)
         told = [t for t in (self._sample(record, notifier, sample) for sample in self.samples.samples) if t]
@@ -177,7 +179,7 @@ class EserviceCallbackProfile(Profile):
             stopped = next((call for call in CALLS if not progress.sent(call)), "?")
             accepted = ", ".join(progress.calls) or "none"
             case.fail(f"{what} for flowInstanceID {told.flow_instance} stopped at {stopped} (accepted before it: "
-                      f"{accepted}): {exc}; expected every call accepted")
+                      f"{accepted}): {message_text(exc)}; expected every call accepted")
             return False
         finally:
             for reply in self.log.since(start):
@@ -233,8 +235,8 @@ class EserviceCallbackProfile(Profile):
             notifier.notify(update, _answered_except("setStatus"))
         except BryggaError as exc:
             case.fail(f"setStatus repeated with the status flowInstanceID {told.flow_instance} already has "
-                      f"({update.status!r}), as Brygga sends it after a lost answer, was refused: {exc}; expected "
-                      "it accepted with eventID 0")
+                      f"({update.status!r}), as Brygga sends it after a lost answer, was refused: {message_text(exc)}; "
+                      "expected it accepted with eventID 0")
             return
         replies = [r for r in self.log.since(start) if r.operation == "setStatus"]
         again = _event_id(replies[-1]) if replies else None
@@ -250,8 +252,8 @@ class EserviceCallbackProfile(Profile):
             notifier.notify(update, _answered_except("confirmDelivery"))
         except BryggaError as exc:
             case.fail(f"confirmDelivery repeated for flowInstanceID {told.flow_instance} (externalID "
-                      f"{told.reference}), as Brygga sends it after a lost answer, was refused: {exc}; expected it "
-                      "accepted (Open ePlatform ignores a repeated delivery confirmation)")
+                      f"{told.reference}), as Brygga sends it after a lost answer, was refused: {message_text(exc)}; "
+                      "expected it accepted (Open ePlatform ignores a repeated delivery confirmation)")
             return
         case.note(f"confirmDelivery repeated (externalID {told.reference}) accepted")
 
@@ -290,6 +292,8 @@ class EserviceCallbackProfile(Profile):
                 example = next((r.sample for r in replies if r.sample), None)
                 where = f" (e.g. for sample {example})" if example else ""
                 case.fail(f"{len(replies)} of {seen[operation]} {operation} replies{where}: {problem}")
+            if not self.log.replies:  # the WSDL alone was judged: no pass on no reply
+                case.skip(f"skipped: {nothing_validated(expected.file)}")
 
 
 def _answered_except(call: str) -> NothingSentYet:

@@ -1,8 +1,9 @@
 """fault-on-invalid for the IntegrationCallback contract: requests the contract refuses, and what must come back.
 
-Each probe is posted raw, so the kit sees exactly what the endpoint answers: a SOAP Fault (HTTP 500, or a 4xx) is
-right; a success is wrong (Brygga would believe the resident was told), and so is an error without a SOAP Fault
-(Brygga cannot tell a refusal from an outage then, so it retries the call until its retry budget runs out).
+Each probe is posted raw, so the kit sees exactly what the endpoint answers: a SOAP Fault with a Client faultcode
+(HTTP 500, or a 4xx) is right; a success is wrong (Brygga would believe the resident was told), and so is an error
+without a SOAP Fault or a Server fault (Brygga takes either for an outage, so it retries the call until its retry
+budget runs out).
 The calls for an unknown flow instance are built by zeep from the served WSDL, like Brygga's own, so only the
 flowInstanceID is wrong in them; each must get the FlowInstanceNotFoundFault the WSDL declares for it.
 """
@@ -14,10 +15,11 @@ from datetime import datetime
 
 from lxml import etree
 
+from brygga.faults import Fault, soap_fault_code_fault
 from brygga_adapters.oep_callback.variants import integration_message
 from brygga_adapters.soap import SoapService
 from brygga_conformance.profiles.eservice_callback_contract import CALLBACK_NS
-from brygga_conformance.profiles.eservice_callback_wire import RawAnswer, envelope
+from brygga_conformance.profiles.eservice_callback_wire import RawAnswer, envelope, fault_code
 
 NOT_FOUND = "FlowInstanceNotFoundFault"
 NOT_XML = "not XML"  # the probe that names no operation
@@ -72,6 +74,10 @@ def judge(probe: Probe, answer: RawAnswer) -> list[str]:
             return [f"{sent} was answered as a success ({answer.describe()}); expected a SOAP Fault"]
         return [f"{sent} was answered with {answer.describe()}; expected a SOAP Fault (without one, Brygga cannot "
                 "tell a refusal from an outage and retries the call until its retry budget runs out)"]
+    code = fault_code(answer.fault)
+    if soap_fault_code_fault(code) is Fault.TRANSIENT:
+        return [f"{sent} got a SOAP Fault with faultcode {code}; expected a Client fault: Brygga retries a Server "
+                "fault as a temporary failure, so the call is sent again until its retry budget runs out"]
     if probe.declared_fault and not _has_detail(answer.fault, probe.declared_fault):
         return [f"{sent} got a SOAP Fault without the {probe.declared_fault} the WSDL declares for {probe.operation} "
                 "in its detail"]

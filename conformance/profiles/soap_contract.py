@@ -22,8 +22,18 @@ from zeep.transports import Transport
 from brygga_adapters.soap import safe_settings
 from brygga_adapters.soap.wsdl_schema import compile_wsdl_schema
 from brygga_conformance.contracts import read_contract
+from brygga_conformance.wording import error_text
 
 _MAX_DEPTH = 8  # anonymous types nested deeper than any contract's are not followed (a recursive one stops here)
+WSDL_UNLOADABLE = "the endpoint's WSDL could not be loaded"
+# Why the checks that need the WSDL were skipped; reply-shape says what went wrong (wsdl_unloadable).
+WITHOUT_WSDL = f"{WSDL_UNLOADABLE} (see reply-shape)"
+
+
+def wsdl_unloadable(exc: BaseException) -> str:
+    """The finding for a WSDL the endpoint did not serve (an error page, a refused login, a timeout), every SOAP
+    profile's the same: reply-shape fails with it."""
+    return f"{WSDL_UNLOADABLE}: {error_text(exc)}"
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,12 @@ MESSAGE_LIMIT = 300
 _QNAME = re.compile(r"\{([^{}\s]*)\}([A-Za-z_][\w.-]*)")
 
 
+def nothing_validated(contract: str) -> str:
+    """Why reply-shape is skipped when no reply could be checked, as no check passes on nothing."""
+    return (f"no successful reply came back to validate against {contract} (a fault or an error answer is judged by "
+            "the check it answered)")
+
+
 class ReplyLog:
     """The answers to every POST a session makes while the log listens (the WSDL's GET is not one).
 
@@ -191,6 +197,11 @@ class ReplyCheck:
                 self._fail(f"{operation} reply: {path} has an attribute {name} that neither {self.ours.name} "
                            "nor the endpoint's WSDL declares")
             del node.attrib[name]
+
+    @property
+    def validated(self) -> int:
+        """How many replies were validated against the contract (faults and error answers are not)."""
+        return sum(self.checked.values())
 
     def summary(self) -> tuple[list[str], list[str]]:
         counted = [f"{text} ({n} replies)" if n > 1 else text for text, n in self.findings.items()]

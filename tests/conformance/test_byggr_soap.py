@@ -146,6 +146,26 @@ def test_no_byggr_sample_in_the_run_skips_with_the_reason(tmp_path):
     assert skipped == [["skipped: no bygglov or attefall sample in this run (--sample)"]] * 4
 
 
+def test_reply_shape_of_a_sample_is_skipped_when_every_call_gets_a_fault(tmp_path):
+    """No reply of the sample's could be validated (only faults came back): its reply-shape is skipped with the
+    reason, not passed on nothing; the WSDL is still compared once per run."""
+    plan = [{"action": "soap_fault", "operation": "*", "faultcode": "Client"}]
+    with start_simulator("byggr", fault_plan=plan) as sim:
+        report = run_kit(sim, tmp_path)
+
+    assert outcomes(report) == expected(case_reference__bygglov_person="failed",
+                                        documents_intact__bygglov_person="skipped",
+                                        idempotent_repeat__bygglov_person="skipped",
+                                        reply_shape__bygglov_person="skipped")
+    assert findings(report, "reply-shape") == [
+        "skipped: no successful reply came back to validate against contract v8 (a fault or an error answer is judged "
+        "by the check it answered)"]
+    assert findings(report, "case-reference") == [
+        "delivery of bygglov-person failed: TargetRejected: conformance-t1.GetRelateradeArendenByFastighet: the "
+        "endpoint answered with a SOAP Fault, faultcode s:Client (its faultstring is not quoted: it may hold personal "
+        "data)"]
+
+
 # --- the non-conforming variants ----------------------------------------------------------------------------------
 
 

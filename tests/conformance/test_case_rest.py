@@ -95,6 +95,17 @@ def test_a_wrong_client_secret_fails_case_reference_naming_the_refused_credentia
     assert not any("not-the-secret" in f for r in report.results for f in r.findings)
 
 
+def test_a_wrong_token_url_is_named_as_the_kits_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Brygga's own message names the connection's extra; a vendor running the kit sets it with --option."""
+    with work_order() as (sim, secret):
+        report = run_kit(sim, secret, tmp_path, monkeypatch, samples=[GATLYKTA], token_url="/no/token/here")
+
+    (finding,) = findings(report, "case-reference")
+    assert finding.endswith("OAuth2 token endpoint refused the token request (OAuth2 error missing_token, HTTP 404); "
+                            "check --option token_url and --option scope")
+    assert not any("extra" in text for r in report.results for text in r.findings)
+
+
 # --- the flaws: each fails its check, precisely -----------------------------------------------------------------
 
 

@@ -210,8 +210,8 @@ def test_a_flaw_fails_exactly_the_check_it_breaks_with_a_precise_finding(flaw: s
     differing = {check.replace("-", "_"): "failed"}
     if check == "case-reference":  # the checks on the case it made cannot run
         differing |= {"documents_intact": "skipped", "idempotent_repeat": "skipped"}
-    if flaw == "wsdl-lacks-operation":  # nor can documents be read back
-        differing |= {"documents_intact": "skipped"}
+    if flaw == "wsdl-lacks-operation":  # nor can documents be read back, which the contract can: a failure too
+        differing |= {"documents_intact": "failed"}
     assert outcomes(report) == expected(**differing)
     assert result(report, check).findings == findings
     assert not report.ok
@@ -224,11 +224,29 @@ def test_the_checks_on_a_case_are_skipped_when_no_case_reference_came_back(tmp_p
     assert result(report, "idempotent-repeat").findings == ["skipped: case-reference failed"]
 
 
-def test_documents_intact_is_skipped_with_the_reason_when_the_wsdl_has_no_getdocument(tmp_path: Path) -> None:
+def test_documents_intact_fails_when_the_wsdl_has_no_getdocument(tmp_path: Path) -> None:
+    """The contract has GetDocument: an endpoint without it cannot show its documents, a failure (as in byggr-soap),
+    not a check that cannot apply."""
     with ecos_with("wsdl-lacks-operation") as sim:
         report = run_kit(sim, tmp_path)
+    assert result(report, "documents-intact").outcome == "failed"
     assert result(report, "documents-intact").findings == [
-        "skipped: the endpoint's WSDL has no GetDocument, so documents cannot be read back"]
+        "the documents of case MBN-2026-000001 cannot be read back: the endpoint's WSDL has no GetDocument operation; "
+        "Brygga's contract has it"]
+
+
+def test_reply_shape_is_skipped_when_every_call_gets_a_fault(tmp_path: Path) -> None:
+    """Only faults came back: nothing could be validated against the contract, so reply-shape does not pass on it."""
+    plan = [{"action": "soap_fault", "operation": "*", "faultcode": "Client"}]
+    with start_simulator("ecos", fault_plan=plan, clock=lambda: CLOCK) as sim:
+        report = run_kit(sim, tmp_path)
+
+    assert result(report, "reply-shape").outcome == "skipped"
+    assert result(report, "reply-shape").findings == [
+        "skipped: no successful reply came back to validate against Brygga's contract (a fault or an error answer is "
+        "judged by the check it answered)"]
+    assert "the endpoint's WSDL has every operation, element and type of Brygga's contract" in \
+        result(report, "reply-shape").notes
 
 
 def test_the_options_give_the_installations_own_guids(tmp_path: Path) -> None:

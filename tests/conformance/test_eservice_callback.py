@@ -4,6 +4,7 @@ contract, and each deliberate flaw fails exactly the check it breaks, with a fin
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import zeep.wsdl
@@ -26,6 +27,7 @@ from .eservice_callback_helpers import (
     run_kit,
     skipped,
 )
+from .http_helpers import rewriting_proxy
 
 PERSON = "bygglov-person"
 FELANMALAN = "felanmalan-gatlykta"
@@ -101,8 +103,21 @@ def test_an_endpoint_without_a_wsdl_fails_reply_shape_and_skips_the_rest(tmp_pat
         report = run_kit(sim, tmp_path, url=sim.base_url + "/no/such/service")
 
     (finding,) = result(report, "reply-shape").findings
-    assert finding.startswith("the endpoint's WSDL (?wsdl) could not be loaded") and "HTTP 404" in finding
+    assert finding.startswith("the endpoint's WSDL could not be loaded: TargetRejected: ") and "HTTP 404" in finding
     assert set(skipped(report).values()) == {"skipped: the endpoint's WSDL could not be loaded (see reply-shape)"}
+
+
+def test_reply_shape_is_skipped_when_no_reply_came_back(tmp_path: Path) -> None:
+    """The webhook sample's route tells no platform: nothing is sent, so no reply can be judged; the served WSDL alone
+    is no pass for the replies."""
+    with platform() as sim:
+        report = run_kit(sim, tmp_path, samples=["webhook-felanmalan-gatlykta"])
+
+    assert sim.app.calls == []
+    assert result(report, "reply-shape").outcome == "skipped"
+    assert result(report, "reply-shape").findings == [
+        "skipped: no successful reply came back to validate against IntegrationCallbackService.wsdl (a fault or an "
+        "error answer is judged by the check it answered)"]
 
 
 def test_a_bad_variant_option_is_named_before_anything_is_sent(tmp_path: Path) -> None:
@@ -125,7 +140,10 @@ def test_requires_log_message_fails_case_reference_at_confirm_delivery(tmp_path:
     (finding,) = result(report, "case-reference", PERSON).findings
     assert finding.startswith(f"the registration update for flowInstanceID {FLOW_INSTANCES[PERSON]} stopped at "
                               "confirmDelivery (accepted before it: setStatus, addMessage)")
-    assert "java.lang.NullPointerException (SOAP fault s:Server" in finding
+    # The fault by its code: its faultstring is the platform's free text, which may quote what was sent.
+    assert (f"conformance-{RUN_ID}.confirmDelivery: the endpoint answered with a SOAP Fault, faultcode s:Server (its "
+            "faultstring is not quoted: it may hold personal data); Brygga retries a Server fault") in finding
+    assert "NullPointerException" not in finding
     assert skipped(report)[("idempotent-repeat", PERSON)] == "skipped: case-reference failed"
     assert result(report, "decision-message", PERSON).outcome == "passed"
 
@@ -149,7 +167,7 @@ def test_refuses_repeat_confirm_fails_idempotent_repeat(tmp_path: Path) -> None:
     (finding,) = result(report, "idempotent-repeat", PERSON).findings
     assert finding.startswith(f"confirmDelivery repeated for flowInstanceID {FLOW_INSTANCES[PERSON]} (externalID "
                               f"{REFERENCE}), as Brygga sends it after a lost answer, was refused")
-    assert "delivery already confirmed" in finding
+    assert "the endpoint answered with a SOAP Fault, faultcode s:Server" in finding
     assert finding.endswith("expected it accepted (Open ePlatform ignores a repeated delivery confirmation)")
 
 
@@ -174,6 +192,8 @@ def test_renames_reply_element_fails_reply_shape_and_brygga_cannot_read_it(tmp_p
     # Brygga's own notifier cannot read that answer, so the update stops there.
     (finding,) = result(report, "case-reference", PERSON).findings
     assert "stopped at addMessage (accepted before it: setStatus)" in finding and "XMLParseError" in finding
+    # The element names are the contract's, not personal data: the vendor sees which one is misspelt.
+    assert "XMLParseError: Unexpected element messageId, expected messageID;" in finding
     assert result(report, "fault-on-invalid").outcome == "passed"
 
 
@@ -202,9 +222,32 @@ def test_no_schema_validation_fails_fault_on_invalid(tmp_path: Path) -> None:
         report = run_kit(sim, tmp_path)
 
     assert not_passing(report) == {("fault-on-invalid", None): "failed"}
+    # Unchecked, the flowInstanceID that is no number fails in the platform's own code: a Server fault, retried.
     assert result(report, "fault-on-invalid").findings == [
         "addMessage with its required element message missing was answered as a success (HTTP 200 with "
-        "addMessageResponse); expected a SOAP Fault"]
+        "addMessageResponse); expected a SOAP Fault",
+        "setStatus with a flowInstanceID that is not an xs:int got a SOAP Fault with faultcode s:Server; expected a "
+        "Client fault: Brygga retries a Server fault as a temporary failure, so the call is sent again until its "
+        "retry budget runs out"]
+
+
+def test_server_faults_for_invalid_input_fail_fault_on_invalid(tmp_path: Path) -> None:
+    """A platform that refuses invalid calls with a Server fault (its faults rewritten from Client to Server on their
+    way): Brygga retries a Server fault, so a refused call is never set aside. As byggr-soap and ecos-soap, and as
+    docs/vendors.md says, the refusal must be a Client fault."""
+    with platform() as sim, rewriting_proxy(sim.base_url, b">s:Client<", b">s:Server<") as proxy:
+        report = run_kit(sim, tmp_path, url=proxy + urlsplit(sim.url).path)
+
+    assert not_passing(report) == {("fault-on-invalid", None): "failed"}
+    retried = ("got a SOAP Fault with faultcode s:Server; expected a Client fault: Brygga retries a Server fault as a "
+               "temporary failure, so the call is sent again until its retry budget runs out")
+    assert result(report, "fault-on-invalid").findings == [
+        f"setStatus with an unknown flowInstanceID ({UNKNOWN}) {retried}",
+        f"addMessage with an unknown flowInstanceID ({UNKNOWN}) {retried}",
+        f"confirmDelivery with an unknown flowInstanceID ({UNKNOWN}) {retried}",
+        f"addMessage with its required element message missing {retried}",
+        f"setStatus with a flowInstanceID that is not an xs:int {retried}",
+        f"a body that is not XML {retried}"]
 
 
 def test_no_fault_500_fails_fault_on_invalid(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from routing import dead_url
 from brygga.cli import main
 from brygga.settings import REPO_ROOT
 from brygga_adapters.byggr import ByggrTarget
-from brygga_conformance import profiles
+from brygga_conformance import cli, profiles
 from brygga_conformance.endpoint import PASSWORD_ENV, Endpoint, EndpointError
 from brygga_conformance.model import (
     CASE_REFERENCE,
@@ -36,6 +36,7 @@ from brygga_conformance.recorder import Recorder
 from brygga_conformance.report import render_html, write_html, write_junit
 from brygga_conformance.runner import EndpointUnreachable, InvalidOption, RunReport, UnknownOption, run_profile
 from brygga_conformance.samples import SampleSet, UnknownSample
+from brygga_conformance.scrub import Scrubber
 from brygga_simulators import RunningSimulator
 
 BROKEN = Check("broken", "A check whose code raises")
@@ -77,6 +78,27 @@ class TinyProfile(Profile):
         if self.endpoint.option("broken", "true") == "true":
             with record.case(BROKEN):
                 self.samples.delivery(self.samples.samples[0], target="no-such-target", run_id=self.run_id)
+
+
+class InterruptedProfile(Profile):
+    """Delivers the first bygglov sample, then is interrupted (as by a Ctrl-C) while it delivers the second, after the
+    case was made: the cases made so far must be in the reports all the same."""
+
+    name = "interrupted"
+    title = "Interrupted test profile"
+    contract = "ByggR ArendeExportWS v8, bygglov only"
+    checks = (CASE_REFERENCE, IDEMPOTENT_REPEAT)
+
+    def run(self, record: Recorder) -> None:
+        target = ByggrTarget({}, self.endpoint.connection())
+        first, second = self.samples.of_types("bygglov")[:2]
+        for sample in (first, second):
+            with record.case(CASE_REFERENCE, sample.name) as case:
+                receipt = target.deliver(self.samples.delivery(sample, target="byggr", run_id=self.run_id))
+                case.note(f"SaveNewArende -> {receipt.external_ref}")
+                if sample is second:
+                    raise KeyboardInterrupt
+        record.skip(IDEMPOTENT_REPEAT, first.name, "skipped: never reached")
 
 
 class EchoProfile(Profile):
@@ -144,11 +166,33 @@ def test_the_recorder_keeps_one_outcome_per_case_and_swallows_an_exception() -> 
     assert record.outcome(IDEMPOTENT_REPEAT, "a") is None
 
 
-def test_a_base_exception_is_not_swallowed() -> None:
+def test_a_ctrl_c_is_not_swallowed_but_the_case_it_cut_short_is_recorded() -> None:
+    """What the case noted before the Ctrl-C (a case it made, say) is kept: the run's report lists it."""
     record = Recorder()
-    with pytest.raises(KeyboardInterrupt), record.case(CASE_REFERENCE, "a"):
+    with pytest.raises(KeyboardInterrupt), record.case(CASE_REFERENCE, "a") as case:
+        case.note("SaveNewArende -> BN 2026-000001")
         raise KeyboardInterrupt
-    assert record.results == []
+    (cut,) = record.results
+    assert (cut.outcome, cut.findings, cut.notes) == (
+        "error", ["interrupted (Ctrl-C) before this check finished"], ["SaveNewArende -> BN 2026-000001"])
+
+
+def test_the_recorder_scrubs_the_samples_values_and_words_findings_for_the_kit(tmp_path: Path) -> None:
+    """Whatever a profile did not foresee (an endpoint's text in an exception, say) loses the samples' personal values
+    before it is recorded; the schema's own words, references and short numbers stay."""
+    samples = SampleSet.load(tmp_path, ["bygglov-person"])
+    record = Recorder(scrub=Scrubber.of(samples.samples))
+    with record.case(CASE_REFERENCE, "bygglov-person") as case:
+        case.note("SaveNewArende -> BN 2026-000001 for the applicant (a person), 77 bytes")
+        case.fail("the endpoint said: Ogiltig intressent Johan Berglund 19850314-2385 (8503142385), Stationsgatan 5, "
+                  "69232 Kumla, johan.berglund@example.se; file Situationsplan.pdf; KUMLA KVARNEN 4:12")
+        case.fail("connection 'c': OAuth2 token endpoint: check the extra 'token_url' (extra 'allow_http' too)")
+    (result,) = record.results
+    assert result.notes == ["SaveNewArende -> BN 2026-000001 for the applicant (a person), 77 bytes"]
+    assert result.findings == [
+        "the endpoint said: Ogiltig intressent [redacted] [redacted] [redacted] ([redacted]), [redacted], 69232 "
+        "[redacted], [redacted]; file [redacted]; [redacted]",
+        "connection 'c': OAuth2 token endpoint: check --option token_url (extra 'allow_http' too)"]
 
 
 # --- the endpoint and the samples -----------------------------------------------------------------------------------
@@ -366,8 +410,67 @@ def test_the_cli_exits_3_when_nothing_answers(tiny: str, report_dir: Path, capsy
     closed = dead_url("byggr").split("?")[0]
     assert main(["conformance", "--profile", tiny, "--endpoint", closed, "--report-dir", str(report_dir)]) == 3
     err = capsys.readouterr().err
-    assert "the endpoint does not answer, nothing was checked:" in err and "connection refused" in err
+    assert "nothing listens at the endpoint, nothing was checked:" in err and "connection refused" in err
     assert not report_dir.exists()
+
+
+def test_a_report_dir_that_cannot_be_written_stops_the_run_before_a_request(
+        tiny: str, byggr: RunningSimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "notes.txt").write_text("a file, not a folder", encoding="utf-8")
+    blocked = tmp_path / "notes.txt" / "reports"
+    assert main(["conformance", "--profile", tiny, "--endpoint", byggr.url, "--report-dir", str(blocked)]) == 2
+    assert (f"brygga conformance: --report-dir {blocked}: {tmp_path / 'notes.txt'} is not a folder"
+            in capsys.readouterr().err)
+    (tmp_path / "taken" / "junit.xml").mkdir(parents=True)
+    assert main(["conformance", "--profile", tiny, "--endpoint", byggr.url, "--report-dir",
+                 str(tmp_path / "taken")]) == 2
+    assert (f"--report-dir {tmp_path / 'taken'}: {tmp_path / 'taken' / 'junit.xml'} is a folder, where the report "
+            "junit.xml goes") in capsys.readouterr().err
+    assert byggr.app.captured_requests == []  # nothing was sent, no case made
+
+
+def test_the_summary_comes_before_the_reports_are_written(tiny: str, byggr: RunningSimulator, report_dir: Path,
+                                                          monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """A report that cannot be written (a full disk) loses nothing of the run: the summary is already out."""
+    def full_disk(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cli, "write_html", full_disk)
+    code = main(["conformance", "--profile", tiny, "--endpoint", byggr.url, "--option", "broken=false",
+                 "--sample", "bygglov-person", "--report-dir", str(report_dir)])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert f"tiny at {byggr.url}: passed (2 passed, 0 failed, 0 errored, 1 skipped)" in out
+    assert f"brygga conformance: the reports could not be written to {report_dir}: No space left on device" in err
+    assert "HTML report:" not in out
+
+
+def test_a_ctrl_c_writes_both_reports_with_the_cases_made_so_far_and_exits_130(
+        byggr: RunningSimulator, report_dir: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setitem(PROFILES, "interrupted", f"{__name__}:InterruptedProfile")
+    code = main(["conformance", "--profile", "interrupted", "--endpoint", byggr.url, "--report-dir", str(report_dir)])
+    out, err = capsys.readouterr()
+
+    assert code == 130
+    assert f"interrupted at {byggr.url}: INTERRUPTED (1 passed, 0 failed, 2 errored, 0 skipped)" in out
+    assert f"JUnit XML: {report_dir / 'junit.xml'}" in out and f"HTML report: {report_dir / 'report.html'}" in out
+    assert "brygga conformance: interrupted (Ctrl-C): the reports hold the checks made until then" in err
+    (suite,) = list(JUnitXml.fromfile(str(report_dir / "junit.xml")))
+    cases = list(suite)
+    assert [(c.classname, c.name) for c in cases] == [
+        ("interrupted.case-reference", "bygga-hus-va"), ("interrupted.case-reference", "bygglov-organisation"),
+        ("interrupted.profile-ran", "profile-ran")]
+    # Both cases the run made are named, the one whose check the Ctrl-C cut short too.
+    assert [c.system_out for c in cases[:2]] == ["SaveNewArende -> BN 2026-000001", "SaveNewArende -> BN 2026-000002"]
+    (cut,) = cases[1].result
+    assert cut.message == "interrupted (Ctrl-C) before this check finished"
+    (ended,) = cases[2].result
+    assert ended.message.startswith("the run was interrupted (Ctrl-C): the checks after this point did not run")
+    html = (report_dir / "report.html").read_text(encoding="utf-8")
+    assert "BN 2026-000002" in html and '<span class="verdict bad">Interrupted</span>' in html
+    assert len(byggr.app.cases) == 2
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -437,6 +540,16 @@ def test_the_cli_runs_with_a_large_document(workorder, report_dir: Path, monkeyp
     assert drawing["size"] > 2 * 1024 * 1024 - 12 * 1024
     assert f"sha256 {drawing['sha256']}): sha256 and size as sent" in html  # documents-intact, as read back
     assert "conformance-drawing-2mb.pdf" in html
+
+
+def test_the_help_says_what_exit_3_is_and_what_a_silent_endpoint_gets(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["conformance", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert ("3 when nothing listens at the endpoint (the host name does not resolve, the connection is refused or "
+            "connecting times out)") in text
+    assert ("An endpoint that accepts the connection but does not answer is not exit 3: each check waits --option "
+            "read_timeout (default 30 s) for its answer, then fails or errors (exit 1).") in text
 
 
 def test_the_cli_lists_the_profiles(capsys: pytest.CaptureFixture[str]) -> None:
