@@ -133,15 +133,16 @@ def _status_entry() -> SchemaEntry:
 def _released_entries(current: list[SchemaEntry]) -> list[SchemaEntry]:
     """The baselines of the last release (schemas/canonical/released/) whose version is not a current one."""
     entries = []
-    for name, kind, path in ((CASE, "case", RELEASED_CASE_PATH),
-                             (STATUS_EVENT, "status-event", RELEASED_STATUS_EVENT_PATH)):
+    baselines: tuple[tuple[str, SchemaKind, Path], ...] = (
+        (CASE, "case", RELEASED_CASE_PATH), (STATUS_EVENT, "status-event", RELEASED_STATUS_EVENT_PATH))
+    for name, kind, path in baselines:
         if not path.is_file():
             continue
         schema = _load(path)
         version = _version(schema["$id"])
         if not any(entry.name == name and entry.version == version for entry in current):
             entries.append(SchemaEntry(name, kind, version, schema["$id"], schema["title"], schema["description"],
-                                       path, False))  # type: ignore[arg-type]
+                                       path, False))
     return entries
 
 
