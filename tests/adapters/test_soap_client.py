@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from echo_service import SERVICE_PATH, SOAP_ENV, EchoApp
 from requests.auth import HTTPBasicAuth
-from tls_helpers import AppServer, serve_app
+from tls_helpers import AppServer, EndlessBody, serve_app
 from werkzeug.wrappers import Response
 
 from brygga.connections import Connection
@@ -138,26 +138,9 @@ def _call(service: SoapService, how: str) -> Any:
     return call_raw(service, "Echo", text="hej")
 
 
-class _EndlessReply:
-    """A SOAP reply body of ``total`` bytes that counts how much of it the server has handed to the socket."""
-
-    def __init__(self, total: int) -> None:
-        self.total = total
-        self.handed_over = 0
-
-    def __iter__(self) -> Iterator[bytes]:
-        head = f'<s:Envelope xmlns:s="{SOAP_ENV}"><s:Body><x>'.encode()
-        self.handed_over = len(head)
-        yield head
-        chunk = b"a" * (256 * 1024)
-        while self.handed_over + len(chunk) <= self.total:
-            self.handed_over += len(chunk)
-            yield chunk
-
-
 @pytest.mark.parametrize("how", ["call", "call_raw"])
 def test_a_reply_over_the_limit_is_not_read_further(echo, how):
-    body = _EndlessReply(64 * 1024 * 1024)
+    body = EndlessBody(f'<s:Envelope xmlns:s="{SOAP_ENV}"><s:Body><x>'.encode(), 64 * 1024 * 1024)
     echo.server.app.reply = lambda: Response(body, content_type="text/xml")
     service = _echo_service(echo)
     service.transport.max_reply_bytes = 1024 * 1024

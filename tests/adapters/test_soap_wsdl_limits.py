@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from tls_helpers import AppServer, serve_app
+from tls_helpers import AppServer, EndlessBody, serve_app
 from werkzeug.wrappers import Request, Response
 
 from brygga.connections import Connection
@@ -16,23 +16,7 @@ from brygga.errors import TargetRejected, TargetUnavailable
 from brygga_adapters.soap import SoapService, transport
 
 SERVICE = "/svc"
-
-
-class EndlessWsdl:
-    """A text/xml body that goes on until ``total`` bytes, counting how much of it the server handed to the socket."""
-
-    def __init__(self, total: int) -> None:
-        self.total = total
-        self.handed_over = 0
-
-    def __iter__(self) -> Iterator[bytes]:
-        head = b'<?xml version="1.0"?><definitions xmlns="http://schemas.xmlsoap.org/wsdl/"><documentation>'
-        self.handed_over = len(head)
-        yield head
-        chunk = b"a" * (256 * 1024)
-        while self.handed_over + len(chunk) <= self.total:
-            self.handed_over += len(chunk)
-            yield chunk
+WSDL_HEAD = b'<?xml version="1.0"?><definitions xmlns="http://schemas.xmlsoap.org/wsdl/"><documentation>'
 
 
 @pytest.fixture
@@ -57,7 +41,7 @@ def _service(server: AppServer) -> SoapService:
 
 def test_an_endless_wsdl_is_not_read_past_the_limit(server: AppServer, answer: dict[str, Response],
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    body = EndlessWsdl(64 * 1024 * 1024)
+    body = EndlessBody(WSDL_HEAD, 64 * 1024 * 1024)
     answer["wsdl"] = Response(body, content_type="text/xml")
     monkeypatch.setattr(transport, "MAX_REPLY_BYTES", 1024 * 1024)
 

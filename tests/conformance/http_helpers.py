@@ -1,16 +1,15 @@
-"""Endpoints that are no simulator: any WSGI app on a real socket (``serving``), and a small HTTP proxy in front of a
-simulator that rewrites its answers, a vendor's endpoint that behaves like the simulator but for one thing (a Server
-faultcode where the simulator sends Client, say), without a flaw for it."""
+"""Endpoints that are no simulator: any WSGI app on a real socket (``serving``, on tls_helpers.serve_app), and a
+small HTTP proxy in front of a simulator that rewrites its answers: a vendor's endpoint that behaves like the
+simulator but for one thing (a Server faultcode where the simulator sends Client, say), without a flaw for it."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import requests
-from werkzeug.serving import make_server
+from tls_helpers import serve_app
 from werkzeug.wrappers import Request, Response
 
 HOP_BY_HOP = {"connection", "content-length", "content-encoding", "transfer-encoding", "keep-alive"}
@@ -37,15 +36,9 @@ class RewritingProxy:
 
 @contextmanager
 def serving(app: Any) -> Iterator[str]:
-    """``app`` served on 127.0.0.1: its address (http://127.0.0.1:PORT) while it serves."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join()
+    """``app`` served over plain http: its address (http://localhost:PORT) while it serves."""
+    with serve_app(app, None) as server:
+        yield server.base_url
 
 
 @contextmanager

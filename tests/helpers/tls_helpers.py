@@ -11,7 +11,7 @@ import ipaddress
 import socket
 import ssl
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -107,6 +107,24 @@ class AppServer:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+class EndlessBody:
+    """A body that starts with ``head`` and goes on until ``total`` bytes, counting how much of it the server handed
+    to the socket: a reply or a WSDL that would fill a reader's memory."""
+
+    def __init__(self, head: bytes, total: int) -> None:
+        self.head = head
+        self.total = total
+        self.handed_over = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        self.handed_over = len(self.head)
+        yield self.head
+        chunk = b"a" * (256 * 1024)
+        while self.handed_over + len(chunk) <= self.total:
+            self.handed_over += len(chunk)
+            yield chunk
 
 
 def serve_app(app: Callable[..., Any], certificates: Certificates | None) -> AppServer:
