@@ -14,7 +14,10 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+if TYPE_CHECKING:
+    from brygga.plugins import StoredDocument
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 CHUNK = 1 << 20
@@ -108,3 +111,10 @@ class ContentStore:
 
     def open(self, sha256: str) -> BinaryIO:
         return self.path_for(sha256).open("rb")
+
+    def documents(self, attachments: list[dict[str, Any]]) -> list[StoredDocument]:
+        """A canonical case's attachment records as documents in this store, for an adapter to send."""
+        from brygga.plugins import StoredDocument
+
+        return [StoredDocument(name=a["name"], media_type=a["mediaType"], size=a["size"], sha256=a["sha256"],
+                               path=self.path_for(a["sha256"])) for a in attachments]

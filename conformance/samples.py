@@ -127,10 +127,7 @@ class SampleSet:
                 return None
             if validate_case(case) or not route.targets_for(case):
                 return None
-            documents = [StoredDocument(name=a["name"], media_type=a["mediaType"], size=a["size"],
-                                        sha256=a["sha256"], path=self.content.path_for(a["sha256"]))
-                         for a in case.get("attachments", [])]
-            return Sample(name, case, documents, route.id)
+            return Sample(name, case, self.content.documents(case.get("attachments", [])), route.id)
         return None
 
     def of_types(self, *case_types: str) -> list[Sample]:

@@ -28,7 +28,6 @@ from brygga.ledger import State, Submission
 from brygga.ledger.workers import Liveness, liveness, worker_id
 from brygga.pipeline.attempts import CallSite, attempt, call_site_key
 from brygga.pipeline.context import PipelineContext
-from brygga.pipeline.deliver import stored_documents
 from brygga.pipeline.guard import StepHandle, per_submission
 from brygga.pipeline.revisions import new_attachments
 from brygga.routes import ArchiveSpec, Route, TargetSpec, Tenant
@@ -90,7 +89,7 @@ def _hand_over(ctx: PipelineContext, submission: Submission, case: dict[str, Any
         ctx.ledger.delivered_ref(submission.id, destination.target.id)
     out_dir = staging / destination.site.strip("@").replace(":", "-")  # apart: the same case, another archive
     out_dir.mkdir(exist_ok=True)
-    package = build_sip(case, stored_documents(ctx, attachments), out_dir=out_dir,
+    package = build_sip(case, ctx.content.documents(attachments), out_dir=out_dir,
                         diarienummer=diarienummer, archival_creator=creator, submitter=creator,
                         software=("Brygga", __version__), revision=revision, previous_package=first_package,
                         submission_agreement=destination.spec.submission_agreement, held_by=destination.held_by)

@@ -24,15 +24,10 @@ from brygga.pipeline.context import PipelineContext
 from brygga.pipeline.guard import StepHandle, per_submission
 from brygga.pipeline.keys import extern_ref, idempotency_key
 from brygga.pipeline.revisions import changed_fields, new_attachments
-from brygga.plugins import Amendment, DeliveryRequest, StoredDocument
+from brygga.plugins import Amendment, DeliveryRequest
 from brygga.routes import TargetSpec, no_target_reason
 
 log = logging.getLogger(__name__)
-
-
-def stored_documents(ctx: PipelineContext, attachments: list[dict[str, Any]]) -> list[StoredDocument]:
-    return [StoredDocument(name=a["name"], media_type=a["mediaType"], size=a["size"], sha256=a["sha256"],
-                           path=ctx.content.path_for(a["sha256"])) for a in attachments]
 
 
 @dataclass(frozen=True)
@@ -77,7 +72,7 @@ def _request(ctx: PipelineContext, submission: Submission, case: dict[str, Any],
         attachments = new_attachments(base.delivered_cases, case)
     payload = ctx.mapping(target.mapping_for(case["caseType"])).run(case, context=ctx.route.target_context(target))
     return DeliveryRequest(submission_id=submission.id, idempotency_key=key, extern_ref=extern_ref(case, tenant),
-                           payload=payload, case=case, documents=stored_documents(ctx, attachments),
+                           payload=payload, case=case, documents=ctx.content.documents(attachments),
                            amendment=amendment)
 
 
