@@ -18,6 +18,7 @@ import pytest
 import zeep
 from archive_samples import stored
 from soap_capture import schema_errors, sent_payloads
+from tls_helpers import make_certificates, serve_app
 
 from brygga.connections import Connection
 from brygga.errors import ConfigError
@@ -47,7 +48,6 @@ def _helper(name: str) -> ModuleType:
     return module
 
 
-tls = _helper("tls_helpers")
 
 
 @pytest.fixture(autouse=True)
@@ -69,7 +69,7 @@ def callback_wsdl(shared_reference: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def certificates(tmp_path_factory: pytest.TempPathFactory):
-    return tls.make_certificates(tmp_path_factory.mktemp("tls"))
+    return make_certificates(tmp_path_factory.mktemp("tls"))
 
 
 def _https(server, path: str, certificates, wsdl: Path) -> Connection:
@@ -114,7 +114,7 @@ def test_https_connection_binds_the_https_port_of_the_real_byggr_wsdl_and_delive
     byggr_wsdl, certificates, tmp_path
 ):
     app = ByggrSimulator()
-    with tls.serve_app(app, certificates) as server:
+    with serve_app(app, certificates) as server:
         connection = _https(server, app.path, certificates, byggr_wsdl)
         service = SoapService(connection)
         receipt = ByggrTarget({"handelseslag": "Bygglov"}, connection).deliver(_request(tmp_path))
@@ -148,7 +148,7 @@ def test_plain_http_to_byggr_is_refused_without_allow_http(byggr_wsdl, tmp_path)
 def test_the_real_callback_wsdl_is_used_over_tls_although_it_advertises_http(callback_wsdl, certificates):
     # One SOAP 1.1 port advertising http (as behind a TLS-terminating proxy): bound, but posted over https.
     app = OepCallbackSimulator()
-    with tls.serve_app(app, certificates) as server:
+    with serve_app(app, certificates) as server:
         connection = _https(server, app.path, certificates, callback_wsdl)
         service = SoapService(connection)
         OepCallbackNotifier({}, connection).notify(
@@ -164,6 +164,6 @@ def test_a_wsdl_without_a_service_is_a_config_error(shared_reference, certificat
     # Sundsvall's published callback WSDL has a portType only: there is nothing to bind, whatever the connection.
     wsdl = shared_reference / "open-eplatform/callback-sundsvall/callback.wsdl"
     app = OepCallbackSimulator()
-    with tls.serve_app(app, certificates) as server, pytest.raises(ConfigError, match="defines no service"):
+    with serve_app(app, certificates) as server, pytest.raises(ConfigError, match="defines no service"):
         SoapService(_https(server, app.path, certificates, wsdl))
     assert app.captured_requests == []
