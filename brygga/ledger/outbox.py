@@ -9,6 +9,7 @@ its transaction commits.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event as orm_event
@@ -32,11 +33,31 @@ def add(session: Session, *, event_id: str, type: str, source: str, subject: str
                               created_at=now))
 
 
-def submission_changed(session: Session, submission_id: str, state: str) -> None:
-    """``se.brygga.submission.<state>``: references only (ids, route, kommun, case type), never the case."""
-    row = session.execute(select(Submission.route_id, Submission.tenant, Submission.case_type,
-                                 Submission.source_reference, Submission.external_ref, Submission.revision)
-                          .where(Submission.id == submission_id)).one_or_none()
+# What a submission's event tells of it besides its id and state: read in the statement that changes the state
+# (``UPDATE ... RETURNING``), or known to the caller, so an event is one insert.
+REFERENCES = (Submission.route_id, Submission.tenant, Submission.case_type, Submission.source_reference,
+              Submission.external_ref, Submission.revision)
+
+
+@dataclass(frozen=True)
+class References:
+    """``REFERENCES`` of a submission, as the caller knows them (a new one)."""
+
+    route_id: str
+    tenant: str
+    case_type: str | None = None
+    source_reference: str | None = None
+    external_ref: str | None = None
+    revision: int | None = None
+
+
+def submission_changed(session: Session, submission_id: str, state: str, refs: Any = None) -> None:
+    """``se.brygga.submission.<state>``: references only (ids, route, kommun, case type), never the case.
+
+    ``refs`` holds ``REFERENCES`` (a row of them, or ``References``); without it they are read here.
+    """
+    row = refs if refs is not None else session.execute(select(*REFERENCES)
+                                                        .where(Submission.id == submission_id)).one_or_none()
     if row is None:
         return
     data: dict[str, Any] = {"submissionId": submission_id, "state": state, "route": row.route_id,

@@ -11,7 +11,7 @@ import contextlib
 import os
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from brygga.errors import ConfigError
 from brygga.ledger import outbox
+from brygga.ledger import writes as writes_module
 from brygga.ledger.models import (
     AuditEntry,
     Base,
@@ -40,32 +41,17 @@ from brygga.ledger.models import (
     Watermark,
     utcnow,
 )
+from brygga.ledger.states import State
 from brygga.ledger.upgrade import upgrade
 from brygga.ledger.workers import Liveness, liveness, worker_id
-from brygga.provenance import airflow_run
+from brygga.ledger.writes import StepRecord, Write
 from brygga.redact import redact
 from brygga.timeutil import as_utc
 
+__all__ = ["FAILING_DELIVERY", "Claim", "Landing", "Ledger", "NewStatusEvent", "State", "StepRecord", "Write"]
 
-class State:
-    LANDED = "landed"
-    TRANSLATED = "translated"
-    DELIVERED = "delivered"
-    ARCHIVED = "archived"
-    COMPLETED = "completed"
-    QUARANTINED = "quarantined"
-    DUPLICATE = "duplicate"  # the same canonical content as an earlier submission of the same reference
-    # A quarantined version that never reached its targets, replaced by a later version that did.
-    SUPERSEDED = "superseded"
-    # Taken out of quarantine by an operator for good, with a reason (brygga quarantine discard); audited.
-    DISCARDED = "discarded"
-
-    DONE = (COMPLETED, QUARANTINED, DUPLICATE, SUPERSEDED, DISCARDED)
-    # Every state not DONE, by name: ``state IN (...)`` can use the state index where ``NOT IN`` cannot.
-    UNFINISHED = (LANDED, TRANSLATED, DELIVERED, ARCHIVED)
-    # Versions a later version of the same reference need not wait for.
-    SETTLED = (DELIVERED, ARCHIVED, COMPLETED, QUARANTINED, SUPERSEDED, DISCARDED)
-
+# ``IN (...)`` lists are cut to this many values: within every database's limit of bound parameters.
+_IN_CHUNK = 5000
 
 # A call site's row in these states has not got through yet: it is tried again while its submission is unfinished.
 FAILING_DELIVERY = ("failed", "in_doubt")
@@ -117,6 +103,14 @@ def _sqlite_pragmas(busy_timeout_ms: int):  # type: ignore[no-untyped-def]
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")  # first: switching to WAL may have to wait too
         cursor.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode: a commit appends its frames to the -wal file with write(2) and returns; the fsync waits
+        # for the next checkpoint. A killed process loses nothing it committed: its writes are in the kernel's page
+        # cache, which outlives the process, and the next connection replays the WAL. Only the operating system
+        # going down (a crash, a power loss) can drop the last transactions before a checkpoint, and even then the
+        # database stays consistent (tests/ledger_lean/test_sqlite_durability.py kills a writer mid-commit; the fault
+        # suite's kill scenarios find every committed row). FULL would fsync the WAL on every commit: the ledger's
+        # largest cost per submission.
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
@@ -137,7 +131,10 @@ def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         _private_sqlite_file(Path(url.removeprefix("sqlite:///")))
     # hide_parameters: a failing statement's message must not print the values it carried.
-    engine = create_engine(url, future=True, hide_parameters=True)
+    # Deliver runs up to 32 calls at once (pipeline.deliver.MAX_WORKERS), each with its own session: the pool
+    # keeps a few connections and opens more on demand rather than making threads wait for one.
+    pooling = {} if url == "sqlite:///:memory:" else {"pool_size": 4, "max_overflow": 36}
+    engine = create_engine(url, future=True, hide_parameters=True, **pooling)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas(_busy_timeout_ms()))
     return engine
@@ -170,18 +167,29 @@ class Ledger:
     # --- submissions -------------------------------------------------------------------------
 
     def land(self, *, route_id: str, tenant: str, content_sha256: str, raw_path: str, source_name: str,
-             quarantine_reasons: list[str] | None = None) -> Landing:
-        """Record landed bytes; with ``quarantine_reasons``, quarantined at intake in the same transaction."""
-        new_id = str(uuid.uuid4())
+             quarantine_reasons: list[str] | None = None, submission_id: str | None = None,
+             source_reference: str | None = None, record: StepRecord | None = None) -> Landing:
+        """Record landed bytes; with ``quarantine_reasons``, quarantined at intake in the same transaction.
+
+        A new submission gets ``submission_id`` (a fresh one without), its ``source_reference`` and the step
+        ``record`` (the intake step, for that id) in the same transaction too: one write per item taken in. The
+        same bytes landed before keep their submission, and nothing is written.
+        """
+        new_id = submission_id or str(uuid.uuid4())
+        state = State.QUARANTINED if quarantine_reasons else State.LANDED
         try:
             with self.session() as s:
                 s.add(Submission(id=new_id, route_id=route_id, tenant=tenant, content_sha256=content_sha256,
-                                 raw_path=raw_path, source_name=source_name,
-                                 state=State.QUARANTINED if quarantine_reasons else State.LANDED))
-                s.flush()  # the submission row first: the quarantine row and the event refer to it
+                                 raw_path=raw_path, source_name=source_name, source_reference=source_reference,
+                                 state=state))
+                s.flush()  # the submission row first: the quarantine row, the step and the event refer to it
                 if quarantine_reasons:
                     s.add(Quarantine(submission_id=new_id, step="intake", reasons=list(quarantine_reasons)))
-                outbox.submission_changed(s, new_id, State.QUARANTINED if quarantine_reasons else State.LANDED)
+                outbox.submission_changed(s, new_id, state, outbox.References(
+                    route_id=route_id, tenant=tenant, source_reference=source_reference))
+                if record is not None:
+                    self.record_step(new_id, record.step, record.outcome, started_at=record.started_at,
+                                     duration_ms=record.duration_ms, detail=record.detail, session=s)
             return Landing(new_id, created=True)
         except IntegrityError:
             with self.session() as s:
@@ -196,6 +204,19 @@ class Ledger:
                 raise LookupError(f"no submission with id {submission_id}")
             return found
 
+    def load(self, ids: list[str], state: str) -> list[Submission]:
+        """The submissions among ``ids`` that are in ``state``, whole, in the order of ``ids``: a step reads its
+        batch in one query instead of a check and a read per submission. A row may have moved on by the time the
+        step gets to it: the step's conditional move (``advance``) is what decides."""
+        if not ids:
+            return []
+        found: dict[str, Submission] = {}
+        with self.session() as s:
+            for start in range(0, len(ids), _IN_CHUNK):
+                found.update((row.id, row) for row in s.scalars(select(Submission).where(
+                    Submission.id.in_(ids[start:start + _IN_CHUNK]), Submission.state == state)))
+        return [found[i] for i in dict.fromkeys(ids) if i in found]
+
     def update(self, submission_id: str, **fields: object) -> None:
         with self.session() as s:
             s.execute(update(Submission).where(Submission.id == submission_id).values(**fields))
@@ -207,14 +228,59 @@ class Ledger:
         """
         try:
             with self.session() as s:
-                moved = s.execute(update(Submission).where(
-                    Submission.id == submission_id, Submission.state == from_state,
-                ).values(**fields, updated_at=utcnow())).rowcount == 1
-                if moved and "state" in fields:
-                    outbox.submission_changed(s, submission_id, str(fields["state"]))
-                return moved
+                return self._move(s, submission_id, from_state, fields)
         except IntegrityError:  # e.g. the revision number another run's version took meanwhile
             return False
+
+    def advance_step(self, record: StepRecord, from_state: str, fields: dict[str, object],
+                     writes: Sequence[Write] = ()) -> int | None:
+        """``advance`` with the step's own results in the same transaction: ``writes`` (a delivery's answer, ...)
+        and the step's row (``record``). The step row's id when the submission moved; None, with nothing written,
+        when another run got there first or a unique key refused the change."""
+        try:
+            with self.session() as s:
+                if not self._move(s, record.submission_id, from_state, fields):
+                    return None
+                writes_module.apply(s, writes)
+                return self._step_row(s, record)
+        except IntegrityError:
+            return None
+
+    def finish_step(self, record: StepRecord, writes: Sequence[Write] = ()) -> int:
+        """Record a step that did not move its submission (or update its row), with ``writes``: one transaction."""
+        with self.session() as s:
+            writes_module.apply(s, writes)
+            return self._step_row(s, record)
+
+    def write(self, writes: Sequence[Write]) -> None:
+        """``writes`` in one transaction of their own."""
+        if writes:
+            with self.session() as s:
+                writes_module.apply(s, writes)
+
+    def _move(self, s: Session, submission_id: str, from_state: str, fields: dict[str, object]) -> bool:
+        """The conditional update, and its event when the state changes: with ``RETURNING`` one statement reads
+        what the event tells, so the event is an insert only."""
+        statement = update(Submission).where(Submission.id == submission_id, Submission.state == from_state) \
+            .values(**fields, updated_at=utcnow()).execution_options(synchronize_session=False)
+        if "state" not in fields:
+            return s.execute(statement).rowcount == 1
+        if not self.engine.dialect.update_returning:
+            if s.execute(statement).rowcount != 1:
+                return False
+            outbox.submission_changed(s, submission_id, str(fields["state"]))
+            return True
+        row = s.execute(statement.returning(*outbox.REFERENCES)).one_or_none()
+        if row is None:
+            return False
+        outbox.submission_changed(s, submission_id, str(fields["state"]), row)
+        return True
+
+    def _step_row(self, s: Session, record: StepRecord) -> int:
+        if record.row_id is not None:
+            return writes_module.write_step(s, record)
+        return self.record_step(record.submission_id, record.step, record.outcome, started_at=record.started_at,
+                                duration_ms=record.duration_ms, detail=record.detail, session=s)
 
     def in_state(self, ids: list[str], state: str) -> list[str]:
         """The subset of ``ids`` that is in ``state``, keeping their order: steps only touch their own work."""
@@ -253,8 +319,8 @@ class Ledger:
 
     def earlier_versions(self, submission: Submission) -> list[Submission]:
         """The versions of the submission's reference with a lower revision, by revision."""
-        if submission.revision is None:
-            return []
+        if submission.revision is None or submission.revision <= 1:
+            return []  # revisions start at 1: the first version has none before it, and is not asked about
         with self.session() as s:
             return list(s.scalars(select(Submission).where(
                 Submission.route_id == submission.route_id,
@@ -296,13 +362,14 @@ class Ledger:
     # --- provenance ----------------------------------------------------------------------------
 
     def record_step(self, submission_id: str, step: str, outcome: str, *, started_at: datetime,
-                    duration_ms: float, detail: str | None = None) -> None:
-        run = airflow_run()  # the Airflow task instance doing the step, for the trace's link; None outside Airflow
+                    duration_ms: float, detail: str | None = None, session: Session | None = None) -> int:
+        """Add a step's row; in ``session``'s transaction when given (a step folded into its state change), else in
+        one of its own. The row's id."""
+        record = StepRecord(submission_id, step, outcome, started_at, duration_ms, detail)
+        if session is not None:
+            return writes_module.write_step(session, record)
         with self.session() as s:
-            s.add(Step(submission_id=submission_id, step=step, outcome=outcome, detail=detail,
-                       started_at=started_at, duration_ms=duration_ms,
-                       dag_id=run.dag_id if run else None, run_id=run.run_id if run else None,
-                       task_id=run.task_id if run else None, try_number=run.try_number if run else None))
+            return writes_module.write_step(s, record)
 
     @contextmanager
     def timed_step(self, submission_id: str, step: str) -> Iterator[dict[str, str | None]]:
@@ -332,11 +399,26 @@ class Ledger:
         """Quarantine with ``reasons``, redacted here, where they are stored; the reasons as stored."""
         stored = [redact(r, 500) for r in reasons]
         with self.session() as s:
-            s.add(Quarantine(submission_id=submission_id, step=step, reasons=stored))
-            s.execute(update(Submission).where(Submission.id == submission_id)
-                      .values(state=State.QUARANTINED, updated_at=utcnow()))
-            outbox.submission_changed(s, submission_id, State.QUARANTINED)
+            self._quarantine(s, submission_id, step, stored)
         return stored
+
+    def quarantine_step(self, record: StepRecord, reasons: list[str],
+                        writes: Sequence[Write] = ()) -> tuple[list[str], int]:
+        """``quarantine`` with the step's own results (``writes``) and its row (``record``) in the same transaction;
+        the reasons as stored and the step row's id."""
+        stored = [redact(r, 500) for r in reasons]
+        with self.session() as s:
+            writes_module.apply(s, writes)
+            self._quarantine(s, record.submission_id, record.step, stored)
+            return stored, self._step_row(s, record)
+
+    def _quarantine(self, s: Session, submission_id: str, step: str, stored: list[str]) -> None:
+        s.add(Quarantine(submission_id=submission_id, step=step, reasons=stored))
+        statement = update(Submission).where(Submission.id == submission_id) \
+            .values(state=State.QUARANTINED, updated_at=utcnow()).execution_options(synchronize_session=False)
+        refs = s.execute(statement.returning(*outbox.REFERENCES)).one_or_none() \
+            if self.engine.dialect.update_returning else None
+        outbox.submission_changed(s, submission_id, State.QUARANTINED, refs)
 
     def quarantine_reasons(self, submission_id: str) -> list[str]:
         with self.session() as s:
@@ -399,11 +481,7 @@ class Ledger:
         already noted (intake's) stays, and a submission another run moved on is that run's. ``updated_at`` keeps
         the time it reached its state. False when nothing was noted."""
         with self.session() as s:
-            return s.execute(update(Submission).where(
-                Submission.id == submission_id, Submission.source_reference.is_(None),
-                Submission.state.in_((State.LANDED, State.QUARANTINED)),
-            ).values(source_reference=reference, updated_at=Submission.updated_at)
-                .execution_options(synchronize_session=False)).rowcount == 1
+            return bool(writes_module.note_reference(submission_id, reference)(s))
 
     def quarantines(self, submission_id: str) -> list[Quarantine]:
         """Every quarantine of a submission, open and ended, oldest first: its history stays after a replay."""
@@ -423,21 +501,8 @@ class Ledger:
 
     def add_person_keys(self, submission_id: str, keys: list[str] | set[str]) -> int:
         """Store keyed hashes of the personnummer in a submission, each once; the number newly stored."""
-        wanted = sorted(set(keys))
-        if not wanted:
-            return 0
-        for attempt in range(3):
-            try:
-                with self.session() as s:
-                    known = set(s.scalars(select(PersonKey.key).where(PersonKey.submission_id == submission_id,
-                                                                      PersonKey.key.in_(wanted))))
-                    new = [k for k in wanted if k not in known]
-                    s.add_all(PersonKey(submission_id=submission_id, key=k) for k in new)
-                return len(new)
-            except IntegrityError:  # another run stored some of them meanwhile: look again
-                if attempt == 2:
-                    raise
-        return 0
+        with self.session() as s:
+            return int(writes_module.person_keys(submission_id, keys)(s) or 0)
 
     def person_keys(self, submission_id: str) -> list[str]:
         with self.session() as s:
@@ -462,7 +527,8 @@ class Ledger:
 
     def claim_delivery(self, *, submission_id: str, target: str, idempotency_key: str,
                        owner: str | None = None, lease: timedelta = DEFAULT_LEASE,
-                       settle: timedelta = timedelta(0), now: datetime | None = None) -> Claim:
+                       settle: timedelta = timedelta(0), now: datetime | None = None,
+                       writes: Sequence[Write] = ()) -> Claim:
         """Claim the right to call ``target`` for this key.
 
         The first claim inserts the row; the unique key makes a concurrent second insert fail. Afterwards a row
@@ -470,6 +536,9 @@ class Ledger:
         target, and only when its backoff (``next_attempt_at``) has passed. A lease whose worker has died on this
         host is taken back at once; its call's outcome is unknown, so the row is in doubt and the next call waits
         ``settle`` after that worker's attempt. Elsewhere a lease runs out after ``lease``.
+
+        ``writes`` (what the step noted before this call: an earlier target's answer, say) are committed with the
+        claim, whatever its outcome: before the call goes out, in the transaction the claim needs anyway.
         """
         now = now or utcnow()
         owner = owner or worker_id()
@@ -479,6 +548,8 @@ class Ledger:
                     s.add(Delivery(idempotency_key=idempotency_key, submission_id=submission_id, target=target,
                                    state="pending", attempts=1, lease_owner=owner, lease_until=now + lease,
                                    lease_token=1, first_attempt_at=now, last_attempt_at=now))
+                    s.flush()  # the unique key speaks here, before the writes: they roll back with the insert
+                    writes_module.apply(s, writes)
                 return Claim("go", attempts=1, token=1, first_attempt_at=now)
             except IntegrityError:
                 pass
@@ -486,7 +557,9 @@ class Ledger:
                 row = s.scalars(select(Delivery).where(Delivery.idempotency_key == idempotency_key)).one_or_none()
                 if row is None:
                     continue  # the other worker's call site was done and forgotten (a lookup) meanwhile: insert again
+                writes_module.apply(s, writes)
                 return self._claim_existing(s, row, owner=owner, lease=lease, settle=settle, now=now)
+        self.write(writes)
         return Claim("busy")  # other workers keep taking and finishing it: leave it to them this run
 
     @staticmethod
@@ -524,9 +597,7 @@ class Ledger:
     def complete_delivery(self, idempotency_key: str, external_ref: str | None) -> None:
         """Record the target's answer. Not fenced: a case that exists is a fact, whoever saw it first."""
         with self.session() as s:
-            s.execute(update(Delivery).where(Delivery.idempotency_key == idempotency_key).values(
-                state="delivered", external_ref=external_ref, lease_owner=None, lease_until=None, last_error=None,
-                next_attempt_at=None))
+            writes_module.complete_delivery(idempotency_key, external_ref)(s)
 
     def fail_delivery(self, idempotency_key: str, token: int, error: str, *, next_attempt_at: datetime | None = None,
                       in_doubt: bool = False) -> bool:
@@ -554,8 +625,7 @@ class Ledger:
     def forget_delivery(self, idempotency_key: str) -> None:
         """Drop a call site's row (a lookup that succeeded: its retries are done, and it may run again later)."""
         with self.session() as s:
-            s.execute(delete(Delivery).where(Delivery.idempotency_key == idempotency_key,
-                                             Delivery.state != "delivered"))
+            writes_module.forget_delivery(idempotency_key)(s)
 
     def mark_sent(self, *, submission_id: str, target: str, idempotency_key: str) -> None:
         """Record one call that must not be repeated (e.g. a message to the resident) as done."""
@@ -565,6 +635,12 @@ class Ledger:
                                state="delivered", attempts=1, last_attempt_at=utcnow()))
         except IntegrityError:
             self.complete_delivery(idempotency_key, None)
+
+    def delivered_keys(self, submission_id: str) -> set[str]:
+        """The idempotency keys of every call made for a submission that got through, in one read."""
+        with self.session() as s:
+            return set(s.scalars(select(Delivery.idempotency_key).where(Delivery.submission_id == submission_id,
+                                                                        Delivery.state == "delivered")))
 
     def is_sent(self, idempotency_key: str) -> bool:
         with self.session() as s:

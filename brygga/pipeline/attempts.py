@@ -5,6 +5,9 @@ there decides who may call and when (backoff, settle delay after an in-doubt out
 on every exit path. A transient fault waits and is retried until the call site's budget is spent, then the
 submission is quarantined; a permanent one quarantines at once; anything else releases the lease and propagates,
 so an infrastructure fault fails the task without touching the submission.
+
+The claim is committed before the call (the idempotent consumer); the answer rides in the step's next transaction
+(``StepHandle.later``): for a step with one call, the one that moves the submission on.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Generic, TypeVar
 from brygga.connections import ConnectionNotFound
 from brygga.errors import ConfigError, TargetInDoubt, TargetRejected, TargetUnavailable
 from brygga.ledger.models import utcnow
+from brygga.ledger.writes import complete_delivery, forget_delivery
 from brygga.observability import metrics
 from brygga.pipeline.context import PipelineContext
 from brygga.pipeline.guard import StepHandle, route_id_of
@@ -66,8 +70,14 @@ def attempt(ctx: PipelineContext, step: StepHandle, site: CallSite, call: Callab
     by route, call site and outcome: delivered, failed, in_doubt, refused, not_sent or interrupted.
     """
     ledger, sid = ctx.ledger, site.submission_id
-    claim = ledger.claim_delivery(submission_id=sid, target=site.site, idempotency_key=site.key,
-                                  settle=site.policy.in_doubt_delay)
+    # What the step noted before (an earlier target's answer) is committed with the claim, before this call goes out.
+    noted = step.take_writes()
+    try:
+        claim = ledger.claim_delivery(submission_id=sid, target=site.site, idempotency_key=site.key,
+                                      settle=site.policy.in_doubt_delay, writes=noted)
+    except BaseException:
+        step.give_back(noted)
+        raise
     if claim.outcome == "done":
         return Attempted(external_ref=claim.external_ref)
     if claim.outcome == "busy":
@@ -107,10 +117,9 @@ def attempt(ctx: PipelineContext, step: StepHandle, site: CallSite, call: Callab
         ledger.release_delivery(site.key, claim.token, settle_until=utcnow() + site.policy.in_doubt_delay)
         raise
     measured("delivered")
-    if forget:
-        ledger.forget_delivery(site.key)
-    else:
-        ledger.complete_delivery(site.key, external_ref(result))
+    # Recorded with the step's next write: its move on (one transaction with its Step record), the next call's claim,
+    # or its record at the end, whichever comes first. No other call goes out before it is committed.
+    step.later(forget_delivery(site.key) if forget else complete_delivery(site.key, external_ref(result)))
     return Attempted(result=result)
 
 

@@ -11,7 +11,7 @@ from brygga.adapter_cache import AdapterCache
 from brygga.canonical.serialize import loads_case
 from brygga.connections import ConnectionResolver, EnvConnectionResolver
 from brygga.errors import ConfigError
-from brygga.ledger import Ledger
+from brygga.ledger import Ledger, Submission
 from brygga.mapping import CompiledMapping, compile_mapping
 from brygga.mapping.dispatch import EService, choose_mapping
 from brygga.observability import configure_observability
@@ -50,11 +50,15 @@ class PipelineContext:
         return ContentStore(self.settings.content)
 
     def case(self, submission_id: str) -> dict[str, Any]:
-        """The canonical case translate stored for a submission."""
-        stored = self.ledger.get(submission_id).canonical_json
-        if stored is None:
-            raise LookupError(f"submission {submission_id} has no canonical case yet")
-        return loads_case(stored)
+        """The canonical case translate stored for a submission (read from the ledger)."""
+        return self.case_of(self.ledger.get(submission_id))
+
+    @staticmethod
+    def case_of(submission: Submission) -> dict[str, Any]:
+        """The canonical case of a submission already read (``Ledger.load``): parsed, without a query."""
+        if submission.canonical_json is None:
+            raise LookupError(f"submission {submission.id} has no canonical case yet")
+        return loads_case(submission.canonical_json)
 
     def mapping(self, path: Path) -> CompiledMapping:
         """Mappings are compiled once per context and run many times."""

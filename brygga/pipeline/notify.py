@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -22,23 +22,31 @@ from brygga.plugins import StatusUpdate
 NOTIFY = "@notify"
 
 
-@dataclass(frozen=True)
+@dataclass
 class LedgerProgress:
-    """``CallProgress`` in the ledger: one delivered row per call sent."""
+    """``CallProgress`` in the ledger: one delivered row per call sent, committed as the call returns.
+
+    What was sent before is read once, at the first question: the notify claim keeps every other worker off this
+    submission's calls while this one makes them, so only this one adds to it meanwhile.
+    """
 
     ledger: Ledger
     submission_id: str
+    _sent: set[str] | None = field(default=None, repr=False)
 
-    def _site(self, call: str) -> str:
-        return f"{NOTIFY}.{call}"
+    def _key(self, call: str) -> str:
+        return call_site_key(self.submission_id, f"{NOTIFY}.{call}")
 
     def sent(self, call: str) -> bool:
-        return self.ledger.is_sent(call_site_key(self.submission_id, self._site(call)))
+        if self._sent is None:
+            self._sent = self.ledger.delivered_keys(self.submission_id)
+        return self._key(call) in self._sent
 
     def record(self, call: str) -> None:
-        site = self._site(call)
-        self.ledger.mark_sent(submission_id=self.submission_id, target=site,
-                              idempotency_key=call_site_key(self.submission_id, site))
+        key = self._key(call)
+        self.ledger.mark_sent(submission_id=self.submission_id, target=f"{NOTIFY}.{call}", idempotency_key=key)
+        if self._sent is not None:
+            self._sent.add(key)
 
 
 def _notify_call(notifier: Any, update: StatusUpdate, progress: LedgerProgress) -> Callable[[], None]:
@@ -51,12 +59,12 @@ def _notify_call(notifier: Any, update: StatusUpdate, progress: LedgerProgress) 
 def notify(ctx: PipelineContext, ids: list[str]) -> list[str]:
     done: list[str] = []
     spec = ctx.route.notify
-    for sid in ctx.ledger.in_state(ids, State.ARCHIVED):
+    for submission in ctx.ledger.load(ids, State.ARCHIVED):
+        sid = submission.id
         with per_submission(ctx, sid, "notify") as step:
             if spec is None:
                 step.note("skipped", "route has no notify target")
             else:
-                submission = ctx.ledger.get(sid)
                 reference = submission.external_ref
                 amended = submission.amends is not None  # a komplettering: the resident hears of it once
                 texts = spec.texts(submission.case_type)
@@ -68,6 +76,6 @@ def notify(ctx: PipelineContext, ids: list[str]) -> list[str]:
                 call = _notify_call(ctx.adapter(spec), update, LedgerProgress(ctx.ledger, sid))
                 if attempt(ctx, step, site, call) is None:
                     continue
-            if ctx.ledger.advance(sid, State.ARCHIVED, state=State.COMPLETED):
+            if step.advance(State.ARCHIVED, state=State.COMPLETED):
                 done.append(sid)
     return done

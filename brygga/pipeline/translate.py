@@ -15,7 +15,8 @@ from brygga.admin.personal import case_person_keys, person_key_secret
 from brygga.canonical import validate_case
 from brygga.canonical.serialize import dumps_case
 from brygga.errors import ConfigError
-from brygga.ledger import State
+from brygga.ledger import State, Submission
+from brygga.ledger.writes import note_reference, person_keys
 from brygga.mapping import InvalidSource, MappingFailed
 from brygga.mapping.peek import as_reference
 from brygga.pipeline.attempts import CallSite, attempt, call_site_key
@@ -31,8 +32,7 @@ log = logging.getLogger(__name__)
 LOOKUP = "@property_lookup"
 
 
-def _map(ctx: PipelineContext, step: StepHandle, sid: str) -> dict[str, Any] | None:
-    submission = ctx.ledger.get(sid)
+def _map(ctx: PipelineContext, step: StepHandle, submission: Submission) -> dict[str, Any] | None:
     landed = ctx.landing.path_for(submission.content_sha256)
     try:
         # Read from the landed file as a stream: attachments go straight into the content store.
@@ -74,19 +74,21 @@ def translate(ctx: PipelineContext, ids: list[str]) -> list[str]:
     # kept). Failing to resolve it for any other reason fails the task: Airflow retries it, and no submission goes
     # through translate without its keys meanwhile.
     person_secret = person_key_secret(ctx.connections)
-    for sid in ctx.ledger.in_state(ids, State.LANDED):
+    for submission in ctx.ledger.load(ids, State.LANDED):
+        sid = submission.id
         with per_submission(ctx, sid, "translate") as step:
-            case = _map(ctx, step, sid)
+            case = _map(ctx, step, submission)
             if case is None:
                 continue
             # Kept as soon as the case is mapped, so a submission quarantined later in this step (enrichment,
             # preflight, no target) is found by its reference and by personnummer too: intake's peek at the
             # reference may not have read it. A value shaped like personal data waits for the case, as at intake.
+            # Both ride in the step's next write: the lookup's claim, the quarantine, or the move on.
             findable = as_reference(str(case["source"]["reference"]))
             if findable is not None:
-                ctx.ledger.note_reference(sid, findable)
+                step.later(note_reference(sid, findable))
             if person_secret is not None:
-                ctx.ledger.add_person_keys(sid, case_person_keys(case, person_secret))
+                step.later(person_keys(sid, case_person_keys(case, person_secret)))
             case_type = case["caseType"]
             if ctx.route.has_case_system(case_type) and not ctx.route.targets_for(case):
                 step.quarantine([no_target_reason(ctx.route, case)])
@@ -104,16 +106,15 @@ def translate(ctx: PipelineContext, ids: list[str]) -> list[str]:
             fields = dict(case_type=case_type, source_reference=reference, canonical_json=dumps_case(case).decode(),
                           content_fingerprint=content)
             if version.revision is None:
-                if ctx.ledger.advance(sid, State.LANDED, state=State.DUPLICATE, **fields):
-                    step.note("duplicate", f"the same content as submission {version.duplicate_of}; nothing to send")
-                else:
+                step.note("duplicate", f"the same content as submission {version.duplicate_of}; nothing to send")
+                if not step.advance(State.LANDED, state=State.DUPLICATE, **fields):
                     step.note("deferred", "another run translated it meanwhile")
-                continue
-            if not ctx.ledger.advance(sid, State.LANDED, state=State.TRANSLATED, revision=version.revision, **fields):
-                # Another run translated this one, or took the revision number for another version of the reference.
-                step.note("deferred", "another run translated it or a version of the same reference; next run")
                 continue
             if version.revision > 1:
                 step.note("ok", f"revision {version.revision} of reference {reference}")
+            if not step.advance(State.LANDED, state=State.TRANSLATED, revision=version.revision, **fields):
+                # Another run translated this one, or took the revision number for another version of the reference.
+                step.note("deferred", "another run translated it or a version of the same reference; next run")
+                continue
             done.append(sid)
     return done
