@@ -1,11 +1,14 @@
 """Archive drop folder: the e-archive's intake picks packages up from here.
 
-A package is copied under a temporary name and renamed, so the archive never sees half a package.
+A package appears under its name whole or not at all. One built in ``staging_folder()`` (a hidden folder in the
+drop folder, so on its file system) is moved into place by one rename; any other is copied under a hidden
+temporary name and renamed, and the caller keeps its own.
 """
 
 from __future__ import annotations
 
 import errno
+import os
 import re
 import shutil
 import time
@@ -17,8 +20,12 @@ from brygga.connections import Connection
 from brygga.plugins import configure
 from brygga_adapters.file.paths import resolve_config_path
 
+# Hidden, as the ".incoming-" copies are: the archive's intake takes no dot names.
+STAGING = ".brygga-staging"
 # A copy under way this long was interrupted (its worker killed): its documents must not stay behind.
 STALE_COPY_SECONDS = 6 * 3600
+# The sweep lists the whole drop folder, which may hold 100,000 packages after a migration: not on every package.
+SWEEP_EVERY_SECONDS = 600
 
 
 def _sweep_stale_copies(root: Path) -> None:
@@ -52,13 +59,28 @@ class ArchiveFolderTarget:
 
     def __init__(self, config: dict[str, Any], connection: Connection | None = None) -> None:
         self.root = resolve_config_path(configure("archive-folder", self.config_spec, config)["path"])
+        self._swept_at: float | None = None
+
+    def staging_folder(self) -> Path:
+        """Where to build a package so that ``deliver_package`` can rename it into place instead of copying it.
+
+        What the caller puts here is its own to clean up; what it hands over from here is moved, not copied.
+        """
+        folder = self.root / STAGING
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
 
     def deliver_package(self, package: Path) -> str:
         self.root.mkdir(parents=True, exist_ok=True)
-        _sweep_stale_copies(self.root)
+        if self._swept_at is None or time.monotonic() - self._swept_at > SWEEP_EVERY_SECONDS:
+            _sweep_stale_copies(self.root)
+            self._swept_at = time.monotonic()
         final = self.root / package.name
         if final.exists():
             return str(final)  # packages are named by a stable id: already delivered
+        built_here = package.absolute().is_relative_to((self.root / STAGING).absolute())
+        if built_here and package.is_dir() and self._moved(package, final):
+            return str(final)
         # A name of this hand-over's own: two runs handing the same package over at once must not mix their copies.
         staging = self.root / f".incoming-{package.name}-{uuid.uuid4().hex[:12]}"
         try:
@@ -76,3 +98,16 @@ class ArchiveFolderTarget:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         return str(final)
+
+    def _moved(self, package: Path, final: Path) -> bool:
+        """Rename a package built in the staging folder into place: atomic, so the intake sees all of it or
+        nothing. False when that cannot be done on this file system, and the package is then copied."""
+        try:
+            os.rename(package, final)  # never onto a package already there: a non-empty folder is not replaced
+        except OSError as exc:
+            if exc.errno == errno.EXDEV:  # the staging folder is a mount of its own: copy, as for any package
+                return False
+            if final.exists():  # another hand-over of the same package got there first: it is delivered
+                return True
+            raise _copy_failure(self.root, exc) from None
+        return True

@@ -4,7 +4,8 @@ FIDO's own ``identify_file`` reads container members whole, parses the container
 and writes its results and errors, file paths included, to stdout/stderr. So this module drives FIDO's matcher
 itself, with FIDO's own signatures and buffer sizes:
 
-- byte signatures: ``Fido.match_formats`` on the first and the last 128 KiB of the file;
+- byte signatures: ``Fido.match_formats``'s matching (``signatures``, compiled once) on the first and the last
+  128 KiB of the file;
 - container signatures (Office Open XML, OpenDocument, OLE2 formats such as .xls): when the byte signatures say
   ZIP or OLE2, FIDO's container signature sets are matched against at most the first 512 KiB of each named member.
 
@@ -24,6 +25,8 @@ from functools import cache
 from pathlib import Path
 from typing import IO, Any
 from xml.etree import ElementTree
+
+from brygga.archive.signatures import SignatureMatcher
 
 PRONOM = "PRONOM"
 
@@ -70,6 +73,7 @@ class _Fido:
         self.zip_signatures = self.fido.extract_signatures(containers, signature_type="ZIP")
         self.ole_signatures = self.fido.extract_signatures(containers, signature_type="OLE2")
         self.matcher = Package()  # FIDO's own container matching: any signature found in a member's bytes
+        self.signatures = SignatureMatcher(self.fido)  # FIDO's byte-signature matching, compiled once
         self.identifier = Identifier("FIDO", __version__, f"PRONOM v{versions.pronom_version}: "
                                      f"{versions.pronom_signature}, {versions.pronom_container_signature}")
         # Fido keeps per-call state on itself, so one file at a time.
@@ -84,8 +88,8 @@ class _Fido:
         bof = handle.read(bufsize)
         handle.seek(max(0, size - bufsize))
         eof = handle.read(bufsize)
+        matches = self.signatures.match(bof, eof)
         with self.lock:
-            matches = self.fido.match_formats(bof, eof)
             container = self.fido.container_type(matches)
         if container in ("zip", "ole"):
             handle.seek(0)

@@ -1,7 +1,8 @@
 """build_sip: one canonical case and its documents → one FGS 2.0 / E-ARK SIP 2.1 package directory.
 
-The package is built in a staging folder beside its final place, checked with verify_package, then renamed into
-place in one step, so a reader never sees half a package. A package already there is kept when it records the
+The package is built in a staging folder beside its final place, checked (``verify_written``: verify_package's
+checks, with the checksums computed while writing), then renamed into place in one step, so a reader never sees
+half a package. A package already there is kept when it records the
 same facts (rebuilding is idempotent) and refused when it differs. A komplettering (revision 2, 3, ...) is a
 package of its own that refers to the one it amends. Nothing here logs: the package holds personal data.
 """
@@ -26,7 +27,6 @@ from brygga.archive.common import (
     Agent,
     PackageFile,
     now_timestamp,
-    sha256_file,
 )
 from brygga.archive.documentation import readme_text
 from brygga.archive.existing import PackageFacts, read_facts
@@ -45,7 +45,7 @@ from brygga.archive.mets import (
 )
 from brygga.archive.naming import ArchiveInputError, attachment_file_name, clean_media_type, package_objid
 from brygga.archive.premis import PremisEvent, build_premis, organisation_agent, software_agent
-from brygga.archive.verify import verify_package
+from brygga.archive.verify import verify_package, verify_written
 from brygga.canonical.types import CaseTypeRegistry
 from brygga.plugins import StoredDocument
 from brygga.resources import resource
@@ -53,6 +53,7 @@ from brygga.resources import resource
 REP_DIR = f"representations/{REPRESENTATION}"
 DATA_DIR = f"{REP_DIR}/data"
 CASE_SCHEMA = resource("schemas", "canonical", "case.v1.schema.json")
+_COPY_BLOCK = 1 << 20
 CASE_JSON_PERSONAL_DATA = ("case.json innehåller personuppgifter om parterna: personnummer, namn, adresser och "
                            "kontaktuppgifter.")
 
@@ -112,35 +113,52 @@ def canonical_json_bytes(case: dict[str, Any]) -> bytes:
 
 
 class _Writer:
-    """Writes files under the staging root, each only once, and remembers their METS facts."""
+    """Writes files under the staging root, each only once, and remembers their METS facts.
+
+    Each file's sha256 and size are computed from the bytes as they are written, never by reading the file back;
+    ``written`` keeps them for ``verify_written``.
+    """
 
     def __init__(self, root: Path, created: str) -> None:
-        self.root = root
+        self.root = os.path.abspath(root)  # once: no Path.resolve per file
         self.created = created
+        self.folders = {""}  # made so far, relative to the root
+        self.written: dict[str, tuple[int, str]] = {}  # rel_path: (size, sha256)
 
-    def _target(self, rel_path: str) -> Path:
-        target = (self.root / rel_path).resolve()
+    def _target(self, rel_path: str) -> str:
         # Defence in depth: every rel_path is generated here, but nothing may ever land outside the package.
-        if not target.is_relative_to(self.root.resolve()):
+        # Lexically: no absolute path and no "..", "." or empty part. The root is a fresh folder whose every
+        # subfolder is made here, so no link can be in the way, and "xb" refuses a file already there.
+        parts = rel_path.split("/")
+        if rel_path.startswith("/") or "\\" in rel_path or any(p in ("", ".", "..") for p in parts):
             raise ArchiveInputError(f"refusing to write outside the package: {rel_path!r}")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        return target
+        folder = rel_path.rpartition("/")[0]
+        if folder not in self.folders:
+            os.makedirs(os.path.join(self.root, folder), exist_ok=True)
+            self.folders.update("/".join(parts[:i]) for i in range(1, len(parts)))
+        return os.path.join(self.root, rel_path)
 
     def write(self, rel_path: str, data: bytes, media_type: str) -> PackageFile:
-        with self._target(rel_path).open("xb") as handle:
+        with open(self._target(rel_path), "xb") as handle:
             handle.write(data)
-        digest, size = sha256_file(self.root / rel_path)
-        return PackageFile(rel_path, media_type, size, digest, self.created)
+        digest = hashlib.sha256(data).hexdigest()
+        self.written[rel_path] = (len(data), digest)
+        return PackageFile(rel_path, media_type, len(data), digest, self.created)
 
     def copy(self, rel_path: str, doc: StoredDocument, media_type: str, index: int) -> PackageFile:
-        target = self._target(rel_path)
-        with doc.path.open("rb") as src, target.open("xb") as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
-        digest, size = sha256_file(target)
+        # Hashed as it is copied: the bytes written are the bytes hashed, in one pass over the document.
+        digest, size = hashlib.sha256(), 0
+        with open(doc.path, "rb") as src, open(self._target(rel_path), "xb") as dst:
+            while block := src.read(_COPY_BLOCK):
+                digest.update(block)
+                size += len(block)
+                dst.write(block)
+        sha256 = digest.hexdigest()
         # The content store's hash is the contract; archiving silently different bytes would be worse than failing.
-        if digest != doc.sha256.lower() or size != doc.size:
+        if sha256 != doc.sha256.lower() or size != doc.size:
             raise ArchiveInputError(f"document {index}: content does not match its recorded sha256/size")
-        return PackageFile(rel_path, media_type, size, digest, self.created, original_name=doc.name)
+        self.written[rel_path] = (size, sha256)
+        return PackageFile(rel_path, media_type, size, sha256, self.created, original_name=doc.name)
 
 
 def _with_format(root: Path, file: PackageFile) -> PackageFile:
@@ -195,7 +213,8 @@ def _schema_files(case: dict[str, Any], case_types: CaseTypeRegistry | None) -> 
 def _write_package(root: Path, objid: str, case: dict[str, Any], case_bytes: bytes,
                    documents: Sequence[StoredDocument], diarienummer: str | None, archival_creator: Agent,
                    submitter: Agent, software: tuple[str, str], references: _References,
-                   case_types: CaseTypeRegistry | None = None) -> None:
+                   case_types: CaseTypeRegistry | None = None) -> dict[str, tuple[int, str]]:
+    """Write the package's files under ``root``; returns {rel_path: (size, sha256)} of every file written."""
     created = now_timestamp()
     w = _Writer(root, created)
     brygga = software_agent(*software)
@@ -288,6 +307,7 @@ def _write_package(root: Path, objid: str, case: dict[str, Any], case_bytes: byt
                                  [Ref(f"file-{REPRESENTATION}-mets", rep_mets.rel_path, rep_mets)],
                                  CONTENT_INFORMATION_TYPE),
         representation_name=REPRESENTATION), "text/xml")
+    return w.written
 
 
 def _other_type(case: dict[str, Any]) -> str:
@@ -333,9 +353,10 @@ def build_sip(case: dict[str, Any], documents: list[StoredDocument], *, out_dir:
     try:
         staged = staging / objid
         staged.mkdir()
-        _write_package(staged, objid, case, case_bytes, documents, diarienummer, archival_creator, submitter,
-                       software, references, case_types)
-        problems = verify_package(staged)
+        written = _write_package(staged, objid, case, case_bytes, documents, diarienummer, archival_creator,
+                                 submitter, software, references, case_types)
+        # verify_package's checks, with the checksums taken while writing instead of reading every file back.
+        problems = verify_written(staged, written)
         if problems:
             raise RuntimeError(f"built package {objid} fails its own check: {'; '.join(problems[:3])}")
         try:

@@ -7,14 +7,18 @@ The hand-over is claimed like a delivery (``@archive``): two runs at once do not
 the same time, and an archive target's transient faults are retried by time. A package has a stable name, and an
 archive target finds it by that name, so a second hand-over (a run that listed the submission before another
 archived it) delivers nothing new. Each run builds its packages in a staging folder of its own, which a killed
-run leaves behind for the next run to sweep.
+run leaves behind for the next run to sweep. A target that offers a staging folder on its own file system
+(``staging_folder()``, as the archive folder does) gets its packages built there, and moves them into place by a
+rename instead of copying them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import partial
@@ -72,7 +76,7 @@ def _archived_before(ctx: PipelineContext, submission: Submission, destination: 
     return [v for v in earlier if ctx.ledger.delivered_ref(v.id, destination.site)]
 
 
-def _hand_over(ctx: PipelineContext, submission: Submission, case: dict[str, Any], staging: Path,
+def _hand_over(ctx: PipelineContext, submission: Submission, case: dict[str, Any], staging: RunStaging,
                destination: _Destination) -> tuple[str, str]:
     """Build the package and hand it to the archive target: its location, and a note for the ledger."""
     attachments, revision, first_package = case.get("attachments", []), 1, None
@@ -87,14 +91,15 @@ def _hand_over(ctx: PipelineContext, submission: Submission, case: dict[str, Any
     creator = Agent(name=destination.tenant.name, identification_code=destination.tenant.organisationsnummer)
     diarienummer = submission.external_ref if destination.target is None else \
         ctx.ledger.delivered_ref(submission.id, destination.target.id)
-    out_dir = staging / destination.site.strip("@").replace(":", "-")  # apart: the same case, another archive
+    target = ctx.adapter(destination.spec)
+    out_dir = staging.folder_for(target) / destination.site.strip("@").replace(":", "-")  # another archive: apart
     out_dir.mkdir(exist_ok=True)
     package = build_sip(case, ctx.content.documents(attachments), out_dir=out_dir,
                         diarienummer=diarienummer, archival_creator=creator, submitter=creator,
                         software=("Brygga", __version__), revision=revision, previous_package=first_package,
                         submission_agreement=destination.spec.submission_agreement, held_by=destination.held_by)
     try:
-        location = ctx.adapter(destination.spec).deliver_package(package)
+        location = target.deliver_package(package)  # moved away when the target renamed it into place
     finally:  # built again next time if the hand-over failed
         shutil.rmtree(package, ignore_errors=True)
     to = "" if destination.target is None else f" to {destination.tenant.name} ({location})"
@@ -122,8 +127,57 @@ def _sweep_stale_staging(root: Path) -> None:
             shutil.rmtree(entry, ignore_errors=True)
 
 
+class RunStaging:
+    """The run's staging folders: one in each target's own staging folder, else one under BRYGGA_HOME.
+
+    Made on first use; each staging root is swept of killed runs' folders then. Removed when the run ends, and a
+    target's staging folder with them when no other run is using it, so the drop folder is left as it was.
+    """
+
+    def __init__(self, default_root: Path) -> None:
+        self.default_root = default_root
+        self.folders: dict[Path, Path] = {}  # staging root: this run's folder in it
+
+    def folder_for(self, target: object) -> Path:
+        staging_folder = getattr(target, "staging_folder", None)
+        # On the target's file system, so that its hand-over is a rename (see ArchiveFolderTarget).
+        if not callable(staging_folder):
+            return self._folder_in(self.default_root, lambda: self.default_root)
+        return self._folder_in(None, lambda: Path(staging_folder()))
+
+    def _folder_in(self, known: Path | None, make_root: Callable[[], Path]) -> Path:
+        root = known if known is not None else make_root()
+        folder = self.folders.get(root)
+        if folder is not None:
+            return folder
+        for _ in range(3):  # another run's end may remove an empty staging root between mkdir and mkdtemp
+            root.mkdir(parents=True, exist_ok=True)
+            _sweep_stale_staging(root)
+            try:
+                folder = Path(tempfile.mkdtemp(dir=root, prefix=_staging_prefix()))
+                break
+            except FileNotFoundError:
+                root = make_root()
+        else:
+            raise FileNotFoundError(f"staging folder {root} keeps disappearing")
+        self.folders[root] = folder
+        return folder
+
+    def __enter__(self) -> RunStaging:
+        self.default_root.mkdir(parents=True, exist_ok=True)
+        _sweep_stale_staging(self.default_root)  # killed runs' folders, even when this run builds nothing here
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for root, folder in self.folders.items():
+            shutil.rmtree(folder, ignore_errors=True)
+            if root != self.default_root:
+                with contextlib.suppress(OSError):  # in use by another run, or not ours to remove
+                    root.rmdir()
+
+
 def _archive_one(ctx: PipelineContext, step: StepHandle, submission: Submission, case: dict[str, Any],
-                 staging: Path, destinations: list[_Destination]) -> str | None:
+                 staging: RunStaging, destinations: list[_Destination]) -> str | None:
     """Hand the case's package to each of its archives; the first one's location once all have it, else None.
 
     Another kommun's archive keeps its row with the location: it tells which versions that archive holds, and a
@@ -158,21 +212,19 @@ def _archive_one(ctx: PipelineContext, step: StepHandle, submission: Submission,
 
 def archive(ctx: PipelineContext, ids: list[str]) -> list[str]:
     done: list[str] = []
-    staging_root = ctx.settings.home / "archive-staging"
-    staging_root.mkdir(parents=True, exist_ok=True)
-    _sweep_stale_staging(staging_root)
-    with tempfile.TemporaryDirectory(dir=staging_root, prefix=_staging_prefix()) as run_staging:
-        for sid in ctx.ledger.in_state(ids, State.DELIVERED):
+    with RunStaging(ctx.settings.home / "archive-staging") as staging:
+        for submission in ctx.ledger.load(ids, State.DELIVERED):
+            sid = submission.id
             with per_submission(ctx, sid, "archive") as step:
-                submission, case = ctx.ledger.get(sid), ctx.case(sid)
+                case = ctx.case_of(submission)
                 destinations = _destinations(ctx.route, case)
                 if not destinations:
                     step.note("skipped", "route has no archive target")
-                    if ctx.ledger.advance(sid, State.DELIVERED, state=State.ARCHIVED):
+                    if step.advance(State.DELIVERED, state=State.ARCHIVED):
                         done.append(sid)
                     continue
-                location = _archive_one(ctx, step, submission, case, Path(run_staging), destinations)
-                if location is not None and ctx.ledger.advance(sid, State.DELIVERED, state=State.ARCHIVED,
-                                                                archive_location=location):
+                location = _archive_one(ctx, step, submission, case, staging, destinations)
+                if location is not None and step.advance(State.DELIVERED, state=State.ARCHIVED,
+                                                         archive_location=location):
                     done.append(sid)
     return done

@@ -6,10 +6,8 @@ the rules, one fault at a time, over real HTTP.
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -189,34 +187,6 @@ def test_a_retry_after_a_failed_confirmation_does_not_send_the_message_again(rou
     route.run()
     assert route.submission(SAMPLE).state == State.COMPLETED
     assert len(callback.app.calls_for("addMessage")) == 1 and len(callback.app.calls_for("setStatus")) == 1
-
-
-def test_a_full_disk_at_the_archive_fails_the_run_leaves_nothing_half_written_and_heals(route, monkeypatch):
-    real_copytree, copied = shutil.copytree, []
-
-    def copy_until_full(src, dst, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if "archive-out" in str(dst) and copied:  # one file of the package is written, then the disk is full
-            raise OSError(errno.ENOSPC, "No space left on device")
-        copied.append(dst)
-        return shutil.copy2(src, dst, *args, **kwargs)
-
-    def copytree_on_a_full_disk(src, dst, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if not args:  # copytree's own recursion passes copy_function on positionally
-            kwargs["copy_function"] = copy_until_full
-        return real_copytree(src, dst, *args, **kwargs)
-
-    monkeypatch.setattr(shutil, "copytree", copytree_on_a_full_disk)
-    route.drop(SAMPLE)
-    with pytest.raises(OSError, match="No space left"):
-        route.run()
-    submission = route.submission(SAMPLE)
-    archive_out = route.home / "archive-out"
-    assert submission.state == State.DELIVERED and route.context().ledger.quarantine_reasons(submission.id) == []
-    assert list(archive_out.iterdir()) == [], "no .incoming-* package left behind"
-    assert not any((route.home / "archive-staging").iterdir())
-    monkeypatch.setattr(shutil, "copytree", real_copytree)
-    route.run()
-    assert route.submission(SAMPLE).state == State.COMPLETED and len(list(archive_out.iterdir())) == 1
 
 
 def test_the_runs_check_reports_quarantines_and_calls_over_half_their_budget(route, byggr):
