@@ -25,6 +25,8 @@ from brygga.retry import RetryPolicy, parse_duration
 ROUTES_SCHEMA = resource("schemas", "config", "routes.schema.json")
 # What every inbound mapping must declare as its output_schema, so that no case skips validation.
 INBOUND_OUTPUT_SCHEMA = "canonical/case.v1"
+# Deliveries to one target at once, unless the target says otherwise (the routes schema allows 1..32).
+DEFAULT_CONCURRENCY = 4
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class TargetSpec(AdapterRef):
     tenant: Tenant | None = None  # another kommun's system in a shared service; None: the route's tenant
     archive: ArchiveSpec | None = None  # that tenant's own e-archive
     when: str | None = None  # a dotted canonical path that must have a value for the target to take the case
+    concurrency: int = DEFAULT_CONCURRENCY  # deliveries to this target at once (brygga.pipeline.deliver)
 
     def takes(self, case: dict[str, Any]) -> bool:
         """Content-based router: this target's case types, and its ``when`` condition on the case."""
@@ -367,7 +370,7 @@ def _target(file: Path, where: str, mappings_dir: Path, raw: dict[str, Any], ret
                       retry=retry.merged(raw.get("retry")), id=raw["id"],
                       mappings=_target_mappings(file, where, mappings_dir, raw), tenant=tenant,
                       archive=_archive(file, f"{where}/archive", raw["archive"], retry) if "archive" in raw else None,
-                      when=raw.get("when"))
+                      when=raw.get("when"), concurrency=raw.get("concurrency", DEFAULT_CONCURRENCY))
 
 
 def parse_routes(document: Any, *, file: Path, mappings_dir: Path) -> list[Route]:

@@ -122,6 +122,7 @@ class SoapSimulator:
         self.wsdl = (wsdl_file or self.wsdl_file).read_bytes()
         self.schema = compile_wsdl_schema(self.wsdl)
         self.lock = threading.RLock()
+        self._schema_lock = threading.Lock()
         # Tests set this to make the served WSDL advertise another endpoint (the SSRF case).
         self.advertised_url: str | None = None
         # Every request body received, raw, for interop tests that validate what a client really sent.
@@ -238,16 +239,19 @@ class SoapSimulator:
     def check_schema(self, payload: etree._Element, operation: str) -> None:
         """Validate the payload as a document of its own against the WSDL's schema."""
         document = etree.ElementTree(copy_element(payload))
-        if self.schema.validate(document):
-            return
-        raise SoapFault(f"{operation}: schema violation: {redact_schema_error(self._first_error())}")
+        with self._schema_lock:  # the schema's error log is shared: the verdict and its error must be one call's
+            if self.schema.validate(document):
+                return
+            error = self._first_error()
+        raise SoapFault(f"{operation}: schema violation: {redact_schema_error(error)}")
 
     def _check_response(self, answer: etree._Element, operation: str) -> None:
         # A simulator that answers off-contract would hide client bugs, so fail loudly instead.
-        if not self.schema.validate(etree.ElementTree(copy_element(answer))):
-            raise SoapFault(
-                f"{operation}: simulator built an invalid response: {self._first_error()}", faultcode="Server"
-            )
+        with self._schema_lock:
+            if self.schema.validate(etree.ElementTree(copy_element(answer))):
+                return
+            error = self._first_error()
+        raise SoapFault(f"{operation}: simulator built an invalid response: {error}", faultcode="Server")
 
     def _first_error(self) -> str:
         errors = self.schema.error_log.filter_from_errors()

@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 
 from brygga import __version__
@@ -44,6 +45,10 @@ logging.getLogger("urllib3.connectionpool").addFilter(lambda record: record.leve
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_READ_TIMEOUT = 30.0
 USER_AGENT = f"Brygga/{__version__}"
+
+
+# As many connections per host as the most deliveries a target may run at once (routes schema: concurrency).
+POOL_MAXSIZE = 32
 
 
 class GuardedSession(requests.Session):
@@ -134,6 +139,11 @@ def _configured(session: GuardedSession) -> GuardedSession:
         session.verify = _existing_file(connection, "ca_bundle", ca_bundle)
     session.cert = _client_certificate(connection)
     session.headers["User-Agent"] = USER_AGENT
+    # Deliveries to one target run on up to 32 threads (a target's ``concurrency``); requests' default pool keeps
+    # 10 connections per host and would open and drop the rest on every call.
+    pooled = HTTPAdapter(pool_connections=4, pool_maxsize=POOL_MAXSIZE)
+    session.mount("https://", pooled)
+    session.mount("http://", pooled)
     return session
 
 

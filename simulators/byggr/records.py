@@ -2,7 +2,7 @@
 
 The arende and handelse XML is kept as received (plus the ids the simulator assigns), so responses show
 exactly what a client sent. File contents are kept as bytes with their sha256, so tests can prove a
-document arrived intact. ``PropertyIndex`` finds cases by property without scanning them all.
+document arrived intact. ``CaseIndex`` finds cases by property and by externRef without scanning them all.
 """
 
 from __future__ import annotations
@@ -202,14 +202,18 @@ class CaseRecord:
         }
 
 
-class PropertyIndex:
-    """dnr by FNR and by (trakt, fbetNr), in registration order: a lookup costs the matches, not every case."""
+class CaseIndex:
+    """dnr by FNR, by (trakt, fbetNr) and by externRef, in registration order: a lookup costs the matches, not every
+    case. What it keys on is fixed when a case is registered (its properties, resolved FNRs and externRef)."""
 
     def __init__(self) -> None:
         self._by_fnr: dict[str, dict[str, None]] = {}
         self._by_designation: dict[tuple[str, str], dict[str, None]] = {}
+        self._by_extern_ref: dict[str, dict[str, None]] = {}
+        self._rank: dict[str, int] = {}  # registration order, to merge two lists of matches
 
     def add(self, case: CaseRecord) -> None:
+        self._rank.setdefault(case.dnr, len(self._rank))
         for position, (_, fastighet) in enumerate(case.fastigheter()):
             fnr = case.fnr(position, fastighet)
             if fnr:
@@ -217,15 +221,29 @@ class PropertyIndex:
             trakt, fbet_nr = norm(child_text(fastighet, "trakt")), norm(child_text(fastighet, "fbetNr"))
             if trakt and fbet_nr:
                 self._by_designation.setdefault((trakt, fbet_nr), {})[case.dnr] = None
+        if case.extern_ref:
+            self._by_extern_ref.setdefault(case.extern_ref, {})[case.dnr] = None
 
     def find(self, fnr: str | None, trakt: str | None, fbet_nr: str | None) -> list[str]:
         found: dict[str, None] = {}
         if fnr:
             found.update(self._by_fnr.get(fnr, {}))
         if trakt and fbet_nr:
-            found.update(self._by_designation.get((norm(trakt), norm(fbet_nr)), {}))
+            by_designation = self._by_designation.get((norm(trakt), norm(fbet_nr)), {})
+            if found and by_designation:  # either list is in registration order; together they are too
+                return sorted(found.keys() | by_designation.keys(), key=self._rank.__getitem__)
+            found.update(by_designation)
         return list(found)
+
+    def with_extern_ref(self, extern_ref: str) -> list[str]:
+        return list(self._by_extern_ref.get(extern_ref, {}))
+
+    def per_extern_ref(self) -> dict[str, int]:
+        """How many cases carry each externRef."""
+        return {ref: len(dnrs) for ref, dnrs in self._by_extern_ref.items()}
 
     def clear(self) -> None:
         self._by_fnr.clear()
         self._by_designation.clear()
+        self._by_extern_ref.clear()
+        self._rank.clear()

@@ -57,10 +57,10 @@ from brygga_simulators.byggr.records import (
     CONTRACT_NS,
     HANDELSE_ORDER,
     STOCKHOLM,
+    CaseIndex,
     CaseRecord,
     DocumentRecord,
     HandelseRecord,
-    PropertyIndex,
     a,
     c,
     local_date,
@@ -129,7 +129,7 @@ class ByggrSimulator(SoapSimulator):
         # Real-style replies are off-contract on purpose; checking them against the WSDL would refuse them all.
         self.validate_responses = reply_style == "contract" and not self.flaws & OFF_CONTRACT
         self._cases: dict[str, CaseRecord] = {}
-        self._index = PropertyIndex()
+        self._index = CaseIndex()
         self._documents: dict[str, DocumentRecord] = {}
         self._assigned_fnr: dict[tuple[str, str], str] = {}
         self._sequences: dict[tuple[str, int], itertools.count[int]] = {}
@@ -162,14 +162,11 @@ class ByggrSimulator(SoapSimulator):
         again; on the v4 contract also its case). ``duplicate_documents`` counts, per case, the documents whose
         content (sha256) the case already held.
         """
-        per_ref: Counter[str] = Counter()
         per_marker: Counter[str] = Counter()
         documents: dict[str, int] = {}
         duplicates: dict[str, int] = {}
         with self.lock:
             for case in self._cases.values():
-                if case.extern_ref:
-                    per_ref[case.extern_ref] += 1
                 seen: Counter[str] = Counter()
                 for handelse in case.handelser:
                     note = (handelse.anteckning or "").strip()
@@ -178,7 +175,7 @@ class ByggrSimulator(SoapSimulator):
                     seen.update(document.sha256 for document in handelse.documents)
                 documents[case.dnr] = sum(seen.values())
                 duplicates[case.dnr] = sum(n - 1 for n in seen.values())
-            return {"cases": len(self._cases), "cases_per_extern_ref": dict(per_ref),
+            return {"cases": len(self._cases), "cases_per_extern_ref": self._index.per_extern_ref(),
                     "cases_per_marker": dict(per_marker), "documents_per_case": documents,
                     "duplicate_documents": duplicates}
 
@@ -188,6 +185,11 @@ class ByggrSimulator(SoapSimulator):
         """The dnr of the cases on a property (by FNR, or trakt + fbetNr), in registration order."""
         with self.lock:
             return self._index.find(str(fnr) if fnr is not None else None, trakt, fbet_nr)
+
+    def cases_with_extern_ref(self, extern_ref: str) -> list[str]:
+        """The dnr of the cases that carry ``extern_ref``, in registration order (more than one is a duplicate)."""
+        with self.lock:
+            return self._index.with_extern_ref(extern_ref)
 
     def reset(self) -> None:
         super().reset()

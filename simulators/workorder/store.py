@@ -92,6 +92,9 @@ class WorkOrderStore:
         self.lock = threading.RLock()
         self._tokens: dict[str, tuple[str, datetime]] = {}
         self._orders: dict[str, StoredOrder] = {}  # by orderNumber, in creation order
+        # orderNumbers by client, and by (client, externalRef), in creation order: a search costs its matches.
+        self._by_client: dict[str, list[str]] = {}
+        self._by_ref: dict[tuple[str, str | None], list[str]] = {}
         # {"id", "client", "orderNumber", "externalRef", "status", "changedAt", "at"}
         self._changes: list[dict[str, Any]] = []
         self._remembered: dict[tuple[str, str], Remembered] = {}
@@ -153,8 +156,7 @@ class WorkOrderStore:
         with self.lock:
             # body.get: a variant that accepts invalid bodies may have none.
             unique = "ignores-idempotency-key" not in self.flaws
-            if unique and any(o.client == client and o.fields.get("externalRef") == body.get("externalRef")
-                              for o in self._orders.values()):
+            if unique and self._with_ref(client, body.get("externalRef")):
                 raise StoreError(409, "Conflict", "an order with this externalRef already exists")
             now = self._stamp()
             self._sequence += 1
@@ -162,6 +164,9 @@ class WorkOrderStore:
             fields = {"id": str(uuid.uuid4()), "orderNumber": number, "status": "registered", **body,
                       "createdAt": iso(now), "updatedAt": iso(now)}
             self._orders[number] = StoredOrder(client, fields)
+            self._by_client.setdefault(client, []).append(number)
+            if _indexable(body.get("externalRef")):
+                self._by_ref.setdefault((client, body.get("externalRef")), []).append(number)
             self._changed(client, number, body.get("externalRef"), "registered", now)
             return self._orders[number].to_json()
 
@@ -171,8 +176,9 @@ class WorkOrderStore:
 
     def search(self, client: str, external_ref: str | None) -> list[dict[str, Any]]:
         with self.lock:
-            return [o.to_json() for o in self._orders.values() if o.client == client
-                    and (external_ref is None or o.fields.get("externalRef") == external_ref)]
+            if external_ref is None:
+                return [self._orders[number].to_json() for number in self._by_client.get(client, [])]
+            return [o.to_json() for o in self._with_ref(client, external_ref)]
 
     def add_attachment(self, client: str, order_number: str, name: str, media_type: str, size: int,
                        sha256: str) -> dict[str, Any]:
@@ -233,11 +239,21 @@ class WorkOrderStore:
         with self.lock:
             self._tokens.clear()
             self._orders.clear()
+            self._by_client.clear()
+            self._by_ref.clear()
             self._changes.clear()
             self._remembered.clear()
             self._sequence = 0
 
     # --- internals -------------------------------------------------------------------------------
+
+    def _with_ref(self, client: str, external_ref: Any) -> list[StoredOrder]:
+        """The client's orders whose externalRef equals ``external_ref``, oldest first (the caller holds the lock).
+        A value that is no string (a variant that takes invalid bodies) is compared with every order's, as stored."""
+        if _indexable(external_ref):
+            return [self._orders[number] for number in self._by_ref.get((client, external_ref), [])]
+        return [self._orders[number] for number in self._by_client.get(client, [])
+                if self._orders[number].fields.get("externalRef") == external_ref]
 
     def _own(self, client: str, order_number: str) -> StoredOrder:
         order = self._orders.get(order_number)
@@ -257,3 +273,8 @@ class WorkOrderStore:
         # The change's own id, given once: a feed reader records each change by it, however often it reads it.
         self._changes.append({"id": str(uuid.uuid4()), "client": client, "orderNumber": number,
                               "externalRef": external_ref, "status": status, "changedAt": iso(at), "at": at})
+
+
+def _indexable(external_ref: Any) -> bool:
+    """An externalRef the index keys on: a string, or none at all (a body without one)."""
+    return external_ref is None or isinstance(external_ref, str)
