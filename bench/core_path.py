@@ -54,6 +54,7 @@ if str(HERE) not in sys.path:
 
 import handwritten_bygglov  # noqa: E402 - the baseline, a sibling module
 from lxml import etree  # noqa: E402
+from machine import describe_machine  # noqa: E402 - shared with the other bench scripts
 
 from brygga.blobs import DEFAULT_MAX_ATTACHMENT_BYTES, Base64Decoder  # noqa: E402
 from brygga.canonical import reference_validator, validate_case  # noqa: E402
@@ -360,16 +361,6 @@ def profile(fn: Callable[[], Any], calls: int, top: int = 15) -> list[tuple[str,
 # --- report ---------------------------------------------------------------------------------------
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def _version(package: str) -> str:
     try:
         return version(package)
@@ -424,7 +415,7 @@ def render(
         "",
         f"- command: `{command}`",
         f"- date: {dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()}",
-        f"- machine: {_cpu_model()}, {os.cpu_count()} CPUs, {pinned}; {platform.system()} {platform.release()}",
+        f"- machine: {describe_machine(pinned)}",
         f"- python {platform.python_version()} ({platform.python_implementation()}), "
         f"lxml {'.'.join(map(str, etree.LXML_VERSION[:3]))} (libxml2 {'.'.join(map(str, etree.LIBXML_VERSION))}), "
         f"jsonschema-rs {_version('jsonschema_rs')}, jsonschema {_version('jsonschema')}",

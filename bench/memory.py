@@ -41,6 +41,11 @@ if TYPE_CHECKING:
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+from machine import describe_machine  # noqa: E402 - shared with the other bench scripts
+
 ROUTE = "kumla-bygglov"
 KIB, MIB = 1024, 1024 * 1024
 TARGET_TRANSLATE_GROWTH = 20 * MIB  # over the 1 KB run, for a 100 MB attachment
@@ -165,7 +170,7 @@ def render(args: argparse.Namespace, argv: list[str], translate_runs: list[Run],
                   "measurement.", ""]
     lines += [f"- command: `{shlex.join(['.venv/bin/python', 'bench/memory.py', *argv[1:]])}`",
               f"- date: {dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()}",
-              f"- machine: {platform.machine()}, {os.cpu_count()} CPUs; python {platform.python_version()}",
+              f"- machine: {describe_machine()}; python {platform.python_version()}",
               "- peak RSS is `VmHWM` of a fresh child process per row; growth is the peak minus the 1 KB "
               "row's peak, so the interpreter and the imports cancel out.", "",
               "## Intake + translate (landing, then streaming the attachments into the content store)", "",
