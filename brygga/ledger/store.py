@@ -97,7 +97,14 @@ def _busy_timeout_ms() -> int:
     return int(value)
 
 
-def _sqlite_pragmas(busy_timeout_ms: int):  # type: ignore[no-untyped-def]
+def _sqlite_synchronous() -> str:
+    value = os.environ.get("BRYGGA_SQLITE_SYNCHRONOUS", "NORMAL").upper()
+    if value not in ("NORMAL", "FULL"):
+        raise ConfigError(f"BRYGGA_SQLITE_SYNCHRONOUS must be NORMAL or FULL, not {value!r}")
+    return value
+
+
+def _sqlite_pragmas(busy_timeout_ms: int, synchronous: str):  # type: ignore[no-untyped-def]
     def on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
         # WAL plus a busy timeout lets the scheduler's workers and the CLI share one file safely.
         cursor = dbapi_connection.cursor()
@@ -109,8 +116,8 @@ def _sqlite_pragmas(busy_timeout_ms: int):  # type: ignore[no-untyped-def]
         # going down (a crash, a power loss) can drop the last transactions before a checkpoint, and even then the
         # database stays consistent (tests/ledger_lean/test_sqlite_durability.py kills a writer mid-commit; the fault
         # suite's kill scenarios find every committed row). FULL would fsync the WAL on every commit: the ledger's
-        # largest cost per submission.
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # largest cost per submission. BRYGGA_SQLITE_SYNCHRONOUS=FULL buys that for a kommun that needs it.
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
@@ -136,7 +143,7 @@ def _make_engine(url: str) -> Engine:
     pooling = {} if url == "sqlite:///:memory:" else {"pool_size": 4, "max_overflow": 36}
     engine = create_engine(url, future=True, hide_parameters=True, **pooling)
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas(_busy_timeout_ms()))
+        event.listen(engine, "connect", _sqlite_pragmas(_busy_timeout_ms(), _sqlite_synchronous()))
     return engine
 
 

@@ -15,8 +15,10 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
+from brygga.errors import ConfigError
 from brygga.ledger import Ledger
 
 CHILD = textwrap.dedent("""
@@ -38,6 +40,19 @@ def test_the_ledger_runs_sqlite_in_wal_with_synchronous_normal(tmp_path: Path) -
     with ledger.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL (FULL is 2)
+
+
+def test_a_kommun_that_needs_every_commit_on_disk_sets_synchronous_full(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("BRYGGA_SQLITE_SYNCHRONOUS", "full")
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    with ledger.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 2
+
+
+def test_an_unknown_synchronous_setting_is_refused_by_name(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("BRYGGA_SQLITE_SYNCHRONOUS", "OFF")
+    with pytest.raises(ConfigError, match="BRYGGA_SQLITE_SYNCHRONOUS must be NORMAL or FULL, not 'OFF'"):
+        Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
 
 
 def test_a_process_killed_mid_commit_loses_none_of_the_transactions_it_committed(tmp_path: Path) -> None:
