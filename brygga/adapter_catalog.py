@@ -7,10 +7,9 @@ Read from the ``brygga.adapters`` entry points and each class's declarations (``
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from typing import Any
 
-from brygga.plugins import ENTRY_POINT_GROUP
+from brygga.plugins import installed_entry_points
 
 # The role an adapter plays, by the method of the contract it implements (brygga/plugins.py).
 KINDS = (
@@ -68,7 +67,7 @@ def describe(name: str, target: str, cls: type) -> AdapterInfo:
 
 def installed() -> list[AdapterInfo]:
     found = []
-    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+    for ep in sorted(installed_entry_points().values(), key=lambda e: e.name):
         try:
             found.append(describe(ep.name, ep.value, ep.load()))
         except Exception as exc:  # a broken third-party adapter is listed, not fatal for the listing

@@ -12,9 +12,10 @@ It is constructed as ``AdapterClass(config: dict, connection: Connection | None)
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar, Protocol, runtime_checkable
 
@@ -211,9 +212,17 @@ def configure(adapter: str, spec: dict[str, Any], config: dict[str, Any], where:
     return {**defaults, **config}
 
 
+@functools.cache
+def installed_entry_points(group: str = ENTRY_POINT_GROUP) -> dict[str, EntryPoint]:
+    """The group's entry points by name, read once per process: reading them scans every installed distribution's
+    metadata (tens of ms), and a routes file looks adapters up dozens of times in every task's DAG parse. A package
+    installed later is seen by the next process, as with any import."""
+    return {ep.name: ep for ep in entry_points(group=group)}
+
+
 def adapter_class(name: str) -> type:
     """Look an adapter up by its entry-point name, with a clear error listing what is installed."""
-    found = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    found = installed_entry_points()
     if name not in found:
         known = ", ".join(sorted(found)) or "none"
         raise ConfigError(f"unknown adapter {name!r}; installed adapters: {known}")

@@ -149,9 +149,31 @@ def missing_connections(route: Route) -> list[str]:
     return missing
 
 
+# Task states from worst to best: a mapped task shows its worst instance's state, the one an operator must look at.
+_SEVERITY = ("failed", "upstream_failed", "up_for_retry", "up_for_reschedule", "restarting", "running", "deferred",
+             "queued", "scheduled", "None", "removed", "skipped", "success")
+
+
+def worst_state(states: list[str]) -> str | None:
+    """The most severe of a task's instances' states (a state Airflow adds later ranks first: it is looked at)."""
+    if not states:
+        return None
+    rank = {state: i for i, state in enumerate(_SEVERITY)}
+    return min(states, key=lambda state: rank.get(state, -1))
+
+
 def airflow_outcome(dag: Any, dag_run: Any) -> dict[str, Any]:
-    states = {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
-    return {"run": str(dag_run.state), "tasks": {task_id: states.get(task_id) for task_id in dag.task_ids}}
+    """The run's state, each task's (a mapped task's worst over its chunks), and how many chunks each mapped task
+    ran over."""
+    states: dict[str, list[str]] = {}
+    mapped: dict[str, int] = {}
+    for ti in dag_run.get_task_instances():
+        states.setdefault(ti.task_id, []).append(str(ti.state))
+        if (ti.map_index if ti.map_index is not None else -1) >= 0:
+            mapped[ti.task_id] = mapped.get(ti.task_id, 0) + 1
+    return {"run": str(dag_run.state), "tasks": {task_id: worst_state(states.get(task_id, [])) for task_id in
+                                                 dag.task_ids},
+            "chunks": {task_id: mapped[task_id] for task_id in dag.task_ids if task_id in mapped}}
 
 
 def _result(ctx: Any, route: Route, path: Path) -> dict[str, Any]:
@@ -284,7 +306,9 @@ def print_trace(run: RouteRun) -> None:
 
 
 def print_airflow(run: RouteRun) -> None:
-    tasks = ", ".join(f"{task} {state}" for task, state in run.airflow["tasks"].items())
+    chunks = run.airflow.get("chunks", {})
+    tasks = ", ".join(f"{task} {state}" + (f" ({chunks[task]} chunk{'s' * (chunks[task] != 1)})" if task in chunks
+                                            else "") for task, state in run.airflow["tasks"].items())
     print(f"\nAirflow run: {run.airflow['run']} ({tasks})")
     if run.airflow["run"] != "success":
         print(f"   a red run is how Brygga shows quarantines and long outages; the check task's log says why: "

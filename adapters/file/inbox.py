@@ -33,6 +33,14 @@ def _takeable(path: Path) -> bool:
             and not path.is_symlink())
 
 
+def waiting_files(root: Path, pattern: str) -> list[Path]:
+    """The files a run would take in from ``root``, by name: the pattern's matches that are neither hidden, nor in
+    progress, nor symlinks. The inbox's arrival trigger (brygga_airflow.triggers) watches the same set."""
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.glob(pattern) if _takeable(p))
+
+
 class FileInboxSource:
     config_spec: ClassVar[dict[str, Any]] = {
         "type": "object",
@@ -54,7 +62,7 @@ class FileInboxSource:
     def _waiting(self) -> list[Path]:
         if not self.root.is_dir():
             return []
-        matching = sorted(p for p in self.root.glob(self.pattern) if _takeable(p))
+        matching = waiting_files(self.root, self.pattern)
         taken = set(matching)
         self._report_unmatched([p for p in self.root.iterdir() if _takeable(p) and p not in taken])
         return matching
