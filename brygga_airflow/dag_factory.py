@@ -39,8 +39,6 @@ from typing import Any
 
 from brygga import pipeline
 from brygga.alerts import parse_alerts
-from brygga.ledger import Ledger
-from brygga.observability import configure_observability
 from brygga.pipeline import PipelineContext
 from brygga.routes import Route, parse_routes, read_routes_document
 from brygga.settings import Settings
@@ -65,11 +63,7 @@ def _context(route: Route) -> PipelineContext:
     """The task's context on the route this DAG file just parsed: what ``PipelineContext.for_route`` builds, without
     reading and checking the routes file a second time in the task's process (a few hundred ms a task)."""
     bind_current_task()
-    configure_observability()
-    settings = Settings.from_env()
-    settings.ensure_dirs()
-    return PipelineContext(settings=settings, ledger=Ledger(settings.database_url), route=route,
-                           connections=AirflowConnectionResolver())
+    return PipelineContext.for_route(route.id, route=route, connections=AirflowConnectionResolver())
 
 
 def dag_id_for(route: Route) -> str:

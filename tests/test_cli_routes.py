@@ -28,7 +28,7 @@ def test_routes_list_shows_every_route_with_its_e_services_targets_and_schedule(
     assert bygglov["targets"] == {"byggr": {"adapter": "byggr (connection byggr_kumla)", "case_types": {
         "bygglov": "mappings/byggr/bygglov.yaml", "attefall": "mappings/byggr/attefall.yaml"}}}
     assert routes["kumla-felanmalan"]["targets"]["workorder"]["adapter"] == "rest (connection workorder_kumla)"
-    assert bygglov["schedule"] == "*/1 * * * *"
+    assert bygglov["schedule"] == "*/15 * * * *"
     assert routes["cesam-bygga-hus"]["targets"]["va-ydre"] == {
         "adapter": "rest (connection workorder_ydre)",
         "case_types": {"bygglov": "mappings/workorder/va-anslutning.yaml"},

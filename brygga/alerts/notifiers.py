@@ -18,12 +18,12 @@ from __future__ import annotations
 import importlib
 import logging
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from brygga.alerts.alert import Alert
 from brygga.connections import Connection, ConnectionResolver
 from brygga.errors import BryggaError, ConfigError
+from brygga.plugins import installed_entry_points
 from brygga.redact import redact
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ class NotifierFailed(BryggaError):
 
 
 def notifier_names() -> list[str]:
-    return sorted({*BUILT_IN, *(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))})
+    return sorted({*BUILT_IN, *installed_entry_points(ENTRY_POINT_GROUP)})
 
 
 def notifier_class(name: str) -> type:
@@ -53,7 +53,7 @@ def notifier_class(name: str) -> type:
     if name in BUILT_IN:
         module, _, attribute = BUILT_IN[name].partition(":")
         return getattr(importlib.import_module(module), attribute)  # type: ignore[no-any-return]
-    found = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    found = installed_entry_points(ENTRY_POINT_GROUP)
     if name not in found:
         raise ConfigError(f"unknown notifier {name!r}; known: {', '.join(notifier_names())}")
     try:

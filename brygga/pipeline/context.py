@@ -30,15 +30,19 @@ class PipelineContext:
 
     @classmethod
     def for_route(cls, route_id: str, *, settings: Settings | None = None,
-                  connections: ConnectionResolver | None = None) -> PipelineContext:
+                  connections: ConnectionResolver | None = None, route: Route | None = None) -> PipelineContext:
+        """``route``: the route already parsed (an Airflow task's DAG file did), so the routes file is not read
+        and checked a second time in the task's process."""
         configure_observability()  # every route task starts here; idempotent
         settings = settings or Settings.from_env()
         settings.ensure_dirs()
-        routes = {r.id: r for r in load_routes(settings.routes_file, settings.mappings_dir)}
-        if route_id not in routes:
-            raise ConfigError(f"{settings.routes_file}: no route with id {route_id!r}; "
-                              f"known: {', '.join(sorted(routes))}")
-        return cls(settings=settings, ledger=Ledger(settings.database_url), route=routes[route_id],
+        if route is None:
+            routes = {r.id: r for r in load_routes(settings.routes_file, settings.mappings_dir)}
+            if route_id not in routes:
+                raise ConfigError(f"{settings.routes_file}: no route with id {route_id!r}; "
+                                  f"known: {', '.join(sorted(routes))}")
+            route = routes[route_id]
+        return cls(settings=settings, ledger=Ledger(settings.database_url), route=route,
                    connections=connections or EnvConnectionResolver())
 
     @cached_property

@@ -145,7 +145,7 @@ def test_the_steps_shape_keeps_a_task_per_step_in_a_mapped_group(probe):
 def test_an_inbox_route_starts_on_arrivals_with_its_cron_as_the_safety_net(probe):
     inbox = dict(probe["inbox"])
     assert inbox.pop("directory").endswith("/b/inbox/kumla-bygglov"), "the route's inbox under BRYGGA_HOME"
-    assert inbox == {"timetable": "AssetOrTimeSchedule", "cron": "*/1 * * * *", "trigger": "InboxArrivalTrigger",
+    assert inbox == {"timetable": "AssetOrTimeSchedule", "cron": "*/15 * * * *", "trigger": "InboxArrivalTrigger",
                      "pattern": "*.xml"}
     # SFTP runs on its schedule; the webhook's intake starts its runs itself, the schedule is its safety net.
     assert probe["sftp_schedule"] == probe["webhook_schedule"] == "*/5 * * * *"
