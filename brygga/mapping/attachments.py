@@ -64,6 +64,11 @@ def _reserved(stem: str) -> bool:
     return stem.partition(".")[0].rstrip(" ").upper() in _RESERVED
 
 
+def _plain(name: str) -> bool:
+    """Already safe: ``safe_filename`` returns it as it is."""
+    return _PLAIN.fullmatch(name) is not None and unicodedata.is_normalized("NFC", name) and not _reserved(name)
+
+
 def safe_filename(name: str, fallback: str = "attachment") -> str:
     """A file name every target can take, derived deterministically from the given one.
 
@@ -76,7 +81,7 @@ def safe_filename(name: str, fallback: str = "attachment") -> str:
     ``a|b?c*.pdf`` -> ``a_b_c_.pdf``; ``NUL.pdf`` -> ``_NUL.pdf``; ``..`` -> ``fallback``. A plain name such as
     ``Ritning över tomten.pdf`` is returned as it is.
     """
-    if _PLAIN.fullmatch(name) and unicodedata.is_normalized("NFC", name) and not _reserved(name):
+    if _plain(name):
         return name
     text = "".join("_" if ch in _FORBIDDEN or unicodedata.category(ch) in _UNSAFE_CATEGORIES else ch
                    for ch in unicodedata.normalize("NFC", name))
@@ -119,11 +124,13 @@ def _xml_fields(file: Any) -> list[Any]:
         raise ConversionError("attachment needs a File element (ID, Name, Size, EncodedData)")
     slots = _field_slots(tag)
     found: list[Any] = [None, None, None, None]
-    for child in file:
+    for child in file[::-1]:  # back to front (a slice is cheaper than iterating): the first of each tag wins
         slot = slots.get(child.tag)
-        if slot is None or found[slot] is not None:
-            continue
-        found[slot] = child if slot == 3 else child.text
+        if slot is not None:
+            found[slot] = child
+    for slot in range(3):
+        if found[slot] is not None:
+            found[slot] = found[slot].text
     return found
 
 
@@ -219,23 +226,28 @@ def make_attachment(size_unit: str = "bytes") -> Callable[[Any, Any], dict[str, 
 
 
 def convert_attachment(value: Any, run: Any, size_unit: str = "bytes") -> dict[str, Any]:
-    if isinstance(value, dict):
+    json = isinstance(value, dict)
+    if json:
         source_id, name, size, encoded = (value.get(k) for k in _FIELD_NAMES)
     else:
         source_id, name, size, encoded = _xml_fields(value)
     name = (str(name).strip() if name is not None else "") or None
-    if encoded is None or (isinstance(value, dict) and not str(encoded).strip()):
+    if encoded is None or (json and not str(encoded).strip()):
         raise ConversionError("File has no EncodedData")
     if name is None:
         raise ConversionError("File has no Name")
-    digest, length = _decoded_blob(encoded, run) if isinstance(value, dict) else _stored_blob(encoded)
-    check_size(size, length, size_unit)
+    digest, length = _decoded_blob(encoded, run) if json else _stored_blob(encoded)
+    # The usual Size, plain digits in bytes that match, needs none of check_size's parsing.
+    if not (size_unit == "bytes" and size.__class__ is str and len(size) <= _MAX_SIZE_CHARS and size.isascii()
+            and size.isdigit() and int(size) == length):
+        check_size(size, length, size_unit)
     ref: dict[str, Any] = {}
     if source_id is not None:
         source_id = str(source_id).strip()
         if source_id:
             ref["sourceId"] = source_id
-    name = safe_filename(name, fallback=f"attachment-{digest[:12]}")
+    if not _plain(name):
+        name = safe_filename(name, fallback=f"attachment-{digest[:12]}")
     ref["name"] = name
     ref["mediaType"] = media_type(name)
     ref["size"] = length

@@ -632,13 +632,17 @@ class _Compiler:
                 except ConversionError as exc:
                     run.problems.append((rule_t, source_t, run.loc, str(exc)))
                     return None
+                if value is not None and value != "" and value is not _MAP_DEFAULT:
+                    return value
+            return unused(value, run, mark)
+
+        def unused(value: Any, run: _Run, mark: int) -> Any:
+            """The value read (after converting) is empty, or the value map's default: what the node gives instead."""
+            if value is _MAP_DEFAULT:
+                del run.claimed[mark:]  # type: ignore[index]
+                value = map_default()  # type: ignore[misc]
                 if value is not None and value != "":
-                    if value is not _MAP_DEFAULT:
-                        return value
-                    del run.claimed[mark:]  # type: ignore[index]
-                    value = map_default()  # type: ignore[misc]
-                    if value is not None and value != "":
-                        return value
+                    return value
             if claims:
                 del run.claimed[mark:]  # type: ignore[index]
             if has_default:
@@ -648,17 +652,24 @@ class _Compiler:
             return None
 
         if len(sources) == 1:
-            # One source (the usual case): no loop over alternatives.
+            # One source (the usual case): no loop over alternatives, and the conversion inlined.
             get, source_t = sources[0]
 
             def build_one(node: Any, run: _Run) -> Any:
                 mark = len(run.claimed) if claims else 0  # type: ignore[arg-type]
                 try:
                     value = get(node, run)  # a template getter can raise
+                    if value is not None:
+                        for step in convert:
+                            value = step(value, run)
+                            if value is None:  # `extract` with `unmatched: empty`, or an optional group
+                                break
                 except ConversionError as exc:
                     run.problems.append((rule_t, source_t, run.loc, str(exc)))
                     return None
-                return finish(value, source_t, run, mark)
+                if value is not None and value != "" and value is not _MAP_DEFAULT:
+                    return value
+                return unused(value, run, mark)
 
             return self._guard(build_one, *conditions)
 
@@ -1001,6 +1012,33 @@ def _local(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
+# Trie of the `ignore` paths made of child steps: Clark tag -> (a whole ignore path ends here, the next steps).
+_Trie = dict[str, tuple[bool, "_Trie"]]
+
+
+def _ignore_trie(paths: frozenset[tuple[str, ...]]) -> _Trie:
+    trie: _Trie = {}
+    for path in paths:
+        level = trie
+        for i, tag in enumerate(path):
+            ends, below = level.get(tag, (False, {}))
+            level[tag] = (ends or i == len(path) - 1, below)
+            level = below
+    return trie
+
+
+def _question_of(element: Any, question: Any) -> str:
+    """The local names from ``question`` down to ``element``, without a last ``Value`` step: ``ytor/Bruttoarea``."""
+    steps = []
+    while element is not question:
+        steps.append(_local(element.tag))
+        element = element.getparent()
+    steps.append(_local(question.tag))
+    if len(steps) > 1 and steps[0] == "Value":
+        del steps[0]
+    return "/".join(reversed(steps))
+
+
 def _form_answer_collector(select: Callable[[Any, Any], list[Any]], label: Callable[[Any, Any], Any] | None,
                            ignored_paths: frozenset[tuple[str, ...]],
                            ignores: tuple[Callable[[Any, Any], list[Any]], ...],
@@ -1013,12 +1051,18 @@ def _form_answer_collector(select: Callable[[Any, Any], list[Any]], label: Calla
     ``ignored_paths``: the ``ignore`` paths made of child steps, as Clark tags relative to the question (checked
     during the walk, no XPath); ``ignores``: the others, evaluated per question.
     The values are the resident's answers: they go into the output only, never into a problem or a log.
+
+    Most leaves are claimed, so the walk is what costs: children come from the run's child index where the paths
+    built one (no tag strings made again), a child is checked before it is pushed, and the question path is only
+    spelled out for an answer that is kept.
     """
+    trie = _ignore_trie(ignored_paths)
 
     def collect(root: Any, run: _Run) -> list[dict[str, str]]:
         claimed = set(run.claimed or ())  # the claim log holds only the claims of values the output used
         seen: set[Any] = set()  # a leaf under two matched questions (`fi:Values//*`) is kept once
         clear: dict[Any, bool] = {}  # parent -> no claimed ancestor-or-self (questions share their parent)
+        indexes = run.children
         out: list[dict[str, str]] = []
         for question in select(root, run):
             if not isinstance(question, etree._Element) or not isinstance(question.tag, str) or question in claimed:
@@ -1031,20 +1075,35 @@ def _form_answer_collector(select: Callable[[Any, Any], list[Any]], label: Calla
             if not unclaimed:
                 continue
             ignored = {n for get in ignores for n in get(question, run)} if ignores else ()
+            if _local(question.tag) in binary or (ignored and question in ignored):
+                continue
             title: str | None = None
             titled = False
-            stack: list[tuple[Any, tuple[str, ...], tuple[str, ...]]] = [(question, (), (_local(question.tag),))]
+            # Depth first in document order: children are pushed last first. Each entry passed every skip test.
+            stack: list[tuple[Any, _Trie]] = [(question, trie)]
             while stack:
-                element, rel, steps = stack.pop()
-                if element in claimed or rel in ignored_paths or steps[-1] in binary or (
-                        ignored and element in ignored):
-                    continue
-                if len(element):
-                    children = [child for child in element if isinstance(child.tag, str)]
-                    if children:
-                        for child in reversed(children):
-                            tag = child.tag
-                            stack.append((child, (*rel, tag), (*steps, tag.rpartition("}")[2])))
+                element, level = stack.pop()
+                count = len(element)
+                if count:
+                    index = indexes.get(element)
+                    if index is not None and len(index) == count:  # no tag repeats: the index is every child
+                        pairs: Any = index.items()  # built back to front: last child first
+                    else:
+                        pairs = [(child.tag, child) for child in element[::-1]]
+                    leaf = True
+                    for tag, child in pairs:
+                        if not isinstance(tag, str):  # a comment or processing instruction
+                            continue
+                        leaf = False
+                        if child in claimed or (ignored and child in ignored):
+                            continue
+                        below = level.get(tag) if level else None
+                        if below is not None and below[0]:  # an `ignore` path ends here
+                            continue
+                        if tag[tag.rfind("}") + 1:] in binary:
+                            continue
+                        stack.append((child, below[1] if below is not None else {}))
+                    if not leaf:
                         continue
                     text = "".join(element.itertext())
                 else:
@@ -1058,9 +1117,7 @@ def _form_answer_collector(select: Callable[[Any, Any], list[Any]], label: Calla
                 if not titled:  # the label is read only for a question that has an unclaimed answer
                     title = label(question, run) if label is not None else None
                     titled = True
-                if len(steps) > 1 and steps[-1] == "Value":
-                    steps = steps[:-1]
-                entry = {"question": "/".join(steps)}
+                entry = {"question": _question_of(element, question)}
                 if title:
                     entry["label"] = title
                 entry["value"] = text

@@ -111,10 +111,11 @@ def _claim_leaf(element: Any, run: Any) -> str | None:
     return _text_of(element)
 
 
-def _first_walker(tags: tuple[str, ...], fallback: etree.XPath) -> tuple[Getter, Getter]:
-    """(first element, its stripped text) along ``tags`` (child steps), as the XPath finds them; None if none.
+def _first_walker(tags: tuple[str, ...], fallback: etree.XPath) -> tuple[Getter, Getter, Getter]:
+    """(first element, its stripped text, its text claimed) along ``tags`` (child steps), as the XPath finds them;
+    None if none. The third is ``_claim_leaf`` of the element (see ``XmlPaths.claiming_text``).
 
-    The hot loop of the engine, hence the two versions with the child-index walk inlined. (The text is
+    The hot loop of the engine, hence the versions with the child-index walk inlined. (The text is
     ``_text_of``: inlining that too saves about 20 ns a read, under the noise of a whole submission.)
     """
 
@@ -152,11 +153,33 @@ def _first_walker(tags: tuple[str, ...], fallback: etree.XPath) -> tuple[Getter,
             element = index.get(only)
             return _text_of(element) if element is not None else None
 
-        return walk1, text1
+        def claim1(node: Any, run: Any) -> str | None:
+            cache = run.children
+            index = cache.get(node)
+            if index is None:
+                index = cache[node] = _child_index(node)
+            element = index.get(only)
+            if element is None:
+                return None
+            if len(element):
+                return _claim_leaf(element, run)
+            run.claimed.append(element)  # no children at all (the usual case): a leaf, and its text is the value
+            text = element.text
+            return (text.strip() or None) if text is not None else None
+
+        return walk1, text1, claim1
 
     def walk(node: Any, run: Any) -> Any:
-        current = child_walk(run.children, node, tags)
-        return current if current is not None else missed(node, run)
+        cache = run.children
+        element = node
+        for tag in tags:
+            index = cache.get(element)
+            if index is None:
+                index = cache[element] = _child_index(element)
+            element = index.get(tag)
+            if element is None:
+                return missed(node, run)
+        return element
 
     def text(node: Any, run: Any) -> str | None:
         cache = run.children
@@ -173,7 +196,26 @@ def _first_walker(tags: tuple[str, ...], fallback: etree.XPath) -> tuple[Getter,
                 break
         return _text_of(element)
 
-    return walk, text
+    def claim(node: Any, run: Any) -> str | None:
+        cache = run.children
+        element = node
+        for tag in tags:
+            index = cache.get(element)
+            if index is None:
+                index = cache[element] = _child_index(element)
+            element = index.get(tag)
+            if element is None:
+                element = missed(node, run)
+                if element is None:
+                    return None
+                break
+        if len(element):
+            return _claim_leaf(element, run)
+        run.claimed.append(element)  # as in claim1
+        text = element.text
+        return (text.strip() or None) if text is not None else None
+
+    return walk, text, claim
 
 
 _FALLBACK = object()  # a structural evaluation that must be left to the XPath engine
@@ -184,6 +226,8 @@ class XmlPaths:
 
     def __init__(self, namespaces: dict[str, str]) -> None:
         self.namespaces = dict(namespaces)
+        self._evaluators: dict[str, Callable[[Any, Any], Any] | None] = {}
+        self._step_tokens: dict[tuple[bool, str, str], object] = {}
 
     def _compile(self, expr: str) -> etree.XPath:
         try:
@@ -225,8 +269,16 @@ class XmlPaths:
         return _first_walker(tags, self._compile(expr))[0]
 
     def _structural(self, expr: str) -> Callable[[Any, Any], Any] | None:
-        """``evaluate(node, run) -> matches in document order | _FALLBACK`` for a structural path, else None."""
-        steps: list[Step] = []
+        """``evaluate(node, run) -> matches in document order | _FALLBACK`` for a structural path, else None.
+
+        One evaluator per expression: the run's memo is keyed by it, so a condition written twice in a mapping
+        (``unless: ../*[fi:X]`` here, ``when: ../*[fi:X]`` there) is evaluated once per node and run."""
+        if expr not in self._evaluators:
+            self._evaluators[expr] = self._parse_structural(expr)
+        return self._evaluators[expr]
+
+    def _parse_structural(self, expr: str) -> Callable[[Any, Any], Any] | None:
+        steps: list[StepFn] = []
         pos = 0
         while pos < len(expr):
             descendant = False
@@ -242,34 +294,42 @@ class XmlPaths:
                 return None
             name, predicates = match.groups()
             pos = match.end()
-            tests: list[tuple[Any, ...]] = []
+            tests: list[tuple[tuple[str, ...], tuple[Getter, ...]]] = []
             for pred in re.finditer(r"\[[^\[\]]*\]", predicates):
                 body = _PREDICATE.fullmatch(pred.group(0))
                 if body is None:
                     return None
-                alternatives: list[Any] = []
+                tags_of: list[str] = []  # one-step alternatives: a lookup in the candidate's child index
+                walkers: list[Getter] = []
                 for alternative in _OR.split(body.group(1)):
                     tags = self._simple(alternative, in_expression=True)
                     if tags is None:
                         return None
                     if len(tags) == 1:
-                        alternatives.append(tags[0])
+                        tags_of.append(tags[0])
                     else:
-                        alternatives.append(_first_walker(tags, self._compile(alternative))[0])
-                tests.append(tuple(alternatives))
+                        walkers.append(_first_walker(tags, self._compile(alternative))[0])
+                tests.append((tuple(tags_of), tuple(walkers)))
             if name in (".", ".."):
                 if descendant or tests:
                     return None
-                steps.append((False, name, None, ()))
-            elif name == "*":
+                steps.append(_self_step if name == "." else _parent_step)
+                continue
+            if name == "*":
                 if descendant:
                     return None
-                steps.append((False, "*", None, tuple(tests)))
+                step = _star_step
             else:
                 tag = self._clark(name, in_expression=True)
                 if tag is None:
                     return None
-                steps.append((descendant, "name", tag, tuple(tests)))
+                step = _descendant_step(tag) if descendant else _child_step(tag)
+            if tests:
+                # The same step with the same predicates shares its memo across expressions: ``fi:Values/*[fi:X]``
+                # from the root and ``../*[fi:X]`` from a question both filter the children of Values once.
+                token = self._step_tokens.setdefault((descendant, name if name == "*" else tag, predicates), object())
+                step = _filtered_step(step, tuple(tests), token)
+            steps.append(step)
         if not steps:
             return None
         return _structural_evaluator(tuple(steps))
@@ -342,29 +402,7 @@ class XmlPaths:
             return get_self
         tags = self._simple(expr)
         if tags is not None:
-            walk = _first_walker(tags, self._compile(expr))[0]  # the fast child walk, returning the element
-            if len(tags) == 1:
-                (only,) = tags
-
-                def get_child(node: Any, run: Any) -> str | None:  # the walk inlined: the most common path
-                    cache = run.children
-                    index = cache.get(node)
-                    if index is None:
-                        index = cache[node] = _child_index(node)
-                    element = index.get(only)
-                    if element is None:
-                        return None
-                    return _claim_leaf(element, run)
-
-                return get_child
-
-            def get_walked(node: Any, run: Any) -> str | None:
-                element = walk(node, run)
-                if element is None:
-                    return None
-                return _claim_leaf(element, run)
-
-            return get_walked
+            return _first_walker(tags, self._compile(expr))[2]  # the fast child walk, claiming what it reads
         evaluate = self._structural(expr)
         if evaluate is not None:
             self._compile(expr)
@@ -399,6 +437,14 @@ class XmlPaths:
     def claiming_node(self, expr: str) -> Getter:
         """``node``, plus: the element returned goes into the claim log, with everything under it (a structural
         converter such as ``attachment`` reads the whole element)."""
+        if expr == ".":  # `value: {path: ., convert: attachment}` under an `each`: the common case, one call
+
+            def get_self(node: Any, run: Any) -> Any:
+                if isinstance(node, etree._Element):
+                    run.claimed.append(node)
+                return node
+
+            return get_self
         base = self.node(expr)
 
         def get(node: Any, run: Any) -> Any:
@@ -444,31 +490,85 @@ class XmlPaths:
         return lambda node, run: xpath(node)
 
 
-Step = tuple[bool, str, str | None, tuple[tuple[Any, ...], ...]]  # (after `//`, kind, Clark tag, predicates)
+# One compiled step of a structural path: (context node, run) -> its matches in document order, or _FALLBACK.
+StepFn = Callable[[Any, Any], Any]
 
 
-def _keep(found: list[Any], alternatives: tuple[Any, ...], run: Any) -> list[Any]:
-    """The candidates for which one of the predicate's simple paths (a Clark tag, or a walker) matches."""
+def _child_step(tag: str) -> StepFn:
+    def step(current: Any, run: Any) -> Any:
+        cache = run.children
+        index = cache.get(current)
+        if index is None:
+            index = cache[current] = _child_index(current)
+        first = index.get(tag)
+        if first is None:
+            return []
+        # Only when some tag repeats among the children can this one have siblings of its name.
+        return [first] if len(index) == len(current) else list(current.iterchildren(tag))
+
+    return step
+
+
+def _descendant_step(tag: str) -> StepFn:
+    return lambda current, run: list(current.iterdescendants(tag))
+
+
+def _star_step(current: Any, run: Any) -> Any:
+    index = _index(current, run)
+    if len(index) == len(current):  # built back to front: reversed is document order
+        return [child for key, child in reversed(index.items()) if isinstance(key, str)]
+    return list(current.iterchildren(etree.Element))
+
+
+def _self_step(current: Any, run: Any) -> Any:
+    return [current]
+
+
+def _parent_step(current: Any, run: Any) -> Any:
+    parent = current.getparent()
+    if parent is None:
+        return _FALLBACK  # XPath's parent of the document element is the root node, not an element
+    return [parent]
+
+
+def _filtered_step(step: StepFn, tests: tuple[tuple[tuple[str, ...], tuple[Getter, ...]], ...],
+                   token: object) -> StepFn:
+    """``step`` with its predicates, memoized per run and context node under ``token``."""
+
+    def filtered(current: Any, run: Any) -> Any:
+        key = (token, current)
+        found = run.memo.get(key)
+        if found is None:
+            found = step(current, run)  # never _FALLBACK: only `..` gives that, and it takes no predicates
+            for tags, walkers in tests:
+                found = _keep(found, tags, walkers, run)
+            run.memo[key] = found
+        return found
+
+    return filtered
+
+
+def _keep(found: list[Any], tags: tuple[str, ...], walkers: tuple[Getter, ...], run: Any) -> list[Any]:
+    """The candidates for which one of the predicate's simple paths matches: a one-step path (``tags``) by a lookup
+    in the candidate's child index, a longer one by its walker."""
     cache = run.children
     kept = []
     for candidate in found:
-        for alternative in alternatives:
-            if isinstance(alternative, str):  # a one-step path: a lookup in the candidate's child index
-                index = cache.get(candidate)
-                if index is None:
-                    index = cache[candidate] = _child_index(candidate)
-                if alternative in index:
-                    kept.append(candidate)
-                    break
-            elif alternative(candidate, run) is not None:
+        if tags:
+            index = cache.get(candidate)
+            if index is None:
+                index = cache[candidate] = _child_index(candidate)
+            if any(tag in index for tag in tags):
                 kept.append(candidate)
-                break
+                continue
+        if any(walk(candidate, run) is not None for walk in walkers):
+            kept.append(candidate)
     return kept
 
 
-def _structural_evaluator(steps: tuple[Step, ...]) -> Callable[[Any, Any], Any]:
+def _structural_evaluator(steps: tuple[StepFn, ...]) -> Callable[[Any, Any], Any]:
     """Evaluate steps from one context node; every step but the last must leave at most one node."""
-    last = len(steps) - 1
+    head, last = steps[:-1], steps[-1]
 
     def memoized(node: Any, run: Any) -> Any:
         # `when`/`unless` conditions like ``../*[fi:X]`` are often asked again about the same node in one run.
@@ -480,40 +580,15 @@ def _structural_evaluator(steps: tuple[Step, ...]) -> Callable[[Any, Any], Any]:
 
     def evaluate(node: Any, run: Any) -> Any:
         current = node
-        for i, (descendant, kind, tag, predicates) in enumerate(steps):
-            if kind == "name":
-                if descendant:
-                    found = list(current.iterdescendants(tag))
-                else:
-                    index = _index(current, run)
-                    first = index.get(tag)
-                    if first is None:
-                        return []
-                    # Only when some tag repeats among the children can this one have siblings of its name.
-                    found = [first] if len(index) == len(current) else list(current.iterchildren(tag))
-            elif kind == "*":
-                index = _index(current, run)
-                if len(index) == len(current):  # built back to front: reversed is document order
-                    found = [child for key, child in reversed(index.items()) if isinstance(key, str)]
-                else:
-                    found = list(current.iterchildren(etree.Element))
-            elif kind == ".":
-                found = [current]
-            else:  # ".."
-                parent = current.getparent()
-                if parent is None:
-                    return _FALLBACK  # XPath's parent of the document element is the root node, not an element
-                found = [parent]
-            for alternatives in predicates:
-                found = _keep(found, alternatives, run)
-            if i == last:
-                return found
+        for step in head:
+            found = step(current, run)
+            if found is _FALLBACK:
+                return _FALLBACK
             if len(found) != 1:
-                if not found:
-                    return []
-                return _FALLBACK  # several nodes to continue from: XPath merges the sets in document order
+                # none: no match; several nodes to continue from: XPath merges the sets in document order
+                return _FALLBACK if found else []
             current = found[0]
-        return [current]  # not reached: the last step returns
+        return last(current, run)
 
     return memoized
 
