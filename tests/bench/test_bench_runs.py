@@ -43,7 +43,7 @@ def test_quick_run_writes_the_report_with_every_row(tmp_path: Path) -> None:
         "| submissions/s/core (CPU, median) |",
         "| engine / baseline (median of per-round ratios) |",
         "≥ 5,000",
-        "≤ 1.5×",
+        "≤ 1.25×",
         "| engine with `jsonschema` |",
         "| parse (",
         "| attachments out of the tree",
