@@ -150,10 +150,10 @@ class RunStaging:
         folder = self.folders.get(root)
         if folder is not None:
             return folder
-        for _ in range(3):  # another run's end may remove an empty staging root between mkdir and mkdtemp
+        for _ in range(3):  # another run's end may remove an empty staging root between mkdir and the sweep or mkdtemp
             root.mkdir(parents=True, exist_ok=True)
-            _sweep_stale_staging(root)
             try:
+                _sweep_stale_staging(root)
                 folder = Path(tempfile.mkdtemp(dir=root, prefix=_staging_prefix()))
                 break
             except FileNotFoundError:
