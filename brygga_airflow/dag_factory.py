@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -70,11 +71,25 @@ def dag_id_for(route: Route) -> str:
     return f"{ROUTE_DAG_PREFIX}{route.id.replace('-', '_')}"
 
 
-def chunked(ids: list[str], size: int = CHUNK_SIZE) -> list[list[str]]:
+def chunked(ids: list[str], size: int = CHUNK_SIZE,
+            references: Mapping[str, str | None] | None = None) -> list[list[str]]:
     """The batch in disjoint chunks of at most ``size``, in order, each id once; one empty chunk for an empty batch,
-    so the run still reaches its check (which sends the alerts due, a recovery notice among them)."""
-    unique = list(dict.fromkeys(ids))
-    return [unique[i:i + size] for i in range(0, len(unique), size)] or [[]]
+    so the run still reaches its check (which sends the alerts due, a recovery notice among them).
+
+    Versions of one e-service reference (``references``: id to reference) stay in one chunk, in batch order: chunks
+    run in parallel, and translate numbers the versions in the order it meets them. Such a group is never split, even
+    when it alone is over ``size``.
+    """
+    groups: dict[object, list[str]] = {}
+    for sid in dict.fromkeys(ids):
+        reference = (references or {}).get(sid)
+        groups.setdefault(sid if reference is None else ("reference", reference), []).append(sid)
+    chunks: list[list[str]] = []
+    for group in groups.values():
+        if not chunks or len(chunks[-1]) + len(group) > size:
+            chunks.append([])
+        chunks[-1].extend(group)
+    return [chunk for chunk in chunks if chunk] or [[]]
 
 
 def dag_shape() -> str:
@@ -125,8 +140,9 @@ def build_route_dag(route: Route, shape: str | None = None):  # type: ignore[no-
     def route_dag() -> None:
         @task
         def intake() -> list[list[str]]:
-            batch = pipeline.intake(_context(route))
-            chunks = chunked(batch)
+            ctx = _context(route)
+            batch = pipeline.intake(ctx)
+            chunks = chunked(batch, references=ctx.ledger.source_references(batch))
             log.info("intake: a batch of %d in %d chunk(s)", len(batch), len(chunks))
             return chunks
 

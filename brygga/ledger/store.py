@@ -297,6 +297,14 @@ class Ledger:
             found = set(s.scalars(select(Submission.id).where(Submission.id.in_(ids), Submission.state == state)))
         return [i for i in ids if i in found]
 
+    def source_references(self, ids: list[str]) -> dict[str, str | None]:
+        """Each submission's e-service reference (None until intake or translate read it), in one query."""
+        if not ids:
+            return {}
+        with self.session() as s:
+            rows = s.execute(select(Submission.id, Submission.source_reference).where(Submission.id.in_(ids)))
+            return {sid: reference for sid, reference in rows}
+
     def pending(self, route_id: str, state: str) -> list[str]:
         with self.session() as s:
             return list(s.scalars(select(Submission.id).where(

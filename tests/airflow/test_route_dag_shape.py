@@ -29,6 +29,19 @@ def test_chunks_are_disjoint_cover_the_batch_in_order_and_hold_at_most_the_chunk
     assert chunked([], size=100) == [[]], "an empty batch still reaches its check"
 
 
+def test_versions_of_one_reference_stay_in_one_chunk_in_batch_order():
+    # Version A of reference R is 99th in the batch and version B 103rd: split by position they would go to two
+    # chunks run in parallel, and B could be translated (numbered revision 1) before A.
+    ids = [f"s{i}" for i in range(150)]
+    references: dict[str, str | None] = {sid: f"ref-{sid}" for sid in ids}
+    references["s98"] = references["s102"] = "R"
+    references["s5"] = None  # not read yet: a group of its own
+    chunks = chunked(ids, size=100, references=references)
+    (holding,) = [chunk for chunk in chunks if "s98" in chunk]
+    assert "s102" in holding and holding.index("s98") < holding.index("s102")
+    assert sorted(sid for chunk in chunks for sid in chunk) == sorted(ids) and all(len(c) <= 100 for c in chunks)
+
+
 def test_adapters_are_looked_up_in_entry_points_read_once_per_process(monkeypatch):
     """Every task parses the DAG file, which looks an adapter up for each use in the routes file: reading the entry
     points scans every installed distribution's metadata, so it happens once."""

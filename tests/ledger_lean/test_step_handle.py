@@ -141,6 +141,15 @@ def test_load_reads_the_batch_in_one_query_in_the_order_asked(ledger):
     assert ledger.load([], State.LANDED) == []
 
 
+def test_source_references_of_a_batch_are_one_query(ledger):
+    ids = [_land(ledger, n) for n in range(3)]
+    ledger.update(ids[1], source_reference="2001")
+    with counting(ledger.engine) as tx:
+        found = ledger.source_references([*ids, "no-such-id"])
+    assert found == {ids[0]: None, ids[1]: "2001", ids[2]: None} and tx.take()[0] == 1
+    assert ledger.source_references([]) == {}
+
+
 def test_a_new_item_is_one_write_with_its_reference_and_its_intake_step(ledger):
     from datetime import UTC, datetime
 
