@@ -47,7 +47,7 @@ BENCH_PARTS := core-path e2e-batch latency scale-out archive memory
 bench: $(STAMP)
 	@mkdir -p var
 	@$(PY) bench/core_path.py --write var/bench-core-path.md
-	@$(PY) bench/e2e_batch.py --submissions 10000 --profile --write var/bench-e2e-batch.md
+	@$(PY) bench/e2e_batch.py --submissions 10000 --baseline-submissions 2000 --profile --write var/bench-e2e-batch.md
 	@$(PY) bench/latency.py --write var/bench-latency.md
 	@$(PY) bench/scale_out.py --write var/bench-scale-out.md
 	@$(PY) bench/archive_step.py --write var/bench-archive.md
