@@ -10,6 +10,7 @@ Messages name the connection, the operation and the rule, never the designation 
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -20,6 +21,7 @@ from brygga.faults import Fault, http_status_fault
 from brygga_adapters.http.answers import read_capped
 
 MAX_ANSWER_BYTES = 2 * 1024 * 1024
+READ_OFF_BYTES = 64 * 1024  # "no such unit" answers are a few hundred bytes
 NOT_FOUND = object()
 
 
@@ -40,6 +42,7 @@ def get_json(
     with response:
         status = response.status_code
         if status in (204, 404):
+            _read_off(response)
             return NOT_FOUND
         if http_status_fault(status) is Fault.TRANSIENT:
             raise TargetUnavailable(f"{where}: HTTP {status} (rule: 5xx, 408, 425 and 429 are temporary)")
@@ -58,6 +61,17 @@ def get_json(
         return json.loads(body)
     except ValueError:
         raise TargetUnavailable(f"{where}: the answer is not JSON (rule: non-JSON is treated as temporary)") from None
+
+
+def _read_off(response: requests.Response) -> None:
+    """Read a short answer's body off, so its connection goes back to the pool (closing a response with its body
+    unread closes the connection). A body over the cap, or broken, is left: the connection is closed then."""
+    with contextlib.suppress(ReadOffGivenUp):
+        read_capped(response, READ_OFF_BYTES, too_big=ReadOffGivenUp, broken=lambda _exc: ReadOffGivenUp())
+
+
+class ReadOffGivenUp(Exception):
+    """A body not worth reading off to keep its connection."""
 
 
 def _read_capped(response: requests.Response, where: str) -> bytes:

@@ -7,16 +7,16 @@ refused as before.
 
 from __future__ import annotations
 
-import contextlib
-
 from lxml import etree
 
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 ENVELOPES = frozenset({f"{{{SOAP11}}}Envelope", f"{{{SOAP12}}}Envelope"})
 
-# The root element opens within the first bytes of any SOAP answer; only that much is looked at.
+# The root element opens within the first bytes of any SOAP answer; only that much is looked at, fed in small
+# pieces so the parser stops at the root's start tag instead of parsing a whole reply (it is asked twice per call).
 _PEEK_BYTES = 64 * 1024
+_FEED_BYTES = 2048
 
 
 def is_soap_envelope(content: bytes) -> bool:
@@ -25,9 +25,15 @@ def is_soap_envelope(content: bytes) -> bool:
     parser = etree.XMLPullParser(
         events=("start",), resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
     )
-    # Broken after the root's start tag, perhaps: the events read before the error still tell.
-    with contextlib.suppress(etree.XMLSyntaxError):
-        parser.feed(content[:_PEEK_BYTES])
-    for _event, element in parser.read_events():
-        return element.tag in ENVELOPES
+    for start in range(0, min(len(content), _PEEK_BYTES), _FEED_BYTES):
+        broken = False
+        # Broken after the root's start tag, perhaps: the events read before the error still tell.
+        try:
+            parser.feed(content[start:min(start + _FEED_BYTES, _PEEK_BYTES)])
+        except etree.XMLSyntaxError:
+            broken = True
+        for _event, element in parser.read_events():
+            return element.tag in ENVELOPES
+        if broken:
+            return False
     return False
