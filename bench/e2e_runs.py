@@ -12,12 +12,10 @@ task runner) and Airflow between the tasks; the ledger's SQL (``LedgerClock``); 
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pstats
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,26 +65,6 @@ class ModeResult:
     @property
     def per_second(self) -> float:
         return self.submissions / self.wall_s if self.wall_s else 0.0
-
-
-@contextlib.contextmanager
-def output_to(log_file: Path) -> Iterator[None]:
-    """Everything written to fd 1 and 2 (Airflow's logging too) goes to a file: the bench prints its own report."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = os.dup(1), os.dup(2)
-    with open(log_file, "ab") as handle:
-        os.dup2(handle.fileno(), 1)
-        os.dup2(handle.fileno(), 2)
-        try:
-            yield
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            os.close(saved[0])
-            os.close(saved[1])
 
 
 def _max_runs(submissions: int, batch_size: int) -> int:
@@ -163,6 +141,7 @@ def run_dag(world: World, submissions: int, sample: bytes, clock: LedgerClock, s
     from brygga.routes import load_routes
     from brygga.settings import Settings
     from brygga_airflow.dag_factory import build_route_dag
+    from brygga_airflow.run import output_to
 
     settings = Settings.from_env()
     (route,) = [r for r in load_routes(settings.routes_file, settings.mappings_dir) if r.id == ROUTE]

@@ -66,7 +66,7 @@ def migrate_airflow_db(airflow_home: Path) -> None:
 
 
 @contextlib.contextmanager
-def _output_to(log_file: Path) -> Iterator[None]:
+def output_to(log_file: Path) -> Iterator[None]:
     """Send everything written to fd 1 and 2 (Airflow's own logging included) to a file."""
     sys.stdout.flush()
     sys.stderr.flush()
@@ -261,7 +261,7 @@ def run_route(route_id: str, files: list[Path], *, simulators: bool = False,
     with route_simulators(route, stand_ins, fault_plans) if simulators else contextlib.nullcontext({}) as started:
         _hand_in(settings, route, files, started)
         dag = build_route_dag(route)
-        with _output_to(log_file):
+        with output_to(log_file):
             airflow = airflow_outcome(dag, dag.test())
         ctx = PipelineContext.for_route(route_id, settings=settings)
         results = [_result(ctx, route, path) for path in files]
@@ -273,7 +273,7 @@ def run_route(route_id: str, files: list[Path], *, simulators: bool = False,
                 result["callback_calls"] = [c.operation for c in callback.running.app.calls
                                             if str(c.fields.get("flowInstanceID")) == reference]
         if then is not None:
-            with _output_to(log_file):
+            with output_to(log_file):
                 follow_up = then(started, results)
     return RouteRun(route, results, airflow, log_file, follow_up if then is not None else None)
 
@@ -373,7 +373,7 @@ def main(args: argparse.Namespace) -> int:
         missing = []
         if not args.simulators:
             settings.ensure_dirs()
-            with _output_to(settings.home / "airflow-run.log"):  # Airflow logs to stdout as it resolves them
+            with output_to(settings.home / "airflow-run.log"):  # Airflow logs to stdout as it resolves them
                 missing = missing_connections(route)
         if missing:
             print("brygga run: these connections are not configured: " + "; ".join(missing)
