@@ -77,6 +77,8 @@ def _version(package: str) -> str:
 def render(results: list[Measured], argv: list[str], concurrency: int, elapsed: float) -> str:
     base = next((r for r in results if r.workers == 1), None)
     lines = [
+        "# Performance: scale-out",
+        "",
         "## Scale-out: Celery workers on PostgreSQL and RabbitMQ",
         "",
         f"`{shlex.join(['python', *argv])}` on {dt.date.today().isoformat()}: {os.cpu_count()} CPUs, "
@@ -95,8 +97,9 @@ def render(results: list[Measured], argv: list[str], concurrency: int, elapsed: 
     two = next((r for r in results if r.workers == 2), None)
     if base and two:
         faster = two.per_second > base.per_second
-        lines += ["", f"Target: with 2 workers faster than with 1. **{'met' if faster else 'missed'}**: "
-                      f"{two.per_second / base.per_second:.2f}× the throughput of one worker."]
+        lines += ["", "| figure | 1 worker | 2 workers | target | result |", "|---|---:|---:|---|---|",
+                  f"| submissions/s with 2 workers against 1 | {base.per_second:.1f} | {two.per_second:.1f} "
+                  f"| faster than 1 worker | {'**pass**' if faster else '**FAIL**'} |"]
     lines += [
         "",
         "How it is measured:",
@@ -135,7 +138,7 @@ def main(argv: list[str]) -> int:
         print(f"bench/scale_out.py: skipped, {reason}", file=sys.stderr)
         if args.write:
             args.write.parent.mkdir(parents=True, exist_ok=True)
-            args.write.write_text("## Scale-out: Celery workers on PostgreSQL and RabbitMQ\n\n"
+            args.write.write_text("# Performance: scale-out\n\n## Scale-out: Celery workers on PostgreSQL and RabbitMQ\n\n"
                                   f"Not measured: {reason}.\n", encoding="utf-8")
         return 0
     started = time.perf_counter()
