@@ -138,7 +138,8 @@ def main(argv: list[str]) -> int:
         print(f"bench/scale_out.py: skipped, {reason}", file=sys.stderr)
         if args.write:
             args.write.parent.mkdir(parents=True, exist_ok=True)
-            args.write.write_text("# Performance: scale-out\n\n## Scale-out: Celery workers on PostgreSQL and RabbitMQ\n\n"
+            args.write.write_text("# Performance: scale-out\n\n"
+                                  "## Scale-out: Celery workers on PostgreSQL and RabbitMQ\n\n"
                                   f"Not measured: {reason}.\n", encoding="utf-8")
         return 0
     started = time.perf_counter()
